@@ -1,0 +1,54 @@
+#pragma once
+// The kernel layer's entry points. Kernels see raw pointers, shapes and strides, never Tensor or autograd.
+// Each entry point looks up (op, device, dtype) in its family's table, so a faster or another device's
+// kernel plugs in by registering, without any change above this layer.
+#include <cstdint>
+
+#include <tensorgrad/kernels/strided_loop.h>
+
+namespace tg::kernels {
+
+// The complete op lists; kUnaryOpCount / kBinaryOpCount keep name tables and registrations in step.
+enum class UnaryOp : uint8_t {
+  Neg, Abs, Exp, Log, Log1p, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu, Gelu, Silu, Square, Reciprocal, Sign, Erf,
+};
+inline constexpr int kUnaryOpCount = 18;
+enum class BinaryOp : uint8_t { Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge };
+inline constexpr int kBinaryOpCount = 13;
+enum class ReduceOp : uint8_t { Sum, Prod, Max, Min, ArgMax, ArgMin };
+
+const char* op_name(UnaryOp op);
+const char* op_name(BinaryOp op);
+const char* op_name(ReduceOp op);
+inline bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
+// Which unary ops are defined on int64 (the rest need a floating input).
+bool unary_supports_integers(UnaryOp op);
+
+// out = src (cast to out's dtype), or out += src when `accumulate`; both over `shape`.
+void copy(const Shape& shape, const StridedArg& out, const StridedArg& src, bool accumulate = false);
+void fill(const Shape& shape, const StridedArg& out, double value);
+// out = op(in); out and in share a dtype.
+void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& in);
+// out = op(a, b); a and b share a dtype; out has it too, or bool for comparisons.
+void binary(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b);
+// out = cond ? a : b; cond is bool, a/b/out share a dtype.
+void where(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
+           const StridedArg& b);
+// Reduces `in` over the dims where reduce_dims[d] is true. out's strides are given over in_shape with 0 in
+// the reduced dims. Sum/Prod/Max/Min keep the dtype; ArgMax/ArgMin write int64 (row-major position within
+// the reduced dims).
+void reduce(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
+            const StridedArg& in);
+// Numerically stable (log-)softmax along `dim`.
+void softmax(const Shape& shape, int64_t dim, bool log, const StridedArg& out, const StridedArg& in);
+// C[b, m, n] = sum_k A[b, m, k] B[b, k, n]; strides are (batch dims..., row, col) for each operand.
+void matmul(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
+            const StridedArg& b);
+// out[i..] = in[i.., index[i..] at dim, i..]; index is int64 with out's shape; `in` strides over out's shape.
+void gather(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out, const StridedArg& in,
+            const StridedArg& index);
+// out[i.., index[i..] at dim, i..] += src[i..]; the dual of gather.
+void scatter_add(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out, const StridedArg& src,
+                 const StridedArg& index);
+
+}  // namespace tg::kernels

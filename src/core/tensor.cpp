@@ -1,0 +1,183 @@
+#include <tensorgrad/core/graph.h>
+#include <tensorgrad/core/tensor.h>
+
+#include <cstring>
+#include <ostream>
+
+namespace tg {
+
+std::ostream& operator<<(std::ostream& os, Device d) {
+  return os << (d.type == DeviceType::CPU ? "cpu" : "cuda") << ':' << d.index;
+}
+
+// ---- Storage ----
+std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Allocator& allocator) {
+  std::shared_ptr<Storage> s(new Storage());
+  s->data_ = allocator.allocate(nbytes);
+  s->nbytes_ = nbytes;
+  s->allocator_ = &allocator;
+  return s;
+}
+
+std::shared_ptr<Storage> Storage::wrap(void* data, size_t nbytes, std::function<void(void*)> deleter) {
+  std::shared_ptr<Storage> s(new Storage());
+  s->data_ = data;
+  s->nbytes_ = nbytes;
+  s->deleter_ = std::move(deleter);
+  return s;
+}
+
+Storage::~Storage() {
+  if (allocator_) allocator_->deallocate(data_, nbytes_);
+  else if (deleter_) deleter_(data_);
+}
+
+// ---- TensorImpl ----
+TensorImpl::TensorImpl(std::shared_ptr<Storage> s, Shape sh, Strides st, int64_t off, DType dt)
+    : storage(std::move(s)), shape(std::move(sh)), strides(std::move(st)), offset(off), dtype(dt) {}
+
+TensorImpl::~TensorImpl() = default;
+
+AutogradMeta& TensorImpl::autograd_meta() {
+  if (!autograd) autograd = std::make_unique<AutogradMeta>();
+  return *autograd;
+}
+
+// ---- Tensor: geometry and data ----
+Tensor Tensor::empty(const Shape& shape, DType dtype) {
+  for (int64_t s : shape) TG_CHECK(s >= 0, "tg::empty: negative dimension in shape ", shape);
+  auto storage = Storage::allocate(static_cast<size_t>(numel_of(shape)) * itemsize(dtype));
+  return Tensor(std::make_shared<TensorImpl>(std::move(storage), shape, contiguous_strides(shape), 0, dtype));
+}
+
+Tensor Tensor::as_strided(const Shape& shape, const Strides& strides, int64_t offset) const {
+  return Tensor(std::make_shared<TensorImpl>(impl().storage, shape, strides, offset, impl().dtype));
+}
+
+TensorImpl& Tensor::impl() const {
+  TG_CHECK(impl_ != nullptr, "tg::Tensor: operation on an undefined tensor");
+  return *impl_;
+}
+
+int64_t Tensor::size(int64_t d) const { return impl().shape[wrap_dim(d, dim(), "tg::Tensor::size")]; }
+int64_t Tensor::stride(int64_t d) const { return impl().strides[wrap_dim(d, dim(), "tg::Tensor::stride")]; }
+
+bool Tensor::is_contiguous() const {
+  int64_t expected = 1;
+  const auto& sh = shape();
+  const auto& st = strides();
+  for (size_t i = sh.size(); i-- > 0;) {
+    if (sh[i] == 1) continue;
+    if (st[i] != expected) return numel() == 0;
+    expected *= sh[i];
+  }
+  return true;
+}
+
+void* Tensor::data_ptr() const {
+  return static_cast<char*>(impl().storage->data()) + impl().offset * static_cast<int64_t>(itemsize(dtype()));
+}
+
+int64_t Tensor::element_offset(const std::vector<int64_t>& index) const {
+  TG_CHECK(static_cast<int64_t>(index.size()) == dim(), "tg::Tensor::at: expected ", dim(),
+           " indices for a tensor of shape ", shape(), ", got ", index.size());
+  int64_t off = 0;
+  for (size_t d = 0; d < index.size(); ++d) {
+    const int64_t n = shape()[d];
+    const int64_t i = index[d] < 0 ? index[d] + n : index[d];
+    TG_CHECK(i >= 0 && i < n, "tg::Tensor::at: index ", index[d], " out of range for dimension ", d,
+             " of size ", n, " (shape ", shape(), ")");
+    off += i * strides()[d];
+  }
+  return off;
+}
+
+double Tensor::item() const {
+  TG_CHECK(numel() == 1, "tg::Tensor::item: expected a tensor with one element, got shape ", shape());
+  return visit_dtype(dtype(), [&]<class T>(TypeTag<T>) { return static_cast<double>(*static_cast<T*>(data_ptr())); });
+}
+
+template <class T>
+std::vector<T> Tensor::to_vector() const {
+  TG_CHECK(dtype_of<T>() == dtype(), "tg::Tensor::to_vector: requested ", dtype_name(dtype_of<T>()),
+           " from a tensor of dtype ", dtype_name(dtype()));
+  std::vector<T> out;
+  out.reserve(static_cast<size_t>(numel()));
+  if (numel() == 0) return out;
+  const T* base = static_cast<const T*>(data_ptr());
+  std::vector<int64_t> idx(static_cast<size_t>(dim()), 0);
+  for (int64_t n = 0; n < numel(); ++n) {
+    int64_t off = 0;
+    for (size_t d = 0; d < idx.size(); ++d) off += idx[d] * strides()[d];
+    out.push_back(base[off]);
+    for (size_t d = idx.size(); d-- > 0;) {
+      if (++idx[d] < shape()[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+template std::vector<bool> Tensor::to_vector<bool>() const;
+template std::vector<int64_t> Tensor::to_vector<int64_t>() const;
+template std::vector<float> Tensor::to_vector<float>() const;
+template std::vector<double> Tensor::to_vector<double>() const;
+
+// ---- Tensor: autograd state ----
+bool Tensor::requires_grad() const { return impl().autograd && impl().autograd->requires_grad; }
+
+Tensor& Tensor::requires_grad_(bool flag) {
+  TG_CHECK(!flag || is_floating(dtype()), "tg::Tensor::requires_grad_: only floating tensors can require "
+           "gradients, got dtype ", dtype_name(dtype()));
+  TG_CHECK(is_leaf() || flag, "tg::Tensor::requires_grad_: cannot turn off requires_grad on a non-leaf "
+           "tensor (use detach())");
+  impl().autograd_meta().requires_grad = flag;
+  return *this;
+}
+
+Tensor Tensor::grad() const { return impl().autograd ? impl().autograd->grad : Tensor(); }
+
+void Tensor::set_grad(const Tensor& grad) const {
+  if (grad.defined())
+    TG_CHECK(grad.shape() == shape(), "tg::Tensor::set_grad: gradient of shape ", grad.shape(),
+             " for a tensor of shape ", shape());
+  impl().autograd_meta().grad = grad;
+}
+
+void Tensor::zero_grad() const {
+  if (impl().autograd) impl().autograd->grad = Tensor();
+}
+
+const std::shared_ptr<Node>& Tensor::grad_fn() const {
+  static const std::shared_ptr<Node> none;
+  return impl().autograd ? impl().autograd->grad_fn : none;
+}
+
+uint32_t Tensor::output_nr() const { return impl().autograd ? impl().autograd->output_nr : 0; }
+
+bool Tensor::is_leaf() const { return grad_fn() == nullptr; }
+
+void Tensor::register_hook(GradHook hook) const {
+  TG_CHECK(requires_grad(), "tg::Tensor::register_hook: cannot register a hook on a tensor that does not "
+           "require grad (shape ", shape(), ")");
+  if (is_leaf()) impl().autograd->hooks.push_back(std::move(hook));
+  else grad_fn()->add_pre_hook(output_nr(), std::move(hook));
+}
+
+void Tensor::retain_grad() const {
+  TG_CHECK(requires_grad(), "tg::Tensor::retain_grad: tensor does not require grad");
+  if (is_leaf() || impl().autograd->retains_grad) return;
+  impl().autograd->retains_grad = true;
+  std::weak_ptr<TensorImpl> weak = impl_;
+  grad_fn()->add_pre_hook(output_nr(), [weak](const Tensor& g) {
+    // Holds the latest pass's gradient (no accumulation across passes, unlike a leaf's .grad).
+    if (auto self = weak.lock()) self->autograd_meta().grad = g.detach();
+    return Tensor();
+  });
+}
+
+Tensor Tensor::detach() const {
+  return Tensor(std::make_shared<TensorImpl>(impl().storage, impl().shape, impl().strides, impl().offset,
+                                             impl().dtype));
+}
+
+}  // namespace tg

@@ -1,0 +1,100 @@
+#include <cmath>
+
+#include "ref_kernels.h"
+
+namespace tg::kernels::ref {
+
+namespace {
+
+template <class T>
+T int_pow(T base, T exp) {
+  TG_CHECK(exp >= 0, "tg::pow: integers to negative integer powers are not allowed (exponent ", exp, ")");
+  T result = 1;
+  while (exp > 0) {
+    if (exp & 1) result *= base;
+    base *= base;
+    exp >>= 1;
+  }
+  return result;
+}
+
+template <class T>
+T propagate_nan_max(T a, T b, bool take_max) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (std::isnan(a)) return a;
+    if (std::isnan(b)) return b;
+  }
+  return take_max ? (a < b ? b : a) : (b < a ? b : a);
+}
+
+template <BinaryOp Op, class T>
+auto apply_binary(T a, T b) {
+  if constexpr (Op == BinaryOp::Eq) return a == b;
+  else if constexpr (Op == BinaryOp::Ne) return a != b;
+  else if constexpr (Op == BinaryOp::Lt) return a < b;
+  else if constexpr (Op == BinaryOp::Le) return a <= b;
+  else if constexpr (Op == BinaryOp::Gt) return a > b;
+  else if constexpr (Op == BinaryOp::Ge) return a >= b;
+  else if constexpr (std::is_same_v<T, bool>) {
+    // bool arithmetic is logic: + is or, * is and (as in PyTorch); max/min follow.
+    if constexpr (Op == BinaryOp::Add || Op == BinaryOp::Maximum) return a || b;
+    else if constexpr (Op == BinaryOp::Mul || Op == BinaryOp::Minimum) return a && b;
+    else {
+      TG_FAIL("tg::", op_name(Op), ": not defined for bool tensors");
+      return false;
+    }
+  } else if constexpr (Op == BinaryOp::Add) return T(a + b);
+  else if constexpr (Op == BinaryOp::Sub) return T(a - b);
+  else if constexpr (Op == BinaryOp::Mul) return T(a * b);
+  else if constexpr (Op == BinaryOp::Div) {
+    if constexpr (std::is_integral_v<T>) {
+      TG_CHECK(b != 0, "tg::div: integer division by zero");
+      return T(a / b);
+    } else return T(a / b);
+  } else if constexpr (Op == BinaryOp::Pow) {
+    if constexpr (std::is_integral_v<T>) return int_pow(a, b);
+    else return T(std::pow(a, b));
+  } else if constexpr (Op == BinaryOp::Maximum) return propagate_nan_max(a, b, true);
+  else if constexpr (Op == BinaryOp::Minimum) return propagate_nan_max(a, b, false);
+}
+
+template <class T>
+void binary_typed(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b) {
+  visit_op<BinaryOp, kBinaryOpCount>(op, [&](auto op_c) {
+    constexpr BinaryOp kOp = decltype(op_c)::value;
+    using Out = decltype(apply_binary<kOp, T>(T{}, T{}));
+    map2<Out, T, T>(shape, out, a, b, [](T x, T y) { return apply_binary<kOp, T>(x, y); });
+  });
+}
+
+template <class T>
+void where_typed(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
+                 const StridedArg& b) {
+  T* o = static_cast<T*>(out.data);
+  const bool* c = static_cast<const bool*>(cond.data);
+  const T* pa = static_cast<const T*>(a.data);
+  const T* pb = static_cast<const T*>(b.data);
+  for_each_run<4>(shape, {out.strides.data(), cond.strides.data(), a.strides.data(), b.strides.data()},
+                  [&](int64_t n, auto off, auto s) {
+                    for (int64_t i = 0; i < n; ++i)
+                      o[off[0] + i * s[0]] = c[off[1] + i * s[1]] ? pa[off[2] + i * s[2]] : pb[off[3] + i * s[3]];
+                  });
+}
+
+}  // namespace
+
+void register_binary(KernelTables& t) {
+  for (DType d : {DType::Bool, DType::Int64, DType::Float32, DType::Float64}) {
+    visit_dtype(d, [&]<class T>(TypeTag<T>) {
+      for (int i = 0; i < kBinaryOpCount; ++i) {
+        const auto op = static_cast<BinaryOp>(i);
+        const bool bool_arith = op == BinaryOp::Sub || op == BinaryOp::Div || op == BinaryOp::Pow;
+        if (std::is_same_v<T, bool> && bool_arith) continue;
+        t.binary.add(op_name(op), DeviceType::CPU, d, &binary_typed<T>);
+      }
+      t.where.add("where", DeviceType::CPU, d, &where_typed<T>);
+    });
+  }
+}
+
+}  // namespace tg::kernels::ref

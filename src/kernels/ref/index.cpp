@@ -1,0 +1,55 @@
+#include "ref_kernels.h"
+
+namespace tg::kernels::ref {
+
+namespace {
+
+// Both walk the index tensor's shape; `data` strides are given over that shape with the indexed dim's
+// stride 0, and the dim's real stride is added per element from the index value.
+template <class T, bool Scatter>
+void index_along(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& dense, const StridedArg& indexed,
+                 const StridedArg& index, int64_t indexed_dim_stride) {
+  T* d = static_cast<T*>(dense.data);
+  T* x = static_cast<T*>(indexed.data);
+  const int64_t* idx = static_cast<const int64_t*>(index.data);
+  Strides indexed_strides = indexed.strides;
+  indexed_strides[static_cast<size_t>(dim)] = 0;
+  const char* op = Scatter ? "tg::scatter_add" : "tg::gather";
+  for_each_run<3>(shape, {dense.strides.data(), indexed_strides.data(), index.strides.data()},
+                  [&](int64_t n, auto off, auto st) {
+                    for (int64_t i = 0; i < n; ++i) {
+                      const int64_t j = idx[off[2] + i * st[2]];
+                      TG_CHECK(j >= 0 && j < dim_size, op, ": index ", j, " out of range for dimension ", dim,
+                               " of size ", dim_size);
+                      T& target = x[off[1] + i * st[1] + j * indexed_dim_stride];
+                      T& value = d[off[0] + i * st[0]];
+                      if constexpr (Scatter) target = static_cast<T>(target + value);
+                      else value = target;
+                    }
+                  });
+}
+
+template <class T>
+void gather_typed(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out, const StridedArg& in,
+                  const StridedArg& index) {
+  index_along<T, false>(shape, dim, dim_size, out, in, index, in.strides[static_cast<size_t>(dim)]);
+}
+
+template <class T>
+void scatter_add_typed(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out,
+                       const StridedArg& src, const StridedArg& index) {
+  index_along<T, true>(shape, dim, dim_size, src, out, index, out.strides[static_cast<size_t>(dim)]);
+}
+
+}  // namespace
+
+void register_index(KernelTables& t) {
+  for (DType d : {DType::Int64, DType::Float32, DType::Float64}) {
+    visit_dtype(d, [&]<class T>(TypeTag<T>) {
+      t.gather.add("gather", DeviceType::CPU, d, &gather_typed<T>);
+      t.scatter_add.add("scatter_add", DeviceType::CPU, d, &scatter_add_typed<T>);
+    });
+  }
+}
+
+}  // namespace tg::kernels::ref

@@ -1,0 +1,87 @@
+#include "ref/ref_kernels.h"
+
+namespace tg::kernels {
+
+namespace {
+
+const KernelTables& tables() {
+  static const KernelTables t = [] {
+    KernelTables k;
+    ref::register_copy(k);
+    ref::register_unary(k);
+    ref::register_binary(k);
+    ref::register_reduce(k);
+    ref::register_softmax(k);
+    ref::register_matmul(k);
+    ref::register_index(k);
+    return k;
+  }();
+  return t;
+}
+
+constexpr DeviceType kCpu = DeviceType::CPU;
+
+}  // namespace
+
+const char* op_name(UnaryOp op) {
+  static constexpr const char* kNames[] = {"neg",     "abs",  "exp",  "log",  "log1p",  "sqrt",
+                                           "rsqrt",   "sin",  "cos",  "tanh", "sigmoid", "relu",
+                                           "gelu",    "silu", "square", "reciprocal", "sign", "erf"};
+  static_assert(std::size(kNames) == kUnaryOpCount, "name every unary op");
+  return kNames[static_cast<int>(op)];
+}
+
+const char* op_name(BinaryOp op) {
+  static constexpr const char* kNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum",
+                                           "eq",  "ne",  "lt",  "le",  "gt",  "ge"};
+  static_assert(std::size(kNames) == kBinaryOpCount, "name every binary op");
+  return kNames[static_cast<int>(op)];
+}
+
+const char* op_name(ReduceOp op) {
+  static constexpr const char* kNames[] = {"sum", "prod", "max", "min", "argmax", "argmin"};
+  return kNames[static_cast<int>(op)];
+}
+
+bool unary_supports_integers(UnaryOp op) {
+  return op == UnaryOp::Neg || op == UnaryOp::Abs || op == UnaryOp::Relu || op == UnaryOp::Square ||
+         op == UnaryOp::Sign;
+}
+
+void copy(const Shape& shape, const StridedArg& out, const StridedArg& src, bool accumulate) {
+  tables().copy.find("copy", kCpu, src.dtype)(shape, out, src, accumulate);
+}
+void fill(const Shape& shape, const StridedArg& out, double value) {
+  tables().fill.find("fill", kCpu, out.dtype)(shape, out, value);
+}
+void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& in) {
+  tables().unary.find(op_name(op), kCpu, in.dtype)(op, shape, out, in);
+}
+void binary(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b) {
+  tables().binary.find(op_name(op), kCpu, a.dtype)(op, shape, out, a, b);
+}
+void where(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
+           const StridedArg& b) {
+  tables().where.find("where", kCpu, a.dtype)(shape, out, cond, a, b);
+}
+void reduce(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
+            const StridedArg& in) {
+  tables().reduce.find(op_name(op), kCpu, in.dtype)(op, in_shape, reduce_dims, out, in);
+}
+void softmax(const Shape& shape, int64_t dim, bool log, const StridedArg& out, const StridedArg& in) {
+  tables().softmax.find(log ? "log_softmax" : "softmax", kCpu, in.dtype)(shape, dim, log, out, in);
+}
+void matmul(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
+            const StridedArg& b) {
+  tables().matmul.find("matmul", kCpu, a.dtype)(batch_shape, m, n, k, c, a, b);
+}
+void gather(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out, const StridedArg& in,
+            const StridedArg& index) {
+  tables().gather.find("gather", kCpu, in.dtype)(shape, dim, dim_size, out, in, index);
+}
+void scatter_add(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out, const StridedArg& src,
+                 const StridedArg& index) {
+  tables().scatter_add.find("scatter_add", kCpu, src.dtype)(shape, dim, dim_size, out, src, index);
+}
+
+}  // namespace tg::kernels

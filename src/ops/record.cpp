@@ -1,0 +1,43 @@
+#include "record.h"
+
+namespace tg::ops {
+
+bool needs_grad(std::initializer_list<Tensor> inputs) {
+  if (!GradMode::enabled()) return false;
+  for (const auto& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+bool needs_grad(const TensorList& inputs) {
+  if (!GradMode::enabled()) return false;
+  for (const auto& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+void record(const char* name, const TensorList& inputs, const Tensor& out, VjpFn vjp, SaveList save) {
+  auto node = std::make_shared<FunctionNode>(name, std::move(vjp));
+  for (const auto& t : inputs) node->add_next_edge(gradient_edge(t), InputMeta{t.shape(), t.dtype()});
+  for (const auto& t : save.inputs) node->save(t);
+  auto& meta = out.impl().autograd_meta();
+  TG_CHECK(is_floating(out.dtype()), "tg::", name, ": cannot record gradients for an output of dtype ",
+           dtype_name(out.dtype()));
+  meta.requires_grad = true;
+  meta.grad_fn = node;
+  meta.output_nr = 0;
+  if (save.output) node->save(out, /*is_output=*/true);
+}
+
+void mark_view(const Tensor& out) {
+  if (out.requires_grad()) out.impl().autograd_meta().is_view = true;
+}
+
+Tensor cast_raw(const Tensor& x, DType dtype) {
+  if (x.dtype() == dtype) return x;
+  Tensor out = Tensor::empty(x.shape(), dtype);
+  kernels::copy(x.shape(), arg(out), arg(x));
+  return out;
+}
+
+}  // namespace tg::ops
