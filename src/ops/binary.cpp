@@ -1,0 +1,169 @@
+// Binary elementwise ops with NumPy broadcasting and PyTorch type promotion, where, the Scalar rules and the
+// C++ operators. Gradients are returned in the broadcast shape; the engine sums them back to each input.
+#include <tensorgrad/ops/creation.h>
+#include <tensorgrad/ops/elementwise.h>
+#include <tensorgrad/ops/view.h>
+
+#include "record.h"
+
+namespace tg {
+
+DType Scalar::dtype_with(DType other) const {
+  switch (kind_) {
+    case Kind::Bool: return other;
+    case Kind::Integral: return other == DType::Bool ? DType::Int64 : other;
+    case Kind::Floating: return is_floating(other) ? other : default_float_dtype();
+  }
+  return other;
+}
+
+Tensor scalar_like(Scalar s, const Tensor& like) { return full({}, s.value(), s.dtype_with(like.dtype())); }
+
+namespace {
+
+using kernels::BinaryOp;
+
+struct Broadcast {
+  Shape shape;
+  DType compute;  // both operands are cast to this before the kernel runs
+  DType result;
+};
+
+Broadcast plan_binary(BinaryOp op, const Tensor& a, const Tensor& b) {
+  const std::string name = std::string("tg::") + kernels::op_name(op);
+  Broadcast plan{broadcast_shapes(a.shape(), b.shape(), name.c_str()), promote_types(a.dtype(), b.dtype()), {}};
+  if (op == BinaryOp::Div && !is_floating(plan.compute)) plan.compute = default_float_dtype();
+  const bool bool_arith = op == BinaryOp::Sub || op == BinaryOp::Div || op == BinaryOp::Pow;
+  TG_CHECK(!(plan.compute == DType::Bool && bool_arith), name, ": not defined for bool tensors (shapes ", a.shape(),
+           " and ", b.shape(), "); convert with .to(tg::DType::Int64) first");
+  plan.result = kernels::is_comparison(op) ? DType::Bool : plan.compute;
+  return plan;
+}
+
+Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b) {
+  const Broadcast plan = plan_binary(op, a, b);
+  const Tensor ca = ops::cast_raw(a, plan.compute), cb = ops::cast_raw(b, plan.compute);
+  Tensor out = Tensor::empty(plan.shape, plan.result);
+  kernels::binary(op, plan.shape, ops::arg(out), ops::arg(ca, plan.shape), ops::arg(cb, plan.shape));
+  return out;
+}
+
+Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b, ops::SaveList save, VjpFn vjp) {
+  Tensor out = binary_forward(op, a, b);
+  if (ops::needs_grad({a, b})) ops::record(kernels::op_name(op), {a, b}, out, std::move(vjp), std::move(save));
+  return out;
+}
+
+// max/min route the gradient to the winning operand and split it evenly on ties (as torch.maximum).
+TensorList extremum_vjp(const Tensor& g, const TensorList& s, bool is_max) {
+  const Tensor& a = s[0];
+  const Tensor& b = s[1];
+  const Tensor a_wins = is_max ? gt(a, b) : lt(a, b);
+  const Tensor b_wins = is_max ? lt(a, b) : gt(a, b);
+  const Tensor tie = eq(a, b) * 0.5;
+  return {g * (a_wins + tie), g * (b_wins + tie)};
+}
+
+Tensor comparison(BinaryOp op, const Tensor& a, const Tensor& b) { return binary_forward(op, a, b); }
+
+}  // namespace
+
+Tensor add(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::Add, a, b, {}, [](const Tensor& g, const TensorList&) { return TensorList{g, g}; });
+}
+
+Tensor sub(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::Sub, a, b, {}, [](const Tensor& g, const TensorList&) { return TensorList{g, -g}; });
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::Mul, a, b, {{a, b}},
+                   [](const Tensor& g, const TensorList& s) { return TensorList{g * s[1], g * s[0]}; });
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::Div, a, b, {{a, b}}, [](const Tensor& g, const TensorList& s) {
+    const Tensor ga = g / s[1];
+    return TensorList{ga, -ga * s[0] / s[1]};
+  });
+}
+
+Tensor pow(const Tensor& a, const Tensor& b) {
+  const bool need_exponent_grad = b.requires_grad();
+  return binary_op(BinaryOp::Pow, a, b, {{a, b}, true}, [need_exponent_grad](const Tensor& g, const TensorList& s) {
+    const Tensor &base = s[0], &exponent = s[1], &out = s[2];
+    TensorList grads{g * exponent * pow(base, exponent - 1.0), Tensor()};
+    if (need_exponent_grad) {
+      // d/db a^b = a^b log a, taken as 0 where a <= 0 (the limit at a = 0 for b > 0; undefined below).
+      const Tensor positive = gt(base, scalar_like(0, base));
+      const Tensor safe_base = where(positive, base, 1.0);
+      grads[1] = where(positive, g * out * log(safe_base), 0.0);
+    }
+    return grads;
+  });
+}
+
+Tensor maximum(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::Maximum, a, b, {{a, b}},
+                   [](const Tensor& g, const TensorList& s) { return extremum_vjp(g, s, true); });
+}
+
+Tensor minimum(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::Minimum, a, b, {{a, b}},
+                   [](const Tensor& g, const TensorList& s) { return extremum_vjp(g, s, false); });
+}
+
+Tensor eq(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Eq, a, b); }
+Tensor ne(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Ne, a, b); }
+Tensor lt(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Lt, a, b); }
+Tensor le(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Le, a, b); }
+Tensor gt(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Gt, a, b); }
+Tensor ge(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Ge, a, b); }
+
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  TG_CHECK(cond.dtype() == DType::Bool, "tg::where: the condition must be bool, got ", dtype_name(cond.dtype()),
+           " (shape ", cond.shape(), ")");
+  const Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "tg::where"), b.shape(), "tg::where");
+  const DType dtype = promote_types(a.dtype(), b.dtype());
+  const Tensor ca = ops::cast_raw(a, dtype), cb = ops::cast_raw(b, dtype);
+  Tensor out = Tensor::empty(shape, dtype);
+  kernels::where(shape, ops::arg(out), ops::arg(cond, shape), ops::arg(ca, shape), ops::arg(cb, shape));
+  if (ops::needs_grad({a, b})) {
+    ops::record("where", {a, b}, out, [](const Tensor& g, const TensorList& s) {
+      return TensorList{where(s[0], g, 0.0), where(s[0], 0.0, g)};
+    }, {{cond}});
+  }
+  return out;
+}
+
+Tensor add(const Tensor& a, Scalar b) { return add(a, scalar_like(b, a)); }
+Tensor sub(const Tensor& a, Scalar b) { return sub(a, scalar_like(b, a)); }
+Tensor mul(const Tensor& a, Scalar b) { return mul(a, scalar_like(b, a)); }
+Tensor div(const Tensor& a, Scalar b) { return div(a, scalar_like(b, a)); }
+Tensor pow(const Tensor& a, Scalar b) { return pow(a, scalar_like(b, a)); }
+Tensor maximum(const Tensor& a, Scalar b) { return maximum(a, scalar_like(b, a)); }
+Tensor minimum(const Tensor& a, Scalar b) { return minimum(a, scalar_like(b, a)); }
+Tensor where(const Tensor& cond, const Tensor& a, Scalar b) { return where(cond, a, scalar_like(b, a)); }
+Tensor where(const Tensor& cond, Scalar a, const Tensor& b) { return where(cond, scalar_like(a, b), b); }
+
+Tensor operator-(const Tensor& x) { return neg(x); }
+Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor operator+(const Tensor& a, Scalar b) { return add(a, b); }
+Tensor operator-(const Tensor& a, Scalar b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, Scalar b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, Scalar b) { return div(a, b); }
+Tensor operator+(Scalar a, const Tensor& b) { return add(scalar_like(a, b), b); }
+Tensor operator-(Scalar a, const Tensor& b) { return sub(scalar_like(a, b), b); }
+Tensor operator*(Scalar a, const Tensor& b) { return mul(scalar_like(a, b), b); }
+Tensor operator/(Scalar a, const Tensor& b) { return div(scalar_like(a, b), b); }
+Tensor operator==(const Tensor& a, const Tensor& b) { return eq(a, b); }
+Tensor operator!=(const Tensor& a, const Tensor& b) { return ne(a, b); }
+Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }
+Tensor operator<=(const Tensor& a, const Tensor& b) { return le(a, b); }
+Tensor operator>(const Tensor& a, const Tensor& b) { return gt(a, b); }
+Tensor operator>=(const Tensor& a, const Tensor& b) { return ge(a, b); }
+
+}  // namespace tg

@@ -1,0 +1,86 @@
+// matmul with NumPy semantics: 1-D promotion and broadcast batch dimensions.
+#include <tensorgrad/ops/elementwise.h>
+#include <tensorgrad/ops/linalg.h>
+#include <tensorgrad/ops/view.h>
+
+#include "record.h"
+
+namespace tg {
+
+namespace {
+
+// The operand as a matrix stack: a 1-D left operand becomes a row [1, k], a 1-D right one a column [k, 1].
+Tensor as_matrix(const Tensor& t, bool left) {
+  if (t.dim() >= 2) return t;
+  const Shape shape = left ? Shape{1, t.size(0)} : Shape{t.size(0), 1};
+  return t.as_strided(shape, {t.stride(0), t.stride(0)}, t.offset());
+}
+
+Shape batch_of(const Tensor& m) { return Shape(m.shape().begin(), m.shape().end() - 2); }
+
+// Kernel strides for a matrix stack read over the broadcast batch shape: batch..., row, col.
+kernels::StridedArg matrix_arg(const Tensor& m, const Shape& batch) {
+  const Strides batch_strides(m.strides().begin(), m.strides().end() - 2);
+  Strides strides = broadcast_strides(batch_of(m), batch_strides, batch);
+  strides.push_back(m.strides()[m.strides().size() - 2]);
+  strides.push_back(m.strides().back());
+  return {m.data_ptr(), strides, m.dtype()};
+}
+
+Tensor last_two_swapped(const Tensor& t) { return transpose(t, t.dim() - 2, t.dim() - 1); }
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  TG_CHECK(a.dim() >= 1 && b.dim() >= 1, "tg::matmul: both operands need at least 1 dimension, got shapes ",
+           a.shape(), " @ ", b.shape());
+  TG_CHECK(a.dtype() != DType::Bool && b.dtype() != DType::Bool, "tg::matmul: bool operands are not supported (",
+           dtype_name(a.dtype()), " @ ", dtype_name(b.dtype()), ")");
+  const bool a_vec = a.dim() == 1, b_vec = b.dim() == 1;
+  const DType dt = promote_types(a.dtype(), b.dtype());
+  const Tensor am = as_matrix(ops::cast_raw(a, dt), /*left=*/true);
+  const Tensor bm = as_matrix(ops::cast_raw(b, dt), /*left=*/false);
+  const int64_t m = am.size(-2), k = am.size(-1), n = bm.size(-1);
+  TG_CHECK(k == bm.size(-2), "tg::matmul: inner dimensions differ: ", shape_str(a.shape()), " @ ",
+           shape_str(b.shape()));
+  const Shape batch = broadcast_shapes(batch_of(am), batch_of(bm), "tg::matmul");
+
+  Shape full = batch, result = batch;
+  full.push_back(m);
+  full.push_back(n);
+  if (!a_vec) result.push_back(m);
+  if (!b_vec) result.push_back(n);
+  Tensor c = Tensor::empty(full, dt);
+  kernels::matmul(batch, m, n, k, ops::arg(c), matrix_arg(am, batch), matrix_arg(bm, batch));
+  // Dropping the size-1 dims a 1-D operand added leaves the layout contiguous.
+  Tensor out = result == full ? c : c.as_strided(result, contiguous_strides(result), 0);
+
+  if (ops::needs_grad({a, b})) {
+    const bool a_grad = a.requires_grad(), b_grad = b.requires_grad();
+    ops::record(
+        "matmul", {a, b}, out,
+        [a_vec, b_vec, a_grad, b_grad](const Tensor& g, const TensorList& saved) -> TensorList {
+          // Work on matrix stacks: put back the dims the 1-D operands lost, then remove them from the
+          // gradients. Broadcast batch dims are summed away by the engine.
+          Tensor gm = g;
+          if (b_vec) gm = unsqueeze(gm, gm.dim());
+          if (a_vec) gm = unsqueeze(gm, gm.dim() - 1);
+          const Tensor am2 = a_vec ? unsqueeze(saved[0], 0) : saved[0];
+          const Tensor bm2 = b_vec ? unsqueeze(saved[1], 1) : saved[1];
+          Tensor ga, gb;
+          if (a_grad) {
+            ga = matmul(gm, last_two_swapped(bm2));
+            if (a_vec) ga = squeeze(ga, ga.dim() - 2);
+          }
+          if (b_grad) {
+            gb = matmul(last_two_swapped(am2), gm);
+            if (b_vec) gb = squeeze(gb, gb.dim() - 1);
+          }
+          return {ga, gb};
+        },
+        {{a, b}});
+  }
+  return out;
+}
+
+}  // namespace tg

@@ -1,0 +1,259 @@
+// Joining (cat, stack), padding and indexing (index_select, gather, scatter_add, one_hot).
+#include <algorithm>
+
+#include <tensorgrad/ops/creation.h>
+#include <tensorgrad/ops/movement.h>
+#include <tensorgrad/ops/view.h>
+
+#include "record.h"
+
+namespace tg {
+
+namespace {
+
+// A kernel argument for the part of `t` that starts at element `first` (relative to t's data) and spans `shape`.
+kernels::StridedArg sub_arg(const Tensor& t, int64_t first) {
+  char* base = static_cast<char*>(t.data_ptr()) + first * static_cast<int64_t>(itemsize(t.dtype()));
+  return {base, t.strides(), t.dtype()};
+}
+
+// The index kernels have no bool instantiation: bool data goes through int64 and back.
+DType index_dtype(DType d) { return d == DType::Bool ? DType::Int64 : d; }
+
+// 0-d operands of gather/scatter_add are handled as 1-element 1-D ones.
+Tensor at_least_1d(const Tensor& t) { return t.dim() > 0 ? t : t.as_strided({1}, {1}, t.offset()); }
+
+void check_index_dtype(const Tensor& index, const char* op) {
+  TG_CHECK(index.dtype() == DType::Int64, op, ": index must be int64, got ", dtype_name(index.dtype()));
+}
+
+// Raw gather over index's shape: out[i] = x[i with index[i] at dim].
+Tensor gather_raw(const Tensor& x, int64_t dim, const Tensor& index) {
+  const Tensor xk = ops::cast_raw(x, index_dtype(x.dtype()));
+  Tensor out = Tensor::empty(index.shape(), xk.dtype());
+  kernels::gather(index.shape(), dim, xk.size(dim), ops::arg(out), ops::arg(xk), ops::arg(index));
+  return ops::cast_raw(out, x.dtype());
+}
+
+}  // namespace
+
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
+  TG_CHECK(!tensors.empty(), "tg::cat: expected a non-empty list of tensors");
+  const Tensor& first = tensors[0];
+  TG_CHECK(first.dim() > 0, "tg::cat: zero-dimensional tensors cannot be concatenated");
+  const int64_t d = wrap_dim(dim, first.dim(), "tg::cat");
+  Shape shape = first.shape();
+  shape[static_cast<size_t>(d)] = 0;
+  DType dt = first.dtype();
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const Tensor& t = tensors[i];
+    TG_CHECK(t.dim() == first.dim(), "tg::cat: tensor ", i, " has shape ", t.shape(), " but tensor 0 has shape ",
+             first.shape(), "; all need the same number of dimensions");
+    for (int64_t k = 0; k < t.dim(); ++k)
+      TG_CHECK(k == d || t.size(k) == first.size(k), "tg::cat: tensor ", i, " has shape ", t.shape(),
+               " but tensor 0 has shape ", first.shape(), "; sizes must match except in dimension ", d);
+    shape[static_cast<size_t>(d)] += t.size(d);
+    dt = promote_types(dt, t.dtype());
+  }
+
+  Tensor out = Tensor::empty(shape, dt);
+  std::vector<int64_t> offsets, sizes;
+  int64_t offset = 0;
+  for (const Tensor& t : tensors) {
+    offsets.push_back(offset);
+    sizes.push_back(t.size(d));
+    if (t.numel() > 0) kernels::copy(t.shape(), sub_arg(out, offset * out.stride(d)), ops::arg(t));
+    offset += t.size(d);
+  }
+
+  if (ops::needs_grad(tensors)) {
+    std::vector<bool> wanted;
+    for (const Tensor& t : tensors) wanted.push_back(t.requires_grad());
+    ops::record("cat", tensors, out, [d, offsets, sizes, wanted](const Tensor& g, const TensorList&) -> TensorList {
+      TensorList grads(offsets.size());
+      for (size_t i = 0; i < offsets.size(); ++i)
+        if (wanted[i]) grads[i] = narrow(g, d, offsets[i], sizes[i]);
+      return grads;
+    });
+  }
+  return out;
+}
+
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
+  TG_CHECK(!tensors.empty(), "tg::stack: expected a non-empty list of tensors");
+  const Tensor& first = tensors[0];
+  const int64_t d = wrap_dim(dim, first.dim() + 1, "tg::stack");
+  std::vector<Tensor> parts;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    TG_CHECK(tensors[i].shape() == first.shape(), "tg::stack: tensor ", i, " has shape ", tensors[i].shape(),
+             " but tensor 0 has shape ", first.shape(), "; all need the same shape");
+    parts.push_back(unsqueeze(tensors[i], d));
+  }
+  return cat(parts, d);
+}
+
+Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value) {
+  TG_CHECK(pads.size() % 2 == 0, "tg::pad: pads must come in (before, after) pairs, got ", pads);
+  TG_CHECK(static_cast<int64_t>(pads.size() / 2) <= x.dim(), "tg::pad: ", pads.size() / 2,
+           " padded dimensions requested for a tensor of shape ", x.shape());
+  for (int64_t p : pads) TG_CHECK(p >= 0, "tg::pad: negative padding is not supported, got ", pads);
+  // before[d] for each dim, from pads listed last dim first.
+  std::vector<int64_t> before(static_cast<size_t>(x.dim()), 0);
+  Shape shape = x.shape();
+  for (size_t i = 0; i < pads.size() / 2; ++i) {
+    const size_t d = static_cast<size_t>(x.dim()) - 1 - i;
+    before[d] = pads[2 * i];
+    shape[d] += pads[2 * i] + pads[2 * i + 1];
+  }
+
+  Tensor out = Tensor::empty(shape, x.dtype());
+  kernels::fill(shape, ops::arg(out), value);
+  int64_t first = 0;
+  for (size_t d = 0; d < before.size(); ++d) first += before[d] * out.strides()[d];
+  kernels::copy(x.shape(), sub_arg(out, first), ops::arg(x));
+
+  if (ops::needs_grad({x})) {
+    const Shape in_shape = x.shape();
+    ops::record("pad", {x}, out, [before, in_shape](const Tensor& g, const TensorList&) -> TensorList {
+      Tensor grad = g;
+      for (size_t d = 0; d < before.size(); ++d)
+        if (grad.size(static_cast<int64_t>(d)) != in_shape[d])
+          grad = narrow(grad, static_cast<int64_t>(d), before[d], in_shape[d]);
+      return {grad};
+    });
+  }
+  return out;
+}
+
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+  check_index_dtype(index, "tg::index_select");
+  TG_CHECK(index.dim() <= 1, "tg::index_select: index must be 1-D, got shape ", index.shape());
+  TG_CHECK(x.dim() >= 1, "tg::index_select: input must have at least 1 dimension, got shape ", x.shape());
+  const int64_t d = wrap_dim(dim, x.dim(), "tg::index_select");
+  const Tensor idx = at_least_1d(index);
+  const int64_t size = x.size(d);
+  for (int64_t i : idx.to_vector<int64_t>())
+    TG_CHECK(i >= 0 && i < size, "tg::index_select: index ", i, " is out of range for dimension ", d, " of size ",
+             size, " (input shape ", x.shape(), ")");
+
+  // A gather whose index is `idx` along d, broadcast (stride 0) over every other dim.
+  Shape out_shape = x.shape();
+  out_shape[static_cast<size_t>(d)] = idx.size(0);
+  Strides idx_strides(out_shape.size(), 0);
+  idx_strides[static_cast<size_t>(d)] = idx.stride(0);
+  const Tensor idx_b = idx.as_strided(out_shape, idx_strides, idx.offset());
+  Tensor out = gather_raw(x, d, idx_b);
+
+  if (ops::needs_grad({x})) {
+    const Shape in_shape = x.shape();
+    Shape idx_view(out_shape.size(), 1);
+    idx_view[static_cast<size_t>(d)] = idx.size(0);
+    ops::record(
+        "index_select", {x}, out,
+        [d, in_shape, idx_view](const Tensor& g, const TensorList& saved) -> TensorList {
+          const Tensor spread = expand(reshape(saved[0], idx_view), g.shape());
+          return {scatter_add(zeros(in_shape, g.dtype()), d, spread, g)};
+        },
+        {{idx}});
+  }
+  return out;
+}
+
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
+  check_index_dtype(index, "tg::gather");
+  TG_CHECK(index.dim() == x.dim(), "tg::gather: index of shape ", index.shape(),
+           " needs as many dimensions as the input of shape ", x.shape());
+  const int64_t d = wrap_dim(dim, x.dim(), "tg::gather");
+  for (int64_t k = 0; k < x.dim(); ++k)
+    TG_CHECK(k == d || index.size(k) <= x.size(k), "tg::gather: index of shape ", index.shape(),
+             " is larger than the input of shape ", x.shape(), " in dimension ", k);
+  const Tensor x1 = at_least_1d(x);
+  Tensor out = gather_raw(x1, d, at_least_1d(index));
+  if (x.dim() == 0) out = out.as_strided({}, {}, out.offset());
+
+  if (ops::needs_grad({x})) {
+    const Shape in_shape = x.shape();
+    ops::record(
+        "gather", {x}, out,
+        [d, in_shape](const Tensor& g, const TensorList& saved) -> TensorList {
+          return {scatter_add(zeros(in_shape, g.dtype()), d, saved[0], g)};
+        },
+        {{index}});
+  }
+  return out;
+}
+
+Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
+  check_index_dtype(index, "tg::scatter_add");
+  TG_CHECK(index.dim() == self.dim() && src.dim() == self.dim(), "tg::scatter_add: self ", self.shape(),
+           ", index ", index.shape(), " and src ", src.shape(), " need the same number of dimensions");
+  const int64_t d = wrap_dim(dim, self.dim(), "tg::scatter_add");
+  for (int64_t k = 0; k < self.dim(); ++k) {
+    TG_CHECK(index.size(k) <= src.size(k), "tg::scatter_add: index of shape ", index.shape(),
+             " is larger than src of shape ", src.shape(), " in dimension ", k);
+    TG_CHECK(k == d || index.size(k) <= self.size(k), "tg::scatter_add: index of shape ", index.shape(),
+             " is larger than self of shape ", self.shape(), " in dimension ", k);
+  }
+  const DType dt = promote_types(self.dtype(), src.dtype());
+  const DType kd = index_dtype(dt);
+  // A fresh copy of self (in the kernel's dtype) receives the sums.
+  Tensor acc = ops::cast_raw(self, kd);
+  if (acc.same(self)) {
+    acc = Tensor::empty(self.shape(), kd);
+    kernels::copy(self.shape(), ops::arg(acc), ops::arg(self));
+  }
+  const Tensor src_k = ops::cast_raw(src, kd);
+  const Tensor acc1 = at_least_1d(acc), src1 = at_least_1d(src_k), index1 = at_least_1d(index);
+  kernels::scatter_add(index1.shape(), d, acc1.size(d), ops::arg(acc1), ops::arg(src1), ops::arg(index1));
+  Tensor out = ops::cast_raw(acc, dt);
+
+  if (ops::needs_grad({self, src})) {
+    const Shape src_shape = src.shape();
+    ops::record(
+        "scatter_add", {self, src}, out,
+        [d, src_shape](const Tensor& g, const TensorList& saved) -> TensorList {
+          Tensor grad_src = gather(g, d, saved[0]);
+          // src may be larger than index: its uncovered elements never reached the output.
+          if (grad_src.shape() != src_shape) {
+            std::vector<int64_t> pads;
+            for (size_t k = src_shape.size(); k-- > 0;) {
+              pads.push_back(0);
+              pads.push_back(src_shape[k] - grad_src.shape()[k]);
+            }
+            grad_src = pad(grad_src, pads);
+          }
+          return {g, grad_src};
+        },
+        {{index}});
+  }
+  return out;
+}
+
+Tensor one_hot(const Tensor& labels, int64_t num_classes) {
+  TG_CHECK(labels.dtype() == DType::Int64, "tg::one_hot: labels must be int64, got ", dtype_name(labels.dtype()));
+  const std::vector<int64_t> values = labels.to_vector<int64_t>();
+  if (num_classes == -1) {
+    TG_CHECK(!values.empty(), "tg::one_hot: cannot infer num_classes from empty labels of shape ", labels.shape());
+    num_classes = *std::max_element(values.begin(), values.end()) + 1;
+  }
+  TG_CHECK(num_classes >= 0, "tg::one_hot: num_classes must be non-negative or -1, got ", num_classes);
+  for (int64_t v : values)
+    TG_CHECK(v >= 0 && v < num_classes, "tg::one_hot: label ", v, " is out of range for num_classes ", num_classes);
+
+  Shape shape = labels.shape();
+  shape.push_back(num_classes);
+  Tensor out = zeros(shape, DType::Int64);
+  // A scatter of ones: the labels (with a trailing size-1 dim) index the new last dim.
+  Shape index_shape = labels.shape();
+  index_shape.push_back(1);
+  Strides index_strides = labels.strides();
+  index_strides.push_back(0);
+  const Tensor index = labels.as_strided(index_shape, index_strides, labels.offset());
+  int64_t one = 1;
+  const int64_t last = static_cast<int64_t>(index_shape.size()) - 1;
+  const kernels::StridedArg ones{&one, Strides(index_shape.size(), 0), DType::Int64};
+  kernels::scatter_add(index_shape, last, num_classes, ops::arg(out), ones, ops::arg(index));
+  return out;
+}
+
+}  // namespace tg

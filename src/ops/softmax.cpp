@@ -1,0 +1,55 @@
+// softmax and log_softmax: fused, stable forward kernels; VJPs from the saved output.
+#include <tensorgrad/ops/elementwise.h>
+#include <tensorgrad/ops/reduce.h>
+#include <tensorgrad/ops/softmax.h>
+
+#include "record.h"
+
+namespace tg {
+
+namespace {
+
+Tensor softmax_forward(const Tensor& x, int64_t dim, bool log) {
+  const char* op = log ? "tg::log_softmax" : "tg::softmax";
+  const int64_t d = wrap_dim(dim, x.dim(), op);
+  const Tensor xf = ops::cast_raw(x, is_floating(x.dtype()) ? x.dtype() : default_float_dtype());
+  Tensor out = Tensor::empty(xf.shape(), xf.dtype());
+  if (xf.dim() == 0) {
+    // The kernel needs a real dimension to run along: a 0-d tensor is one row of length 1.
+    kernels::softmax({1}, 0, log, {out.data_ptr(), {0}, out.dtype()}, {xf.data_ptr(), {0}, xf.dtype()});
+  } else {
+    kernels::softmax(xf.shape(), d, log, ops::arg(out), ops::arg(xf));
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, int64_t dim) {
+  Tensor out = softmax_forward(x, dim, /*log=*/false);
+  if (ops::needs_grad({x})) {
+    ops::record(
+        "softmax", {x}, out,
+        [dim](const Tensor& g, const TensorList& saved) -> TensorList {
+          const Tensor& y = saved[0];
+          return {y * (g - sum(g * y, {dim}, /*keepdim=*/true))};
+        },
+        {{}, /*output=*/true});
+  }
+  return out;
+}
+
+Tensor log_softmax(const Tensor& x, int64_t dim) {
+  Tensor out = softmax_forward(x, dim, /*log=*/true);
+  if (ops::needs_grad({x})) {
+    ops::record(
+        "log_softmax", {x}, out,
+        [dim](const Tensor& g, const TensorList& saved) -> TensorList {
+          return {g - exp(saved[0]) * sum(g, {dim}, /*keepdim=*/true)};
+        },
+        {{}, /*output=*/true});
+  }
+  return out;
+}
+
+}  // namespace tg
