@@ -149,6 +149,7 @@ int run(const Options& opt) {
     loss.backward();
     loss_value = loss.item();
     if (!std::isfinite(loss_value)) {
+      std::fflush(stdout);
       std::fprintf(stderr, "step %lld: loss is %g; try a smaller --lr\n", static_cast<long long>(step), loss_value);
       return 1;
     }
@@ -170,6 +171,7 @@ int run(const Options& opt) {
   std::printf("\nmax |recovered - true| = %.3e (tolerance %.1e); final loss %.4e (noise floor %.1e); %.3f s\n", error,
               opt.tol, loss_value, kNoise * kNoise, seconds);
   if (!(error <= opt.tol)) {
+    std::fflush(stdout);  // keep the verdict after the table when both streams go to one place
     std::fprintf(stderr, "FAILED: parameters not recovered (error %.3e > %.1e)\n", error, opt.tol);
     return 1;
   }
