@@ -3,6 +3,8 @@
 #include <tensorgrad/ops/linalg.h>
 #include <tensorgrad/ops/view.h>
 
+#include <algorithm>
+
 #include "record.h"
 
 namespace tg {
@@ -43,7 +45,16 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   const int64_t m = am.size(-2), k = am.size(-1), n = bm.size(-1);
   TG_CHECK(k == bm.size(-2), "tg::matmul: inner dimensions differ: ", shape_str(a.shape()), " @ ",
            shape_str(b.shape()));
-  const Shape batch = broadcast_shapes(batch_of(am), batch_of(bm), "tg::matmul");
+  const Shape a_batch = batch_of(am), b_batch = batch_of(bm);
+  // Checked here rather than by broadcast_shapes so the message shows whole operands, not just batch dims.
+  const size_t rank = std::max(a_batch.size(), b_batch.size());
+  for (size_t i = 0; i < rank; ++i) {
+    const int64_t da = i < rank - a_batch.size() ? 1 : a_batch[i - (rank - a_batch.size())];
+    const int64_t db = i < rank - b_batch.size() ? 1 : b_batch[i - (rank - b_batch.size())];
+    TG_CHECK(da == db || da == 1 || db == 1, "tg::matmul: batch dimensions cannot be broadcast: ",
+             shape_str(a.shape()), " @ ", shape_str(b.shape()));
+  }
+  const Shape batch = broadcast_shapes(a_batch, b_batch, "tg::matmul");
 
   Shape full = batch, result = batch;
   full.push_back(m);
