@@ -122,7 +122,10 @@ TEST(CoreViews, NarrowAndSelect) {
   n.at<float>({3, 0}) = -1.0f;
   EXPECT_EQ(x.at<float>({3, 2}), -1.0f);
   EXPECT_THROW(tg::narrow(x, 1, 4, 3), tg::Error);  // 4 + 3 > 6
-  EXPECT_THROW(tg::narrow(x, 1, -1, 1), tg::Error);
+  // A negative start counts from the end, as in torch.narrow.
+  EXPECT_EQ(tg::narrow(x, 1, -1, 1).to_vector<float>(), (std::vector<float>{5, 11, 17, 23}));
+  EXPECT_THROW(tg::narrow(x, 1, -7, 1), tg::Error);
+  EXPECT_THROW(tg::narrow(x, 1, 0, -1), tg::Error);
 
   Tensor row = tg::select(x, 0, 2);
   EXPECT_EQ(row.shape(), (Shape{6}));

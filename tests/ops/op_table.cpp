@@ -203,6 +203,93 @@ RefArg sum_to_ref(const RefArg& x, const Shape& target) {
   return out;
 }
 
+// ---------------------------------------------------------------- random shape cases
+// Drawn once when the table is built, from a seed derived from the op name, so every run sees the same
+// shapes and a failure message (which prints them) is enough to reproduce.
+struct ShapeRng {
+  std::mt19937 rng;
+  explicit ShapeRng(const std::string& name) : rng(seed(name)) {}
+  static uint32_t seed(const std::string& s) {
+    uint32_t h = 2166136261u;
+    for (unsigned char ch : s) h = (h ^ ch) * 16777619u;
+    return h ^ 0x5bd1e995u;
+  }
+  int64_t below(int64_t n) { return static_cast<int64_t>(rng() % static_cast<uint32_t>(n)); }
+  bool chance(int64_t one_in) { return below(one_in) == 0; }
+  // Rank in [min_rank, max_rank], sizes mostly 2..4, sometimes 1, rarely 0; at most 48 elements.
+  Shape shape(int64_t min_rank, int64_t max_rank, bool allow_zero) {
+    for (;;) {
+      Shape s(static_cast<size_t>(min_rank + below(max_rank - min_rank + 1)));
+      for (auto& d : s) d = allow_zero && chance(12) ? 0 : chance(4) ? 1 : 2 + below(3);
+      if (count(s) <= 48) return s;
+    }
+  }
+  // A shape that broadcasts to `s`: some dims set to 1, some leading dims dropped.
+  Shape broadcastable(const Shape& s) {
+    Shape out(s.begin() + below(static_cast<int64_t>(s.size()) + 1), s.end());
+    for (auto& d : out)
+      if (chance(3)) d = 1;
+    return out;
+  }
+};
+
+constexpr int kRandomCases = 4;
+
+void add_random_elementwise(OpSpec& s) {
+  ShapeRng r(s.name);
+  for (int i = 0; i < kRandomCases; ++i) {
+    const Shape full = r.shape(0, 4, true);
+    Case c;
+    for (size_t a = 0; a < s.args.size(); ++a) c.shapes.push_back(a == 0 || r.chance(2) ? r.broadcastable(full) : full);
+    if (c.shapes.size() > 1 && r.chance(2)) std::swap(c.shapes[0], c.shapes[1]);
+    c.p = s.cases[static_cast<size_t>(i) % s.cases.size()].p;
+    s.cases.push_back(c);
+  }
+}
+
+// Random axes (possibly all) and keepdim; groups of at least `min_group` elements.
+void add_random_reductions(OpSpec& s, bool allow_empty, int64_t min_group) {
+  ShapeRng r(s.name);
+  for (int i = 0; i < kRandomCases;) {
+    Case c{{r.shape(1, 4, allow_empty)}, s.cases[0].p};
+    const Shape& x = c.shapes[0];
+    c.p.dims.clear();
+    int64_t group = 1;
+    for (int64_t d = 0; d < static_cast<int64_t>(x.size()); ++d)
+      if (r.chance(2)) c.p.dims.push_back(r.chance(2) ? d : d - static_cast<int64_t>(x.size()));
+    if (c.p.dims.empty()) group = count(x);
+    for (int64_t d : c.p.dims) group *= x[static_cast<size_t>(wrap(d, static_cast<int64_t>(x.size())))];
+    if (group < min_group) continue;
+    c.p.keepdim = r.chance(2);
+    s.cases.push_back(c);
+    ++i;
+  }
+}
+
+void add_random_softmax(OpSpec& s) {
+  ShapeRng r(s.name);
+  for (int i = 0; i < kRandomCases; ++i) {
+    Case c{{r.shape(1, 4, true)}, {}};
+    const auto rank = static_cast<int64_t>(c.shapes[0].size());
+    c.p.a = r.below(2 * rank) - rank;
+    s.cases.push_back(c);
+  }
+}
+
+void add_random_matmul(OpSpec& s) {
+  ShapeRng r(s.name);
+  for (int i = 0; i < 2 * kRandomCases; ++i) {
+    const int64_t m = 1 + r.below(4), n = 1 + r.below(4), k = r.chance(8) ? 0 : 1 + r.below(4);
+    const Shape batch = r.shape(0, 2, false);
+    Shape a = r.broadcastable(batch), b = r.broadcastable(batch);
+    if (r.chance(4)) a = {k};
+    else a.insert(a.end(), {m, k});
+    if (r.chance(4)) b = {k};
+    else b.insert(b.end(), {k, n});
+    s.cases.push_back({{a, b}});
+  }
+}
+
 // ---------------------------------------------------------------- spec builders
 using UnaryTg = Tensor (*)(const Tensor&);
 
@@ -222,6 +309,7 @@ OpSpec unary(std::string name, UnaryTg op, std::function<double(double)> f, Dom 
   s.ref = [f](const Refs& x, const Params&) { return map1(x[0], f); };
   s.promo = Promo::Unary;
   s.int_ok = int_ok;
+  add_random_elementwise(s);
   return s;
 }
 
@@ -244,6 +332,7 @@ OpSpec binary(std::string name, BinaryTg op, std::function<double(double, double
   s.fn = [op](const TensorList& x, const Params&) { return op(x[0], x[1]); };
   s.ref = [f](const Refs& x, const Params&) { return map2(x[0], x[1], f); };
   s.promo = promo;
+  add_random_elementwise(s);
   return s;
 }
 
@@ -269,6 +358,7 @@ OpSpec scalar_op(std::string name, Dom dom, std::vector<Case> cases,
     return map1(x[0], [&](double v) { return f(v, p.s, p.variant); });
   };
   s.promo = Promo::ScalarOp;
+  add_random_elementwise(s);
   return s;
 }
 
@@ -314,6 +404,7 @@ OpSpec reduction(std::string name, ReduceTg op, std::function<double(const std::
   s.cases = reduction_cases(allow_empty);
   s.fn = [op](const TensorList& x, const Params& p) { return op(x[0], p.dims, p.keepdim); };
   s.ref = [f](const Refs& x, const Params& p) { return reduce(x[0], p.dims, p.keepdim, f); };
+  add_random_reductions(s, allow_empty, allow_empty ? 0 : 1);
   return s;
 }
 
@@ -337,6 +428,7 @@ OpSpec statistic(std::string name, bool is_std) {
     });
   };
   s.f32_rtol = 1e-4;
+  add_random_reductions(s, false, 2);
   return s;
 }
 
@@ -372,7 +464,7 @@ Params ints(int64_t a, int64_t b = 0, int64_t c = 0, int64_t d = 0) {
   p.d = d;
   return p;
 }
-Params with_shape(Shape shape) {
+Params target(Shape shape) {
   Params p;
   p.shape = std::move(shape);
   return p;
@@ -381,6 +473,12 @@ Params with_dims(std::vector<int64_t> dims, double s = 0) {
   Params p;
   p.dims = std::move(dims);
   p.s = s;
+  return p;
+}
+Params pow_exponent(double s, int v) {
+  Params p;
+  p.s = s;
+  p.variant = v;
   return p;
 }
 Params variant(int v, int64_t a = 0) {
@@ -453,17 +551,12 @@ void add_binary(std::vector<OpSpec>& t) {
   // variant 1 passes the exponent as a C++ integer (Scalar kind Integral).
   t.push_back(scalar_op(
       "pow_scalar", Dom::Positive,
-      {{SL{{3, 4}}, variant(0)}, {SL{{3, 4}}, variant(1)}, {SL{Shape{}}, variant(0)}, {SL{{2, 3}}, variant(0)},
-       {SL{{0, 2}}, variant(0)}},
+      {{SL{{3, 4}}, pow_exponent(0.5, 0)}, {SL{{3, 4}}, pow_exponent(3, 1)}, {SL{Shape{}}, pow_exponent(-1.5, 0)},
+       {SL{{2, 3}}, pow_exponent(2, 0)}, {SL{{0, 2}}, pow_exponent(2.5, 0)}},
       [](const Tensor& x, tg::Scalar s, int v) {
         return v == 1 ? tg::pow(x, tg::Scalar(static_cast<int64_t>(s.value()))) : tg::pow(x, s);
       },
       [](double x, double s, int v) { return std::pow(x, v == 1 ? std::trunc(s) : s); }));
-  {
-    auto& cases = t.back().cases;
-    const double exps[] = {0.5, 3.0, -1.5, 2.0, 2.5};
-    for (size_t i = 0; i < cases.size(); ++i) cases[i].p.s = exps[i];
-  }
   // Distinct values lie on a 0.1 grid plus up to 0.02: 0.037 keeps at least 0.013 from each of them.
   t.push_back(scalar_op(
       "maximum_scalar", Dom::Distinct, scalar_cases(0.037, -0.163, 0.237),
@@ -493,6 +586,7 @@ void add_where(std::vector<OpSpec>& t) {
       [](const Refs& x, const Params&) {
         return map3(x[0], x[1], x[2], [](double c, double a, double b) { return c != 0 ? a : b; });
       }));
+  add_random_elementwise(t.back());
   // variant 0: where(cond, tensor, scalar); variant 1: where(cond, scalar, tensor).
   Params p0, p1;
   p0.s = 0.5;
@@ -509,6 +603,7 @@ void add_where(std::vector<OpSpec>& t) {
           return (c != 0) == (p.variant == 0) ? v : p.s;
         });
       }));
+  add_random_elementwise(t.back());
 }
 
 void add_reductions(std::vector<OpSpec>& t) {
@@ -535,8 +630,8 @@ void add_reductions(std::vector<OpSpec>& t) {
   t.push_back(arg_reduction("argmin", false));
   t.push_back(spec(
       "sum_to", {Dom::Normal},
-      {{SL{{3, 4}}, with_shape({1, 4})}, {SL{{2, 3, 4}}, with_shape({3, 1})}, {SL{{2, 3}}, with_shape({})},
-       {SL{{3, 4}}, with_shape({3, 4})}, {SL{{2, 0, 3}}, with_shape({1, 3})}},
+      {{SL{{3, 4}}, target({1, 4})}, {SL{{2, 3, 4}}, target({3, 1})}, {SL{{2, 3}}, target({})},
+       {SL{{3, 4}}, target({3, 4})}, {SL{{2, 0, 3}}, target({1, 3})}},
       [](const TensorList& x, const Params& p) { return tg::sum_to(x[0], p.shape); },
       [](const Refs& x, const Params& p) { return sum_to_ref(x[0], p.shape); }));
 }
@@ -544,8 +639,8 @@ void add_reductions(std::vector<OpSpec>& t) {
 void add_views(std::vector<OpSpec>& t) {
   t.push_back(spec(
       "reshape", {Dom::Normal},
-      {{SL{{2, 3, 4}}, with_shape({6, 4})}, {SL{{2, 3, 4}}, with_shape({4, -1})}, {SL{{12}}, with_shape({3, 1, 4})},
-       {SL{Shape{}}, with_shape({1})}, {SL{{1}}, with_shape({})}, {SL{{3, 0}}, with_shape({0, 5})}},
+      {{SL{{2, 3, 4}}, target({6, 4})}, {SL{{2, 3, 4}}, target({4, -1})}, {SL{{12}}, target({3, 1, 4})},
+       {SL{Shape{}}, target({1})}, {SL{{1}}, target({})}, {SL{{3, 0}}, target({0, 5})}},
       [](const TensorList& x, const Params& p) { return tg::reshape(x[0], p.shape); },
       [](const Refs& x, const Params& p) { return with_shape(x[0], resolve_reshape(p.shape, count(x[0].shape))); }));
   t.push_back(spec(
@@ -580,8 +675,8 @@ void add_views(std::vector<OpSpec>& t) {
       }));
   t.push_back(spec(
       "expand", {Dom::Normal},
-      {{SL{{3, 1}}, with_shape({3, 4})}, {SL{{1, 4}}, with_shape({2, 3, 4})}, {SL{{3, 1}}, with_shape({-1, 5})},
-       {SL{Shape{}}, with_shape({2, 2})}, {SL{{2, 1}}, with_shape({2, 0})}, {SL{{2, 3}}, with_shape({2, 3})}},
+      {{SL{{3, 1}}, target({3, 4})}, {SL{{1, 4}}, target({2, 3, 4})}, {SL{{3, 1}}, target({-1, 5})},
+       {SL{Shape{}}, target({2, 2})}, {SL{{2, 1}}, target({2, 0})}, {SL{{2, 3}}, target({2, 3})}},
       [](const TensorList& x, const Params& p) { return tg::expand(x[0], p.shape); },
       [](const Refs& x, const Params& p) {
         Shape shape = p.shape;
@@ -745,6 +840,7 @@ void add_linalg(std::vector<OpSpec>& t) {
        {SL{{2, 3}, {2, 3, 2}}}},
       [](const TensorList& x, const Params&) { return tg::matmul(x[0], x[1]); },
       [](const Refs& x, const Params&) { return matmul_ref(x[0], x[1]); }));
+  add_random_matmul(t.back());
   for (bool log : {false, true}) {
     t.push_back(spec(
         log ? "log_softmax" : "softmax", {Dom::Normal},
@@ -752,6 +848,7 @@ void add_linalg(std::vector<OpSpec>& t) {
          {SL{{0, 3}}, ints(-1)}, {SL{{3, 1}}, ints(-1)}},
         [log](const TensorList& x, const Params& p) { return log ? tg::log_softmax(x[0], p.a) : tg::softmax(x[0], p.a); },
         [log](const Refs& x, const Params& p) { return softmax_ref(x[0], p.a, log); }));
+    add_random_softmax(t.back());
   }
 }
 
