@@ -1,0 +1,50 @@
+// Inverted dropout with a counter-based (Philox) mask: the mask depends only on the generator's seed and
+// offset, never on the thread count.
+#include <algorithm>
+
+#include <tensorgrad/ops/dropout.h>
+#include <tensorgrad/ops/elementwise.h>
+
+#include "record.h"
+
+namespace tg {
+
+Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
+  TG_CHECK(x.defined(), "tg::dropout: input is undefined");
+  TG_CHECK(p >= 0.0 && p <= 1.0, "tg::dropout: probability p must be in [0, 1], got ", p);
+  TG_CHECK(is_floating(x.dtype()), "tg::dropout: input must be float32 or float64, got ", dtype_name(x.dtype()),
+           " (shape ", x.shape(), ")");
+  if (!training || p == 0.0) return x;
+
+  // keep[i] for element i in row-major order: draw i % 4 of block first + i / 4.
+  Tensor keep = Tensor::empty(x.shape(), DType::Bool);
+  bool* k = keep.data<bool>();
+  const int64_t n = keep.numel();
+  if (p == 1.0) {
+    std::fill(k, k + n, false);
+  } else {
+    const uint64_t first = gen.reserve(static_cast<uint64_t>((n + 3) / 4));
+    for (int64_t b = 0; b * 4 < n; ++b) {
+      const std::array<uint32_t, 4> bits = gen.block(first + static_cast<uint64_t>(b));
+      const int64_t m = std::min<int64_t>(4, n - b * 4);
+      for (int64_t j = 0; j < m; ++j) k[b * 4 + j] = static_cast<double>(uniform_float(bits[static_cast<size_t>(j)])) >= p;
+    }
+  }
+
+  const double q = 1.0 - p;
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    // Kept values are x / (1 - p) exactly (division, not multiplication by a rounded reciprocal).
+    out = where(keep, x / q, Scalar(0.0));
+  }
+  if (ops::needs_grad({x})) {
+    ops::record(
+        "dropout", {x}, out,
+        [q](const Tensor& g, const TensorList& saved) -> TensorList { return {where(saved[0], g / q, Scalar(0.0))}; },
+        {{keep}});
+  }
+  return out;
+}
+
+}  // namespace tg

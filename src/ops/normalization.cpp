@@ -1,0 +1,162 @@
+// layer_norm and batch_norm. Both normalise over a set of dims with the biased variance and apply an
+// optional affine map; they share one node whose VJP is written with tensor ops (grad-of-grad works).
+#include <tensorgrad/ops/elementwise.h>
+#include <tensorgrad/ops/normalization.h>
+#include <tensorgrad/ops/reduce.h>
+#include <tensorgrad/ops/view.h>
+
+#include "record.h"
+
+namespace tg {
+
+namespace {
+
+struct Normalized {
+  Tensor out;
+  Tensor mean;  // over `dims`, keepdim, no history
+  Tensor var;   // biased, same shape, no history
+};
+
+// y = (x - mean) * rsqrt(var + eps) * w + b over `dims` (w, b optional and already broadcastable to x).
+// VJP, with xhat = (x - mean) * rstd and gxhat = g * w:
+//   dx = rstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)),  dw = g * xhat,  db = g
+// (dw and db in x's shape; the engine sums them back to w's and b's shapes).
+Normalized normalize_affine(const char* name, const Tensor& x, const Dims& dims, const Tensor& w, const Tensor& b,
+                            double eps) {
+  Normalized r;
+  Tensor rstd;
+  {
+    NoGradGuard no_grad;
+    r.mean = mean(x, dims, /*keepdim=*/true);
+    const Tensor centered = x - r.mean;
+    r.var = mean(centered * centered, dims, /*keepdim=*/true);
+    rstd = rsqrt(r.var + eps);
+    r.out = centered * rstd;
+    if (w.defined()) r.out = r.out * w;
+    if (b.defined()) r.out = r.out + b;
+  }
+  TensorList inputs{x};
+  if (w.defined()) inputs.push_back(w);
+  if (b.defined()) inputs.push_back(b);
+  if (!ops::needs_grad(inputs)) return r;
+
+  const bool has_w = w.defined(), has_b = b.defined();
+  const bool want_x = x.requires_grad(), want_w = has_w && w.requires_grad(), want_b = has_b && b.requires_grad();
+  TensorList save{x};
+  if (has_w) save.push_back(w);
+  save.push_back(r.mean);
+  save.push_back(rstd);
+  ops::record(
+      name, inputs, r.out,
+      [dims, eps, has_w, has_b, want_x, want_w, want_b](const Tensor& g, const TensorList& saved) -> TensorList {
+        const Tensor& in = saved[0];
+        const Tensor& weight = has_w ? saved[1] : saved[0];
+        Tensor mu = saved[has_w ? 2 : 1], rs = saved[has_w ? 3 : 2];
+        if (GradMode::enabled()) {
+          // Recording the backward pass (create_graph): the statistics must be functions of x, so recompute
+          // them with differentiable ops rather than using the constants saved by the forward pass.
+          mu = mean(in, dims, /*keepdim=*/true);
+          const Tensor c = in - mu;
+          rs = rsqrt(mean(c * c, dims, /*keepdim=*/true) + eps);
+        }
+        const Tensor xhat = (in - mu) * rs;
+        TensorList grads;
+        if (want_x) {
+          const Tensor gxhat = has_w ? g * weight : g;
+          grads.push_back(rs * (gxhat - mean(gxhat, dims, /*keepdim=*/true) -
+                                xhat * mean(gxhat * xhat, dims, /*keepdim=*/true)));
+        } else {
+          grads.emplace_back();
+        }
+        if (has_w) grads.push_back(want_w ? g * xhat : Tensor());
+        if (has_b) grads.push_back(want_b ? g : Tensor());
+        return grads;
+      },
+      {save});
+  return r;
+}
+
+void check_input(const Tensor& x, const char* op) {
+  TG_CHECK(x.defined(), op, ": input is undefined");
+  TG_CHECK(is_floating(x.dtype()), op, ": input must be float32 or float64, got ", dtype_name(x.dtype()),
+           " (shape ", x.shape(), ")");
+}
+
+void check_param(const Tensor& p, const Shape& want, const char* op, const char* what, const Tensor& x) {
+  if (!p.defined()) return;
+  TG_CHECK(is_floating(p.dtype()), op, ": ", what, " must be float32 or float64, got ", dtype_name(p.dtype()));
+  TG_CHECK(p.shape() == want, op, ": ", what, " has shape ", p.shape(), " but input ", x.shape(), " needs ", want);
+}
+
+}  // namespace
+
+Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias,
+                  double eps) {
+  const char* op = "tg::layer_norm";
+  check_input(x, op);
+  const auto k = static_cast<int64_t>(normalized_shape.size());
+  TG_CHECK(k >= 1, op, ": normalized_shape must have at least one dimension, got ", normalized_shape);
+  TG_CHECK(eps >= 0, op, ": eps must be non-negative, got ", eps);
+  bool matches = k <= x.dim();
+  for (int64_t i = 0; matches && i < k; ++i) matches = x.size(x.dim() - k + i) == normalized_shape[static_cast<size_t>(i)];
+  TG_CHECK(matches, op, ": normalized_shape ", normalized_shape, " does not match the last dimensions of input ",
+           x.shape());
+  check_param(weight, normalized_shape, op, "weight", x);
+  check_param(bias, normalized_shape, op, "bias", x);
+  Dims dims;
+  for (int64_t d = x.dim() - k; d < x.dim(); ++d) dims.push_back(d);
+  return normalize_affine("layer_norm", x, dims, weight, bias, eps).out;
+}
+
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, double momentum, double eps) {
+  const char* op = "tg::batch_norm";
+  check_input(x, op);
+  TG_CHECK(x.dim() >= 2, op, ": input must be [N, C] or [N, C, *], got shape ", x.shape());
+  TG_CHECK(eps >= 0, op, ": eps must be non-negative, got ", eps);
+  const int64_t c = x.size(1);
+  const Shape channels{c};
+  check_param(weight, channels, op, "weight", x);
+  check_param(bias, channels, op, "bias", x);
+  check_param(running_mean, channels, op, "running_mean", x);
+  check_param(running_var, channels, op, "running_var", x);
+  TG_CHECK(running_mean.defined() == running_var.defined(), op,
+           ": running_mean and running_var must be given together (one of them is undefined)");
+
+  // [C] parameters viewed as [C, 1, ..., 1] so they broadcast against [N, C, *].
+  Shape param_shape(static_cast<size_t>(x.dim() - 1), 1);
+  param_shape[0] = c;
+  auto as_param = [&](const Tensor& p) { return p.defined() ? reshape(p, param_shape) : p; };
+  const Tensor w = as_param(weight), b = as_param(bias);
+
+  if (!training) {
+    TG_CHECK(running_mean.defined(), op,
+             ": running_mean and running_var are needed in evaluation mode (training = false); pass training = "
+             "true to normalise with batch statistics");
+    // The running stats are buffers: constants here (never differentiated), read in the input's dtype.
+    const Tensor rm = reshape(ops::cast_raw(running_mean.detach(), x.dtype()), param_shape);
+    const Tensor rstd = rsqrt(reshape(ops::cast_raw(running_var.detach(), x.dtype()), param_shape) + eps);
+    const Tensor scale = w.defined() ? w * rstd : rstd;
+    Tensor out = (x - rm) * scale;
+    if (b.defined()) out = out + b;
+    return out;
+  }
+
+  int64_t count = x.size(0);
+  for (int64_t d = 2; d < x.dim(); ++d) count *= x.size(d);
+  TG_CHECK(count > 1, op, ": expected more than 1 value per channel when training, got input shape ", x.shape());
+  Dims dims{0};
+  for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
+  const Normalized r = normalize_affine("batch_norm", x, dims, w, b, eps);
+
+  if (running_mean.defined()) {
+    NoGradGuard no_grad;
+    const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
+    Tensor rm = running_mean, rv = running_var;
+    rm.copy_(rm * (1.0 - momentum) + reshape(r.mean, channels) * momentum);
+    rv.copy_(rv * (1.0 - momentum) + reshape(r.var, channels) * (momentum * unbias));
+  }
+  return r.out;
+}
+
+}  // namespace tg
