@@ -1,3 +1,4 @@
+#include "cpu/gemm.h"
 #include "ref/ref_kernels.h"
 
 namespace tg::kernels {
@@ -14,6 +15,9 @@ const KernelTables& tables() {
     ref::register_softmax(k);
     ref::register_matmul(k);
     ref::register_index(k);
+    ref::register_im2col(k);
+    // Faster CPU kernels replace the reference ones they cover (ref stays callable directly, as the oracle).
+    cpu::register_gemm(k);
     return k;
   }();
   return t;
@@ -82,6 +86,12 @@ void gather(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg&
 void scatter_add(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out, const StridedArg& src,
                  const StridedArg& index) {
   tables().scatter_add.find("scatter_add", kCpu, src.dtype)(shape, dim, dim_size, out, src, index);
+}
+void im2col(const WindowGeometry& g, const StridedArg& cols, const StridedArg& x, double pad_value) {
+  tables().im2col.find("im2col", kCpu, x.dtype)(g, cols, x, pad_value);
+}
+void col2im(const WindowGeometry& g, const StridedArg& x, const StridedArg& cols) {
+  tables().col2im.find("col2im", kCpu, cols.dtype)(g, x, cols);
 }
 
 }  // namespace tg::kernels

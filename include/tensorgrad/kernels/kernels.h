@@ -51,4 +51,20 @@ void gather(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg&
 void scatter_add(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out, const StridedArg& src,
                  const StridedArg& index);
 
+// Sliding-window geometry shared by im2col and col2im. Always 2-D: a 1-D op passes height 1 with kernel 1,
+// stride 1, padding 0 and dilation 1 along it. out_h/out_w are the number of window positions.
+struct WindowGeometry {
+  int64_t batch = 0, channels = 0;
+  int64_t in_h = 1, in_w = 1, out_h = 1, out_w = 1;
+  int64_t kernel_h = 1, kernel_w = 1;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
+};
+// cols[n, (c*KH + kh)*KW + kw, oh*OW + ow] = x[n, c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW], or pad_value
+// where that position lies in the padding. x strides are [N, C, H, W], cols strides [N, C*KH*KW, OH*OW].
+void im2col(const WindowGeometry& g, const StridedArg& cols, const StridedArg& x, double pad_value);
+// The adjoint of im2col: x (overwritten) = the sum of every cols entry that im2col reads from each position.
+void col2im(const WindowGeometry& g, const StridedArg& x, const StridedArg& cols);
+
 }  // namespace tg::kernels

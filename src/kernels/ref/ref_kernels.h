@@ -18,6 +18,8 @@ using SoftmaxFn = void (*)(const Shape&, int64_t, bool, const StridedArg&, const
 using MatmulFn = void (*)(const Shape&, int64_t, int64_t, int64_t, const StridedArg&, const StridedArg&,
                           const StridedArg&);
 using IndexFn = void (*)(const Shape&, int64_t, int64_t, const StridedArg&, const StridedArg&, const StridedArg&);
+using Im2colFn = void (*)(const WindowGeometry&, const StridedArg&, const StridedArg&, double);
+using Col2imFn = void (*)(const WindowGeometry&, const StridedArg&, const StridedArg&);
 
 struct KernelTables {
   KernelTable<CopyFn> copy{"copy"};
@@ -30,6 +32,8 @@ struct KernelTables {
   KernelTable<MatmulFn> matmul{"matmul"};
   KernelTable<IndexFn> gather{"gather"};
   KernelTable<IndexFn> scatter_add{"scatter_add"};
+  KernelTable<Im2colFn> im2col{"im2col"};
+  KernelTable<Col2imFn> col2im{"col2im"};
 };
 
 // Turns a run-time op into a compile-time constant, so each op gets its own specialised inner loop.
@@ -49,6 +53,7 @@ void register_reduce(KernelTables& t);
 void register_softmax(KernelTables& t);
 void register_matmul(KernelTables& t);
 void register_index(KernelTables& t);
+void register_im2col(KernelTables& t);
 }  // namespace ref
 
 }  // namespace tg::kernels

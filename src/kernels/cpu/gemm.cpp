@@ -1,0 +1,517 @@
+// The production CPU GEMM: packing, the five loops, threading and micro-kernel selection (see gemm.h).
+// Only the micro-kernels are per ISA; everything here is portable C++ compiled with the project's flags.
+#include "gemm.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+
+#include <tensorgrad/base/error.h>
+#include <tensorgrad/base/threads.h>
+
+#include "../ref/ref_kernels.h"
+
+namespace tg::kernels::cpu {
+
+namespace {
+
+constexpr int64_t kMaxTile = 512;  // MR * NR of the largest micro-kernel (the edge-tile scratch buffer)
+
+int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
+
+// ---------------------------------------------------------------------------------------------------------
+// The portable micro-kernel: GCC/Clang vector extensions at 16 bytes (SSE2, NEON), MR = 4 rows by NR = two
+// vectors. The compiler maps it onto whatever SIMD the baseline target has.
+
+template <class T>
+struct Vec16 {
+  typedef T type __attribute__((vector_size(16)));
+};
+
+template <class T>
+void generic_micro_kernel(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accumulate) {
+  using V = typename Vec16<T>::type;
+  constexpr int kLanes = 16 / sizeof(T);
+  constexpr int MR = 4, NR = 2 * kLanes;
+  V acc[MR][2] = {};
+  for (int64_t p = 0; p < kc; ++p) {
+    V b0, b1;
+    std::memcpy(&b0, b + p * NR, sizeof(V));
+    std::memcpy(&b1, b + p * NR + kLanes, sizeof(V));
+    for (int i = 0; i < MR; ++i) {
+      const T ai = a[p * MR + i];
+      acc[i][0] += ai * b0;
+      acc[i][1] += ai * b1;
+    }
+  }
+  for (int i = 0; i < MR; ++i) {
+    T* row = c + i * ldc;
+    for (int h = 0; h < 2; ++h) {
+      V v = acc[i][h];
+      if (accumulate) {
+        V old;
+        std::memcpy(&old, row + h * kLanes, sizeof(V));
+        v = old + v;
+      }
+      std::memcpy(row + h * kLanes, &v, sizeof(V));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Packing. A block (mc x kc) becomes ceil(mc / MR) panels, panel r holding rows r*MR.. as a[p * MR + i]; B block
+// (kc x nc) becomes ceil(nc / NR) panels holding b[p * NR + j]. Rows / columns past the edge are zero, so the
+// micro-kernel always runs on full tiles. Reads follow whichever operand stride is 1.
+
+// out[q * ld + j] = src[j * stride + q] for an L x L block, L = lanes of a 16-byte vector (4 floats, 2 doubles).
+inline void transpose_block(const float* src, int64_t stride, float* out, int64_t ld) {
+  using V = Vec16<float>::type;
+  V v0, v1, v2, v3;
+  std::memcpy(&v0, src, sizeof(V));
+  std::memcpy(&v1, src + stride, sizeof(V));
+  std::memcpy(&v2, src + 2 * stride, sizeof(V));
+  std::memcpy(&v3, src + 3 * stride, sizeof(V));
+  const V t0 = __builtin_shufflevector(v0, v1, 0, 4, 1, 5), t1 = __builtin_shufflevector(v2, v3, 0, 4, 1, 5);
+  const V t2 = __builtin_shufflevector(v0, v1, 2, 6, 3, 7), t3 = __builtin_shufflevector(v2, v3, 2, 6, 3, 7);
+  const V r0 = __builtin_shufflevector(t0, t1, 0, 1, 4, 5), r1 = __builtin_shufflevector(t0, t1, 2, 3, 6, 7);
+  const V r2 = __builtin_shufflevector(t2, t3, 0, 1, 4, 5), r3 = __builtin_shufflevector(t2, t3, 2, 3, 6, 7);
+  std::memcpy(out, &r0, sizeof(V));
+  std::memcpy(out + ld, &r1, sizeof(V));
+  std::memcpy(out + 2 * ld, &r2, sizeof(V));
+  std::memcpy(out + 3 * ld, &r3, sizeof(V));
+}
+
+inline void transpose_block(const double* src, int64_t stride, double* out, int64_t ld) {
+  using V = Vec16<double>::type;
+  V v0, v1;
+  std::memcpy(&v0, src, sizeof(V));
+  std::memcpy(&v1, src + stride, sizeof(V));
+  const V r0 = __builtin_shufflevector(v0, v1, 0, 2), r1 = __builtin_shufflevector(v0, v1, 1, 3);
+  std::memcpy(out, &r0, sizeof(V));
+  std::memcpy(out + ld, &r1, sizeof(V));
+}
+
+// out[p * W + j] = src[j * stride + p] for p < len, j < W: W contiguous lanes interleaved, by square register
+// blocks where they fit.
+template <int W, class T>
+void pack_lanes(int64_t len, const T* src, int64_t stride, T* out) {
+  constexpr int L = 16 / sizeof(T);
+  constexpr int kBlocked = W / L * L;
+  int64_t p0 = 0;
+  for (; p0 + L <= len; p0 += L) {
+    for (int j = 0; j < kBlocked; j += L) transpose_block(src + j * stride + p0, stride, out + p0 * W + j, W);
+    for (int j = kBlocked; j < W; ++j)
+      for (int q = 0; q < L; ++q) out[(p0 + q) * W + j] = src[j * stride + p0 + q];
+  }
+  for (; p0 < len; ++p0)
+    for (int j = 0; j < W; ++j) out[p0 * W + j] = src[j * stride + p0];
+}
+
+template <int MR, class T>
+void pack_a_fixed(int64_t mc, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out) {
+  for (int64_t i0 = 0; i0 < mc; i0 += MR, out += MR * kc) {
+    const T* src = a + i0 * rs;
+    const int64_t rows = std::min<int64_t>(MR, mc - i0);
+    if (rows == MR && cs == 1) {
+      pack_lanes<MR>(kc, src, rs, out);  // row-major A: each row is contiguous
+    } else if (rows == MR && rs == 1) {
+      for (int64_t p = 0; p < kc; ++p)
+        for (int i = 0; i < MR; ++i) out[p * MR + i] = src[p * cs + i];
+    } else {
+      for (int64_t p = 0; p < kc; ++p)
+        for (int i = 0; i < MR; ++i) out[p * MR + i] = i < rows ? src[i * rs + p * cs] : T(0);
+    }
+  }
+}
+
+template <int NR, class T>
+void pack_b_fixed(int64_t kc, int64_t nc, const T* b, int64_t rs, int64_t cs, T* out) {
+  for (int64_t j0 = 0; j0 < nc; j0 += NR, out += NR * kc) {
+    const T* src = b + j0 * cs;
+    const int64_t cols = std::min<int64_t>(NR, nc - j0);
+    if (cols == NR && cs == 1) {
+      for (int64_t p = 0; p < kc; ++p)
+        for (int j = 0; j < NR; ++j) out[p * NR + j] = src[p * rs + j];
+    } else if (cols == NR && rs == 1) {
+      pack_lanes<NR>(kc, src, cs, out);  // a transposed view (g @ W^T): each column is contiguous
+    } else {
+      for (int64_t p = 0; p < kc; ++p)
+        for (int j = 0; j < NR; ++j) out[p * NR + j] = j < cols ? src[p * rs + j * cs] : T(0);
+    }
+  }
+}
+
+template <class T>
+using PackFn = void (*)(int64_t, int64_t, const T*, int64_t, int64_t, T*);
+
+template <class T>
+PackFn<T> pack_a_for(int mr) {
+  switch (mr) {
+    case 4: return &pack_a_fixed<4, T>;
+    case 6: return &pack_a_fixed<6, T>;
+    case 8: return &pack_a_fixed<8, T>;
+    case 12: return &pack_a_fixed<12, T>;
+    case 14: return &pack_a_fixed<14, T>;
+    default: TG_FAIL("tg::matmul: no A packing routine for MR = ", mr);
+  }
+}
+
+template <class T>
+PackFn<T> pack_b_for(int nr) {
+  switch (nr) {
+    case 4: return &pack_b_fixed<4, T>;
+    case 8: return &pack_b_fixed<8, T>;
+    case 16: return &pack_b_fixed<16, T>;
+    case 32: return &pack_b_fixed<32, T>;
+    case 48: return &pack_b_fixed<48, T>;
+    default: TG_FAIL("tg::matmul: no B packing routine for NR = ", nr);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// One 2-D product with everything resolved.
+
+template <class T>
+struct Plan {
+  MicroKernelFn<T> kernel;
+  PackFn<T> pack_a, pack_b;
+  int64_t mr, nr, mc, kc, nc;
+  int64_t m, n, k;
+  int64_t crs, ccs, ars, acs, brs, bcs;  // row / column strides of C, A, B
+
+  // Pack-buffer sizes (elements) for a thread that owns `rows` x `cols` of C, rounded to a cache line.
+  int64_t a_buffer(int64_t rows) const { return round_up(round_up(std::min(mc, rows), mr) * std::min(kc, k), 16); }
+  int64_t b_buffer(int64_t cols) const { return round_up(round_up(std::min(nc, cols), nr) * std::min(kc, k), 16); }
+};
+
+// Runs the micro-kernels over one packed mc x nc block of C. accumulate: add to C (later kc blocks).
+template <class T>
+void macro_kernel(const Plan<T>& pl, int64_t mc, int64_t nc, int64_t kc, const T* ap, const T* bp, T* c,
+                  bool accumulate) {
+  alignas(64) T tile[kMaxTile];
+  const int64_t mr = pl.mr, nr = pl.nr;
+  for (int64_t jr = 0; jr < nc; jr += nr) {
+    const int64_t cols = std::min(nr, nc - jr);
+    for (int64_t ir = 0; ir < mc; ir += mr) {
+      const int64_t rows = std::min(mr, mc - ir);
+      T* cij = c + ir * pl.crs + jr * pl.ccs;
+      const T* a = ap + ir * kc;
+      const T* b = bp + jr * kc;
+      if (rows == mr && cols == nr && pl.ccs == 1) {
+        pl.kernel(kc, a, b, cij, pl.crs, accumulate);
+        continue;
+      }
+      // Edge tile or C with a non-unit column stride: compute the full tile aside, store what belongs to C.
+      // The sums are formed exactly as in the direct path, so results do not depend on where a tile falls.
+      pl.kernel(kc, a, b, tile, nr, false);
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < cols; ++j) {
+          T& out = cij[i * pl.crs + j * pl.ccs];
+          out = accumulate ? out + tile[i * nr + j] : tile[i * nr + j];
+        }
+    }
+  }
+}
+
+// C[i0:i1, j0:j1] = A[i0:i1, :] B[:, j0:j1] with the caller's pack buffers.
+template <class T>
+void gemm_rect(const Plan<T>& pl, T* c, const T* a, const T* b, int64_t i0, int64_t i1, int64_t j0, int64_t j1,
+               T* abuf, T* bbuf) {
+  for (int64_t jc = j0; jc < j1; jc += pl.nc) {
+    const int64_t nc = std::min(pl.nc, j1 - jc);
+    for (int64_t pc = 0; pc < pl.k; pc += pl.kc) {
+      const int64_t kc = std::min(pl.kc, pl.k - pc);
+      pl.pack_b(kc, nc, b + pc * pl.brs + jc * pl.bcs, pl.brs, pl.bcs, bbuf);
+      for (int64_t ic = i0; ic < i1; ic += pl.mc) {
+        const int64_t mc = std::min(pl.mc, i1 - ic);
+        pl.pack_a(mc, kc, a + ic * pl.ars + pc * pl.acs, pl.ars, pl.acs, abuf);
+        macro_kernel(pl, mc, nc, kc, abuf, bbuf, c + ic * pl.crs + jc * pl.ccs, pc > 0);
+      }
+    }
+  }
+}
+
+// How a thread grid splits one m x n product: tm row groups times tn column groups, in whole micro-tiles.
+struct Grid {
+  int tm = 1, tn = 1;
+};
+
+// Picks tm * tn <= threads minimising the busiest thread's cost per unit of k: its share of C (multiply-adds)
+// plus the rows and columns it packs, weighted (packing moves memory, the micro-kernel does ~16-64 FMAs per
+// cycle).
+Grid choose_grid(int threads, int64_t m, int64_t n, int64_t mr, int64_t nr) {
+  const int64_t units_m = ceil_div(m, mr), units_n = ceil_div(n, nr);
+  constexpr double kPackWeight = 16.0;
+  Grid best;
+  double best_cost = -1;
+  for (int tm = 1; tm <= threads; ++tm) {
+    const int tn = threads / tm;
+    if (tm > units_m || tn > units_n) continue;
+    const double rows = static_cast<double>(ceil_div(units_m, tm) * mr);
+    const double cols = static_cast<double>(ceil_div(units_n, tn) * nr);
+    const double cost = rows * cols + kPackWeight * (rows + cols);
+    if (best_cost < 0 || cost < best_cost) {
+      best_cost = cost;
+      best = {tm, tn};
+    }
+  }
+  return best;
+}
+
+// [begin, end) of part `i` of `parts` over `units` micro-tiles of size `unit`, clipped to `size`.
+std::pair<int64_t, int64_t> split(int64_t size, int64_t unit, int parts, int i) {
+  const int64_t units = ceil_div(size, unit);
+  const int64_t base = units / parts, extra = units % parts;
+  const int64_t begin = i * base + std::min<int64_t>(i, extra);
+  const int64_t end = begin + base + (i < extra ? 1 : 0);
+  return {std::min(size, begin * unit), std::min(size, end * unit)};
+}
+
+// Element offsets of batch entry `index` (row-major over batch_shape) for each operand.
+struct BatchOffsets {
+  int64_t c = 0, a = 0, b = 0;
+};
+BatchOffsets batch_offsets(const Shape& batch_shape, const StridedArg& c, const StridedArg& a, const StridedArg& b,
+                           int64_t index) {
+  BatchOffsets off;
+  for (size_t d = batch_shape.size(); d-- > 0;) {
+    const int64_t i = index % batch_shape[d];
+    index /= batch_shape[d];
+    off.c += i * c.strides[d];
+    off.a += i * a.strides[d];
+    off.b += i * b.strides[d];
+  }
+  return off;
+}
+
+struct AlignedFree {
+  void operator()(void* p) const { std::free(p); }
+};
+
+template <class T>
+std::unique_ptr<T, AlignedFree> aligned_buffer(int64_t elements) {
+  const size_t bytes = static_cast<size_t>(round_up(std::max<int64_t>(elements, 1) * int64_t(sizeof(T)), 64));
+  T* p = static_cast<T*>(std::aligned_alloc(64, bytes));
+  if (p == nullptr) throw std::bad_alloc();
+  return std::unique_ptr<T, AlignedFree>(p);
+}
+
+template <class T>
+void check_operand(const StridedArg& arg, size_t dims, const char* which) {
+  TG_CHECK(arg.dtype == dtype_of<T>(), "tg::matmul: gemm<", dtype_name(dtype_of<T>()), "> got a ",
+           dtype_name(arg.dtype), " operand ", which);
+  TG_CHECK(arg.strides.size() == dims, "tg::matmul: operand ", which, " has ", arg.strides.size(),
+           " strides, expected ", dims);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------------
+
+template <class T>
+void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c_arg,
+          const StridedArg& a_arg, const StridedArg& b_arg, const MicroKernel<T>& kernel,
+          const GemmBlocking& blocking, const GemmOptions& options) {
+  const size_t nb = batch_shape.size();
+  check_operand<T>(c_arg, nb + 2, "C");
+  check_operand<T>(a_arg, nb + 2, "A");
+  check_operand<T>(b_arg, nb + 2, "B");
+  TG_CHECK(m >= 0 && n >= 0 && k >= 0, "tg::matmul: negative size m=", m, " n=", n, " k=", k);
+  TG_CHECK(kernel.fn != nullptr && kernel.mr > 0 && kernel.nr > 0 && kernel.mr * kernel.nr <= kMaxTile,
+           "tg::matmul: invalid micro-kernel '", kernel.name, "'");
+  int64_t batch = 1;
+  for (int64_t d : batch_shape) batch *= d;
+  if (batch == 0 || m == 0 || n == 0) return;
+
+  T* const c0 = static_cast<T*>(c_arg.data);
+  const T* a0 = static_cast<const T*>(a_arg.data);
+  const T* b0 = static_cast<const T*>(b_arg.data);
+
+  if (k == 0) {  // an empty sum
+    for (int64_t e = 0; e < batch; ++e) {
+      T* c = c0 + batch_offsets(batch_shape, c_arg, a_arg, b_arg, e).c;
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) c[i * c_arg.strides[nb] + j * c_arg.strides[nb + 1]] = T(0);
+    }
+    return;
+  }
+
+  Plan<T> pl;
+  pl.kernel = kernel.fn;
+  pl.mr = kernel.mr;
+  pl.nr = kernel.nr;
+  pl.pack_a = pack_a_for<T>(kernel.mr);
+  pl.pack_b = pack_b_for<T>(kernel.nr);
+  pl.mc = round_up(std::max<int64_t>(blocking.mc, 1), pl.mr);
+  pl.kc = std::max<int64_t>(blocking.kc, 1);
+  pl.nc = round_up(std::max<int64_t>(blocking.nc, 1), pl.nr);
+  pl.m = m;
+  pl.n = n;
+  pl.k = k;
+  pl.crs = c_arg.strides[nb];
+  pl.ccs = c_arg.strides[nb + 1];
+  pl.ars = a_arg.strides[nb];
+  pl.acs = a_arg.strides[nb + 1];
+  pl.brs = b_arg.strides[nb];
+  pl.bcs = b_arg.strides[nb + 1];
+  bool swapped = false;
+  if (pl.ccs != 1 && pl.crs == 1 && n > 1) {
+    // Column-major C: compute C^T = B^T A^T instead, so the micro-kernel stores whole rows. Every element is
+    // the same sum of the same products, so the result is unchanged.
+    swapped = true;
+    std::swap(pl.m, pl.n);
+    std::swap(pl.crs, pl.ccs);
+    std::swap(pl.ars, pl.bcs);
+    std::swap(pl.acs, pl.brs);
+  }
+  const StridedArg& a_use = swapped ? b_arg : a_arg;
+  const StridedArg& b_use = swapped ? a_arg : b_arg;
+  const T* a_base = swapped ? b0 : a0;
+  const T* b_base = swapped ? a0 : b0;
+
+  const int64_t macs = batch * m * n * k;
+  const int threads = options.threads > 0 ? options.threads : threads_for(macs, options.grain);
+
+  // Entries of the batch are either shared out whole (enough of them to keep every thread busy) or computed
+  // one after the other, each split into a grid of C rectangles.
+  const bool by_batch = threads > 1 && (batch % threads == 0 || batch >= 4 * threads);
+  auto offsets = [&](int64_t e) { return batch_offsets(batch_shape, c_arg, a_use, b_use, e); };
+
+  if (threads <= 1) {
+    apply_flush_denormal();
+    auto abuf = aligned_buffer<T>(pl.a_buffer(pl.m));
+    auto bbuf = aligned_buffer<T>(pl.b_buffer(pl.n));
+    for (int64_t e = 0; e < batch; ++e) {
+      const BatchOffsets o = offsets(e);
+      gemm_rect(pl, c0 + o.c, a_base + o.a, b_base + o.b, 0, pl.m, 0, pl.n, abuf.get(), bbuf.get());
+    }
+    return;
+  }
+
+  // Per-thread pack buffers, carved out of one allocation made here (so a failure throws outside the
+  // parallel region). Sized for the largest rectangle any thread can own: the whole matrix.
+  const int64_t a_size = pl.a_buffer(pl.m), b_size = pl.b_buffer(pl.n);
+  auto buffers = aligned_buffer<T>((a_size + b_size) * threads);
+
+#pragma omp parallel num_threads(threads)
+  {
+    apply_flush_denormal();
+    const int tid = omp_get_thread_num();
+    const int team = omp_get_num_threads();  // may be fewer than asked (OMP_DYNAMIC, thread limits)
+    T* abuf = buffers.get() + (a_size + b_size) * tid;
+    T* bbuf = abuf + a_size;
+    if (by_batch && team == threads) {
+#pragma omp for schedule(static)
+      for (int64_t e = 0; e < batch; ++e) {
+        const BatchOffsets o = offsets(e);
+        gemm_rect(pl, c0 + o.c, a_base + o.a, b_base + o.b, 0, pl.m, 0, pl.n, abuf, bbuf);
+      }
+    } else {
+      const Grid grid = choose_grid(team, pl.m, pl.n, pl.mr, pl.nr);
+      if (tid < grid.tm * grid.tn) {
+        const auto [i0, i1] = split(pl.m, pl.mr, grid.tm, tid / grid.tn);
+        const auto [j0, j1] = split(pl.n, pl.nr, grid.tn, tid % grid.tn);
+        if (i0 < i1 && j0 < j1)
+          for (int64_t e = 0; e < batch; ++e) {
+            const BatchOffsets o = offsets(e);
+            gemm_rect(pl, c0 + o.c, a_base + o.a, b_base + o.b, i0, i1, j0, j1, abuf, bbuf);
+          }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Micro-kernel selection.
+
+namespace {
+
+template <class T>
+MicroKernel<T> generic_kernel() {
+  MicroKernel<T> k;
+  k.name = "generic";
+  k.mr = 4;
+  k.nr = 32 / static_cast<int>(sizeof(T));
+  k.fn = &generic_micro_kernel<T>;
+  k.blocking = {64, 256, 4096};
+  return k;
+}
+
+bool cpu_has_avx2() {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+bool cpu_has_avx512() {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+template <>
+std::vector<MicroKernel<float>> available_micro_kernels<float>() {
+  std::vector<MicroKernel<float>> out{generic_kernel<float>()};
+  if (isa::avx2_f32 != nullptr && cpu_has_avx2()) out.push_back({"avx2", 6, 16, isa::avx2_f32, {120, 256, 4080}});
+  if (isa::avx512_f32 != nullptr && cpu_has_avx512())
+    out.push_back({"avx512", 12, 32, isa::avx512_f32, {120, 256, 4096}});
+  return out;
+}
+
+template <>
+std::vector<MicroKernel<double>> available_micro_kernels<double>() {
+  std::vector<MicroKernel<double>> out{generic_kernel<double>()};
+  if (isa::avx2_f64 != nullptr && cpu_has_avx2()) out.push_back({"avx2", 6, 8, isa::avx2_f64, {96, 256, 4080}});
+  if (isa::avx512_f64 != nullptr && cpu_has_avx512())
+    out.push_back({"avx512", 12, 16, isa::avx512_f64, {96, 192, 4096}});
+  return out;
+}
+
+template <class T>
+const MicroKernel<T>& default_micro_kernel() {
+  static const MicroKernel<T> chosen = [] {
+    const std::vector<MicroKernel<T>> all = available_micro_kernels<T>();
+    if (const char* want = std::getenv("TG_GEMM_KERNEL"))
+      for (const MicroKernel<T>& k : all)
+        if (std::string(want) == k.name) return k;
+    return all.back();
+  }();
+  return chosen;
+}
+
+template <class T>
+void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
+          const StridedArg& b) {
+  const MicroKernel<T>& kernel = default_micro_kernel<T>();
+  gemm<T>(batch_shape, m, n, k, c, a, b, kernel, kernel.blocking, GemmOptions{});
+}
+
+template void gemm<float>(const Shape&, int64_t, int64_t, int64_t, const StridedArg&, const StridedArg&,
+                          const StridedArg&, const MicroKernel<float>&, const GemmBlocking&, const GemmOptions&);
+template void gemm<double>(const Shape&, int64_t, int64_t, int64_t, const StridedArg&, const StridedArg&,
+                           const StridedArg&, const MicroKernel<double>&, const GemmBlocking&, const GemmOptions&);
+template void gemm<float>(const Shape&, int64_t, int64_t, int64_t, const StridedArg&, const StridedArg&,
+                          const StridedArg&);
+template void gemm<double>(const Shape&, int64_t, int64_t, int64_t, const StridedArg&, const StridedArg&,
+                           const StridedArg&);
+template const MicroKernel<float>& default_micro_kernel<float>();
+template const MicroKernel<double>& default_micro_kernel<double>();
+
+void register_gemm(KernelTables& t) {
+  t.matmul.add("matmul", DeviceType::CPU, DType::Float32, &gemm<float>);
+  t.matmul.add("matmul", DeviceType::CPU, DType::Float64, &gemm<double>);
+}
+
+}  // namespace tg::kernels::cpu

@@ -1,0 +1,90 @@
+#pragma once
+// The production CPU GEMM (internal to tg_kernels; tests and benchmarks include it directly).
+//
+// BLIS structure: five loops around an MR x NR micro-kernel.
+//   jc (NC columns of C) > pc (KC of the inner dimension: pack B[kc x nc] into NR-wide panels)
+//     > ic (MC rows: pack A[mc x kc] into MR-tall panels) > jr (NR) > ir (MR): micro-kernel.
+// Packing reads any strides, so transposed or sliced operands cost nothing beyond the packing. Only the
+// micro-kernel is per ISA (generic vector-extension C++, AVX2+FMA, AVX-512 in their own translation units with
+// their own flags), chosen at run time from what the CPU supports. Block sizes are data (GemmBlocking).
+//
+// Threads: one OpenMP region per call (num_threads from tg::threads_for, so small products stay on the calling
+// thread). C is split into independent rectangles, one per thread (or whole batch entries per thread when the
+// batch divides evenly or is >= 4x the threads), each thread with its own pack buffers; the k loop is never
+// split, so every element of C is summed in the same order whatever the thread count: results are bitwise
+// identical for 1, 2, 3, ... threads (for a fixed micro-kernel and blocking). Different micro-kernels (or KC)
+// may differ by rounding. Pack buffers are per-call scratch (aligned_alloc), not counted by tg's allocator.
+#include <cstdint>
+#include <vector>
+
+#include <tensorgrad/kernels/strided_loop.h>
+
+namespace tg::kernels {
+
+struct KernelTables;
+
+namespace cpu {
+
+// Cache blocking: MC rows of A (an L2-resident block), KC of the inner dimension (an MR x KC sliver of A and
+// a KC x NR sliver of B share L1), NC columns of B (an L3-resident block). The driver rounds mc up to a
+// multiple of MR and nc to a multiple of NR.
+struct GemmBlocking {
+  int64_t mc = 96;
+  int64_t kc = 256;
+  int64_t nc = 4096;
+};
+
+// c[i * ldc + j] (+)= sum_p a[p * MR + i] * b[p * NR + j] for i < MR, j < NR, over kc steps of packed panels.
+// With accumulate == false, C is only written (never read).
+template <class T>
+using MicroKernelFn = void (*)(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accumulate);
+
+template <class T>
+struct MicroKernel {
+  const char* name = "";  // "generic", "avx2", "avx512"
+  int mr = 0, nr = 0;
+  MicroKernelFn<T> fn = nullptr;
+  GemmBlocking blocking;  // the defaults tuned for this kernel
+};
+
+// Every micro-kernel this CPU can run, portable first, best last.
+template <class T>
+std::vector<MicroKernel<T>> available_micro_kernels();
+// The one tg::matmul uses: the last of available_micro_kernels(), unless TG_GEMM_KERNEL names another
+// available one (generic / avx2 / avx512), read once.
+template <class T>
+const MicroKernel<T>& default_micro_kernel();
+
+struct GemmOptions {
+  // 0: tg::threads_for(multiply-adds, grain), i.e. tg::num_threads() capped by the problem size.
+  int threads = 0;
+  // Multiply-adds per thread below which fewer threads are used.
+  int64_t grain = int64_t{1} << 20;
+};
+
+// C[b, m, n] = sum_k A[b, m, k] B[b, k, n] with the kernel-layer matmul signature: strides per operand are
+// (batch dims..., row, col), any values (0 for broadcast batch dims, negative, transposed). k == 0 writes
+// zeros. T is float or double and must match the operands' dtype.
+template <class T>
+void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
+          const StridedArg& b, const MicroKernel<T>& kernel, const GemmBlocking& blocking,
+          const GemmOptions& options = {});
+// The same with the default micro-kernel and its blocking.
+template <class T>
+void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
+          const StridedArg& b);
+
+// Registers gemm<float> / gemm<double> as the CPU float32 / float64 "matmul" kernels (replacing the
+// reference ones registered before it; int64 stays on ref).
+void register_gemm(KernelTables& t);
+
+// The per-ISA micro-kernels (defined in gemm_<isa>.cpp; null when that file was built for another target).
+namespace isa {
+extern const MicroKernelFn<float> avx2_f32;    // 6 x 16
+extern const MicroKernelFn<double> avx2_f64;   // 6 x 8
+extern const MicroKernelFn<float> avx512_f32;  // 12 x 32
+extern const MicroKernelFn<double> avx512_f64; // 12 x 16
+}  // namespace isa
+
+}  // namespace cpu
+}  // namespace tg::kernels

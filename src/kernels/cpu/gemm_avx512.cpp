@@ -1,0 +1,63 @@
+// AVX-512F micro-kernels, compiled with -mavx512f -mfma (src/kernels/CMakeLists.txt) and called only when
+// __builtin_cpu_supports says the CPU has AVX-512F (gemm.cpp). Nothing else may live here: any code in this
+// file may use AVX-512 instructions.
+#include "gemm.h"
+
+#if defined(__AVX512F__) && defined(__FMA__)
+#include <immintrin.h>
+
+#include "gemm_ukernel.h"
+
+namespace tg::kernels::cpu {
+namespace {
+
+struct F32x16 {
+  using T = float;
+  using V = __m512;
+  static constexpr int L = 16;
+  static V zero() { return _mm512_setzero_ps(); }
+  static V load(const T* p) { return _mm512_loadu_ps(p); }
+  static V broadcast(const T* p) { return _mm512_set1_ps(*p); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static void store(T* p, V v) { _mm512_storeu_ps(p, v); }
+};
+
+struct F64x8 {
+  using T = double;
+  using V = __m512d;
+  static constexpr int L = 8;
+  static V zero() { return _mm512_setzero_pd(); }
+  static V load(const T* p) { return _mm512_loadu_pd(p); }
+  static V broadcast(const T* p) { return _mm512_set1_pd(*p); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+  static V add(V a, V b) { return _mm512_add_pd(a, b); }
+  static void store(T* p, V v) { _mm512_storeu_pd(p, v); }
+};
+
+// 12 x 32 floats / 12 x 16 doubles: 24 accumulators and 2 B vectors of the 32 zmm registers; the A
+// broadcasts fold into the FMAs as embedded-broadcast memory operands.
+void avx512_f32_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
+  simd_micro_kernel<F32x16, 12, 2>(kc, a, b, c, ldc, accumulate);
+}
+void avx512_f64_12x16(int64_t kc, const double* a, const double* b, double* c, int64_t ldc, bool accumulate) {
+  simd_micro_kernel<F64x8, 12, 2>(kc, a, b, c, ldc, accumulate);
+}
+
+}  // namespace
+
+namespace isa {
+const MicroKernelFn<float> avx512_f32 = &avx512_f32_12x32;
+const MicroKernelFn<double> avx512_f64 = &avx512_f64_12x16;
+}  // namespace isa
+
+}  // namespace tg::kernels::cpu
+
+#else  // built for a target without AVX-512: nothing to offer
+
+namespace tg::kernels::cpu::isa {
+const MicroKernelFn<float> avx512_f32 = nullptr;
+const MicroKernelFn<double> avx512_f64 = nullptr;
+}  // namespace tg::kernels::cpu::isa
+
+#endif

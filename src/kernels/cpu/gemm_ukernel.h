@@ -1,0 +1,51 @@
+#pragma once
+// The SIMD micro-kernel template shared by the per-ISA translation units (gemm_avx2.cpp, gemm_avx512.cpp).
+// Include it only from a file compiled with that ISA's flags; everything here has internal linkage, so no
+// ISA-specific code can be merged into (and run from) the portable part of the library.
+#include <cstdint>
+
+namespace tg::kernels::cpu {
+namespace {
+
+// Ops: a SIMD register type V of L lanes of T with load / broadcast / fma / add / store.
+// C (MR x NV*L, row stride ldc) = (C +) sum_p a[p*MR + i] * b[p*NR + j]: MR*NV accumulators in registers,
+// NV loads of B and MR broadcasts of A per step of p.
+template <class Ops, int MR, int NV>
+inline void simd_micro_kernel(int64_t kc, const typename Ops::T* a, const typename Ops::T* b, typename Ops::T* c,
+                              int64_t ldc, bool accumulate) {
+  using V = typename Ops::V;
+  constexpr int L = Ops::L, NR = NV * L;
+  V acc[MR][NV];
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) acc[i][v] = Ops::zero();
+#pragma GCC unroll 2
+  for (int64_t p = 0; p < kc; ++p) {
+    V bv[NV];
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) bv[v] = Ops::load(b + v * L);
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; ++i) {
+      const V ai = Ops::broadcast(a + i);
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) acc[i][v] = Ops::fma(ai, bv[v], acc[i][v]);
+    }
+    a += MR;
+    b += NR;
+  }
+  if (accumulate) {
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) Ops::store(c + i * ldc + v * L, Ops::add(Ops::load(c + i * ldc + v * L), acc[i][v]));
+  } else {
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) Ops::store(c + i * ldc + v * L, acc[i][v]);
+  }
+}
+
+}  // namespace
+}  // namespace tg::kernels::cpu

@@ -1,0 +1,169 @@
+// im2col / col2im over raw pointers: the sliding-window gather behind unfold, convolution and pooling, and
+// its adjoint (fold). Both are written as loops over (n, c, kh, kw, output row) whose inner loop runs over
+// the output columns that fall inside the input, worked out once per kernel offset: no division, modulo or
+// bounds test per element, and a plain copy / add when the input row and the columns row are unit-stride
+// with stride 1 (the layout a contiguous NCHW input and a fresh cols tensor have). Both split the (n, c)
+// planes over the OpenMP pool (tg::num_threads) when there is enough work.
+#include <algorithm>
+#include <vector>
+
+#include <tensorgrad/base/threads.h>
+
+#include "ref_kernels.h"
+
+namespace tg::kernels::ref {
+
+namespace {
+
+// Elements copied per thread at least, before a second thread is worth starting.
+constexpr int64_t kGrain = int64_t{1} << 15;
+
+// Output positions o in [lo, hi) whose input position o * stride + offset lies in [0, size).
+struct Span {
+  int64_t lo = 0, hi = 0;
+};
+
+Span valid_span(int64_t offset, int64_t stride, int64_t size, int64_t out_size) {
+  Span s;
+  s.lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  s.hi = size - 1 - offset >= 0 ? (size - 1 - offset) / stride + 1 : 0;
+  s.lo = std::min(s.lo, out_size);
+  s.hi = std::clamp(s.hi, s.lo, out_size);
+  return s;
+}
+
+// Spans for every kernel offset along one axis: kernel index k reads input o * stride + k * dilation - pad.
+std::vector<Span> spans(int64_t kernel, int64_t stride, int64_t pad, int64_t dilation, int64_t size,
+                        int64_t out_size) {
+  std::vector<Span> out(static_cast<size_t>(kernel));
+  for (int64_t k = 0; k < kernel; ++k)
+    out[static_cast<size_t>(k)] = valid_span(k * dilation - pad, stride, size, out_size);
+  return out;
+}
+
+// UnitL: the cols row is unit-stride (its L stride is 1), so the compiler sees contiguous stores.
+template <class T, bool UnitL>
+void im2col_loops(const WindowGeometry& g, T* cols, const Strides& cs, const T* x, const Strides& xs, T pad) {
+  const int64_t OH = g.out_h, OW = g.out_w, KH = g.kernel_h, KW = g.kernel_w;
+  const int64_t SH = g.stride_h, SW = g.stride_w;
+  const int64_t xsN = xs[0], xsC = xs[1], xsH = xs[2], xsW = xs[3];
+  const int64_t csN = cs[0], csR = cs[1], csL = UnitL ? 1 : cs[2];
+  const std::vector<Span> hspan = spans(KH, SH, g.pad_h, g.dilation_h, g.in_h, OH);
+  const std::vector<Span> wspan = spans(KW, SW, g.pad_w, g.dilation_w, g.in_w, OW);
+  const bool unit_w = xsW == 1 && SW == 1;
+
+  auto fill = [&](T* d, int64_t from, int64_t to) {
+    for (int64_t i = from; i < to; ++i) d[i * csL] = pad;
+  };
+
+  // One (n, c) plane per iteration: planes write disjoint rows of cols, so they run in parallel.
+  const int64_t planes = g.batch * g.channels;
+  const int threads = threads_for(planes * KH * KW * OH * OW, kGrain);
+#pragma omp parallel for if (threads > 1) num_threads(threads) schedule(static)
+  for (int64_t nc = 0; nc < planes; ++nc) {
+    const int64_t n = nc / g.channels, c = nc % g.channels;
+    const T* xc = x + n * xsN + c * xsC;
+    for (int64_t kh = 0; kh < KH; ++kh) {
+      const Span hs = hspan[static_cast<size_t>(kh)];
+      const int64_t h_off = kh * g.dilation_h - g.pad_h;
+      for (int64_t kw = 0; kw < KW; ++kw) {
+        const Span ws = wspan[static_cast<size_t>(kw)];
+        const int64_t w_off = kw * g.dilation_w - g.pad_w;
+        T* row = cols + n * csN + ((c * KH + kh) * KW + kw) * csR;
+        fill(row, 0, hs.lo * OW);
+        for (int64_t oh = hs.lo; oh < hs.hi; ++oh) {
+          T* d = row + oh * OW * csL;
+          const T* s = xc + (oh * SH + h_off) * xsH;
+          fill(d, 0, ws.lo);
+          if (UnitL && unit_w) {
+            std::copy(s + ws.lo + w_off, s + ws.hi + w_off, d + ws.lo);
+          } else {
+            const T* sw = s + w_off * xsW;
+            const int64_t step = SW * xsW;
+            for (int64_t ow = ws.lo; ow < ws.hi; ++ow) d[ow * csL] = sw[ow * step];
+          }
+          fill(d, ws.hi, OW);
+        }
+        fill(row, hs.hi * OW, OH * OW);
+      }
+    }
+  }
+}
+
+template <class T>
+void im2col_typed(const WindowGeometry& g, const StridedArg& cols, const StridedArg& x, double pad_value) {
+  T* c = static_cast<T*>(cols.data);
+  const T* xp = static_cast<const T*>(x.data);
+  const T pad = static_cast<T>(pad_value);
+  if (cols.strides[2] == 1) im2col_loops<T, true>(g, c, cols.strides, xp, x.strides, pad);
+  else im2col_loops<T, false>(g, c, cols.strides, xp, x.strides, pad);
+}
+
+template <class T, bool UnitL>
+void col2im_loops(const WindowGeometry& g, T* x, const Strides& xs, const T* cols, const Strides& cs) {
+  const int64_t OW = g.out_w, KH = g.kernel_h, KW = g.kernel_w;
+  const int64_t SH = g.stride_h, SW = g.stride_w;
+  const int64_t xsN = xs[0], xsC = xs[1], xsH = xs[2], xsW = xs[3];
+  const int64_t csN = cs[0], csR = cs[1], csL = UnitL ? 1 : cs[2];
+  const std::vector<Span> hspan = spans(KH, SH, g.pad_h, g.dilation_h, g.in_h, g.out_h);
+  const std::vector<Span> wspan = spans(KW, SW, g.pad_w, g.dilation_w, g.in_w, OW);
+  const bool unit_w = xsW == 1 && SW == 1;
+
+  // One (n, c) plane of x per iteration: each is written only by its own iteration, so they run in parallel.
+  const int64_t planes = g.batch * g.channels;
+  const int threads = threads_for(planes * KH * KW * g.out_h * OW, kGrain);
+#pragma omp parallel for if (threads > 1) num_threads(threads) schedule(static)
+  for (int64_t nc = 0; nc < planes; ++nc) {
+    const int64_t n = nc / g.channels, c = nc % g.channels;
+    T* xc = x + n * xsN + c * xsC;
+    for (int64_t h = 0; h < g.in_h; ++h) {
+      T* xr = xc + h * xsH;
+      if (xsW == 1) std::fill(xr, xr + g.in_w, T(0));
+      else
+        for (int64_t w = 0; w < g.in_w; ++w) xr[w * xsW] = T(0);
+    }
+    for (int64_t kh = 0; kh < KH; ++kh) {
+      const Span hs = hspan[static_cast<size_t>(kh)];
+      const int64_t h_off = kh * g.dilation_h - g.pad_h;
+      for (int64_t kw = 0; kw < KW; ++kw) {
+        const Span ws = wspan[static_cast<size_t>(kw)];
+        const int64_t w_off = kw * g.dilation_w - g.pad_w;
+        const T* row = cols + n * csN + ((c * KH + kh) * KW + kw) * csR;
+        for (int64_t oh = hs.lo; oh < hs.hi; ++oh) {
+          const T* s = row + oh * OW * csL;
+          T* d = xc + (oh * SH + h_off) * xsH;
+          if (UnitL && unit_w) {
+            T* dw = d + w_off;
+            for (int64_t ow = ws.lo; ow < ws.hi; ++ow) dw[ow] += s[ow];
+          } else {
+            T* dw = d + w_off * xsW;
+            const int64_t step = SW * xsW;
+            for (int64_t ow = ws.lo; ow < ws.hi; ++ow) dw[ow * step] += s[ow * csL];
+          }
+        }
+      }
+    }
+  }
+}
+
+template <class T>
+void col2im_typed(const WindowGeometry& g, const StridedArg& x, const StridedArg& cols) {
+  T* xp = static_cast<T*>(x.data);
+  const T* c = static_cast<const T*>(cols.data);
+  if (cols.strides[2] == 1) col2im_loops<T, true>(g, xp, x.strides, c, cols.strides);
+  else col2im_loops<T, false>(g, xp, x.strides, c, cols.strides);
+}
+
+}  // namespace
+
+void register_im2col(KernelTables& t) {
+  constexpr DeviceType cpu = DeviceType::CPU;
+  t.im2col.add("im2col", cpu, DType::Float32, &im2col_typed<float>);
+  t.im2col.add("im2col", cpu, DType::Float64, &im2col_typed<double>);
+  t.im2col.add("im2col", cpu, DType::Int64, &im2col_typed<int64_t>);
+  t.col2im.add("col2im", cpu, DType::Float32, &col2im_typed<float>);
+  t.col2im.add("col2im", cpu, DType::Float64, &col2im_typed<double>);
+  t.col2im.add("col2im", cpu, DType::Int64, &col2im_typed<int64_t>);
+}
+
+}  // namespace tg::kernels::ref
