@@ -1,0 +1,239 @@
+// Sliding windows (im2col, col2im) and convolution (conv1d, conv2d) as im2col + matmul + bias.
+//
+// im2col and col2im are each other's VJP and both linear, so every order of derivative is exact. conv is a
+// composition of recorded ops (im2col, views, one batched matmul over the groups, bias add, a permuting
+// copy), so its backward is theirs: grad_cols = W^T @ g and grad_W = g @ cols^T, each one GEMM over all
+// N * L window positions, then col2im for the input. The large intermediates are cols itself
+// ([N, Cin * prod(kernel), L], saved by matmul for grad_W) and its gradient; nothing is materialised per
+// sample. A 1x1 kernel with stride 1 and no padding skips im2col.
+#include <cmath>
+#include <string>
+
+#include <tensorgrad/ops/conv.h>
+#include <tensorgrad/ops/elementwise.h>
+#include <tensorgrad/ops/linalg.h>
+#include <tensorgrad/ops/view.h>
+
+#include "record.h"
+
+namespace tg {
+
+namespace {
+
+// The window parameters along each spatial dimension (1 or 2 of them) and the output size they give.
+struct Window {
+  Shape in, kernel, stride, padding, dilation, out;
+  int64_t kernel_numel() const { return numel_of(kernel); }
+  int64_t positions() const { return numel_of(out); }
+};
+
+// One value per spatial dimension from an int-or-tuple argument.
+Shape expand_arg(const SpatialArg& arg, size_t nd, const char* op, const char* what, const std::string& context) {
+  const auto& v = arg.values();
+  TG_CHECK(v.size() == 1 || v.size() == nd, op, ": ", what, nd == 1 ? " needs 1 value" : " needs 1 or 2 values",
+           " for ", nd, "-D windows, got ", v, "; ", context);
+  return v.size() == 1 ? Shape(nd, v[0]) : Shape(v);
+}
+
+// Checks the window parameters and works out the output size. `context` names the operands for messages.
+Window make_window(const Shape& in, const SpatialArg& kernel, const SpatialArg& dilation, const SpatialArg& padding,
+                   const SpatialArg& stride, const char* op, const std::string& context) {
+  const size_t nd = in.size();
+  Window w;
+  w.in = in;
+  w.kernel = expand_arg(kernel, nd, op, "kernel_size", context);
+  w.dilation = expand_arg(dilation, nd, op, "dilation", context);
+  w.padding = expand_arg(padding, nd, op, "padding", context);
+  w.stride = expand_arg(stride, nd, op, "stride", context);
+  for (size_t d = 0; d < nd; ++d) {
+    TG_CHECK(w.kernel[d] > 0, op, ": kernel_size must be positive, got ", w.kernel, "; ", context);
+    TG_CHECK(w.stride[d] > 0, op, ": stride must be positive, got ", w.stride, "; ", context);
+    TG_CHECK(w.dilation[d] > 0, op, ": dilation must be positive, got ", w.dilation, "; ", context);
+    TG_CHECK(w.padding[d] >= 0, op, ": padding must be non-negative, got ", w.padding, "; ", context);
+  }
+  bool fits = true;
+  for (size_t d = 0; d < nd; ++d) {
+    const int64_t span = w.dilation[d] * (w.kernel[d] - 1) + 1;
+    const int64_t room = in[d] + 2 * w.padding[d] - span;
+    // Floor division, so a window that does not fit even once gives an output size below 1.
+    const int64_t s = w.stride[d];
+    w.out.push_back((room >= 0 ? room / s : -((-room + s - 1) / s)) + 1);
+    fits &= room >= 0;
+  }
+  TG_CHECK(fits, op, ": kernel_size ", w.kernel, " with dilation ", w.dilation,
+           " is larger than the padded input (spatial size ", in, ", padding ", w.padding, "): output size would be ",
+           w.out, "; ", context);
+  return w;
+}
+
+kernels::WindowGeometry geometry(const Window& w, int64_t batch, int64_t channels) {
+  kernels::WindowGeometry g;
+  g.batch = batch;
+  g.channels = channels;
+  const size_t last = w.in.size() - 1;  // width; a 1-D window keeps height 1
+  g.in_w = w.in[last];
+  g.out_w = w.out[last];
+  g.kernel_w = w.kernel[last];
+  g.stride_w = w.stride[last];
+  g.pad_w = w.padding[last];
+  g.dilation_w = w.dilation[last];
+  if (w.in.size() == 2) {
+    g.in_h = w.in[0];
+    g.out_h = w.out[0];
+    g.kernel_h = w.kernel[0];
+    g.stride_h = w.stride[0];
+    g.pad_h = w.padding[0];
+    g.dilation_h = w.dilation[0];
+  }
+  return g;
+}
+
+// Kernel strides for an [N, C, *spatial] tensor (1-D gets a size-1 height with stride 0).
+kernels::StridedArg image_arg(const Tensor& t) {
+  const Strides& s = t.strides();
+  if (t.dim() == 4) return ops::arg(t);
+  return {t.data_ptr(), {s[0], s[1], 0, s[2]}, t.dtype()};
+}
+
+std::string shapes_context(const char* name, const Tensor& t) {
+  return std::string(name) + " " + shape_str(t.shape());
+}
+
+Tensor col2im_recorded(const Tensor& cols, const Window& w, int64_t channels);
+
+// im2col on a checked window, recorded with col2im as its VJP. The result is [N, C * K, L]; with
+// `batch_inner` its memory is laid out as [C * K, N, L] (strides [L, N * L, 1]), the layout in which a
+// convolution over the whole batch is a single GEMM.
+Tensor im2col_recorded(const Tensor& x, const Window& w, double pad_value, bool batch_inner = false) {
+  const int64_t n = x.size(0), c = x.size(1), rows = c * w.kernel_numel(), l = w.positions();
+  Tensor cols = Tensor::empty({n, rows, l}, x.dtype());
+  if (batch_inner) cols = cols.as_strided({n, rows, l}, {l, n * l, 1}, 0);
+  if (cols.numel() > 0) kernels::im2col(geometry(w, n, c), ops::arg(cols), image_arg(x), pad_value);
+  if (ops::needs_grad({x})) {
+    ops::record("im2col", {x}, cols, [w, c](const Tensor& g, const TensorList&) -> TensorList {
+      return {col2im_recorded(g, w, c)};
+    });
+  }
+  return cols;
+}
+
+// col2im on a checked window: cols [N, channels * prod(kernel), L] -> [N, channels, *w.in].
+Tensor col2im_recorded(const Tensor& cols, const Window& w, int64_t channels) {
+  const int64_t n = cols.size(0);
+  Shape shape{n, channels};
+  shape.insert(shape.end(), w.in.begin(), w.in.end());
+  Tensor x = Tensor::empty(shape, cols.dtype());
+  if (x.numel() > 0) kernels::col2im(geometry(w, n, channels), image_arg(x), ops::arg(cols));
+  if (ops::needs_grad({cols})) {
+    ops::record("col2im", {cols}, x, [w](const Tensor& g, const TensorList&) -> TensorList {
+      return {im2col_recorded(g, w, 0.0)};
+    });
+  }
+  return x;
+}
+
+void check_window_dtype(DType dt, double pad_value, const char* op, const std::string& context) {
+  TG_CHECK(dt == DType::Float32 || dt == DType::Float64 || dt == DType::Int64, op,
+           ": expected a float32, float64 or int64 tensor, got ", dtype_name(dt), "; ", context);
+  TG_CHECK(is_floating(dt) || std::isfinite(pad_value), op, ": pad_value ", pad_value,
+           " cannot be stored in an int64 tensor; ", context);
+}
+
+Tensor conv_nd(const Tensor& x, const Tensor& weight, const Tensor& bias, const SpatialArg& stride,
+               const SpatialArg& padding, const SpatialArg& dilation, int64_t groups, size_t nd, const char* op) {
+  std::string context = "input " + shape_str(x.shape()) + ", weight " + shape_str(weight.shape());
+  if (bias.defined()) context += ", bias " + shape_str(bias.shape());
+  const int64_t rank = static_cast<int64_t>(nd) + 2;
+  const char* layout = nd == 1 ? "[N, C, L]" : "[N, C, H, W]";
+  const char* w_layout = nd == 1 ? "[out_channels, in_channels / groups, K]"
+                                 : "[out_channels, in_channels / groups, KH, KW]";
+  TG_CHECK(x.dim() == rank, op, ": input must be ", rank, "-D ", layout, ", got ", x.dim(), "-D; ", context);
+  TG_CHECK(weight.dim() == rank, op, ": weight must be ", rank, "-D ", w_layout, ", got ", weight.dim(), "-D; ",
+           context);
+  TG_CHECK(is_floating(x.dtype()) && is_floating(weight.dtype()), op, ": expected floating input and weight, got ",
+           dtype_name(x.dtype()), " input and ", dtype_name(weight.dtype()), " weight; ", context);
+  TG_CHECK(x.dtype() == weight.dtype(), op, ": input (", dtype_name(x.dtype()), ") and weight (",
+           dtype_name(weight.dtype()), ") must have the same dtype; ", context);
+  TG_CHECK(groups >= 1, op, ": groups must be positive, got ", groups, "; ", context);
+  const int64_t n = x.size(0), cin = x.size(1), cout = weight.size(0), cin_g = weight.size(1);
+  TG_CHECK(cin % groups == 0, op, ": input has ", cin, " channels, which groups ", groups, " does not divide; ",
+           context);
+  TG_CHECK(cout % groups == 0, op, ": weight has ", cout, " output channels, which groups ", groups,
+           " does not divide; ", context);
+  TG_CHECK(cin_g * groups == cin, op, ": input has ", cin, " channels but weight expects ", cin_g * groups,
+           " (groups ", groups, "): ", context);
+  if (bias.defined()) {
+    TG_CHECK(bias.dim() == 1 && bias.size(0) == cout, op, ": bias must be 1-D with ", cout,
+             " elements (one per output channel), got shape ", bias.shape(), "; ", context);
+    TG_CHECK(bias.dtype() == x.dtype(), op, ": bias (", dtype_name(bias.dtype()), ") must have the input's dtype (",
+             dtype_name(x.dtype()), "); ", context);
+  }
+  const Shape in(x.shape().begin() + 2, x.shape().end());
+  const Shape kernel(weight.shape().begin() + 2, weight.shape().end());
+  const Window w = make_window(in, SpatialArg(kernel), dilation, padding, stride, op, context);
+  const int64_t k = w.kernel_numel(), l = w.positions();
+
+  // The whole batch as one GEMM per group: [Cout/g, Cin/g K] @ [Cin/g K, N L]. cols are produced directly in
+  // the [Cin K, N, L] layout that needs (a 1x1 kernel with stride 1 and no padding skips im2col: cols are x
+  // itself, permuted by a copy). Per-sample GEMMs against [N, Cin K, L] would need the weight gradient as
+  // N separate [Cout, Cin K] products summed afterwards; here it is one GEMM over N L columns.
+  bool pointwise = true;
+  for (size_t d = 0; d < nd; ++d) pointwise &= w.kernel[d] == 1 && w.stride[d] == 1 && w.padding[d] == 0;
+  const Tensor cols = pointwise ? reshape(x, {n, cin, l}) : im2col_recorded(x, w, 0.0, /*batch_inner=*/true);
+  const Tensor cols_t = reshape(permute(cols, {1, 0, 2}), {groups, cin_g * k, n * l});  // a view unless 1x1
+  const Tensor wg = reshape(weight, {groups, cout / groups, cin_g * k});
+  Tensor out = matmul(wg, cols_t);  // [groups, Cout / groups, N L]
+  if (bias.defined()) out = out + reshape(bias, {groups, cout / groups, 1});
+  // Back to [N, Cout, L]: a copy into the contiguous NC(H)W result.
+  out = contiguous(permute(reshape(out, {cout, n, l}), {1, 0, 2}));
+  Shape out_shape{n, cout};
+  out_shape.insert(out_shape.end(), w.out.begin(), w.out.end());
+  return reshape(out, out_shape);
+}
+
+}  // namespace
+
+Tensor im2col(const Tensor& x, const SpatialArg& kernel_size, const SpatialArg& dilation, const SpatialArg& padding,
+              const SpatialArg& stride, double pad_value) {
+  const char* op = "tg::im2col";
+  const std::string context = shapes_context("input", x);
+  TG_CHECK(x.dim() == 3 || x.dim() == 4, op, ": input must be 3-D [N, C, L] or 4-D [N, C, H, W], got ", x.dim(),
+           "-D; ", context);
+  check_window_dtype(x.dtype(), pad_value, op, context);
+  const Shape in(x.shape().begin() + 2, x.shape().end());
+  const Window w = make_window(in, kernel_size, dilation, padding, stride, op, context);
+  return im2col_recorded(x, w, pad_value);
+}
+
+Tensor col2im(const Tensor& cols, const Shape& output_size, const SpatialArg& kernel_size, const SpatialArg& dilation,
+              const SpatialArg& padding, const SpatialArg& stride) {
+  const char* op = "tg::col2im";
+  const std::string context = shapes_context("cols", cols) + ", output_size " + shape_str(output_size);
+  TG_CHECK(cols.dim() == 3, op, ": cols must be 3-D [N, C * prod(kernel_size), L], got ", cols.dim(), "-D; ",
+           context);
+  TG_CHECK(output_size.size() == 1 || output_size.size() == 2, op,
+           ": output_size needs 1 or 2 spatial sizes, got ", output_size.size(), "; ", context);
+  for (int64_t s : output_size) TG_CHECK(s >= 0, op, ": output_size must be non-negative; ", context);
+  check_window_dtype(cols.dtype(), 0.0, op, context);
+  const Window w = make_window(output_size, kernel_size, dilation, padding, stride, op, context);
+  const int64_t k = w.kernel_numel();
+  TG_CHECK(cols.size(1) % k == 0, op, ": cols dimension 1 (", cols.size(1),
+           ") must be a multiple of the kernel's ", k, " elements (kernel_size ", w.kernel, "); ", context);
+  TG_CHECK(cols.size(2) == w.positions(), op, ": cols has ", cols.size(2),
+           " window positions (dimension 2) but output_size ", output_size, " with kernel_size ", w.kernel,
+           ", dilation ", w.dilation, ", padding ", w.padding, " and stride ", w.stride, " gives ", w.out, " = ",
+           w.positions(), "; ", context);
+  return col2im_recorded(cols, w, cols.size(1) / k);
+}
+
+Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, const SpatialArg& stride,
+              const SpatialArg& padding, const SpatialArg& dilation, int64_t groups) {
+  return conv_nd(x, weight, bias, stride, padding, dilation, groups, 1, "tg::conv1d");
+}
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const SpatialArg& stride,
+              const SpatialArg& padding, const SpatialArg& dilation, int64_t groups) {
+  return conv_nd(x, weight, bias, stride, padding, dilation, groups, 2, "tg::conv2d");
+}
+
+}  // namespace tg

@@ -1,0 +1,131 @@
+// Max and average pooling: windows from im2col ([N, C * K, L] viewed as [N, C, K, L]) reduced over K.
+// Every step is a recorded op, so gradients of any order come from im2col's and the reductions' rules.
+#include <limits>
+#include <string>
+
+#include <tensorgrad/ops/creation.h>
+#include <tensorgrad/ops/elementwise.h>
+#include <tensorgrad/ops/pool.h>
+#include <tensorgrad/ops/reduce.h>
+#include <tensorgrad/ops/view.h>
+
+namespace tg {
+
+namespace {
+
+struct PoolWindow {
+  Shape in, kernel, stride, padding, dilation, out;
+};
+
+Shape expand_arg(const SpatialArg& arg, size_t nd, const char* op, const char* what, const std::string& context) {
+  const auto& v = arg.values();
+  TG_CHECK(v.size() == 1 || v.size() == nd, op, ": ", what, nd == 1 ? " needs 1 value" : " needs 1 or 2 values",
+           " for ", nd, "-D pooling, got ", v, "; ", context);
+  return v.size() == 1 ? Shape(nd, v[0]) : Shape(v);
+}
+
+// Checks the input and the window (PyTorch's rules: positive kernel, stride and dilation, padding at most
+// half the kernel, at least one output position) and works out the output size.
+PoolWindow check_pool(const Tensor& x, const SpatialArg& kernel, const SpatialArg& stride, const SpatialArg& padding,
+                      const SpatialArg& dilation, size_t nd, const char* op) {
+  const std::string context = "input " + shape_str(x.shape());
+  const int64_t rank = static_cast<int64_t>(nd) + 2;
+  TG_CHECK(x.dim() == rank, op, ": input must be ", rank, "-D ", nd == 1 ? "[N, C, L]" : "[N, C, H, W]", ", got ",
+           x.dim(), "-D; ", context);
+  TG_CHECK(is_floating(x.dtype()), op, ": expected a floating input (float32 or float64), got ",
+           dtype_name(x.dtype()), "; ", context);
+  PoolWindow w;
+  w.in.assign(x.shape().begin() + 2, x.shape().end());
+  w.kernel = expand_arg(kernel, nd, op, "kernel_size", context);
+  w.stride = stride.empty() ? w.kernel : expand_arg(stride, nd, op, "stride", context);
+  w.padding = expand_arg(padding, nd, op, "padding", context);
+  w.dilation = expand_arg(dilation, nd, op, "dilation", context);
+  bool fits = true;
+  for (size_t d = 0; d < nd; ++d) {
+    TG_CHECK(w.kernel[d] > 0, op, ": kernel_size must be positive, got ", w.kernel, "; ", context);
+    TG_CHECK(w.stride[d] > 0, op, ": stride must be positive, got ", w.stride, "; ", context);
+    TG_CHECK(w.dilation[d] > 0, op, ": dilation must be positive, got ", w.dilation, "; ", context);
+    TG_CHECK(w.padding[d] >= 0, op, ": padding must be non-negative, got ", w.padding, "; ", context);
+    TG_CHECK(2 * w.padding[d] <= w.kernel[d], op, ": padding ", w.padding, " must be at most half of kernel_size ",
+             w.kernel, "; ", context);
+    const int64_t room = w.in[d] + 2 * w.padding[d] - (w.dilation[d] * (w.kernel[d] - 1) + 1);
+    const int64_t s = w.stride[d];
+    w.out.push_back((room >= 0 ? room / s : -((-room + s - 1) / s)) + 1);
+    fits &= room >= 0;
+  }
+  TG_CHECK(fits, op, ": kernel_size ", w.kernel, " with dilation ", w.dilation,
+           " is larger than the padded input (spatial size ", w.in, ", padding ", w.padding,
+           "): output size would be ", w.out, "; ", context);
+  return w;
+}
+
+// im2col's windows as [N, C, K, L].
+Tensor windows(const Tensor& x, const PoolWindow& w, double pad_value) {
+  const Tensor cols = im2col(x, SpatialArg(w.kernel), SpatialArg(w.dilation), SpatialArg(w.padding),
+                             SpatialArg(w.stride), pad_value);
+  return reshape(cols, {x.size(0), x.size(1), numel_of(w.kernel), numel_of(w.out)});
+}
+
+// [N, C, L] -> [N, C, *out].
+Tensor unflatten(const Tensor& t, const PoolWindow& w) {
+  Shape shape{t.size(0), t.size(1)};
+  shape.insert(shape.end(), w.out.begin(), w.out.end());
+  return reshape(t, shape);
+}
+
+Tensor max_pool(const Tensor& x, const SpatialArg& kernel, const SpatialArg& stride, const SpatialArg& padding,
+                const SpatialArg& dilation, size_t nd, const char* op) {
+  const PoolWindow w = check_pool(x, kernel, stride, padding, dilation, nd, op);
+  const Tensor win = windows(x, w, -std::numeric_limits<double>::infinity());
+  return unflatten(max(win, {2}), w);
+}
+
+Tensor avg_pool(const Tensor& x, const SpatialArg& kernel, const SpatialArg& stride, const SpatialArg& padding,
+                bool count_include_pad, size_t nd, const char* op) {
+  const PoolWindow w = check_pool(x, kernel, stride, padding, 1, nd, op);
+  const Tensor sums = sum(windows(x, w, 0.0), {2});  // [N, C, L]
+  const int64_t k = numel_of(w.kernel);
+  bool padded = false;
+  for (int64_t p : w.padding) padded |= p > 0;
+  if (count_include_pad || !padded) return unflatten(sums / Scalar(static_cast<double>(k)), w);
+  // Per window position, the number of kernel offsets that land inside the input, a product over the
+  // spatial dims of the per-axis counts.
+  std::vector<double> counts(static_cast<size_t>(numel_of(w.out)), 1.0);
+  int64_t inner = 1;
+  for (size_t d = nd; d-- > 0;) {
+    for (size_t pos = 0; pos < counts.size(); ++pos) {
+      const int64_t o = (static_cast<int64_t>(pos) / inner) % w.out[d];
+      const int64_t start = o * w.stride[d] - w.padding[d];
+      int64_t inside = 0;
+      for (int64_t j = 0; j < w.kernel[d]; ++j) inside += start + j >= 0 && start + j < w.in[d];
+      counts[pos] *= static_cast<double>(inside);
+    }
+    inner *= w.out[d];
+  }
+  const Tensor divisor = to(from_vector(counts, {numel_of(w.out)}), x.dtype());
+  return unflatten(sums / divisor, w);
+}
+
+}  // namespace
+
+Tensor max_pool1d(const Tensor& x, const SpatialArg& kernel_size, const SpatialArg& stride, const SpatialArg& padding,
+                  const SpatialArg& dilation) {
+  return max_pool(x, kernel_size, stride, padding, dilation, 1, "tg::max_pool1d");
+}
+
+Tensor max_pool2d(const Tensor& x, const SpatialArg& kernel_size, const SpatialArg& stride, const SpatialArg& padding,
+                  const SpatialArg& dilation) {
+  return max_pool(x, kernel_size, stride, padding, dilation, 2, "tg::max_pool2d");
+}
+
+Tensor avg_pool1d(const Tensor& x, const SpatialArg& kernel_size, const SpatialArg& stride, const SpatialArg& padding,
+                  bool count_include_pad) {
+  return avg_pool(x, kernel_size, stride, padding, count_include_pad, 1, "tg::avg_pool1d");
+}
+
+Tensor avg_pool2d(const Tensor& x, const SpatialArg& kernel_size, const SpatialArg& stride, const SpatialArg& padding,
+                  bool count_include_pad) {
+  return avg_pool(x, kernel_size, stride, padding, count_include_pad, 2, "tg::avg_pool2d");
+}
+
+}  // namespace tg
