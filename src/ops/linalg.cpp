@@ -94,4 +94,19 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  TG_CHECK(weight.dim() == 2, "tg::linear: weight must be [out_features, in_features], got ", weight.shape());
+  TG_CHECK(x.dim() >= 1 && x.size(-1) == weight.size(1), "tg::linear: input ", x.shape(), " does not end in ",
+           weight.size(1), " features, as weight ", weight.shape(), " expects");
+  TG_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0)), "tg::linear: bias ",
+           bias.defined() ? shape_str(bias.shape()) : std::string(), " does not match weight ", weight.shape());
+  const Tensor rows = x.dim() == 2 ? x : reshape(x, {-1, x.size(-1)});
+  Tensor y = matmul(rows, transpose(weight, 0, 1));
+  if (bias.defined()) y = y + bias;
+  if (x.dim() == 2) return y;
+  Shape out_shape(x.shape().begin(), x.shape().end() - 1);
+  out_shape.push_back(weight.size(0));
+  return reshape(y, out_shape);
+}
+
 }  // namespace tg

@@ -841,6 +841,34 @@ void add_linalg(std::vector<OpSpec>& t) {
       [](const TensorList& x, const Params&) { return tg::matmul(x[0], x[1]); },
       [](const Refs& x, const Params&) { return matmul_ref(x[0], x[1]); }));
   add_random_matmul(t.back());
+  // y[..., o] = sum_i x[..., i] w[o, i] + b[o], by direct loops.
+  const auto linear_ref = [](const Refs& x, bool with_bias) {
+    const RefArg& in = x[0];
+    const RefArg& w = x[1];
+    const int64_t features = w.shape[1], outs = w.shape[0];
+    Shape shape = in.shape;
+    shape.back() = outs;
+    return generate(shape, [&](const Index& idx) {
+      Index src = idx;
+      double acc = with_bias ? x[2].v[static_cast<size_t>(idx.back())] : 0.0;
+      for (int64_t i = 0; i < features; ++i) {
+        src.back() = i;
+        acc += at(in, src) * at(w, {idx.back(), i});
+      }
+      return acc;
+    });
+  };
+  t.push_back(spec(
+      "linear", {Dom::Normal, Dom::Normal, Dom::Normal},
+      {{SL{{2, 3}, {4, 3}, {4}}}, {SL{{3}, {2, 3}, {2}}}, {SL{{2, 2, 3}, {2, 3}, {2}}}, {SL{{0, 3}, {2, 3}, {2}}},
+       {SL{{1, 1}, {1, 1}, {1}}}},
+      [](const TensorList& x, const Params&) { return tg::linear(x[0], x[1], x[2]); },
+      [linear_ref](const Refs& x, const Params&) { return linear_ref(x, true); }));
+  t.push_back(spec(
+      "linear_no_bias", {Dom::Normal, Dom::Normal},
+      {{SL{{2, 3}, {4, 3}}}, {SL{{3}, {2, 3}}}, {SL{{2, 1, 3}, {2, 3}}}},
+      [](const TensorList& x, const Params&) { return tg::linear(x[0], x[1]); },
+      [linear_ref](const Refs& x, const Params&) { return linear_ref(x, false); }));
   for (bool log : {false, true}) {
     t.push_back(spec(
         log ? "log_softmax" : "softmax", {Dom::Normal},
@@ -862,6 +890,8 @@ std::vector<OpSpec> build_table() {
   add_views(t);
   add_movement(t);
   add_linalg(t);
+  add_conv_ops(t);
+  add_nn_ops(t);
   for (auto& s : t)
     if (s.name == "contiguous" || s.name == "clone") s.out_contiguous = true;
   return t;

@@ -1,0 +1,11 @@
+#pragma once
+// The nn layer: modules, layers and initialisers.
+#include <tensorgrad/nn/activation.h>
+#include <tensorgrad/nn/container.h>
+#include <tensorgrad/nn/conv.h>
+#include <tensorgrad/nn/dropout.h>
+#include <tensorgrad/nn/init.h>
+#include <tensorgrad/nn/linear.h>
+#include <tensorgrad/nn/module.h>
+#include <tensorgrad/nn/normalization.h>
+#include <tensorgrad/nn/pool.h>
