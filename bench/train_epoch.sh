@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Times one Fashion-MNIST training epoch of each reference model with tensorgrad (tg_train) and, when
+# Debian's python3-torch is installed, with PyTorch on the same data and recipe in the same run, and prints
+# the ratio (torch seconds / tensorgrad seconds: above 1 means tensorgrad is faster). Evaluation is excluded
+# from both times.
+#   bash bench/train_epoch.sh [--threads N] [--models "mlp cnn"]
+# Environment: BUILD_DIR (default build-bench).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+THREADS=$(nproc)
+MODELS="mlp cnn"
+while (($#)); do
+  case $1 in
+    --threads) THREADS=$2; shift 2 ;;
+    --models) MODELS=$2; shift 2 ;;
+    *) echo "usage: bash bench/train_epoch.sh [--threads N] [--models \"mlp cnn\"]" >&2; exit 2 ;;
+  esac
+done
+BUILD_DIR=${BUILD_DIR:-build-bench}
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTG_BUILD_TESTS=OFF -DTG_BUILD_EXAMPLES=OFF >/dev/null
+ninja -C "$BUILD_DIR" tg_train >/dev/null
+
+TORCH_PY=/usr/bin/python3  # Debian's python3 sees python3-torch; another python3 on PATH may not
+have_torch=0
+if "$TORCH_PY" -c 'import torch' 2>/dev/null; then have_torch=1; fi
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+printf '%-5s %8s %14s %14s %10s %10s %8s\n' model threads tg_seconds torch_seconds tg_acc torch_acc ratio
+for model in $MODELS; do
+  line=$("./$BUILD_DIR/tools/tg_train" --model "$model" --epochs 1 --threads "$THREADS" --no-progress --out "$out/$model" |
+    grep '^epoch 1/1')
+  tg_s=$(sed -E 's/.* ([0-9.]+) s \(.*/\1/' <<<"$line")
+  tg_acc=$(sed -E 's/.*test acc ([0-9.]+)%.*/\1/' <<<"$line")
+  torch_s=- torch_acc=- ratio=-
+  if ((have_torch)); then
+    tline=$("$TORCH_PY" bench/torch_fashion_mnist.py --model "$model" --threads "$THREADS")
+    torch_s=$(sed -E 's/.*epoch_seconds=([0-9.]+).*/\1/' <<<"$tline")
+    torch_acc=$(sed -E 's/.*test_accuracy=([0-9.]+).*/\1/' <<<"$tline")
+    torch_acc=$(awk -v a="$torch_acc" 'BEGIN { printf "%.2f", 100 * a }')
+    ratio=$(awk -v t="$torch_s" -v g="$tg_s" 'BEGIN { printf "%.2f", t / g }')
+  fi
+  printf '%-5s %8s %14s %14s %9s%% %9s%% %8s\n' "$model" "$THREADS" "$tg_s" "$torch_s" "$tg_acc" "$torch_acc" "$ratio"
+done
+((have_torch)) || echo "(PyTorch not found: apt-get install python3-torch, then run again for the ratio)"

@@ -1,0 +1,256 @@
+// tg_train: trains a classifier on Fashion-MNIST and reports per-epoch loss and accuracy.
+#include <CLI/CLI.hpp>
+#include <tensorgrad/tensorgrad.h>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "checkpoint.h"
+#include "models.h"
+#include "progress.h"
+#include "report.h"
+
+namespace {
+
+using namespace tg;
+using namespace tg::train;
+
+struct Flags {
+  RunConfig config;
+  int64_t epochs = 3;
+  int threads = 0;
+  std::string save, resume, data_dir, out_dir;
+  int64_t test_limit = 0;
+  bool progress = true;
+};
+
+std::unique_ptr<optim::Optimizer> make_optimizer(const RunConfig& c, std::vector<Tensor> params) {
+  if (c.optimizer == "sgd")
+    return std::make_unique<optim::SGD>(std::move(params),
+                                        optim::SGDOptions{.lr = c.lr, .momentum = c.momentum, .weight_decay = c.weight_decay});
+  if (c.optimizer == "adam")
+    return std::make_unique<optim::Adam>(std::move(params), optim::AdamOptions{.lr = c.lr, .weight_decay = c.weight_decay});
+  if (c.optimizer == "adamw")
+    return std::make_unique<optim::AdamW>(std::move(params),
+                                          optim::AdamWOptions{.lr = c.lr, .weight_decay = c.weight_decay});
+  if (c.optimizer == "rmsprop")
+    return std::make_unique<optim::RMSprop>(
+        std::move(params), optim::RMSpropOptions{.lr = c.lr, .weight_decay = c.weight_decay, .momentum = c.momentum});
+  TG_FAIL("unknown optimizer \"", c.optimizer, "\"");
+}
+
+// The first `limit` examples (all when limit is 0 or larger than the set).
+FashionMnist first(const FashionMnist& data, int64_t limit) {
+  if (limit <= 0 || limit >= data.labels.size(0)) return data;
+  return {data.images.narrow(0, 0, limit).contiguous(), data.labels.narrow(0, 0, limit).contiguous()};
+}
+
+struct Evaluation {
+  double loss, accuracy;
+};
+
+Evaluation evaluate(nn::Module& model, const FashionMnist& data) {
+  NoGradGuard no_grad;
+  model.eval();
+  DataLoader loader(TensorDataset(data.images, data.labels), {.batch_size = 1000, .prefetch = 1});
+  double loss_sum = 0;
+  int64_t correct = 0;
+  for (Batch& b : loader.epoch(0)) {
+    const Tensor logits = model(b.inputs);
+    loss_sum += cross_entropy(logits, b.targets, {.reduction = Reduction::Sum}).item();
+    correct += sum(eq(argmax(logits, 1), b.targets)).item<int64_t>();
+  }
+  model.train();
+  const auto n = static_cast<double>(data.labels.size(0));
+  return {loss_sum / n, static_cast<double>(correct) / n};
+}
+
+// Resuming takes the run's settings from the checkpoint; a flag given explicitly must agree with it.
+void adopt_checkpoint_config(const CLI::App& app, Flags& flags, const RunConfig& saved, const std::string& path) {
+  auto check = [&](const char* flag, bool given, bool same, const std::string& mine, const std::string& theirs) {
+    TG_CHECK(!given || same, flag, " ", mine, " contradicts the checkpoint ", path, ", which was trained with ", theirs,
+             " (drop the flag to continue that run)");
+  };
+  const RunConfig& c = flags.config;
+  check("--model", app.count("--model") > 0, c.model == saved.model, c.model, saved.model);
+  check("--optimizer", app.count("--optimizer") > 0, c.optimizer == saved.optimizer, c.optimizer, saved.optimizer);
+  check("--batch-size", app.count("--batch-size") > 0, c.batch_size == saved.batch_size, std::to_string(c.batch_size),
+        std::to_string(saved.batch_size));
+  check("--lr", app.count("--lr") > 0, c.lr == saved.lr, std::to_string(c.lr), std::to_string(saved.lr));
+  check("--seed", app.count("--seed") > 0, c.seed == saved.seed, std::to_string(c.seed), std::to_string(saved.seed));
+  check("--train-limit", app.count("--train-limit") > 0, c.train_limit == saved.train_limit,
+        std::to_string(c.train_limit), std::to_string(saved.train_limit));
+  check("--momentum", app.count("--momentum") > 0, c.momentum == saved.momentum, std::to_string(c.momentum),
+        std::to_string(saved.momentum));
+  check("--weight-decay", app.count("--weight-decay") > 0, c.weight_decay == saved.weight_decay,
+        std::to_string(c.weight_decay), std::to_string(saved.weight_decay));
+  flags.config = saved;
+}
+
+int run(const CLI::App& app, Flags flags) {
+  std::unique_ptr<Checkpoint> resumed;
+  if (!flags.resume.empty()) {
+    resumed = std::make_unique<Checkpoint>(load_checkpoint(flags.resume));
+    adopt_checkpoint_config(app, flags, resumed->config, flags.resume);
+    TG_CHECK(resumed->epochs_done < flags.epochs, "the checkpoint ", flags.resume, " has already trained ",
+             resumed->epochs_done, " epochs; ask for more with --epochs N (N > ", resumed->epochs_done, ")");
+  }
+  const RunConfig& config = flags.config;
+  if (flags.out_dir.empty()) flags.out_dir = "runs/" + config.model;
+  if (flags.threads > 0) set_num_threads(flags.threads);
+
+  const FashionMnist train_set = first(load_fashion_mnist("train", flags.data_dir), config.train_limit);
+  const FashionMnist test_set = first(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
+
+  Generator gen(config.seed);
+  auto model = make_model(config.model, gen);
+  auto optimizer = make_optimizer(config, model->parameters());
+  std::vector<EpochMetrics> history;
+  int64_t start_epoch = 0;
+  if (resumed) {
+    model->load_state_dict(resumed->model);
+    optimizer->load_state_dict(resumed->optimizer);
+    gen.set_state(resumed->rng_seed, resumed->rng_offset);
+    history = resumed->history;
+    start_epoch = resumed->epochs_done;
+  }
+  std::filesystem::create_directories(flags.out_dir);
+  const std::string csv_path = flags.out_dir + "/metrics.csv", svg_path = flags.out_dir + "/metrics.svg";
+
+  std::printf("tensorgrad %s on Fashion-MNIST: %lld train / %lld test images, %lld parameters, %s lr %g, "
+              "batch %lld, %d threads, seed %llu\n",
+              config.model.c_str(), static_cast<long long>(train_set.labels.size(0)),
+              static_cast<long long>(test_set.labels.size(0)), static_cast<long long>(model->num_parameters()),
+              config.optimizer.c_str(), config.lr, static_cast<long long>(config.batch_size), num_threads(),
+              static_cast<unsigned long long>(config.seed));
+  if (resumed)
+    std::printf("resumed from %s after epoch %lld\n", flags.resume.c_str(), static_cast<long long>(start_epoch));
+
+  DataLoader loader(TensorDataset(train_set.images, train_set.labels),
+                    {.batch_size = config.batch_size, .shuffle = true, .seed = config.seed});
+  const bool interactive = flags.progress && ::isatty(::fileno(stdout));
+  for (int64_t epoch = start_epoch; epoch < flags.epochs; ++epoch) {
+    char label[64];
+    std::snprintf(label, sizeof label, "epoch %lld/%lld", static_cast<long long>(epoch + 1),
+                  static_cast<long long>(flags.epochs));
+    auto pass = loader.epoch(epoch);
+    ProgressBar bar(label, pass.size(), interactive);
+    const auto start = std::chrono::steady_clock::now();
+    double loss_sum = 0;
+    int64_t seen = 0, correct = 0, done = 0;
+    for (Batch& b : pass) {
+      const Tensor logits = (*model)(b.inputs);
+      const Tensor loss = cross_entropy(logits, b.targets);
+      optimizer->zero_grad();
+      loss.backward();
+      optimizer->step();
+      const int64_t n = b.targets.size(0);
+      const double batch_loss = loss.item();
+      TG_CHECK(std::isfinite(batch_loss), "epoch ", epoch + 1, " batch ", done + 1, ": the loss is ", batch_loss,
+               "; try a smaller --lr");
+      loss_sum += batch_loss * static_cast<double>(n);
+      {
+        NoGradGuard no_grad;
+        correct += sum(eq(argmax(logits.detach(), 1), b.targets)).item<int64_t>();
+      }
+      seen += n;
+      ++done;
+      if (flags.progress) bar.update(done, seen, loss_sum / static_cast<double>(seen));
+    }
+    if (flags.progress) bar.finish();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const Evaluation test = evaluate(*model, test_set);
+    EpochMetrics m;
+    m.epoch = static_cast<int>(epoch + 1);
+    m.train_loss = loss_sum / static_cast<double>(seen);
+    m.train_accuracy = static_cast<double>(correct) / static_cast<double>(seen);
+    m.test_loss = test.loss;
+    m.test_accuracy = test.accuracy;
+    m.seconds = seconds;
+    m.samples_per_second = static_cast<double>(seen) / seconds;
+    m.lr = optimizer->lr();
+    history.push_back(m);
+    std::printf("epoch %d/%lld  train loss %.4f  train acc %.2f%%  test loss %.4f  test acc %.2f%%  %.1f s "
+                "(%.0f samples/s)\n",
+                m.epoch, static_cast<long long>(flags.epochs), m.train_loss, 100 * m.train_accuracy, m.test_loss,
+                100 * m.test_accuracy, m.seconds, m.samples_per_second);
+    std::fflush(stdout);
+    write_file_atomically(csv_path, metrics_csv(history));
+    write_file_atomically(svg_path, metrics_svg(history, "tensorgrad " + config.model + " on Fashion-MNIST"));
+    if (!flags.save.empty()) save_checkpoint(flags.save, *model, *optimizer, config, epoch + 1, gen, history);
+  }
+  std::printf("final test accuracy %.2f%%; metrics in %s and %s%s%s\n", 100 * history.back().test_accuracy,
+              csv_path.c_str(), svg_path.c_str(), flags.save.empty() ? "" : "; checkpoint in ",
+              flags.save.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Trains a classifier on Fashion-MNIST (from Debian's dataset-fashion-mnist package) with tensorgrad.\n"
+      "Prints a progress bar per epoch, then train loss/accuracy, test loss/accuracy and time; writes\n"
+      "metrics.csv and metrics.svg (loss and accuracy curves) to --out after every epoch.",
+      "tg_train"};
+  Flags flags;
+  app.add_option("--model", flags.config.model,
+                 "mlp: 784-512-256-10 with ReLU (default: SGD lr 0.1, momentum 0.9); cnn: two 3x3 conv + maxpool "
+                 "blocks (32, 64 channels), then 3136-128-10 (default: Adam lr 1e-3)")
+      ->check(CLI::IsMember({"mlp", "cnn"}))
+      ->capture_default_str();
+  app.add_option("--epochs", flags.epochs, "total number of epochs (a resumed run continues up to this many)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--batch-size", flags.config.batch_size, "examples per optimizer step")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--lr", flags.config.lr, "learning rate (default: 0.1 for sgd, 1e-3 for adam/adamw/rmsprop)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--optimizer", flags.config.optimizer, "sgd | adam | adamw | rmsprop (default: sgd for mlp, adam for cnn)")
+      ->check(CLI::IsMember({"sgd", "adam", "adamw", "rmsprop"}));
+  app.add_option("--momentum", flags.config.momentum, "momentum for sgd and rmsprop")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--weight-decay", flags.config.weight_decay, "weight decay (L2 for sgd/adam/rmsprop, decoupled for adamw)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  flags.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  app.add_option("--threads", flags.threads, "CPU threads for the kernels")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--seed", flags.config.seed, "seed for the initial weights and the data order")->capture_default_str();
+  app.add_option("--save", flags.save, "write a checkpoint here after every epoch (atomically: a crash never leaves a "
+                                       "half-written file)");
+  app.add_option("--resume", flags.resume,
+                 "continue the run saved in this checkpoint up to --epochs; the result is the same as an "
+                 "uninterrupted run")
+      ->check(CLI::ExistingFile);
+  app.add_option("--data-dir", flags.data_dir, "folder with the Fashion-MNIST .gz files (default: $TG_FASHION_MNIST_DIR, "
+                                               "else /usr/share/datasets/fashion-mnist)");
+  app.add_option("--out", flags.out_dir, "folder for metrics.csv and metrics.svg (default: runs/<model>)");
+  app.add_option("--train-limit", flags.config.train_limit, "train on the first N images only (0: all 60000)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--test-limit", flags.test_limit, "evaluate on the first N test images only (0: all 10000)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_flag("!--no-progress", flags.progress, "no progress bar, only the per-epoch summary lines");
+  CLI11_PARSE(app, argc, argv);
+
+  // Per-model defaults apply only where the flag was not given.
+  const bool cnn = flags.config.model == "cnn";
+  if (app.count("--optimizer") == 0) flags.config.optimizer = cnn ? "adam" : "sgd";
+  if (app.count("--lr") == 0) flags.config.lr = flags.config.optimizer == "sgd" ? 0.1 : 1e-3;
+  try {
+    return run(app, flags);
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "tg_train: error: %s\n", e.what());
+    return 1;
+  }
+}
