@@ -23,7 +23,7 @@ using namespace tg::train;
 
 struct Flags {
   RunConfig config;
-  int64_t epochs = 3;
+  int64_t epochs = 5;
   int threads = 0;
   std::string save, resume, data_dir, out_dir;
   int64_t test_limit = 0;
