@@ -7,41 +7,6 @@ namespace tg {
 
 namespace {
 
-// Copies the logical elements of `src` (any strides) into contiguous memory at dst, running the innermost
-// dimension as one memcpy when it is contiguous.
-void copy_to_contiguous(const Tensor& src, char* dst) {
-  const int64_t n = src.numel();
-  if (n == 0) return;
-  const size_t item = itemsize(src.dtype());
-  const char* base = static_cast<const char*>(src.data_ptr());
-  if (src.is_contiguous()) {
-    std::memcpy(dst, base, static_cast<size_t>(n) * item);
-    return;
-  }
-  const Shape& shape = src.shape();
-  const Strides& strides = src.strides();
-  const size_t nd = shape.size();  // >= 1 here: a 0-d tensor is contiguous
-  const int64_t inner = shape[nd - 1];
-  const bool inner_contiguous = strides[nd - 1] == 1;
-  std::vector<int64_t> idx(nd, 0);
-  for (int64_t done = 0; done < n; done += inner) {
-    int64_t off = 0;
-    for (size_t d = 0; d + 1 < nd; ++d) off += idx[d] * strides[d];
-    const char* row = base + off * static_cast<int64_t>(item);
-    if (inner_contiguous) {
-      std::memcpy(dst, row, static_cast<size_t>(inner) * item);
-      dst += static_cast<size_t>(inner) * item;
-    } else {
-      for (int64_t k = 0; k < inner; ++k, dst += item)
-        std::memcpy(dst, row + k * strides[nd - 1] * static_cast<int64_t>(item), item);
-    }
-    for (size_t d = nd - 1; d-- > 0;) {
-      if (++idx[d] < shape[d]) break;
-      idx[d] = 0;
-    }
-  }
-}
-
 Tensor contiguous_copy(const Tensor& t) {
   Tensor out = Tensor::empty(t.shape(), t.dtype());
   copy_to_contiguous(t, static_cast<char*>(out.data_ptr()));

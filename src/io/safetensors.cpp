@@ -55,31 +55,6 @@ bool parse_dtype(const std::string& s, DType& out) {
   return true;
 }
 
-// Copies the logical (row-major) bytes of a strided tensor into dst.
-void copy_to_contiguous(const Tensor& src, char* dst) {
-  const int64_t n = src.numel();
-  if (n == 0) return;
-  const size_t item = itemsize(src.dtype());
-  const char* base = static_cast<const char*>(src.data_ptr());
-  if (src.is_contiguous()) {
-    std::memcpy(dst, base, static_cast<size_t>(n) * item);
-    return;
-  }
-  const Shape& shape = src.shape();
-  const Strides& strides = src.strides();
-  const size_t nd = shape.size();
-  std::vector<int64_t> idx(nd, 0);
-  for (int64_t k = 0; k < n; ++k, dst += item) {
-    int64_t off = 0;
-    for (size_t d = 0; d < nd; ++d) off += idx[d] * strides[d];
-    std::memcpy(dst, base + off * static_cast<int64_t>(item), item);
-    for (size_t d = nd; d-- > 0;) {
-      if (++idx[d] < shape[d]) break;
-      idx[d] = 0;
-    }
-  }
-}
-
 // ---- writing ----
 
 struct WriteEntry {

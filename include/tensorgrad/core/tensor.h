@@ -185,4 +185,8 @@ extern template std::vector<int64_t> Tensor::to_vector<int64_t>() const;
 extern template std::vector<float> Tensor::to_vector<float>() const;
 extern template std::vector<double> Tensor::to_vector<double>() const;
 
+// Copies the logical elements of `src` (any strides) into contiguous memory at `dst` (numel * itemsize bytes),
+// running the innermost dimension as one memcpy when it is contiguous. Outside autograd; for I/O and batching.
+void copy_to_contiguous(const Tensor& src, void* dst);
+
 }  // namespace tg
