@@ -1,4 +1,5 @@
 #include "cpu/gemm.h"
+#include "cpu/reduce.h"
 #include "ref/ref_kernels.h"
 
 namespace tg::kernels {
@@ -16,8 +17,10 @@ const KernelTables& tables() {
     ref::register_matmul(k);
     ref::register_index(k);
     ref::register_im2col(k);
+    ref::register_pool(k);
     // Faster CPU kernels replace the reference ones they cover (ref stays callable directly, as the oracle).
     cpu::register_gemm(k);
+    cpu::register_reduce(k);
     return k;
   }();
   return t;
@@ -92,6 +95,9 @@ void im2col(const WindowGeometry& g, const StridedArg& cols, const StridedArg& x
 }
 void col2im(const WindowGeometry& g, const StridedArg& x, const StridedArg& cols) {
   tables().col2im.find("col2im", kCpu, cols.dtype)(g, x, cols);
+}
+void max_pool_indices(const WindowGeometry& g, const StridedArg& index, const StridedArg& x) {
+  tables().max_pool_indices.find("max_pool_indices", kCpu, x.dtype)(g, index, x);
 }
 
 }  // namespace tg::kernels
