@@ -2,7 +2,8 @@
 // batch 512, float32) without checkpointing and with checkpoint_sequential over 2 ... 32 segments. Memory is the
 // allocator's peak bytes between the start of the forward pass and the end of backward; the weights are
 // frozen in the first table, so the peak is activations (plus one layer's transient gradients), and trained
-// in the second (weight gradients included). Time is the median of 5 forward+backward steps.
+// in the second (weight gradients included). Time is the median of 7 forward+backward steps on one thread; "recompute" is the
+// share of the forward pass run again in backward (every segment but the last), the compute checkpointing adds.
 //
 //   cmake -DTG_BUILD_BENCH=ON ... && ninja -C build checkpoint_memory && ./build/bench/checkpoint_memory
 #include <tensorgrad/tensorgrad.h>
@@ -26,7 +27,7 @@ struct Measure {
 Measure measure(tg::nn::Sequential& model, int64_t segments, const tg::Tensor& input) {
   std::vector<double> times;
   int64_t peak = 0;
-  for (int rep = 0; rep < 5; ++rep) {
+  for (int rep = 0; rep < 7; ++rep) {
     tg::Tensor x = input.detach().requires_grad_();
     model.zero_grad();
     tg::cpu_allocator().reset_peak();
@@ -55,21 +56,25 @@ void table(bool train_weights) {
   std::printf("\n%s weights: %lld layers (Linear %lldx%lld + ReLU), batch %lld, float32, %d threads\n",
               train_weights ? "trained" : "frozen", static_cast<long long>(kLayers), static_cast<long long>(kWidth),
               static_cast<long long>(kWidth), static_cast<long long>(kBatch), tg::num_threads());
-  std::printf("%-10s %14s %12s %10s %12s\n", "segments", "peak MiB", "peak ratio", "step ms", "time ratio");
+  std::printf("%-10s %14s %12s %10s %12s %10s\n", "segments", "peak MiB", "peak ratio", "step ms", "time ratio",
+              "recompute");
+  const auto children = static_cast<int64_t>(model.size());
   const Measure plain = measure(model, 0, input);
   for (int64_t segments : {int64_t{0}, int64_t{2}, int64_t{4}, int64_t{6}, int64_t{8}, int64_t{16}, int64_t{32}}) {
     const Measure m = segments == 0 ? plain : measure(model, segments, input);
-    std::printf("%-10s %14.2f %11.2fx %10.1f %11.2fx\n",
+    const int64_t last = segments == 0 ? children : children - (segments - 1) * children / segments;
+    std::printf("%-10s %14.2f %11.2fx %10.1f %11.2fx %9.0f%%\n",
                 segments == 0 ? "none" : std::to_string(segments).c_str(),
                 static_cast<double>(m.peak_bytes) / (1 << 20),
                 static_cast<double>(plain.peak_bytes) / static_cast<double>(m.peak_bytes), m.seconds * 1e3,
-                m.seconds / plain.seconds);
+                m.seconds / plain.seconds, 100.0 * static_cast<double>(children - last) / static_cast<double>(children));
   }
 }
 
 }  // namespace
 
 int main() {
+  tg::set_num_threads(1);  // timings on a shared machine: one thread is the least disturbed
   table(false);
   table(true);
   std::printf("\nsqrt(%lld) ~ 6 segments; checkpoint_sequential counts Sequential children (Linear and ReLU are "
