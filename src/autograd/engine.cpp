@@ -239,7 +239,13 @@ TensorList grad(const TensorList& outputs, const TensorList& inputs, const Tenso
   for (size_t i = 0; i < result.size(); ++i) {
     TG_CHECK(result[i].defined() || options.allow_unused, "tg::grad: input ", i, " (shape ", inputs[i].shape(),
              ") is not reachable from the outputs; pass allow_unused = true if that is expected");
-    if (result[i].defined() && !options.create_graph) result[i] = result[i].detach();
+    if (result[i].defined() && !options.create_graph) {
+      // Cut from the graph but not from forward mode: a gradient computed from tangent-carrying values carries
+      // the tangent of the gradient (forward-over-reverse Hessian-vector products).
+      const Tensor tangent = result[i].tangent();
+      result[i] = result[i].detach();
+      if (tangent.defined()) result[i].set_tangent(tangent);
+    }
   }
   return result;
 }

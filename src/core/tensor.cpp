@@ -175,6 +175,22 @@ void Tensor::retain_grad() const {
   });
 }
 
+Tensor Tensor::tangent() const { return impl().autograd ? impl().autograd->tangent : Tensor(); }
+
+void Tensor::set_tangent(const Tensor& tangent) const {
+  if (!tangent.defined()) {
+    if (impl().autograd) impl().autograd->tangent = Tensor();
+    return;
+  }
+  TG_CHECK(is_floating(dtype()), "tg::set_tangent: a tensor of dtype ", dtype_name(dtype()),
+           " cannot carry a tangent (shape ", shape(), ")");
+  TG_CHECK(tangent.shape() == shape(), "tg::set_tangent: tangent of shape ", tangent.shape(),
+           " for a tensor of shape ", shape());
+  TG_CHECK(tangent.dtype() == dtype(), "tg::set_tangent: tangent of dtype ", dtype_name(tangent.dtype()),
+           " for a tensor of dtype ", dtype_name(dtype()), " (convert it with .to() first)");
+  impl().autograd_meta().tangent = tangent;
+}
+
 Tensor Tensor::detach() const {
   return Tensor(std::make_shared<TensorImpl>(impl().storage, impl().shape, impl().strides, impl().offset,
                                              impl().dtype));

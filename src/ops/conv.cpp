@@ -109,6 +109,10 @@ Tensor im2col_recorded(const Tensor& x, const Window& w, double pad_value, bool 
   Tensor cols = Tensor::empty({n, rows, l}, x.dtype());
   if (batch_inner) cols = cols.as_strided({n, rows, l}, {l, n * l, 1}, 0);
   if (cols.numel() > 0) kernels::im2col(geometry(w, n, c), ops::arg(cols), image_arg(x), pad_value);
+  if (ops::needs_tangent({x})) {
+    // Linear apart from the constant padding, which has no tangent.
+    ops::push_tangent({x}, cols, [&](const TensorList& t) { return im2col_recorded(t[0], w, 0.0, batch_inner); });
+  }
   if (ops::needs_grad({x})) {
     ops::record("im2col", {x}, cols, [w, c](const Tensor& g, const TensorList&) -> TensorList {
       return {col2im_recorded(g, w, c)};
@@ -124,6 +128,8 @@ Tensor col2im_recorded(const Tensor& cols, const Window& w, int64_t channels) {
   shape.insert(shape.end(), w.in.begin(), w.in.end());
   Tensor x = Tensor::empty(shape, cols.dtype());
   if (x.numel() > 0) kernels::col2im(geometry(w, n, channels), image_arg(x), ops::arg(cols));
+  if (ops::needs_tangent({cols}))
+    ops::push_tangent({cols}, x, [&](const TensorList& t) { return col2im_recorded(t[0], w, channels); });
   if (ops::needs_grad({cols})) {
     ops::record("col2im", {cols}, x, [w](const Tensor& g, const TensorList&) -> TensorList {
       return {im2col_recorded(g, w, 0.0)};

@@ -35,9 +35,12 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   Tensor out;
   {
     NoGradGuard no_grad;
+    NoTangentGuard no_tangent;
     // Kept values are x / (1 - p) exactly (division, not multiplication by a rounded reciprocal).
     out = where(keep, x / q, Scalar(0.0));
   }
+  if (ops::needs_tangent({x}))
+    ops::push_tangent({x}, out, [&](const TensorList& t) { return where(keep, t[0] / q, Scalar(0.0)); });
   if (ops::needs_grad({x})) {
     ops::record(
         "dropout", {x}, out,

@@ -65,6 +65,11 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   kernels::matmul(batch, m, n, k, ops::arg(c), matrix_arg(am, batch), matrix_arg(bm, batch));
   // Dropping the size-1 dims a 1-D operand added leaves the layout contiguous.
   Tensor out = result == full ? c : c.as_strided(result, contiguous_strides(result), 0);
+  if (ops::needs_tangent({a, b})) {
+    ops::push_tangent({a, b}, out, [&](const TensorList& t) {
+      return ops::sum_defined({t[0].defined() ? matmul(t[0], b) : Tensor(), t[1].defined() ? matmul(a, t[1]) : Tensor()});
+    });
+  }
 
   if (ops::needs_grad({a, b})) {
     const bool a_grad = a.requires_grad(), b_grad = b.requires_grad();

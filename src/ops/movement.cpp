@@ -65,6 +65,13 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
     if (t.numel() > 0) kernels::copy(t.shape(), sub_arg(out, offset * out.stride(d)), ops::arg(t));
     offset += t.size(d);
   }
+  if (ops::needs_tangent(tensors)) {
+    ops::push_tangent(tensors, out, [&](const TensorList& t) {
+      TensorList parts;
+      for (size_t i = 0; i < t.size(); ++i) parts.push_back(t[i].defined() ? t[i] : zeros_like(tensors[i]));
+      return cat(parts, d);
+    });
+  }
 
   if (ops::needs_grad(tensors)) {
     std::vector<bool> wanted;
@@ -111,6 +118,7 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value) {
   int64_t first = 0;
   for (size_t d = 0; d < before.size(); ++d) first += before[d] * out.strides()[d];
   kernels::copy(x.shape(), sub_arg(out, first), ops::arg(x));
+  if (ops::needs_tangent({x})) ops::push_tangent({x}, out, [&](const TensorList& t) { return pad(t[0], pads, 0.0); });
 
   if (ops::needs_grad({x})) {
     const Shape in_shape = x.shape();
@@ -143,6 +151,9 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   idx_strides[static_cast<size_t>(d)] = idx.stride(0);
   const Tensor idx_b = idx.as_strided(out_shape, idx_strides, idx.offset());
   Tensor out = gather_raw(x, d, idx_b);
+  if (ops::needs_tangent({x})) {
+    ops::push_tangent({x}, out, [&](const TensorList& t) { return index_select(t[0], d, index); });
+  }
 
   if (ops::needs_grad({x})) {
     const Shape in_shape = x.shape();
@@ -170,6 +181,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   const Tensor x1 = at_least_1d(x);
   Tensor out = gather_raw(x1, d, at_least_1d(index));
   if (x.dim() == 0) out = out.as_strided({}, {}, out.offset());
+  if (ops::needs_tangent({x})) ops::push_tangent({x}, out, [&](const TensorList& t) { return gather(t[0], d, index); });
 
   if (ops::needs_grad({x})) {
     const Shape in_shape = x.shape();
@@ -206,6 +218,11 @@ Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const T
   const Tensor acc1 = at_least_1d(acc), src1 = at_least_1d(src_k), index1 = at_least_1d(index);
   kernels::scatter_add(index1.shape(), d, acc1.size(d), ops::arg(acc1), ops::arg(src1), ops::arg(index1));
   Tensor out = ops::cast_raw(acc, dt);
+  if (ops::needs_tangent({self, src})) {
+    ops::push_tangent({self, src}, out, [&](const TensorList& t) {
+      return scatter_add(t[0].defined() ? t[0] : zeros_like(self), d, index, t[1].defined() ? t[1] : zeros_like(src));
+    });
+  }
 
   if (ops::needs_grad({self, src})) {
     const Shape src_shape = src.shape();

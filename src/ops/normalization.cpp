@@ -27,6 +27,7 @@ Normalized normalize_affine(const char* name, const Tensor& x, const Dims& dims,
   Tensor rstd;
   {
     NoGradGuard no_grad;
+    NoTangentGuard no_tangent;
     r.mean = mean(x, dims, /*keepdim=*/true);
     const Tensor centered = x - r.mean;
     r.var = mean(centered * centered, dims, /*keepdim=*/true);
@@ -38,6 +39,21 @@ Normalized normalize_affine(const char* name, const Tensor& x, const Dims& dims,
   TensorList inputs{x};
   if (w.defined()) inputs.push_back(w);
   if (b.defined()) inputs.push_back(b);
+  if (ops::needs_tangent(inputs)) {
+    // d xhat = rstd (tx - mean(tx) - xhat mean(xhat tx)),  d y = d xhat w + xhat tw + tb.
+    ops::push_tangent(inputs, r.out, [&](const TensorList& t) {
+      const Tensor xhat = (x - r.mean) * rstd;
+      Tensor dxhat;
+      if (t[0].defined()) {
+        dxhat = rstd * (t[0] - mean(t[0], dims, /*keepdim=*/true) - xhat * mean(xhat * t[0], dims, /*keepdim=*/true));
+        if (w.defined()) dxhat = dxhat * w;
+      }
+      const size_t wi = 1, bi = w.defined() ? 2 : 1;
+      const Tensor dw = w.defined() && t[wi].defined() ? xhat * t[wi] : Tensor();
+      const Tensor db = b.defined() ? t[bi] : Tensor();
+      return ops::sum_defined({dxhat, dw, db});
+    });
+  }
   if (!ops::needs_grad(inputs)) return r;
 
   const bool has_w = w.defined(), has_b = b.defined();
@@ -52,9 +68,10 @@ Normalized normalize_affine(const char* name, const Tensor& x, const Dims& dims,
         const Tensor& in = saved[0];
         const Tensor& weight = has_w ? saved[1] : saved[0];
         Tensor mu = saved[has_w ? 2 : 1], rs = saved[has_w ? 3 : 2];
-        if (GradMode::enabled()) {
-          // Recording the backward pass (create_graph): the statistics must be functions of x, so recompute
-          // them with differentiable ops rather than using the constants saved by the forward pass.
+        if (GradMode::enabled() || ops::has_tangent(in)) {
+          // Recording the backward pass (create_graph), or pushing tangents through it (forward-over-reverse):
+          // the statistics must be functions of x, so recompute them with differentiable ops rather than using
+          // the constants saved by the forward pass.
           mu = mean(in, dims, /*keepdim=*/true);
           const Tensor c = in - mu;
           rs = rsqrt(mean(c * c, dims, /*keepdim=*/true) + eps);

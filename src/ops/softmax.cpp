@@ -27,6 +27,9 @@ Tensor softmax_forward(const Tensor& x, int64_t dim, bool log) {
 
 Tensor softmax(const Tensor& x, int64_t dim) {
   Tensor out = softmax_forward(x, dim, /*log=*/false);
+  if (ops::needs_tangent({x})) {
+    ops::push_tangent({x}, out, [&](const TensorList& t) { return out * (t[0] - sum(t[0] * out, {dim}, true)); });
+  }
   if (ops::needs_grad({x})) {
     ops::record(
         "softmax", {x}, out,
@@ -41,6 +44,9 @@ Tensor softmax(const Tensor& x, int64_t dim) {
 
 Tensor log_softmax(const Tensor& x, int64_t dim) {
   Tensor out = softmax_forward(x, dim, /*log=*/true);
+  if (ops::needs_tangent({x})) {
+    ops::push_tangent({x}, out, [&](const TensorList& t) { return t[0] - sum(exp(out) * t[0], {dim}, true); });
+  }
   if (ops::needs_grad({x})) {
     ops::record(
         "log_softmax", {x}, out,
