@@ -3,6 +3,7 @@
 #include <tensorgrad/ops/reduce.h>
 #include <tensorgrad/ops/softmax.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -26,6 +27,7 @@ Tensor softmax_forward(const Tensor& x, int64_t dim, bool log) {
 }  // namespace
 
 Tensor softmax(const Tensor& x, int64_t dim) {
+  TG_PROFILE_OP("softmax", x);
   Tensor out = softmax_forward(x, dim, /*log=*/false);
   if (ops::needs_grad({x})) {
     ops::record(
@@ -40,6 +42,7 @@ Tensor softmax(const Tensor& x, int64_t dim) {
 }
 
 Tensor log_softmax(const Tensor& x, int64_t dim) {
+  TG_PROFILE_OP("log_softmax", x);
   Tensor out = softmax_forward(x, dim, /*log=*/true);
   if (ops::needs_grad({x})) {
     ops::record(
