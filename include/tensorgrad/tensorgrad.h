@@ -41,3 +41,5 @@
 #include <tensorgrad/data/idx.h>
 #include <tensorgrad/io/safetensors.h>
 #include <tensorgrad/nn/nn.h>
+#include <tensorgrad/profiler/profile.h>
+#include <tensorgrad/profiler/record.h>

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <ostream>
 
+#include <tensorgrad/profiler/record.h>
+
 namespace tg {
 
 std::ostream& operator<<(std::ostream& os, Device d) {
@@ -16,6 +18,7 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Allocator& allocator) 
   s->data_ = allocator.allocate(nbytes);
   s->nbytes_ = nbytes;
   s->allocator_ = &allocator;
+  TG_PROFILE_ALLOCATION(static_cast<int64_t>(nbytes));
   return s;
 }
 
@@ -28,8 +31,12 @@ std::shared_ptr<Storage> Storage::wrap(void* data, size_t nbytes, std::function<
 }
 
 Storage::~Storage() {
-  if (allocator_) allocator_->deallocate(data_, nbytes_);
-  else if (deleter_) deleter_(data_);
+  if (allocator_) {
+    allocator_->deallocate(data_, nbytes_);
+    TG_PROFILE_FREE(static_cast<int64_t>(nbytes_));
+  } else if (deleter_) {
+    deleter_(data_);
+  }
 }
 
 // ---- TensorImpl ----

@@ -4,6 +4,7 @@
 #include <tensorgrad/ops/elementwise.h>
 #include <tensorgrad/ops/view.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -81,6 +82,7 @@ Tensor binary_jvp(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& o
 }
 
 Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b, ops::SaveList save, VjpFn vjp) {
+  TG_PROFILE_OP(kernels::op_name(op), a, b);
   Tensor out = binary_forward(op, a, b);
   if (ops::needs_tangent({a, b}))
     ops::push_tangent({a, b}, out, [&](const TensorList& t) { return binary_jvp(op, a, b, out, t[0], t[1]); });
@@ -98,7 +100,10 @@ TensorList extremum_vjp(const Tensor& g, const TensorList& s, bool is_max) {
   return {g * (a_wins + tie), g * (b_wins + tie)};
 }
 
-Tensor comparison(BinaryOp op, const Tensor& a, const Tensor& b) { return binary_forward(op, a, b); }
+Tensor comparison(BinaryOp op, const Tensor& a, const Tensor& b) {
+  TG_PROFILE_OP(kernels::op_name(op), a, b);
+  return binary_forward(op, a, b);
+}
 
 }  // namespace
 
@@ -155,6 +160,7 @@ Tensor gt(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Gt, a,
 Tensor ge(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Ge, a, b); }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  TG_PROFILE_OP("where", cond, a, b);
   TG_CHECK(cond.dtype() == DType::Bool, "tg::where: the condition must be bool, got ", dtype_name(cond.dtype()),
            " (shape ", cond.shape(), ")");
   const Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "tg::where"), b.shape(), "tg::where");

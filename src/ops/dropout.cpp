@@ -5,11 +5,13 @@
 #include <tensorgrad/ops/dropout.h>
 #include <tensorgrad/ops/elementwise.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
 
 Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
+  TG_PROFILE_OP("dropout", x);
   TG_CHECK(x.defined(), "tg::dropout: input is undefined");
   TG_CHECK(p >= 0.0 && p <= 1.0, "tg::dropout: probability p must be in [0, 1], got ", p);
   TG_CHECK(is_floating(x.dtype()), "tg::dropout: input must be float32 or float64, got ", dtype_name(x.dtype()),

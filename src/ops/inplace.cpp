@@ -6,6 +6,7 @@
 #include <tensorgrad/ops/elementwise.h>
 #include <tensorgrad/ops/view.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -62,6 +63,7 @@ void take_tangent(const Tensor& self, const Tensor& value) {
 // The common path of every in-place op: `compute(old_value)` is the new value, recorded when needed.
 template <class F>
 Tensor& apply_inplace(Tensor& self, const char* op, std::initializer_list<Tensor> others, F compute) {
+  TG_PROFILE_OP(op, self, TensorList(others));
   TensorList inputs{self};
   inputs.insert(inputs.end(), others.begin(), others.end());
   const bool records = ops::needs_grad(inputs);

@@ -7,6 +7,7 @@
 #include <tensorgrad/ops/softmax.h>
 #include <tensorgrad/ops/view.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -155,6 +156,7 @@ Tensor softplus_op(const Tensor& z) {
 }  // namespace
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEntropyOptions& options) {
+  TG_PROFILE_OP("cross_entropy", logits, targets);
   const char* op = "tg::cross_entropy";
   check_reduction(options.reduction, op);
   const double eps = options.label_smoothing;
@@ -225,6 +227,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEnt
 }
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduction, int64_t ignore_index) {
+  TG_PROFILE_OP("nll_loss", log_probs, targets);
   const char* op = "tg::nll_loss";
   check_reduction(reduction, op);
   const ClassTargets t = check_class_targets(log_probs, targets, ignore_index, op, "log_probs");
@@ -261,6 +264,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduct
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  TG_PROFILE_OP("mse_loss", input, target);
   const char* op = "tg::mse_loss";
   check_reduction(reduction, op);
   check_floating(input, op, "input");
@@ -272,6 +276,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
 
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets, Reduction reduction,
                                         const Tensor& pos_weight) {
+  TG_PROFILE_OP("binary_cross_entropy_with_logits", logits, targets, pos_weight);
   const char* op = "tg::binary_cross_entropy_with_logits";
   check_reduction(reduction, op);
   check_floating(logits, op, "logits");

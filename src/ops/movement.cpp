@@ -5,6 +5,7 @@
 #include <tensorgrad/ops/movement.h>
 #include <tensorgrad/ops/view.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -38,6 +39,7 @@ Tensor gather_raw(const Tensor& x, int64_t dim, const Tensor& index) {
 }  // namespace
 
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
+  TG_PROFILE_OP("cat", tensors);
   TG_CHECK(!tensors.empty(), "tg::cat: expected a non-empty list of tensors");
   const Tensor& first = tensors[0];
   TG_CHECK(first.dim() > 0, "tg::cat: zero-dimensional tensors cannot be concatenated");
@@ -87,6 +89,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
 }
 
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
+  TG_PROFILE_OP("stack", tensors);
   TG_CHECK(!tensors.empty(), "tg::stack: expected a non-empty list of tensors");
   const Tensor& first = tensors[0];
   const int64_t d = wrap_dim(dim, first.dim() + 1, "tg::stack");
@@ -100,6 +103,7 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
 }
 
 Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value) {
+  TG_PROFILE_OP("pad", x);
   TG_CHECK(pads.size() % 2 == 0, "tg::pad: pads must come in (before, after) pairs, got ", pads);
   TG_CHECK(static_cast<int64_t>(pads.size() / 2) <= x.dim(), "tg::pad: ", pads.size() / 2,
            " padded dimensions requested for a tensor of shape ", x.shape());
@@ -134,6 +138,7 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value) {
 }
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+  TG_PROFILE_OP("index_select", x, index);
   check_index_dtype(index, "tg::index_select");
   TG_CHECK(index.dim() <= 1, "tg::index_select: index must be 1-D, got shape ", index.shape());
   TG_CHECK(x.dim() >= 1, "tg::index_select: input must have at least 1 dimension, got shape ", x.shape());
@@ -171,6 +176,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
 }
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
+  TG_PROFILE_OP("gather", x, index);
   check_index_dtype(index, "tg::gather");
   TG_CHECK(index.dim() == x.dim(), "tg::gather: index of shape ", index.shape(),
            " needs as many dimensions as the input of shape ", x.shape());
@@ -196,6 +202,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
 }
 
 Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
+  TG_PROFILE_OP("scatter_add", self, index, src);
   check_index_dtype(index, "tg::scatter_add");
   TG_CHECK(index.dim() == self.dim() && src.dim() == self.dim(), "tg::scatter_add: self ", self.shape(),
            ", index ", index.shape(), " and src ", src.shape(), " need the same number of dimensions");
@@ -247,6 +254,7 @@ Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const T
 }
 
 Tensor one_hot(const Tensor& labels, int64_t num_classes) {
+  TG_PROFILE_OP("one_hot", labels);
   TG_CHECK(labels.dtype() == DType::Int64, "tg::one_hot: labels must be int64, got ", dtype_name(labels.dtype()));
   const std::vector<int64_t> values = labels.to_vector<int64_t>();
   if (num_classes == -1) {

@@ -5,6 +5,7 @@
 #include <tensorgrad/ops/reduce.h>
 #include <tensorgrad/ops/view.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -109,6 +110,7 @@ void check_param(const Tensor& p, const Shape& want, const char* op, const char*
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias,
                   double eps) {
+  TG_PROFILE_OP("layer_norm", x, weight, bias);
   const char* op = "tg::layer_norm";
   check_input(x, op);
   const auto k = static_cast<int64_t>(normalized_shape.size());
@@ -127,6 +129,7 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                   const Tensor& bias, bool training, double momentum, double eps) {
+  TG_PROFILE_OP("batch_norm", x, running_mean, running_var, weight, bias);
   const char* op = "tg::batch_norm";
   check_input(x, op);
   TG_CHECK(x.dim() >= 2, op, ": input must be [N, C] or [N, C, *], got shape ", x.shape());

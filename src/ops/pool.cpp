@@ -12,6 +12,7 @@
 #include <tensorgrad/ops/reduce.h>
 #include <tensorgrad/ops/view.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -148,21 +149,25 @@ Tensor avg_pool(const Tensor& x, const SpatialArg& kernel, const SpatialArg& str
 
 Tensor max_pool1d(const Tensor& x, const SpatialArg& kernel_size, const SpatialArg& stride, const SpatialArg& padding,
                   const SpatialArg& dilation) {
+  TG_PROFILE_OP("max_pool1d", x);
   return max_pool(x, kernel_size, stride, padding, dilation, 1, "tg::max_pool1d");
 }
 
 Tensor max_pool2d(const Tensor& x, const SpatialArg& kernel_size, const SpatialArg& stride, const SpatialArg& padding,
                   const SpatialArg& dilation) {
+  TG_PROFILE_OP("max_pool2d", x);
   return max_pool(x, kernel_size, stride, padding, dilation, 2, "tg::max_pool2d");
 }
 
 Tensor avg_pool1d(const Tensor& x, const SpatialArg& kernel_size, const SpatialArg& stride, const SpatialArg& padding,
                   bool count_include_pad) {
+  TG_PROFILE_OP("avg_pool1d", x);
   return avg_pool(x, kernel_size, stride, padding, count_include_pad, 1, "tg::avg_pool1d");
 }
 
 Tensor avg_pool2d(const Tensor& x, const SpatialArg& kernel_size, const SpatialArg& stride, const SpatialArg& padding,
                   bool count_include_pad) {
+  TG_PROFILE_OP("avg_pool2d", x);
   return avg_pool(x, kernel_size, stride, padding, count_include_pad, 2, "tg::avg_pool2d");
 }
 

@@ -8,6 +8,7 @@
 #include <tensorgrad/ops/reduce.h>
 #include <tensorgrad/ops/view.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -81,6 +82,7 @@ void check_not_empty(const Tensor& x, const Plan& p, const char* op) {
 }
 
 Tensor max_min(const Tensor& x, const Dims& dims, bool keepdim, bool is_max) {
+  TG_PROFILE_OP(is_max ? "max" : "min", x);
   const char* op = is_max ? "tg::max" : "tg::min";
   const Plan p = make_plan(x.shape(), dims, keepdim, op);
   check_not_empty(x, p, op);
@@ -126,6 +128,7 @@ Tensor prod_factor(const Tensor& in, const Plan& p) {
 }
 
 Tensor arg_reduce(const Tensor& x, std::optional<int64_t> dim, bool keepdim, bool is_max) {
+  TG_PROFILE_OP(is_max ? "argmax" : "argmin", x);
   const char* op = is_max ? "tg::argmax" : "tg::argmin";
   Dims dims;
   if (dim) dims.push_back(*dim);
@@ -137,6 +140,7 @@ Tensor arg_reduce(const Tensor& x, std::optional<int64_t> dim, bool keepdim, boo
 }  // namespace
 
 Tensor sum(const Tensor& x, const Dims& dims, bool keepdim) {
+  TG_PROFILE_OP("sum", x);
   const Plan p = make_plan(x.shape(), dims, keepdim, "tg::sum");
   const DType dt = is_floating(x.dtype()) ? x.dtype() : DType::Int64;
   Tensor out = reduce_raw(ReduceOp::Sum, ops::cast_raw(x, dt), p, dt);
@@ -152,6 +156,7 @@ Tensor sum(const Tensor& x, const Dims& dims, bool keepdim) {
 }
 
 Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
+  TG_PROFILE_OP("mean", x);
   const Plan p = make_plan(x.shape(), dims, keepdim, "tg::mean");
   Tensor out;
   {
@@ -175,6 +180,7 @@ Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
 }
 
 Tensor prod(const Tensor& x, const Dims& dims, bool keepdim) {
+  TG_PROFILE_OP("prod", x);
   const Plan p = make_plan(x.shape(), dims, keepdim, "tg::prod");
   const DType dt = is_floating(x.dtype()) ? x.dtype() : DType::Int64;
   Tensor out = reduce_raw(ReduceOp::Prod, ops::cast_raw(x, dt), p, dt);
@@ -207,6 +213,7 @@ Tensor argmin(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
 }
 
 Tensor var(const Tensor& x, const Dims& dims, int64_t correction, bool keepdim) {
+  TG_PROFILE_OP("var", x);
   const Plan p = make_plan(x.shape(), dims, keepdim, "tg::var");
   TG_CHECK(correction >= 0, "tg::var: correction must be non-negative, got ", correction);
   // N <= correction divides by zero or less: inf/NaN, as in PyTorch.
@@ -239,10 +246,12 @@ Tensor var(const Tensor& x, const Dims& dims, int64_t correction, bool keepdim) 
 }
 
 Tensor std(const Tensor& x, const Dims& dims, int64_t correction, bool keepdim) {
+  TG_PROFILE_OP("std", x);
   return sqrt(var(x, dims, correction, keepdim));
 }
 
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
+  TG_PROFILE_OP("logsumexp", x);
   const Plan p = make_plan(x.shape(), dims, keepdim, "tg::logsumexp");
   Tensor out;
   {
@@ -273,6 +282,7 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
 }
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {
+  TG_PROFILE_OP("sum_to", x);
   if (x.shape() == shape) return x;
   TG_CHECK(is_broadcastable_to(shape, x.shape()), "tg::sum_to: shape ", x.shape(), " cannot be summed to ", shape,
            " (", shape, " does not broadcast to ", x.shape(), ")");

@@ -5,6 +5,7 @@
 #include <tensorgrad/ops/creation.h>
 #include <tensorgrad/ops/elementwise.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -33,6 +34,7 @@ Tensor unary_forward(UnaryOp op, const Tensor& x) {
 enum class Saves { Input, Output, Both, Nothing };
 
 Tensor unary_op(UnaryOp op, const Tensor& x, Saves saves, VjpFn vjp) {
+  TG_PROFILE_OP(kernels::op_name(op), x);
   Tensor out = unary_forward(op, x);
   if (ops::needs_tangent({x})) {
     // An elementwise op's Jacobian is diagonal, hence its own transpose: the VJP applied to the tangent is

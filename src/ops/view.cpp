@@ -6,6 +6,7 @@
 #include <tensorgrad/ops/creation.h>
 #include <tensorgrad/ops/reduce.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -146,6 +147,7 @@ Tensor window_view(const Tensor& x, const char* op, int64_t dim, int64_t start, 
 }  // namespace
 
 Tensor reshape(const Tensor& x, Shape shape) {
+  TG_PROFILE_OP("reshape", x);
   shape = infer_shape(x, shape, "tg::reshape");
   if (auto strides = compute_strides(x.shape(), x.strides(), shape))
     return make_view("reshape", x, shape, *strides, x.offset(), reshape_back(x.shape()),
@@ -159,6 +161,7 @@ Tensor reshape(const Tensor& x, Shape shape) {
 }
 
 Tensor view(const Tensor& x, Shape shape) {
+  TG_PROFILE_OP("view", x);
   shape = infer_shape(x, shape, "tg::view");
   auto strides = compute_strides(x.shape(), x.strides(), shape);
   TG_CHECK(strides.has_value(), "tg::view: cannot view a tensor of shape ", x.shape(), " with strides ",
@@ -168,6 +171,7 @@ Tensor view(const Tensor& x, Shape shape) {
 }
 
 Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
+  TG_PROFILE_OP("permute", x);
   const int64_t n = x.dim();
   TG_CHECK(static_cast<int64_t>(dims.size()) == n, "tg::permute: permutation ", dims, " has ", dims.size(),
            " entries for a tensor of shape ", x.shape());
@@ -187,6 +191,7 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
 }
 
 Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
+  TG_PROFILE_OP("transpose", x);
   dim0 = wrap_dim(dim0, x.dim(), "tg::transpose");
   dim1 = wrap_dim(dim1, x.dim(), "tg::transpose");
   Shape shape = x.shape();
@@ -201,6 +206,7 @@ Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
 }
 
 Tensor expand(const Tensor& x, const Shape& shape) {
+  TG_PROFILE_OP("expand", x);
   TG_CHECK(shape.size() >= x.shape().size(), "tg::expand: cannot expand a tensor of shape ", x.shape(), " to ",
            shape, " (fewer dimensions)");
   const size_t lead = shape.size() - x.shape().size();
@@ -229,6 +235,7 @@ Tensor expand(const Tensor& x, const Shape& shape) {
 Tensor expand_as(const Tensor& x, const Tensor& other) { return expand(x, other.shape()); }
 
 Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step) {
+  TG_PROFILE_OP("slice", x);
   dim = wrap_indexed_dim(x, dim, "tg::slice");
   TG_CHECK(step > 0, "tg::slice: step must be positive, got ", step);
   const int64_t n = x.shape()[static_cast<size_t>(dim)];
@@ -239,6 +246,7 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
 }
 
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
+  TG_PROFILE_OP("narrow", x);
   dim = wrap_indexed_dim(x, dim, "tg::narrow");
   const int64_t n = x.shape()[static_cast<size_t>(dim)];
   TG_CHECK(start >= -n && start <= n, "tg::narrow: start ", start, " out of range for dimension ", dim,
@@ -250,6 +258,7 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
 }
 
 Tensor select(const Tensor& x, int64_t dim, int64_t index) {
+  TG_PROFILE_OP("select", x);
   dim = wrap_indexed_dim(x, dim, "tg::select");
   const auto d = static_cast<size_t>(dim);
   const int64_t n = x.shape()[d];
@@ -270,6 +279,7 @@ Tensor select(const Tensor& x, int64_t dim, int64_t index) {
 }
 
 Tensor squeeze(const Tensor& x) {
+  TG_PROFILE_OP("squeeze", x);
   Shape shape;
   Strides strides;
   for (size_t d = 0; d < x.shape().size(); ++d) {
@@ -282,6 +292,7 @@ Tensor squeeze(const Tensor& x) {
 }
 
 Tensor squeeze(const Tensor& x, int64_t dim) {
+  TG_PROFILE_OP("squeeze", x);
   dim = wrap_dim(dim, x.dim(), "tg::squeeze");
   Shape shape = x.shape();
   Strides strides = x.strides();
@@ -294,6 +305,7 @@ Tensor squeeze(const Tensor& x, int64_t dim) {
 }
 
 Tensor unsqueeze(const Tensor& x, int64_t dim) {
+  TG_PROFILE_OP("unsqueeze", x);
   dim = wrap_dim(dim, x.dim() + 1, "tg::unsqueeze");
   const auto d = static_cast<size_t>(dim);
   Shape shape = x.shape();
@@ -307,6 +319,7 @@ Tensor unsqueeze(const Tensor& x, int64_t dim) {
 }
 
 Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
+  TG_PROFILE_OP("flatten", x);
   if (x.dim() == 0) return reshape(x, {1});
   start_dim = wrap_dim(start_dim, x.dim(), "tg::flatten");
   end_dim = wrap_dim(end_dim, x.dim(), "tg::flatten");
@@ -322,6 +335,7 @@ Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
 }
 
 Tensor contiguous(const Tensor& x) {
+  TG_PROFILE_OP("contiguous", x);
   if (x.is_contiguous()) return x;
   Tensor out = copy_of(x);
   if (ops::needs_tangent({x})) ops::push_tangent({x}, out, [](const TensorList& t) { return contiguous(t[0]); });
@@ -331,6 +345,7 @@ Tensor contiguous(const Tensor& x) {
 }
 
 Tensor clone(const Tensor& x) {
+  TG_PROFILE_OP("clone", x);
   Tensor out = copy_of(x);
   if (ops::needs_tangent({x})) ops::push_tangent({x}, out, [](const TensorList& t) { return clone(t[0]); });
   if (ops::needs_grad({x}))
@@ -339,6 +354,7 @@ Tensor clone(const Tensor& x) {
 }
 
 Tensor to(const Tensor& x, DType dtype) {
+  TG_PROFILE_OP("to", x);
   if (x.dtype() == dtype) return x;
   Tensor out = ops::cast_raw(x, dtype);
   if (ops::needs_tangent({x})) ops::push_tangent({x}, out, [dtype](const TensorList& t) { return to(t[0], dtype); });

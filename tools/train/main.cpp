@@ -15,6 +15,7 @@
 #include "models.h"
 #include "progress.h"
 #include "report.h"
+#include "step_profiler.h"
 
 namespace {
 
@@ -28,7 +29,11 @@ struct Flags {
   std::string save, resume, data_dir, out_dir;
   int64_t test_limit = 0;
   bool progress = true;
+  bool profile = false;
+  int64_t profile_steps = 10;
 };
+
+constexpr int64_t kProfileWarmupSteps = 2;
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const RunConfig& c, std::vector<Tensor> params) {
   if (c.optimizer == "sgd")
@@ -135,6 +140,8 @@ int run(const CLI::App& app, Flags flags) {
   DataLoader loader(TensorDataset(train_set.images, train_set.labels),
                     {.batch_size = config.batch_size, .shuffle = true, .seed = config.seed});
   const bool interactive = flags.progress && ::isatty(::fileno(stdout));
+  StepProfiler step_profiler(kProfileWarmupSteps, flags.profile ? flags.profile_steps : 0,
+                             flags.out_dir + "/trace.json");
   for (int64_t epoch = start_epoch; epoch < flags.epochs; ++epoch) {
     char label[64];
     std::snprintf(label, sizeof label, "epoch %lld/%lld", static_cast<long long>(epoch + 1),
@@ -145,11 +152,23 @@ int run(const CLI::App& app, Flags flags) {
     double loss_sum = 0;
     int64_t seen = 0, correct = 0, done = 0;
     for (Batch& b : pass) {
-      const Tensor logits = (*model)(b.inputs);
-      const Tensor loss = cross_entropy(logits, b.targets);
-      optimizer->zero_grad();
-      loss.backward();
-      optimizer->step();
+      step_profiler.step_begins();
+      Tensor logits, loss;
+      {
+        TG_PROFILE_SCOPE("train_step");
+        {
+          TG_PROFILE_SCOPE("forward");
+          logits = (*model)(b.inputs);
+          loss = cross_entropy(logits, b.targets);
+        }
+        {
+          TG_PROFILE_SCOPE("backward");
+          optimizer->zero_grad();
+          loss.backward();
+        }
+        TG_PROFILE_SCOPE("optimizer.step");
+        optimizer->step();
+      }
       const int64_t n = b.targets.size(0);
       const double batch_loss = loss.item();
       TG_CHECK(std::isfinite(batch_loss), "epoch ", epoch + 1, " batch ", done + 1, ": the loss is ", batch_loss,
@@ -162,7 +181,9 @@ int run(const CLI::App& app, Flags flags) {
       seen += n;
       ++done;
       if (flags.progress) bar.update(done, seen, loss_sum / static_cast<double>(seen));
+      step_profiler.step_ends();
     }
+    step_profiler.finish();
     if (flags.progress) bar.finish();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const Evaluation test = evaluate(*model, test_set);
@@ -240,6 +261,12 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_flag("!--no-progress", flags.progress, "no progress bar, only the per-epoch summary lines");
+  app.add_flag("--profile", flags.profile,
+               "profile training steps 3 to 2 + --profile-steps with tg::profiler: print the per-op table (as "
+               "torch.profiler) and write a Chrome trace to <out>/trace.json (docs/PROFILING.md)");
+  app.add_option("--profile-steps", flags.profile_steps, "how many steps --profile records")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   // Per-model defaults apply only where the flag was not given.
