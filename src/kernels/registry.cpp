@@ -1,4 +1,5 @@
 #include "cpu/gemm.h"
+#include "cpu/parallel_elementwise.h"
 #include "cpu/reduce.h"
 #include "ref/ref_kernels.h"
 
@@ -56,20 +57,34 @@ bool unary_supports_integers(UnaryOp op) {
 }
 
 void copy(const Shape& shape, const StridedArg& out, const StridedArg& src, bool accumulate) {
-  tables().copy.find("copy", kCpu, src.dtype)(shape, out, src, accumulate);
+  const CopyFn fn = tables().copy.find("copy", kCpu, src.dtype);
+  const bool may_throw = accumulate && out.dtype == DType::Bool;
+  cpu::parallel_elementwise<2>(shape, {out, src}, !may_throw, [&](const Shape& s, const auto& a) {
+    fn(s, a[0], a[1], accumulate);
+  });
 }
 void fill(const Shape& shape, const StridedArg& out, double value) {
-  tables().fill.find("fill", kCpu, out.dtype)(shape, out, value);
+  const FillFn fn = tables().fill.find("fill", kCpu, out.dtype);
+  cpu::parallel_elementwise<1>(shape, {out}, true, [&](const Shape& s, const auto& a) { fn(s, a[0], value); });
 }
 void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& in) {
-  tables().unary.find(op_name(op), kCpu, in.dtype)(op, shape, out, in);
+  const UnaryFn fn = tables().unary.find(op_name(op), kCpu, in.dtype);
+  cpu::parallel_elementwise<2>(shape, {out, in}, is_floating(in.dtype), [&](const Shape& s, const auto& a) {
+    fn(op, s, a[0], a[1]);
+  });
 }
 void binary(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b) {
-  tables().binary.find(op_name(op), kCpu, a.dtype)(op, shape, out, a, b);
+  const BinaryFn fn = tables().binary.find(op_name(op), kCpu, a.dtype);
+  cpu::parallel_elementwise<3>(shape, {out, a, b}, is_floating(a.dtype), [&](const Shape& s, const auto& x) {
+    fn(op, s, x[0], x[1], x[2]);
+  });
 }
 void where(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
            const StridedArg& b) {
-  tables().where.find("where", kCpu, a.dtype)(shape, out, cond, a, b);
+  const WhereFn fn = tables().where.find("where", kCpu, a.dtype);
+  cpu::parallel_elementwise<4>(shape, {out, cond, a, b}, true, [&](const Shape& s, const auto& x) {
+    fn(s, x[0], x[1], x[2], x[3]);
+  });
 }
 void reduce(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
             const StridedArg& in) {
