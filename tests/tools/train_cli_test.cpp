@@ -227,6 +227,10 @@ TEST_F(TrainCli, CheckpointThatDoesNotFitTheModelIsRejected) {
   r = train("--epochs 2 --model cnn --resume " + ck.string());
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("contradicts"), std::string::npos) << r.output;
+  r = train("--epochs 2 --inputs standard --resume " + ck.string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("--inputs standard contradicts"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("trained with unit"), std::string::npos) << r.output;
 }
 
 #if TG_PROFILER_ENABLED

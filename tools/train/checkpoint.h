@@ -25,6 +25,8 @@ struct RunConfig {
   double weight_decay = 0.0;
   uint64_t seed = 0;
   int64_t train_limit = 0;  // 0 = the whole training set
+  // "unit": pixels scaled to [0, 1]; "standard": then standardised with the training set's mean and std.
+  std::string inputs = "unit";
 };
 
 struct Checkpoint {

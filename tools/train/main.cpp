@@ -56,6 +56,14 @@ FashionMnist first(const FashionMnist& data, int64_t limit) {
   return {data.images.narrow(0, 0, limit).contiguous(), data.labels.narrow(0, 0, limit).contiguous()};
 }
 
+// Standardises both sets with the training images' mean and standard deviation (PyTorch's
+// transforms.Normalize with the statistics of the data actually trained on).
+void standardise(FashionMnist& train, FashionMnist& test) {
+  const Tensor mean = tg::mean(train.images), deviation = tg::std(train.images);
+  train.images = (train.images - mean) / deviation;
+  test.images = (test.images - mean) / deviation;
+}
+
 struct Evaluation {
   double loss, accuracy;
 };
@@ -91,6 +99,7 @@ void adopt_checkpoint_config(const CLI::App& app, Flags& flags, const RunConfig&
   check("--seed", app.count("--seed") > 0, c.seed == saved.seed, std::to_string(c.seed), std::to_string(saved.seed));
   check("--train-limit", app.count("--train-limit") > 0, c.train_limit == saved.train_limit,
         std::to_string(c.train_limit), std::to_string(saved.train_limit));
+  check("--inputs", app.count("--inputs") > 0, c.inputs == saved.inputs, c.inputs, saved.inputs);
   check("--momentum", app.count("--momentum") > 0, c.momentum == saved.momentum, std::to_string(c.momentum),
         std::to_string(saved.momentum));
   check("--weight-decay", app.count("--weight-decay") > 0, c.weight_decay == saved.weight_decay,
@@ -110,8 +119,9 @@ int run(const CLI::App& app, Flags flags) {
   if (flags.out_dir.empty()) flags.out_dir = "runs/" + config.model;
   if (flags.threads > 0) set_num_threads(flags.threads);
 
-  const FashionMnist train_set = first(load_fashion_mnist("train", flags.data_dir), config.train_limit);
-  const FashionMnist test_set = first(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
+  FashionMnist train_set = first(load_fashion_mnist("train", flags.data_dir), config.train_limit);
+  FashionMnist test_set = first(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
+  if (config.inputs == "standard") standardise(train_set, test_set);
 
   Generator gen(config.seed);
   auto model = make_model(config.model, gen);
@@ -129,10 +139,11 @@ int run(const CLI::App& app, Flags flags) {
   const std::string csv_path = flags.out_dir + "/metrics.csv", svg_path = flags.out_dir + "/metrics.svg";
 
   std::printf("tensorgrad %s on Fashion-MNIST: %lld train / %lld test images, %lld parameters, %s lr %g, "
-              "batch %lld, %d threads, seed %llu\n",
+              "batch %lld, %s inputs, %d threads, seed %llu\n",
               config.model.c_str(), static_cast<long long>(train_set.labels.size(0)),
               static_cast<long long>(test_set.labels.size(0)), static_cast<long long>(model->num_parameters()),
-              config.optimizer.c_str(), config.lr, static_cast<long long>(config.batch_size), num_threads(),
+              config.optimizer.c_str(), config.lr, static_cast<long long>(config.batch_size), config.inputs.c_str(),
+              num_threads(),
               static_cast<unsigned long long>(config.seed));
   if (resumed)
     std::printf("resumed from %s after epoch %lld\n", flags.resume.c_str(), static_cast<long long>(start_epoch));
@@ -236,6 +247,10 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--optimizer", flags.config.optimizer, "sgd | adam | adamw | rmsprop (default: sgd for mlp, adam for cnn)")
       ->check(CLI::IsMember({"sgd", "adam", "adamw", "rmsprop"}));
+  app.add_option("--inputs", flags.config.inputs,
+                 "unit: pixels scaled to [0, 1]; standard: then standardised with the training set's mean and std "
+                 "(default: unit for mlp, standard for cnn)")
+      ->check(CLI::IsMember({"unit", "standard"}));
   app.add_option("--momentum", flags.config.momentum, "momentum for sgd and rmsprop")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
@@ -272,6 +287,7 @@ int main(int argc, char** argv) {
   // Per-model defaults apply only where the flag was not given.
   const bool cnn = flags.config.model == "cnn";
   if (app.count("--optimizer") == 0) flags.config.optimizer = cnn ? "adam" : "sgd";
+  if (app.count("--inputs") == 0) flags.config.inputs = cnn ? "standard" : "unit";
   if (app.count("--lr") == 0) flags.config.lr = flags.config.optimizer == "sgd" ? 0.1 : 1e-3;
   try {
     return run(app, flags);
