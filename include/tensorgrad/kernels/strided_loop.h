@@ -84,9 +84,15 @@ void map2(const Shape& shape, const StridedArg& out, const StridedArg& a, const 
     Out* po = o + off[0];
     const A* pa = pa0 + off[1];
     const B* pb = pb0 + off[2];
-    if (s[0] == 1 && s[1] == 1 && s[2] == 1)
+    if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
       for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
-    else
+    } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {  // tensor op scalar: the vectorisable form
+      const B bv = pb[0];
+      for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], bv);
+    } else if (s[0] == 1 && s[1] == 0 && s[2] == 1) {
+      const A av = pa[0];
+      for (int64_t i = 0; i < n; ++i) po[i] = f(av, pb[i]);
+    } else
       for (int64_t i = 0; i < n; ++i) po[i * s[0]] = f(pa[i * s[1]], pb[i * s[2]]);
   });
 }
