@@ -32,6 +32,19 @@ kernels::StridedArg matrix_arg(const Tensor& m, const Shape& batch) {
 
 Tensor last_two_swapped(const Tensor& t) { return transpose(t, t.dim() - 2, t.dim() - 1); }
 
+// A matrix stored column-major: the transposed view of a contiguous one (linear's W^T).
+bool is_column_major(const Tensor& t) {
+  return t.dim() == 2 && t.size(0) > 1 && t.size(1) > 1 && t.stride(0) == 1 && t.stride(1) == t.size(0);
+}
+
+// op(x)'s gradient laid out like x: for a column-major operand, the transpose of a contiguous product (the
+// same dot products, so the same values). The transposes then cancel on the way back to the leaf, and the
+// optimizer gets a contiguous .grad without a transposing copy.
+Tensor product_like(const Tensor& operand, const Tensor& left, const Tensor& right) {
+  if (is_column_major(operand)) return last_two_swapped(matmul(last_two_swapped(right), last_two_swapped(left)));
+  return matmul(left, right);
+}
+
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
@@ -87,11 +100,11 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
           const Tensor bm2 = b_vec ? unsqueeze(saved[1], 1) : saved[1];
           Tensor ga, gb;
           if (a_grad) {
-            ga = matmul(gm, last_two_swapped(bm2));
+            ga = product_like(am2, gm, last_two_swapped(bm2));
             if (a_vec) ga = squeeze(ga, ga.dim() - 2);
           }
           if (b_grad) {
-            gb = matmul(last_two_swapped(am2), gm);
+            gb = product_like(bm2, last_two_swapped(am2), gm);
             if (b_vec) gb = squeeze(gb, gb.dim() - 1);
           }
           return {ga, gb};
