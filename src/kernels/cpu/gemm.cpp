@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <tensorgrad/base/threads.h>
 
 #include "../ref/ref_kernels.h"
+#include "gemm_tuning.h"
 
 namespace tg::kernels::cpu {
 
@@ -530,11 +532,11 @@ std::vector<MicroKernel<double>> available_micro_kernels<double>() {
 template <class T>
 const MicroKernel<T>& default_micro_kernel() {
   static const MicroKernel<T> chosen = [] {
-    const std::vector<MicroKernel<T>> all = available_micro_kernels<T>();
-    if (const char* want = std::getenv("TG_GEMM_KERNEL"))
-      for (const MicroKernel<T>& k : all)
-        if (std::string(want) == k.name) return k;
-    return all.back();
+    std::string message;
+    MicroKernel<T> k = choose_micro_kernel<T>(available_micro_kernels<T>(), std::getenv("TG_GEMM_KERNEL"),
+                                              gemm_tune_file_path(), gemm_tune_file_path_is_explicit(), &message);
+    if (!message.empty()) std::fprintf(stderr, "tensorgrad: %s\n", message.c_str());
+    return k;
   }();
   return chosen;
 }
