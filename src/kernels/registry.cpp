@@ -97,6 +97,18 @@ void matmul(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const Str
             const StridedArg& b) {
   tables().matmul.find("matmul", kCpu, a.dtype)(batch_shape, m, n, k, c, a, b);
 }
+void matmul_fused(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c,
+                  const StridedArg& a, const StridedArg& b, const MatmulEpilogue& epilogue) {
+  tables().matmul_fused.find("matmul_fused", kCpu, a.dtype)(batch_shape, m, n, k, c, a, b, epilogue);
+}
+const char* activation_name(Activation act) {
+  switch (act) {
+    case Activation::None: return "none";
+    case Activation::Relu: return "relu";
+    case Activation::Gelu: return "gelu";
+  }
+  return "?";
+}
 void gather(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out, const StridedArg& in,
             const StridedArg& index) {
   tables().gather.find("gather", kCpu, in.dtype)(shape, dim, dim_size, out, in, index);

@@ -114,6 +114,47 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+namespace {
+
+// rows [N, in] @ weight^T + bias in one GEMM pass: the bias is added to each tile of the output as it is written
+// (kernels::matmul_fused) instead of by a second sweep over y. The node's VJP and JVP are the unfused ones,
+// written with ordinary ops: d rows = g W, d W = g^T rows, d bias = g (summed over rows by the engine).
+Tensor fused_linear(const Tensor& rows, const Tensor& weight, const Tensor& bias) {
+  const int64_t n = rows.size(0), in = rows.size(1), out_features = weight.size(0);
+  Tensor y = Tensor::empty({n, out_features}, rows.dtype());
+  const kernels::StridedArg weight_t{weight.data_ptr(), {weight.stride(1), weight.stride(0)}, weight.dtype()};
+  kernels::MatmulEpilogue epilogue;
+  epilogue.bias = bias.data_ptr();
+  epilogue.bias_stride = bias.stride(0);
+  kernels::matmul_fused({}, n, out_features, in, ops::arg(y), ops::arg(rows), weight_t, epilogue);
+  if (ops::needs_tangent({rows, weight, bias})) {
+    ops::push_tangent({rows, weight, bias}, y, [&](const TensorList& t) {
+      return ops::sum_defined({t[0].defined() ? matmul(t[0], transpose(weight, 0, 1)) : Tensor(),
+                               t[1].defined() ? matmul(rows, transpose(t[1], 0, 1)) : Tensor(), t[2]});
+    });
+  }
+  if (ops::needs_grad({rows, weight, bias})) {
+    const bool rows_grad = rows.requires_grad(), weight_grad = weight.requires_grad(), bias_grad = bias.requires_grad();
+    ops::record(
+        "linear", {rows, weight, bias}, y,
+        [rows_grad, weight_grad, bias_grad](const Tensor& g, const TensorList& saved) -> TensorList {
+          return {rows_grad ? matmul(g, saved[1]) : Tensor(), weight_grad ? matmul(transpose(g, 0, 1), saved[0]) : Tensor(),
+                  bias_grad ? g : Tensor()};
+        },
+        {{rows, weight}});
+  }
+  return y;
+}
+
+// The fused path covers one dtype throughout on the CPU, where a fused kernel is registered.
+bool fused_linear_applies(const Tensor& rows, const Tensor& weight, const Tensor& bias) {
+  return bias.defined() && is_floating(rows.dtype()) && weight.dtype() == rows.dtype() &&
+         bias.dtype() == rows.dtype() && rows.device().type == DeviceType::CPU &&
+         weight.device().type == DeviceType::CPU && bias.device().type == DeviceType::CPU;
+}
+
+}  // namespace
+
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   TG_PROFILE_OP_FLOPS("linear", ops::linear_flops(x, weight), x, weight, bias);
   TG_CHECK(weight.dim() == 2, "tg::linear: weight must be [out_features, in_features], got ", weight.shape());
@@ -122,8 +163,13 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   TG_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0)), "tg::linear: bias ",
            bias.defined() ? shape_str(bias.shape()) : std::string(), " does not match weight ", weight.shape());
   const Tensor rows = x.dim() == 2 ? x : reshape(x, {-1, x.size(-1)});
-  Tensor y = matmul(rows, transpose(weight, 0, 1));
-  if (bias.defined()) y = y + bias;
+  Tensor y;
+  if (fused_linear_applies(rows, weight, bias)) {
+    y = fused_linear(rows, weight, bias);
+  } else {
+    y = matmul(rows, transpose(weight, 0, 1));
+    if (bias.defined()) y = y + bias;
+  }
   if (x.dim() == 2) return y;
   Shape out_shape(x.shape().begin(), x.shape().end() - 1);
   out_shape.push_back(weight.size(0));

@@ -44,6 +44,19 @@ void softmax(const Shape& shape, int64_t dim, bool log, const StridedArg& out, c
 // C[b, m, n] = sum_k A[b, m, k] B[b, k, n]; strides are (batch dims..., row, col) for each operand.
 void matmul(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
             const StridedArg& b);
+// What a fused matmul does to each element of C as it writes it: C[b, i, j] = act(sum_k A B + bias[j]), so a
+// linear layer's forward is one pass over C. The activations are the unary ops' formulas (GELU with erf).
+enum class Activation : uint8_t { None, Relu, Gelu };
+struct MatmulEpilogue {
+  const void* bias = nullptr;  // one value per column of C (n of them, C's dtype, bias_stride apart); null: none
+  int64_t bias_stride = 1;
+  Activation activation = Activation::None;
+};
+const char* activation_name(Activation act);
+// matmul followed by the epilogue, in one kernel where the dtype has one (float32/float64 GEMM), else the
+// reference (matmul, then the epilogue over C).
+void matmul_fused(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c,
+                  const StridedArg& a, const StridedArg& b, const MatmulEpilogue& epilogue);
 // out[i..] = in[i.., index[i..] at dim, i..]; index is int64 with out's shape; `in` strides over out's shape.
 void gather(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out, const StridedArg& in,
             const StridedArg& index);

@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -14,7 +15,9 @@
 #include <tensorgrad/base/error.h>
 #include <tensorgrad/base/threads.h>
 
+#include "../epilogue.h"
 #include "../ref/ref_kernels.h"
+#include "gemm_tuning.h"
 
 namespace tg::kernels::cpu {
 
@@ -184,16 +187,39 @@ struct Plan {
   int64_t mr, nr, mc, kc, nc;
   int64_t m, n, k;
   int64_t crs, ccs, ars, acs, brs, bcs;  // row / column strides of C, A, B
+  // Epilogue: C[i, j] = act(C[i, j] + bias[i * bias_rs + j * bias_cs]) once the sum is complete.
+  bool epilogue = false;
+  const T* bias = nullptr;
+  int64_t bias_rs = 0, bias_cs = 0;
+  Activation activation = Activation::None;
 
   // Pack-buffer sizes (elements) for a thread that owns `rows` x `cols` of C, rounded to a cache line.
   int64_t a_buffer(int64_t rows) const { return round_up(round_up(std::min(mc, rows), mr) * std::min(kc, k), 16); }
   int64_t b_buffer(int64_t cols) const { return round_up(round_up(std::min(nc, cols), nr) * std::min(kc, k), 16); }
 };
 
-// Runs the micro-kernels over one packed mc x nc block of C. accumulate: add to C (later kc blocks).
+// The epilogue over a rows x cols tile of C whose element (0, 0) is C[i0, j0].
+template <class T>
+void finish_tile(const Plan<T>& pl, T* c, int64_t rows, int64_t cols, int64_t i0, int64_t j0) {
+  for (int64_t i = 0; i < rows; ++i) {
+    T* row = c + i * pl.crs;
+    if (pl.bias != nullptr) {
+      const T* bias = pl.bias + (i0 + i) * pl.bias_rs + j0 * pl.bias_cs;
+      for (int64_t j = 0; j < cols; ++j) row[j * pl.ccs] += bias[j * pl.bias_cs];
+    }
+    if (pl.activation == Activation::Relu)
+      for (int64_t j = 0; j < cols; ++j) row[j * pl.ccs] = relu_value(row[j * pl.ccs]);
+    else if (pl.activation == Activation::Gelu)
+      for (int64_t j = 0; j < cols; ++j) row[j * pl.ccs] = gelu_value(row[j * pl.ccs]);
+  }
+}
+
+// Runs the micro-kernels over one packed mc x nc block of C, whose element (0, 0) is C[i0, j0].
+// accumulate: add to C (later kc blocks); last: the final kc block, after which each tile gets the epilogue.
 template <class T>
 void macro_kernel(const Plan<T>& pl, int64_t mc, int64_t nc, int64_t kc, const T* ap, const T* bp, T* c,
-                  bool accumulate) {
+                  bool accumulate, bool last, int64_t i0, int64_t j0) {
+  const bool finish = last && pl.epilogue;
   alignas(64) T tile[kMaxTile];
   const int64_t mr = pl.mr, nr = pl.nr;
   for (int64_t jr = 0; jr < nc; jr += nr) {
@@ -205,6 +231,7 @@ void macro_kernel(const Plan<T>& pl, int64_t mc, int64_t nc, int64_t kc, const T
       const T* b = bp + jr * kc;
       if (rows == mr && cols == nr && pl.ccs == 1) {
         pl.kernel(kc, a, b, cij, pl.crs, accumulate);
+        if (finish) finish_tile(pl, cij, rows, cols, i0 + ir, j0 + jr);
         continue;
       }
       // Edge tile or C with a non-unit column stride: compute the full tile aside, store what belongs to C.
@@ -215,6 +242,7 @@ void macro_kernel(const Plan<T>& pl, int64_t mc, int64_t nc, int64_t kc, const T
           T& out = cij[i * pl.crs + j * pl.ccs];
           out = accumulate ? out + tile[i * nr + j] : tile[i * nr + j];
         }
+      if (finish) finish_tile(pl, cij, rows, cols, i0 + ir, j0 + jr);
     }
   }
 }
@@ -231,7 +259,7 @@ void gemm_rect(const Plan<T>& pl, T* c, const T* a, const T* b, int64_t i0, int6
       for (int64_t ic = i0; ic < i1; ic += pl.mc) {
         const int64_t mc = std::min(pl.mc, i1 - ic);
         pl.pack_a(mc, kc, a + ic * pl.ars + pc * pl.acs, pl.ars, pl.acs, abuf);
-        macro_kernel(pl, mc, nc, kc, abuf, bbuf, c + ic * pl.crs + jc * pl.ccs, pc > 0);
+        macro_kernel(pl, mc, nc, kc, abuf, bbuf, c + ic * pl.crs + jc * pl.ccs, pc > 0, pc + kc == pl.k, ic, jc);
       }
     }
   }
@@ -379,11 +407,13 @@ void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const Strid
   const T* a0 = static_cast<const T*>(a_arg.data);
   const T* b0 = static_cast<const T*>(b_arg.data);
 
-  if (k == 0) {  // an empty sum
+  const MatmulEpilogue& epilogue = options.epilogue;
+  if (k == 0) {  // an empty sum: C = act(0 + bias)
     for (int64_t e = 0; e < batch; ++e) {
       T* c = c0 + batch_offsets(batch_shape, c_arg, a_arg, b_arg, e).c;
       for (int64_t i = 0; i < m; ++i)
         for (int64_t j = 0; j < n; ++j) c[i * c_arg.strides[nb] + j * c_arg.strides[nb + 1]] = T(0);
+      apply_epilogue<T>(epilogue, c, m, n, c_arg.strides[nb], c_arg.strides[nb + 1], 0);
     }
     return;
   }
@@ -406,6 +436,10 @@ void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const Strid
   pl.acs = a_arg.strides[nb + 1];
   pl.brs = b_arg.strides[nb];
   pl.bcs = b_arg.strides[nb + 1];
+  pl.epilogue = epilogue.bias != nullptr || epilogue.activation != Activation::None;
+  pl.bias = static_cast<const T*>(epilogue.bias);
+  pl.bias_cs = epilogue.bias_stride;
+  pl.activation = epilogue.activation;
   bool swapped = false;
   if (pl.ccs != 1 && pl.crs == 1 && n > 1) {
     // Column-major C: compute C^T = B^T A^T instead, so the micro-kernel stores whole rows. Every element is
@@ -415,6 +449,7 @@ void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const Strid
     std::swap(pl.crs, pl.ccs);
     std::swap(pl.ars, pl.bcs);
     std::swap(pl.acs, pl.brs);
+    std::swap(pl.bias_rs, pl.bias_cs);  // the bias follows C's columns, now the rows
   }
   const StridedArg& a_use = swapped ? b_arg : a_arg;
   const StridedArg& b_use = swapped ? a_arg : b_arg;
@@ -530,11 +565,11 @@ std::vector<MicroKernel<double>> available_micro_kernels<double>() {
 template <class T>
 const MicroKernel<T>& default_micro_kernel() {
   static const MicroKernel<T> chosen = [] {
-    const std::vector<MicroKernel<T>> all = available_micro_kernels<T>();
-    if (const char* want = std::getenv("TG_GEMM_KERNEL"))
-      for (const MicroKernel<T>& k : all)
-        if (std::string(want) == k.name) return k;
-    return all.back();
+    std::string message;
+    MicroKernel<T> k = choose_micro_kernel<T>(available_micro_kernels<T>(), std::getenv("TG_GEMM_KERNEL"),
+                                              gemm_tune_file_path(), gemm_tune_file_path_is_explicit(), &message);
+    if (!message.empty()) std::fprintf(stderr, "tensorgrad: %s\n", message.c_str());
+    return k;
   }();
   return chosen;
 }
@@ -557,9 +592,24 @@ template void gemm<double>(const Shape&, int64_t, int64_t, int64_t, const Stride
 template const MicroKernel<float>& default_micro_kernel<float>();
 template const MicroKernel<double>& default_micro_kernel<double>();
 
+namespace {
+
+template <class T>
+void gemm_fused(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
+                const StridedArg& b, const MatmulEpilogue& epilogue) {
+  const MicroKernel<T>& kernel = default_micro_kernel<T>();
+  GemmOptions options;
+  options.epilogue = epilogue;
+  gemm<T>(batch_shape, m, n, k, c, a, b, kernel, kernel.blocking, options);
+}
+
+}  // namespace
+
 void register_gemm(KernelTables& t) {
   t.matmul.add("matmul", DeviceType::CPU, DType::Float32, &gemm<float>);
   t.matmul.add("matmul", DeviceType::CPU, DType::Float64, &gemm<double>);
+  t.matmul_fused.add("matmul_fused", DeviceType::CPU, DType::Float32, &gemm_fused<float>);
+  t.matmul_fused.add("matmul_fused", DeviceType::CPU, DType::Float64, &gemm_fused<double>);
 }
 
 }  // namespace tg::kernels::cpu

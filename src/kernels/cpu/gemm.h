@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <vector>
 
+#include <tensorgrad/kernels/kernels.h>
 #include <tensorgrad/kernels/strided_loop.h>
 
 namespace tg::kernels {
@@ -60,6 +61,9 @@ struct GemmOptions {
   int threads = 0;
   // Multiply-adds per thread below which fewer threads are used.
   int64_t grain = int64_t{1} << 20;
+  // Bias and activation applied to each tile of C right after its last k block is stored, while the tile is
+  // still in L1 (the bias is the same for every batch entry).
+  MatmulEpilogue epilogue = {};
 };
 
 // C[b, m, n] = sum_k A[b, m, k] B[b, k, n] with the kernel-layer matmul signature: strides per operand are
@@ -74,7 +78,7 @@ template <class T>
 void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
           const StridedArg& b);
 
-// Registers gemm<float> / gemm<double> as the CPU float32 / float64 "matmul" kernels (replacing the
+// Registers gemm<float> / gemm<double> as the CPU float32 / float64 "matmul" and "matmul_fused" kernels (replacing the
 // reference ones registered before it; int64 stays on ref).
 void register_gemm(KernelTables& t);
 

@@ -1,3 +1,4 @@
+#include "../epilogue.h"
 #include "ref_kernels.h"
 
 namespace tg::kernels::ref {
@@ -39,12 +40,28 @@ void matmul_typed(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, con
                   });
 }
 
+// The unfused definition of the fused matmul: the product, then the epilogue over every C matrix.
+template <class T>
+void matmul_fused_typed(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c,
+                        const StridedArg& a, const StridedArg& b, const MatmulEpilogue& epilogue) {
+  matmul_typed<T>(batch_shape, m, n, k, c, a, b);
+  const size_t nb = batch_shape.size();
+  T* c0 = static_cast<T*>(c.data);
+  const int64_t* strides = c.strides.data();
+  for_each_run<1>(batch_shape, {strides}, [&](int64_t count, auto off, auto st) {
+    for (int64_t i = 0; i < count; ++i)
+      apply_epilogue(epilogue, c0 + off[0] + i * st[0], m, n, c.strides[nb], c.strides[nb + 1], 0);
+  });
+}
+
 }  // namespace
 
 void register_matmul(KernelTables& t) {
   t.matmul.add("matmul", DeviceType::CPU, DType::Float32, &matmul_typed<float>);
   t.matmul.add("matmul", DeviceType::CPU, DType::Float64, &matmul_typed<double>);
   t.matmul.add("matmul", DeviceType::CPU, DType::Int64, &matmul_typed<int64_t>);
+  t.matmul_fused.add("matmul_fused", DeviceType::CPU, DType::Float32, &matmul_fused_typed<float>);
+  t.matmul_fused.add("matmul_fused", DeviceType::CPU, DType::Float64, &matmul_fused_typed<double>);
 }
 
 }  // namespace tg::kernels::ref

@@ -17,6 +17,8 @@ using ReduceFn = void (*)(ReduceOp, const Shape&, const std::vector<bool>&, cons
 using SoftmaxFn = void (*)(const Shape&, int64_t, bool, const StridedArg&, const StridedArg&);
 using MatmulFn = void (*)(const Shape&, int64_t, int64_t, int64_t, const StridedArg&, const StridedArg&,
                           const StridedArg&);
+using MatmulFusedFn = void (*)(const Shape&, int64_t, int64_t, int64_t, const StridedArg&, const StridedArg&,
+                               const StridedArg&, const MatmulEpilogue&);
 using IndexFn = void (*)(const Shape&, int64_t, int64_t, const StridedArg&, const StridedArg&, const StridedArg&);
 using Im2colFn = void (*)(const WindowGeometry&, const StridedArg&, const StridedArg&, double);
 using Col2imFn = void (*)(const WindowGeometry&, const StridedArg&, const StridedArg&);
@@ -31,6 +33,7 @@ struct KernelTables {
   KernelTable<ReduceFn> reduce{"reduction"};
   KernelTable<SoftmaxFn> softmax{"softmax"};
   KernelTable<MatmulFn> matmul{"matmul"};
+  KernelTable<MatmulFusedFn> matmul_fused{"fused matmul"};
   KernelTable<IndexFn> gather{"gather"};
   KernelTable<IndexFn> scatter_add{"scatter_add"};
   KernelTable<Im2colFn> im2col{"im2col"};

@@ -1,0 +1,64 @@
+// tensorgrad-bench: benchmark programs with their own timing (interleaved samples, medians) and the reference
+// libraries linked in beside tensorgrad. Subcommands:
+//   gemm   the GEMM ladder, every rung against OpenBLAS, with the machine's FMA peak (docs/GEMM.md)
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <tensorgrad/base/error.h>
+
+#include "gemm_ladder_bench.h"
+
+namespace {
+
+// "MxNxK" -> problem.
+tg::bench::GemmProblem parse_shape(const std::string& text) {
+  tg::bench::GemmProblem p;
+  long long m = 0, n = 0, k = 0;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%lldx%lldx%lld%c", &m, &n, &k, &tail) != 3 || m < 1 || n < 1 || k < 1)
+    throw CLI::ValidationError("--shapes", "'" + text + "' is not MxNxK with positive sizes");
+  p.m = m, p.n = n, p.k = k;
+  return p;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tensorgrad benchmarks"};
+  app.require_subcommand(1);
+
+  CLI::App* gemm = app.add_subcommand("gemm", "The GEMM ladder against OpenBLAS (GFLOP/s, medians)");
+  std::vector<int64_t> sizes{64, 128, 256, 512, 1024, 2048};
+  std::vector<std::string> shapes{"128x512x784", "128x256x512", "128x10x256", "3136x64x288"};
+  tg::bench::GemmBenchOptions opt;
+  gemm->add_option("--sizes", sizes, "Square sizes (M = N = K)")->delimiter(',')->check(CLI::PositiveNumber);
+  gemm->add_option("--shapes", shapes, "Other shapes as MxNxK")->delimiter(',');
+  gemm->add_option("--threads", opt.threads, "Thread counts, one table each")->delimiter(',')->check(CLI::PositiveNumber);
+  gemm->add_option("--reps", opt.repetitions, "Interleaved samples per cell (median shown)")->check(CLI::PositiveNumber);
+  gemm->add_option("--rungs", opt.rungs, "Rungs to run (default: all this CPU has)")->delimiter(',');
+  gemm->add_option("--min-time", opt.min_sample_seconds, "Seconds per sample (the call repeats until then)");
+  gemm->add_option("--slow-max", opt.slow_max, "Largest size given to the naive and reordered rungs");
+  gemm->add_option("--call-limit", opt.call_limit_seconds,
+                   "A rung slower than this per call (s) is dropped for larger problems");
+  gemm->add_option("--pause-ms", opt.pause_ms, "Idle ms before each multi-threaded sample");
+  bool no_peak = false;
+  gemm->add_flag("--no-peak", no_peak, "Skip the FMA peak measurement");
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (gemm->parsed()) {
+      for (int64_t s : sizes) opt.problems.push_back({s, s, s});
+      for (const std::string& s : shapes) opt.problems.push_back(parse_shape(s));
+      opt.peak = !no_peak;
+      return tg::bench::run_gemm_bench(opt);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tensorgrad-bench: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
