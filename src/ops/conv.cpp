@@ -16,17 +16,16 @@
 
 #include "profiling.h"
 #include "record.h"
+#include "window.h"
 
 namespace tg {
 
 namespace {
 
-// The window parameters along each spatial dimension (1 or 2 of them) and the output size they give.
-struct Window {
-  Shape in, kernel, stride, padding, dilation, out;
-  int64_t kernel_numel() const { return numel_of(kernel); }
-  int64_t positions() const { return numel_of(out); }
-};
+using ops::geometry;
+using ops::image_arg;
+using ops::Window;
+
 
 // One value per spatial dimension from an int-or-tuple argument.
 Shape expand_arg(const SpatialArg& arg, size_t nd, const char* op, const char* what, const std::string& context) {
@@ -65,35 +64,6 @@ Window make_window(const Shape& in, const SpatialArg& kernel, const SpatialArg& 
            " is larger than the padded input (spatial size ", in, ", padding ", w.padding, "): output size would be ",
            w.out, "; ", context);
   return w;
-}
-
-kernels::WindowGeometry geometry(const Window& w, int64_t batch, int64_t channels) {
-  kernels::WindowGeometry g;
-  g.batch = batch;
-  g.channels = channels;
-  const size_t last = w.in.size() - 1;  // width; a 1-D window keeps height 1
-  g.in_w = w.in[last];
-  g.out_w = w.out[last];
-  g.kernel_w = w.kernel[last];
-  g.stride_w = w.stride[last];
-  g.pad_w = w.padding[last];
-  g.dilation_w = w.dilation[last];
-  if (w.in.size() == 2) {
-    g.in_h = w.in[0];
-    g.out_h = w.out[0];
-    g.kernel_h = w.kernel[0];
-    g.stride_h = w.stride[0];
-    g.pad_h = w.padding[0];
-    g.dilation_h = w.dilation[0];
-  }
-  return g;
-}
-
-// Kernel strides for an [N, C, *spatial] tensor (1-D gets a size-1 height with stride 0).
-kernels::StridedArg image_arg(const Tensor& t) {
-  const Strides& s = t.strides();
-  if (t.dim() == 4) return ops::arg(t);
-  return {t.data_ptr(), {s[0], s[1], 0, s[2]}, t.dtype()};
 }
 
 std::string shapes_context(const char* name, const Tensor& t) {

@@ -14,14 +14,15 @@
 
 #include "profiling.h"
 #include "record.h"
+#include "window.h"
 
 namespace tg {
 
 namespace {
 
-struct PoolWindow {
-  Shape in, kernel, stride, padding, dilation, out;
-};
+using ops::geometry;
+using ops::image_arg;
+using ops::Window;
 
 Shape expand_arg(const SpatialArg& arg, size_t nd, const char* op, const char* what, const std::string& context) {
   const auto& v = arg.values();
@@ -32,7 +33,7 @@ Shape expand_arg(const SpatialArg& arg, size_t nd, const char* op, const char* w
 
 // Checks the input and the window (PyTorch's rules: positive kernel, stride and dilation, padding at most
 // half the kernel, at least one output position) and works out the output size.
-PoolWindow check_pool(const Tensor& x, const SpatialArg& kernel, const SpatialArg& stride, const SpatialArg& padding,
+Window check_pool(const Tensor& x, const SpatialArg& kernel, const SpatialArg& stride, const SpatialArg& padding,
                       const SpatialArg& dilation, size_t nd, const char* op) {
   const std::string context = "input " + shape_str(x.shape());
   const int64_t rank = static_cast<int64_t>(nd) + 2;
@@ -40,7 +41,7 @@ PoolWindow check_pool(const Tensor& x, const SpatialArg& kernel, const SpatialAr
            x.dim(), "-D; ", context);
   TG_CHECK(is_floating(x.dtype()), op, ": expected a floating input (float32 or float64), got ",
            dtype_name(x.dtype()), "; ", context);
-  PoolWindow w;
+  Window w;
   w.in.assign(x.shape().begin() + 2, x.shape().end());
   w.kernel = expand_arg(kernel, nd, op, "kernel_size", context);
   w.stride = stride.empty() ? w.kernel : expand_arg(stride, nd, op, "stride", context);
@@ -66,54 +67,29 @@ PoolWindow check_pool(const Tensor& x, const SpatialArg& kernel, const SpatialAr
 }
 
 // im2col's windows as [N, C, K, L].
-Tensor windows(const Tensor& x, const PoolWindow& w, double pad_value) {
+Tensor windows(const Tensor& x, const Window& w, double pad_value) {
   const Tensor cols = im2col(x, SpatialArg(w.kernel), SpatialArg(w.dilation), SpatialArg(w.padding),
                              SpatialArg(w.stride), pad_value);
   return reshape(cols, {x.size(0), x.size(1), numel_of(w.kernel), numel_of(w.out)});
 }
 
 // [N, C, L] -> [N, C, *out].
-Tensor unflatten(const Tensor& t, const PoolWindow& w) {
+Tensor unflatten(const Tensor& t, const Window& w) {
   Shape shape{t.size(0), t.size(1)};
   shape.insert(shape.end(), w.out.begin(), w.out.end());
   return reshape(t, shape);
 }
 
-kernels::WindowGeometry geometry(const PoolWindow& w, int64_t batch, int64_t channels) {
-  kernels::WindowGeometry g;
-  g.batch = batch;
-  g.channels = channels;
-  const size_t last = w.in.size() - 1;  // width; a 1-D window keeps height 1
-  g.in_w = w.in[last];
-  g.out_w = w.out[last];
-  g.kernel_w = w.kernel[last];
-  g.stride_w = w.stride[last];
-  g.pad_w = w.padding[last];
-  g.dilation_w = w.dilation[last];
-  if (w.in.size() == 2) {
-    g.in_h = w.in[0];
-    g.out_h = w.out[0];
-    g.kernel_h = w.kernel[0];
-    g.stride_h = w.stride[0];
-    g.pad_h = w.padding[0];
-    g.dilation_h = w.dilation[0];
-  }
-  return g;
-}
-
 // [N, C, L] int64: each window's maximum as a position in the flattened spatial plane of `x`.
-Tensor window_argmax(const Tensor& x, const PoolWindow& w) {
+Tensor window_argmax(const Tensor& x, const Window& w) {
   Tensor index = Tensor::empty({x.size(0), x.size(1), numel_of(w.out)}, DType::Int64);
-  const Strides& s = x.strides();
-  const kernels::StridedArg image =
-      x.dim() == 4 ? ops::arg(x) : kernels::StridedArg{x.data_ptr(), {s[0], s[1], 0, s[2]}, x.dtype()};
-  kernels::max_pool_indices(geometry(w, x.size(0), x.size(1)), ops::arg(index), image);
+  kernels::max_pool_indices(geometry(w, x.size(0), x.size(1)), ops::arg(index), image_arg(x));
   return index;
 }
 
 Tensor max_pool(const Tensor& x, const SpatialArg& kernel, const SpatialArg& stride, const SpatialArg& padding,
                 const SpatialArg& dilation, size_t nd, const char* op) {
-  const PoolWindow w = check_pool(x, kernel, stride, padding, dilation, nd, op);
+  const Window w = check_pool(x, kernel, stride, padding, dilation, nd, op);
   const Tensor index = window_argmax(x, w);
   const Tensor plane = reshape(x, {x.size(0), x.size(1), numel_of(w.in)});
   return unflatten(gather(plane, 2, index), w);
@@ -121,7 +97,7 @@ Tensor max_pool(const Tensor& x, const SpatialArg& kernel, const SpatialArg& str
 
 Tensor avg_pool(const Tensor& x, const SpatialArg& kernel, const SpatialArg& stride, const SpatialArg& padding,
                 bool count_include_pad, size_t nd, const char* op) {
-  const PoolWindow w = check_pool(x, kernel, stride, padding, 1, nd, op);
+  const Window w = check_pool(x, kernel, stride, padding, 1, nd, op);
   const Tensor sums = sum(windows(x, w, 0.0), {2});  // [N, C, L]
   const int64_t k = numel_of(w.kernel);
   bool padded = false;

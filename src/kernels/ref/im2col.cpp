@@ -10,6 +10,7 @@
 #include <tensorgrad/base/threads.h>
 
 #include "ref_kernels.h"
+#include "window_span.h"
 
 namespace tg::kernels::ref {
 
@@ -18,28 +19,6 @@ namespace {
 // Elements copied per thread at least, before a second thread is worth starting.
 constexpr int64_t kGrain = int64_t{1} << 15;
 
-// Output positions o in [lo, hi) whose input position o * stride + offset lies in [0, size).
-struct Span {
-  int64_t lo = 0, hi = 0;
-};
-
-Span valid_span(int64_t offset, int64_t stride, int64_t size, int64_t out_size) {
-  Span s;
-  s.lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-  s.hi = size - 1 - offset >= 0 ? (size - 1 - offset) / stride + 1 : 0;
-  s.lo = std::min(s.lo, out_size);
-  s.hi = std::clamp(s.hi, s.lo, out_size);
-  return s;
-}
-
-// Spans for every kernel offset along one axis: kernel index k reads input o * stride + k * dilation - pad.
-std::vector<Span> spans(int64_t kernel, int64_t stride, int64_t pad, int64_t dilation, int64_t size,
-                        int64_t out_size) {
-  std::vector<Span> out(static_cast<size_t>(kernel));
-  for (int64_t k = 0; k < kernel; ++k)
-    out[static_cast<size_t>(k)] = valid_span(k * dilation - pad, stride, size, out_size);
-  return out;
-}
 
 // UnitL: the cols row is unit-stride (its L stride is 1), so the compiler sees contiguous stores.
 template <class T, bool UnitL>

@@ -10,6 +10,7 @@
 #include <tensorgrad/base/threads.h>
 
 #include "ref_kernels.h"
+#include "window_span.h"
 
 namespace tg::kernels::ref {
 
@@ -18,31 +19,17 @@ namespace {
 constexpr int64_t kGrain = int64_t{1} << 15;  // window elements per thread at least
 
 // Kernel offsets k in [lo, hi) that put output position o inside the input along one axis.
-struct Span {
-  int64_t lo = 0, hi = 0;
-};
-
 std::vector<Span> valid_offsets(int64_t out_size, int64_t stride, int64_t pad, int64_t dilation, int64_t kernel,
                                 int64_t in_size) {
-  std::vector<Span> spans(static_cast<size_t>(out_size));
+  std::vector<Span> out(static_cast<size_t>(out_size));
   for (int64_t o = 0; o < out_size; ++o) {
     const int64_t start = o * stride - pad;
     Span s{0, kernel};
     while (s.lo < kernel && start + s.lo * dilation < 0) ++s.lo;
     while (s.hi > s.lo && start + (s.hi - 1) * dilation >= in_size) --s.hi;
-    spans[static_cast<size_t>(o)] = s;
+    out[static_cast<size_t>(o)] = s;
   }
-  return spans;
-}
-
-// Output positions o in [lo, hi) whose input position o * stride + offset lies in [0, size).
-Span valid_positions(int64_t offset, int64_t stride, int64_t size, int64_t out_size) {
-  Span s;
-  s.lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-  s.hi = size - 1 - offset >= 0 ? (size - 1 - offset) / stride + 1 : 0;
-  s.lo = std::min(s.lo, out_size);
-  s.hi = std::clamp(s.hi, s.lo, out_size);
-  return s;
+  return out;
 }
 
 // One output row at a time: for each kernel offset, a pass over every output column it reaches, keeping a
@@ -56,9 +43,7 @@ void max_pool_indices_typed(const WindowGeometry& g, const StridedArg& index, co
   const int64_t planes = g.batch * g.channels;
   const int64_t positions = g.out_h * g.out_w;
   const auto rows = valid_offsets(g.out_h, g.stride_h, g.pad_h, g.dilation_h, g.kernel_h, g.in_h);
-  std::vector<Span> col_spans(static_cast<size_t>(g.kernel_w));
-  for (int64_t kw = 0; kw < g.kernel_w; ++kw)
-    col_spans[static_cast<size_t>(kw)] = valid_positions(kw * g.dilation_w - g.pad_w, g.stride_w, g.in_w, g.out_w);
+  const auto col_spans = spans(g.kernel_w, g.stride_w, g.pad_w, g.dilation_w, g.in_w, g.out_w);
   const auto first_col = valid_offsets(g.out_w, g.stride_w, g.pad_w, g.dilation_w, g.kernel_w, g.in_w);
   const int64_t xs_h = x.strides[2], xs_w = x.strides[3], is_l = index.strides[2];
   const int threads = threads_for(planes * positions * g.kernel_h * g.kernel_w, kGrain);
