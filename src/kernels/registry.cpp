@@ -1,6 +1,7 @@
 #include "cpu/gemm.h"
 #include "cpu/parallel_elementwise.h"
 #include "cpu/reduce.h"
+#include "cpu/unary.h"
 #include "ref/ref_kernels.h"
 
 namespace tg::kernels {
@@ -22,6 +23,7 @@ const KernelTables& tables() {
     // Faster CPU kernels replace the reference ones they cover (ref stays callable directly, as the oracle).
     cpu::register_gemm(k);
     cpu::register_reduce(k);
+    cpu::register_unary(k);
     return k;
   }();
   return t;
