@@ -192,6 +192,10 @@ struct Plan {
   const T* bias = nullptr;
   int64_t bias_rs = 0, bias_cs = 0;
   Activation activation = Activation::None;
+  // C = alpha * A B + beta * C: alpha scales each packed panel of A; a C that is kept (beta != 0, already
+  // multiplied by beta) is accumulated into from the first k block on.
+  T alpha = T(1);
+  bool keep_c = false;
 
   // Pack-buffer sizes (elements) for a thread that owns `rows` x `cols` of C, rounded to a cache line.
   int64_t a_buffer(int64_t rows) const { return round_up(round_up(std::min(mc, rows), mr) * std::min(kc, k), 16); }
@@ -259,7 +263,10 @@ void gemm_rect(const Plan<T>& pl, T* c, const T* a, const T* b, int64_t i0, int6
       for (int64_t ic = i0; ic < i1; ic += pl.mc) {
         const int64_t mc = std::min(pl.mc, i1 - ic);
         pl.pack_a(mc, kc, a + ic * pl.ars + pc * pl.acs, pl.ars, pl.acs, abuf);
-        macro_kernel(pl, mc, nc, kc, abuf, bbuf, c + ic * pl.crs + jc * pl.ccs, pc > 0, pc + kc == pl.k, ic, jc);
+        if (pl.alpha != T(1))
+          for (int64_t i = 0, packed = round_up(mc, pl.mr) * kc; i < packed; ++i) abuf[i] *= pl.alpha;
+        macro_kernel(pl, mc, nc, kc, abuf, bbuf, c + ic * pl.crs + jc * pl.ccs, pc > 0 || pl.keep_c,
+                     pc + kc == pl.k, ic, jc);
       }
     }
   }
@@ -408,14 +415,20 @@ void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const Strid
   const T* b0 = static_cast<const T*>(b_arg.data);
 
   const MatmulEpilogue& epilogue = options.epilogue;
-  if (k == 0) {  // an empty sum: C = act(0 + bias)
+  const auto beta = static_cast<T>(options.beta);
+  // beta == 0 never reads C (a NaN there does not leak into the result, as in BLAS); otherwise C = beta * C
+  // first, and the products are added to it.
+  if (k == 0 || (beta != T(0) && beta != T(1))) {
     for (int64_t e = 0; e < batch; ++e) {
       T* c = c0 + batch_offsets(batch_shape, c_arg, a_arg, b_arg, e).c;
       for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = 0; j < n; ++j) c[i * c_arg.strides[nb] + j * c_arg.strides[nb + 1]] = T(0);
-      apply_epilogue<T>(epilogue, c, m, n, c_arg.strides[nb], c_arg.strides[nb + 1], 0);
+        for (int64_t j = 0; j < n; ++j) {
+          T& out = c[i * c_arg.strides[nb] + j * c_arg.strides[nb + 1]];
+          out = beta == T(0) ? T(0) : beta * out;
+        }
+      if (k == 0) apply_epilogue<T>(epilogue, c, m, n, c_arg.strides[nb], c_arg.strides[nb + 1], 0);
     }
-    return;
+    if (k == 0) return;  // an empty sum: C = act(beta C + bias)
   }
 
   Plan<T> pl;
@@ -437,6 +450,8 @@ void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const Strid
   pl.brs = b_arg.strides[nb];
   pl.bcs = b_arg.strides[nb + 1];
   pl.epilogue = epilogue.bias != nullptr || epilogue.activation != Activation::None;
+  pl.alpha = static_cast<T>(options.alpha);
+  pl.keep_c = beta != T(0);
   pl.bias = static_cast<const T*>(epilogue.bias);
   pl.bias_cs = epilogue.bias_stride;
   pl.activation = epilogue.activation;

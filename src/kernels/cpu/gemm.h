@@ -64,6 +64,10 @@ struct GemmOptions {
   // Bias and activation applied to each tile of C right after its last k block is stored, while the tile is
   // still in L1 (the bias is the same for every batch entry).
   MatmulEpilogue epilogue = {};
+  // C = alpha * A B + beta * C (then the epilogue), as BLAS: beta == 0 does not read C; beta == 1 accumulates
+  // into it (e.g. gradient accumulation without a temporary). C's batch entries must not overlap.
+  double alpha = 1.0;
+  double beta = 0.0;
 };
 
 // C[b, m, n] = sum_k A[b, m, k] B[b, k, n] with the kernel-layer matmul signature: strides per operand are
