@@ -456,9 +456,12 @@ void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const Strid
   pl.bias_cs = epilogue.bias_stride;
   pl.activation = epilogue.activation;
   bool swapped = false;
-  if (pl.ccs != 1 && pl.crs == 1 && n > 1) {
-    // Column-major C: compute C^T = B^T A^T instead, so the micro-kernel stores whole rows. Every element is
-    // the same sum of the same products, so the result is unchanged.
+  // Column-major C: compute C^T = B^T A^T instead, so the micro-kernel stores whole rows. A narrow C (n well
+  // under NR, e.g. a 10-class logits layer) is turned round too, so its tiles are mostly real columns instead
+  // of padding. Every element is the same sum of the same products, so the result is unchanged.
+  const bool column_major = pl.ccs != 1 && pl.crs == 1 && n > 1;
+  const bool narrow = 2 * n <= pl.nr && m >= 2 * n;
+  if (column_major || narrow) {
     swapped = true;
     std::swap(pl.m, pl.n);
     std::swap(pl.crs, pl.ccs);
