@@ -35,3 +35,6 @@
 #include <tensorgrad/data/idx.h>
 #include <tensorgrad/io/safetensors.h>
 #include <tensorgrad/nn/nn.h>
+#include <tensorgrad/dist/communicator.h>
+#include <tensorgrad/dist/compression.h>
+#include <tensorgrad/dist/ddp.h>
