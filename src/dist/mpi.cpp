@@ -195,9 +195,10 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
   }
 
   WorkHandle all_gather_async(const Tensor& input, const Tensor& output, const std::string& label) override {
-    check_buffer(output, "all_gather output");
+    check_buffer(input, "all_gather '" + label + "' input");
+    check_buffer(output, "all_gather '" + label + "' output");
+    check_split(input, output, "all_gather '" + label + "'");
     const std::string what = collective("all_gather", label, input);
-    check_split(input, output, what);
     return launch(what, {input, output}, {}, [&](MPI_Request* r) {
       const MPI_Datatype type = mpi_type(input.dtype());
       return MPI_Iallgather(input.data_ptr(), mpi_count(input, what), type, output.data_ptr(),
@@ -207,9 +208,10 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
 
   WorkHandle reduce_scatter_async(const Tensor& input, const Tensor& output, ReduceOp op,
                                   const std::string& label) override {
-    check_buffer(input, "reduce_scatter input");
+    check_buffer(input, "reduce_scatter '" + label + "' input");
+    check_buffer(output, "reduce_scatter '" + label + "' output");
+    check_split(output, input, "reduce_scatter '" + label + "'");
     const std::string what = collective("reduce_scatter(" + std::string(reduce_op_name(op)) + ")", label, output);
-    check_split(output, input, what);
     TG_CHECK(op != ReduceOp::Avg || output.dtype() != DType::Int64, "tg::dist: ", what,
              ": avg needs a floating tensor");
     std::function<void()> finish;
