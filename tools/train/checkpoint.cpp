@@ -60,6 +60,7 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const opt
       {"weight_decay", num(config.weight_decay)},
       {"seed", std::to_string(config.seed)},
       {"train_limit", std::to_string(config.train_limit)},
+      {"world_size", std::to_string(config.world_size)},
       {"epochs_done", std::to_string(epochs_done)},
       {"rng_seed", std::to_string(gen.seed())},
       {"rng_offset", std::to_string(gen.offset())},
@@ -82,6 +83,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   ck.config.weight_decay = meta.number<double>("weight_decay");
   ck.config.seed = meta.number<uint64_t>("seed");
   ck.config.train_limit = meta.number<int64_t>("train_limit");
+  // Checkpoints from before distributed training have no world size: they were single-process runs.
+  ck.config.world_size = file.metadata.count("world_size") ? meta.number<int64_t>("world_size") : 1;
   ck.epochs_done = meta.number<int64_t>("epochs_done");
   ck.rng_seed = meta.number<uint64_t>("rng_seed");
   ck.rng_offset = meta.number<uint64_t>("rng_offset");

@@ -28,6 +28,11 @@ struct Flags {
   std::string save, resume, data_dir, out_dir;
   int64_t test_limit = 0;
   bool progress = true;
+  std::string dist = "none";
+  int64_t bucket_kb = 1024;
+  bool overlap = true;
+  std::string compression = "none";
+  double topk_ratio = 0.01;
 };
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const RunConfig& c, std::vector<Tensor> params) {
@@ -90,10 +95,27 @@ void adopt_checkpoint_config(const CLI::App& app, Flags& flags, const RunConfig&
         std::to_string(saved.momentum));
   check("--weight-decay", app.count("--weight-decay") > 0, c.weight_decay == saved.weight_decay,
         std::to_string(c.weight_decay), std::to_string(saved.weight_decay));
+  TG_CHECK(c.world_size == saved.world_size, "the checkpoint ", path, " was trained on ", saved.world_size,
+           " rank(s) and this run has ", c.world_size, "; the data order depends on it, so resume with mpirun -np ",
+           saved.world_size);
   flags.config = saved;
 }
 
-int run(const CLI::App& app, Flags flags) {
+// Sums per-rank counters so every rank (and rank 0's report) sees the totals over all ranks.
+void sum_over_ranks(dist::Communicator* comm, std::vector<double>& values) {
+  if (comm == nullptr) return;
+  Tensor t = from_vector(values);
+  t = t.to(DType::Float64).contiguous();
+  comm->all_reduce(t, dist::ReduceOp::Sum, "epoch metrics");
+  values = t.to_vector<double>();
+}
+
+int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicator>& comm) {
+  const bool leader = comm == nullptr || comm->rank() == 0;  // prints and writes files
+  if (comm) flags.config.world_size = comm->world_size();
+  // Ranks share the machine's cores unless told otherwise (on several machines, pass --threads).
+  if (comm && app.count("--threads") == 0)
+    flags.threads = std::max(1, flags.threads / comm->world_size());
   std::unique_ptr<Checkpoint> resumed;
   if (!flags.resume.empty()) {
     resumed = std::make_unique<Checkpoint>(load_checkpoint(flags.resume));
@@ -120,21 +142,38 @@ int run(const CLI::App& app, Flags flags) {
     history = resumed->history;
     start_epoch = resumed->epochs_done;
   }
-  std::filesystem::create_directories(flags.out_dir);
+  std::unique_ptr<dist::DistributedDataParallel> ddp;
+  if (comm)
+    ddp = std::make_unique<dist::DistributedDataParallel>(
+        comm, model->named_parameters(),
+        dist::DDPOptions{.bucket_bytes = flags.bucket_kb * 1024,
+                         .overlap = flags.overlap,
+                         .compression = {.kind = dist::parse_compression(flags.compression), .topk_ratio = flags.topk_ratio}},
+        model->named_buffers());
+  if (leader) std::filesystem::create_directories(flags.out_dir);
   const std::string csv_path = flags.out_dir + "/metrics.csv", svg_path = flags.out_dir + "/metrics.svg";
 
-  std::printf("tensorgrad %s on Fashion-MNIST: %lld train / %lld test images, %lld parameters, %s lr %g, "
+  if (leader) std::printf("tensorgrad %s on Fashion-MNIST: %lld train / %lld test images, %lld parameters, %s lr %g, "
               "batch %lld, %d threads, seed %llu\n",
               config.model.c_str(), static_cast<long long>(train_set.labels.size(0)),
               static_cast<long long>(test_set.labels.size(0)), static_cast<long long>(model->num_parameters()),
               config.optimizer.c_str(), config.lr, static_cast<long long>(config.batch_size), num_threads(),
               static_cast<unsigned long long>(config.seed));
-  if (resumed)
+  if (comm && leader)
+    std::printf("data parallel over %d ranks (%s): per-rank batch %lld, buckets of %lld KiB, overlap %s, compression %s\n",
+                comm->world_size(), comm->backend().c_str(), static_cast<long long>(config.batch_size),
+                static_cast<long long>(flags.bucket_kb), flags.overlap ? "on" : "off", flags.compression.c_str());
+  if (resumed && leader)
     std::printf("resumed from %s after epoch %lld\n", flags.resume.c_str(), static_cast<long long>(start_epoch));
 
   DataLoader loader(TensorDataset(train_set.images, train_set.labels),
-                    {.batch_size = config.batch_size, .shuffle = true, .seed = config.seed});
-  const bool interactive = flags.progress && ::isatty(::fileno(stdout));
+                    {.batch_size = config.batch_size,
+                     .shuffle = true,
+                     .seed = config.seed,
+                     .rank = comm ? comm->rank() : 0,
+                     .world_size = comm ? comm->world_size() : 1});
+  const bool progress = flags.progress && leader;
+  const bool interactive = progress && ::isatty(::fileno(stdout));
   for (int64_t epoch = start_epoch; epoch < flags.epochs; ++epoch) {
     char label[64];
     std::snprintf(label, sizeof label, "epoch %lld/%lld", static_cast<long long>(epoch + 1),
@@ -149,6 +188,7 @@ int run(const CLI::App& app, Flags flags) {
       const Tensor loss = cross_entropy(logits, b.targets);
       optimizer->zero_grad();
       loss.backward();
+      if (ddp) ddp->synchronize();
       optimizer->step();
       const int64_t n = b.targets.size(0);
       const double batch_loss = loss.item();
@@ -161,10 +201,16 @@ int run(const CLI::App& app, Flags flags) {
       }
       seen += n;
       ++done;
-      if (flags.progress) bar.update(done, seen, loss_sum / static_cast<double>(seen));
+      if (progress) bar.update(done, seen, loss_sum / static_cast<double>(seen));
     }
-    if (flags.progress) bar.finish();
+    if (progress) bar.finish();
+    std::vector<double> totals{loss_sum, static_cast<double>(correct), static_cast<double>(seen)};
+    sum_over_ranks(comm.get(), totals);
+    loss_sum = totals[0];
+    correct = static_cast<int64_t>(totals[1]);
+    seen = static_cast<int64_t>(totals[2]);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!leader) continue;  // the models are identical: rank 0 evaluates, reports and saves
     const Evaluation test = evaluate(*model, test_set);
     EpochMetrics m;
     m.epoch = static_cast<int>(epoch + 1);
@@ -185,6 +231,14 @@ int run(const CLI::App& app, Flags flags) {
     write_file_atomically(svg_path, metrics_svg(history, "tensorgrad " + config.model + " on Fashion-MNIST"));
     if (!flags.save.empty()) save_checkpoint(flags.save, *model, *optimizer, config, epoch + 1, gen, history);
   }
+  if (ddp && leader) {
+    const auto& st = ddp->stats();
+    std::printf("rank 0 communication: %lld all-reduces, %.1f MB of gradients, %.1f MB sent, %.2f s not hidden by "
+                "backward\n",
+                static_cast<long long>(st.collectives), static_cast<double>(st.gradient_bytes) / 1e6,
+                static_cast<double>(st.bytes_sent) / 1e6, st.exposed_seconds);
+  }
+  if (!leader) return 0;
   std::printf("final test accuracy %.2f%%; metrics in %s and %s%s%s\n", 100 * history.back().test_accuracy,
               csv_path.c_str(), svg_path.c_str(), flags.save.empty() ? "" : "; checkpoint in ",
               flags.save.c_str());
@@ -240,16 +294,38 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_flag("!--no-progress", flags.progress, "no progress bar, only the per-epoch summary lines");
+  app.add_option("--dist", flags.dist,
+                 "none | ddp: synchronous data parallel over the ranks of `mpirun -np N tg_train --dist ddp ...` "
+                 "(--batch-size is per rank; rank 0 prints and writes checkpoints)")
+      ->check(CLI::IsMember({"none", "ddp"}))
+      ->capture_default_str();
+  app.add_option("--bucket-kb", flags.bucket_kb, "ddp: gradient bucket size in KiB")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_flag("!--no-overlap", flags.overlap, "ddp: all-reduce every bucket after backward instead of during it");
+  app.add_option("--compression", flags.compression, "ddp: none | fp16 | bf16 | topk (with error feedback)")
+      ->check(CLI::IsMember({"none", "fp16", "bf16", "topk"}))
+      ->capture_default_str();
+  app.add_option("--topk-ratio", flags.topk_ratio, "ddp with topk: fraction of each bucket sent per step")
+      ->check(CLI::Range(1e-6, 1.0))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   // Per-model defaults apply only where the flag was not given.
   const bool cnn = flags.config.model == "cnn";
   if (app.count("--optimizer") == 0) flags.config.optimizer = cnn ? "adam" : "sgd";
   if (app.count("--lr") == 0) flags.config.lr = flags.config.optimizer == "sgd" ? 0.1 : 1e-3;
+  std::shared_ptr<dist::Communicator> comm;
   try {
-    return run(app, flags);
+    if (flags.dist == "ddp") comm = dist::init();
+    return run(app, flags, comm);
   } catch (const std::exception& e) {
     std::fflush(stdout);
+    if (comm && comm->world_size() > 1) {
+      // One rank failing must end the job: the others would otherwise wait in their next collective.
+      std::fprintf(stderr, "tg_train: rank %d: error: %s\n", comm->rank(), e.what());
+      dist::abort_job(1);
+    }
     std::fprintf(stderr, "tg_train: error: %s\n", e.what());
     return 1;
   }

@@ -81,7 +81,7 @@ Mlp run_single_process(DType dtype) {
 // Float64: the only difference is the order of summation of the batch gradient (per rank over B examples,
 // then over N ranks, against over N * B at once): a few ulps (1.1e-16 relative) of gradients of order 1, carried
 // through 3 steps of lr 0.1 with momentum, so a few 1e-16 on parameters of order 1. Measured: 2.2e-16 (2 ranks),
-// 6.9e-17 (3 ranks). 1e-13 allows ~500 ulps; a wrong shard, scale or bucket shows up at 1e-2.
+// 6.9e-17 (3 ranks). 1e-13 allows ~500 ulps.
 TEST(MpiDataParallel, MatchesOneProcessWithTheCombinedBatchFloat64) {
   const Mlp reference = run_single_process(DType::Float64);
   for (bool overlap : {true, false}) {
