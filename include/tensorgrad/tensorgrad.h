@@ -38,3 +38,6 @@
 #include <tensorgrad/dist/communicator.h>
 #include <tensorgrad/dist/compression.h>
 #include <tensorgrad/dist/ddp.h>
+#include <tensorgrad/dist/parameter_server.h>
+#include <tensorgrad/dist/pipeline.h>
+#include <tensorgrad/dist/tensor_parallel.h>

@@ -372,6 +372,12 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
                     Start&& start) {
     auto work = std::make_shared<MpiWork>(shared_from_this(), what, std::move(keep_alive), std::move(finish));
     check_mpi(start(work->request()), what);
+    // Finished or dropped handles leave the list here too, so blocking calls (which never poll) keep it short.
+    if (in_flight_.size() >= 64)
+      std::erase_if(in_flight_, [](const std::weak_ptr<MpiWork>& w) {
+        auto held = w.lock();
+        return !held || held->done();
+      });
     in_flight_.push_back(work);
     return work;
   }

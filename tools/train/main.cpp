@@ -29,7 +29,7 @@ struct Flags {
   int64_t test_limit = 0;
   bool progress = true;
   std::string dist = "none";
-  int64_t bucket_kb = 1024;
+  int64_t bucket_kb = 256;
   bool overlap = true;
   std::string compression = "none";
   double topk_ratio = 0.01;

@@ -36,7 +36,7 @@ namespace tg::dist {
 using NamedTensorList = std::vector<std::pair<std::string, Tensor>>;
 
 struct DDPOptions {
-  int64_t bucket_bytes = 1 << 20;  // a bucket closes once it holds at least this many bytes
+  int64_t bucket_bytes = 256 << 10;  // a bucket closes once it holds at least this many bytes
   bool overlap = true;             // start each bucket's all-reduce during backward
   CompressionOptions compression{};
 };
