@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tg_train under mpirun: a short data-parallel run on 2 ranks writes a checkpoint (rank 0 only), the run resumes
-# on 2 ranks, and resuming it in one process is refused because the data order depends on the world size.
+# on 2 ranks, and resuming it in one process is refused because the data order depends on the world size;
+# then a short parameter-server run on 3 ranks.
 # Usage: train_ddp.sh MPIEXEC TG_TRAIN WORKDIR
 set -euo pipefail
 mpiexec=$1 train=$2 work=$3
@@ -35,4 +36,8 @@ if "$train" --epochs 2 --resume "$work/ck.safetensors" "${common[@]}" >"$work/si
   fail "a 1-process resume of a 2-rank checkpoint must be refused"
 fi
 grep -q "was trained on 2 rank(s)" "$work/single.txt" || { cat "$work/single.txt"; fail "unclear world-size error"; }
+# The parameter server: rank 0 serves, ranks 1 and 2 each push one gradient per batch of their shard.
+"$mpiexec" -np 3 "$train" --dist ps --epochs 1 --staleness-bound 1 "${common[@]}" >"$work/ps.txt" 2>&1 ||
+  { cat "$work/ps.txt"; fail "the parameter-server run failed"; }
+grep -q "^8 updates in .*staleness mean" "$work/ps.txt" || { cat "$work/ps.txt"; fail "expected 8 updates (2 workers x 4 batches)"; }
 echo "train_ddp: all checks passed"

@@ -33,6 +33,7 @@ struct Flags {
   bool overlap = true;
   std::string compression = "none";
   double topk_ratio = 0.01;
+  int64_t staleness_bound = -1;
 };
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const RunConfig& c, std::vector<Tensor> params) {
@@ -108,6 +109,57 @@ void sum_over_ranks(dist::Communicator* comm, std::vector<double>& values) {
   t = t.to(DType::Float64).contiguous();
   comm->all_reduce(t, dist::ReduceOp::Sum, "epoch metrics");
   values = t.to_vector<double>();
+}
+
+// --dist ps: rank 0 serves the parameters and applies each pushed gradient with the optimizer; ranks 1..N-1
+// train on their shards of the data without waiting for each other. Rank 0 reports at the end.
+int run_parameter_server(const Flags& flags, const std::shared_ptr<dist::Communicator>& comm) {
+  TG_CHECK(comm->world_size() >= 2, "--dist ps needs a server and at least one worker: mpirun -np N with N >= 2");
+  TG_CHECK(flags.save.empty() && flags.resume.empty(), "--save and --resume are not supported with --dist ps");
+  const RunConfig& config = flags.config;
+  if (flags.threads > 0) set_num_threads(flags.threads);
+  const bool server = comm->rank() == 0;
+  const int workers = comm->world_size() - 1;
+  Generator gen(config.seed);
+  auto model = make_model(config.model, gen);
+  auto optimizer = make_optimizer(config, model->parameters());
+  dist::ParameterServer ps(comm, model->parameters(), {.staleness_bound = flags.staleness_bound});
+  if (!server) {
+    const FashionMnist train_set = first(load_fashion_mnist("train", flags.data_dir), config.train_limit);
+    DataLoader loader(TensorDataset(train_set.images, train_set.labels),
+                      {.batch_size = config.batch_size, .shuffle = true, .seed = config.seed,
+                       .rank = comm->rank() - 1, .world_size = workers});
+    for (int64_t epoch = 0; epoch < flags.epochs; ++epoch)
+      for (Batch& b : loader.epoch(epoch)) {
+        ps.pull();
+        model->zero_grad();
+        cross_entropy((*model)(b.inputs), b.targets).backward();
+        ps.push();
+      }
+    ps.finish();
+    return 0;
+  }
+  const FashionMnist test_set = first(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
+  std::printf("tensorgrad %s on Fashion-MNIST with a parameter server: %d workers, %s lr %g, batch %lld per worker, "
+              "%lld epochs, staleness bound %lld\n",
+              config.model.c_str(), workers, config.optimizer.c_str(), config.lr,
+              static_cast<long long>(config.batch_size), static_cast<long long>(flags.epochs),
+              static_cast<long long>(flags.staleness_bound));
+  std::fflush(stdout);
+  const auto start = std::chrono::steady_clock::now();
+  const dist::StalenessStats stats = ps.serve([&] { optimizer->step(); });
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const Evaluation test = evaluate(*model, test_set);
+  std::string histogram;
+  for (size_t k = 0; k < stats.histogram.size(); ++k)
+    histogram += (k ? " " : "") + std::to_string(k) + ":" + std::to_string(stats.histogram[k]);
+  std::printf("%lld updates in %.1f s; staleness mean %.2f, max %lld (staleness:count %s); %lld pulls held back "
+              "by the bound\n",
+              static_cast<long long>(stats.updates), seconds, stats.mean_staleness,
+              static_cast<long long>(stats.max_staleness), histogram.c_str(),
+              static_cast<long long>(stats.deferred_pulls));
+  std::printf("final test loss %.4f, test accuracy %.2f%%\n", test.loss, 100 * test.accuracy);
+  return 0;
 }
 
 int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicator>& comm) {
@@ -296,8 +348,9 @@ int main(int argc, char** argv) {
   app.add_flag("!--no-progress", flags.progress, "no progress bar, only the per-epoch summary lines");
   app.add_option("--dist", flags.dist,
                  "none | ddp: synchronous data parallel over the ranks of `mpirun -np N tg_train --dist ddp ...` "
-                 "(--batch-size is per rank; rank 0 prints and writes checkpoints)")
-      ->check(CLI::IsMember({"none", "ddp"}))
+                 "(--batch-size is per rank; rank 0 prints and writes checkpoints) | ps: asynchronous, rank 0 serves "
+                 "the parameters and ranks 1..N-1 train")
+      ->check(CLI::IsMember({"none", "ddp", "ps"}))
       ->capture_default_str();
   app.add_option("--bucket-kb", flags.bucket_kb, "ddp: gradient bucket size in KiB")
       ->check(CLI::PositiveNumber)
@@ -305,6 +358,10 @@ int main(int argc, char** argv) {
   app.add_flag("!--no-overlap", flags.overlap, "ddp: all-reduce every bucket after backward instead of during it");
   app.add_option("--compression", flags.compression, "ddp: none | fp16 | bf16 | topk (with error feedback)")
       ->check(CLI::IsMember({"none", "fp16", "bf16", "topk"}))
+      ->capture_default_str();
+  app.add_option("--staleness-bound", flags.staleness_bound,
+                 "ps: no worker runs more than this many updates ahead of the slowest (-1: no bound)")
+      ->check(CLI::Range(int64_t{-1}, int64_t{1} << 40))
       ->capture_default_str();
   app.add_option("--topk-ratio", flags.topk_ratio, "ddp with topk: fraction of each bucket sent per step")
       ->check(CLI::Range(1e-6, 1.0))
@@ -317,7 +374,11 @@ int main(int argc, char** argv) {
   if (app.count("--lr") == 0) flags.config.lr = flags.config.optimizer == "sgd" ? 0.1 : 1e-3;
   std::shared_ptr<dist::Communicator> comm;
   try {
-    if (flags.dist == "ddp") comm = dist::init();
+    if (flags.dist != "none") comm = dist::init();
+    if (flags.dist == "ps") {
+      if (app.count("--threads") == 0) flags.threads = std::max(1, flags.threads / comm->world_size());
+      return run_parameter_server(flags, comm);
+    }
     return run(app, flags, comm);
   } catch (const std::exception& e) {
     std::fflush(stdout);
