@@ -54,6 +54,7 @@ CommOptions options_from_env() {
     options.timeout_seconds = seconds;
   }
   if (const char* verify = std::getenv("TG_DIST_VERIFY")) options.verify_collectives = std::string(verify) == "1";
+  if (const char* progress = std::getenv("TG_DIST_PROGRESS")) options.progress_thread = std::string(progress) == "1";
   return options;
 }
 

@@ -2,7 +2,9 @@
 // MPI_COMM_WORLD, completed by polling MPI_Test against a deadline instead of blocking in MPI_Wait, so a rank
 // that never arrives turns into an error. Two more duplicates carry the fingerprint check of
 // verify_collectives and the "what are you waiting on" messages exchanged after a timeout; they never mix
-// with the data traffic. All MPI calls come from the thread that initialised MPI (MPI_THREAD_FUNNELED).
+// with the data traffic. All MPI calls come from the thread that initialised MPI (MPI_THREAD_FUNNELED), except
+// with a progress thread (MPI_THREAD_MULTIPLE), which only calls MPI_Iprobe on a fourth duplicate to drive
+// Open MPI's progress engine.
 #include <tensorgrad/dist/communicator.h>
 
 #include <cstdio>
@@ -15,6 +17,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <cstring>
@@ -65,10 +68,14 @@ void check_mpi(int rc, const std::string& what) {
   TG_FAIL("tg::dist: ", what, ": MPI error: ", std::string(text, static_cast<size_t>(length)));
 }
 
-// MPI is initialised once per process and finalised at exit (the runtime is process-wide by nature).
+// MPI is initialised once per process and finalised at exit (the runtime is process-wide by nature). The
+// first request decides the thread level: MPI_THREAD_MULTIPLE when a progress thread is wanted.
 class MpiRuntime {
  public:
-  static void ensure() { static MpiRuntime runtime; }
+  static int ensure(bool want_multiple) {
+    static MpiRuntime runtime(want_multiple);
+    return runtime.provided_;
+  }
   ~MpiRuntime() {
     int finalized = 0;
     MPI_Finalized(&finalized);
@@ -76,15 +83,19 @@ class MpiRuntime {
   }
 
  private:
-  MpiRuntime() {
+  explicit MpiRuntime(bool want_multiple) {
     int initialized = 0;
     MPI_Initialized(&initialized);
-    if (initialized) return;
-    int provided = 0;
-    check_mpi(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+    if (initialized) {
+      MPI_Query_thread(&provided_);
+      return;
+    }
+    check_mpi(MPI_Init_thread(nullptr, nullptr, want_multiple ? MPI_THREAD_MULTIPLE : MPI_THREAD_FUNNELED, &provided_),
+              "MPI_Init_thread");
     owns_ = true;
   }
   bool owns_ = false;
+  int provided_ = MPI_THREAD_SINGLE;
 };
 
 bool mpi_finalized() {
@@ -149,16 +160,25 @@ class MpiWork final : public detail::PolledWork {
 class MpiCommunicator final : public Communicator, public std::enable_shared_from_this<MpiCommunicator> {
  public:
   explicit MpiCommunicator(CommOptions options) : Communicator(options) {
-    MpiRuntime::ensure();
-    for (MPI_Comm* c : {&comm_, &verify_comm_, &diagnosis_comm_}) {
+    const int provided = MpiRuntime::ensure(options.progress_thread);
+    if (options.progress_thread && provided != MPI_THREAD_MULTIPLE) {
+      // Still correct without it, only slower: say so once and go on.
+      std::fprintf(stderr, "tg::dist: no progress thread: it needs MPI_THREAD_MULTIPLE, and MPI runs at thread level "
+                   "%d (the first communicator of the process decides)\n", provided);
+      options_.progress_thread = false;
+    }
+    for (MPI_Comm* c : {&comm_, &verify_comm_, &diagnosis_comm_, &progress_comm_}) {
       check_mpi(MPI_Comm_dup(MPI_COMM_WORLD, c), "MPI_Comm_dup");
       MPI_Comm_set_errhandler(*c, MPI_ERRORS_RETURN);
     }
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &size_);
+    if (options_.progress_thread) progress_ = std::thread([this] { drive_progress(); });
   }
 
   ~MpiCommunicator() override {
+    stop_progress_ = true;
+    if (progress_.joinable()) progress_.join();
     if (mpi_finalized()) return;
     // Operations abandoned after a timeout may still complete (a late rank arriving); give them the timeout.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(options_.timeout_seconds);
@@ -168,7 +188,7 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
       new std::vector<Orphan>(std::move(orphans_));
       return;
     }
-    for (MPI_Comm* c : {&comm_, &verify_comm_, &diagnosis_comm_}) MPI_Comm_free(c);
+    for (MPI_Comm* c : {&comm_, &verify_comm_, &diagnosis_comm_, &progress_comm_}) MPI_Comm_free(c);
   }
 
   int rank() const override { return rank_; }
@@ -300,6 +320,9 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
   void adopt_orphan(MPI_Request request, std::vector<Tensor> keep_alive) {
     orphans_.push_back({request, std::move(keep_alive)});
   }
+  // In-flight operations, for the progress thread (orphans included: they still need progress).
+  void operation_started() { in_flight_count_.fetch_add(1, std::memory_order_release); }
+  void operation_finished() { in_flight_count_.fetch_sub(1, std::memory_order_release); }
 
  private:
   struct Orphan {
@@ -308,10 +331,26 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
   };
 
   void poll_orphans() {
-    std::erase_if(orphans_, [](Orphan& o) {
+    std::erase_if(orphans_, [this](Orphan& o) {
       int flag = 0;
-      return MPI_Test(&o.request, &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS || flag;
+      const bool finished = MPI_Test(&o.request, &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS || flag;
+      if (finished) operation_finished();
+      return finished;
     });
+  }
+
+  // Any MPI call runs Open MPI's progress engine for every pending operation of the process; an Iprobe on a
+  // communicator nobody sends on is the cheapest such call.
+  void drive_progress() {
+    while (!stop_progress_.load(std::memory_order_acquire)) {
+      if (in_flight_count_.load(std::memory_order_acquire) > 0) {
+        int flag = 0;
+        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, progress_comm_, &flag, MPI_STATUS_IGNORE);
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      } else {
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
+      }
+    }
   }
 
   std::string collective(const std::string& op, const std::string& label, const Tensor& t) {
@@ -354,6 +393,7 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
     check_mpi(MPI_Iallgather(mine.data_ptr(), kFingerprintBytes, MPI_BYTE, all.data_ptr(), kFingerprintBytes,
                              MPI_BYTE, verify_comm_, work->request()),
               work->describe());
+    operation_started();
     work->wait();
     const char* base = static_cast<const char*>(all.data_ptr());
     std::vector<std::string> calls;
@@ -372,6 +412,7 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
                     Start&& start) {
     auto work = std::make_shared<MpiWork>(shared_from_this(), what, std::move(keep_alive), std::move(finish));
     check_mpi(start(work->request()), what);
+    operation_started();
     // Finished or dropped handles leave the list here too, so blocking calls (which never poll) keep it short.
     if (in_flight_.size() >= 64)
       std::erase_if(in_flight_, [](const std::weak_ptr<MpiWork>& w) {
@@ -382,7 +423,11 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
     return work;
   }
 
-  MPI_Comm comm_ = MPI_COMM_NULL, verify_comm_ = MPI_COMM_NULL, diagnosis_comm_ = MPI_COMM_NULL;
+  MPI_Comm comm_ = MPI_COMM_NULL, verify_comm_ = MPI_COMM_NULL, diagnosis_comm_ = MPI_COMM_NULL,
+           progress_comm_ = MPI_COMM_NULL;
+  std::atomic<int64_t> in_flight_count_{0};
+  std::atomic<bool> stop_progress_{false};
+  std::thread progress_;
   int rank_ = 0, size_ = 1;
   uint64_t calls_ = 0;
   std::vector<std::weak_ptr<MpiWork>> in_flight_;
@@ -404,6 +449,7 @@ MpiWork::~MpiWork() {
 bool MpiWork::poll_once() {
   int flag = 0;
   check_mpi(MPI_Test(&request_, &flag, MPI_STATUS_IGNORE), describe());
+  if (flag) comm_->operation_finished();
   return flag != 0;
 }
 

@@ -34,6 +34,7 @@ struct Flags {
   std::string compression = "none";
   double topk_ratio = 0.01;
   int64_t staleness_bound = -1;
+  bool progress_thread = true;
 };
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const RunConfig& c, std::vector<Tensor> params) {
@@ -356,6 +357,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_flag("!--no-overlap", flags.overlap, "ddp: all-reduce every bucket after backward instead of during it");
+  app.add_flag("!--no-progress-thread", flags.progress_thread,
+               "ddp/ps: no background thread moving MPI's non-blocking all-reduces along during backward (by "
+               "default there is one; it needs MPI_THREAD_MULTIPLE)");
   app.add_option("--compression", flags.compression, "ddp: none | fp16 | bf16 | topk (with error feedback)")
       ->check(CLI::IsMember({"none", "fp16", "bf16", "topk"}))
       ->capture_default_str();
@@ -374,7 +378,11 @@ int main(int argc, char** argv) {
   if (app.count("--lr") == 0) flags.config.lr = flags.config.optimizer == "sgd" ? 0.1 : 1e-3;
   std::shared_ptr<dist::Communicator> comm;
   try {
-    if (flags.dist != "none") comm = dist::init();
+    if (flags.dist != "none") {
+      dist::CommOptions options = dist::options_from_env();
+      options.progress_thread = flags.progress_thread;
+      comm = dist::init(options);
+    }
     if (flags.dist == "ps") {
       if (app.count("--threads") == 0) flags.threads = std::max(1, flags.threads / comm->world_size());
       return run_parameter_server(flags, comm);

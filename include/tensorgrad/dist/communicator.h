@@ -47,6 +47,12 @@ using WorkHandle = std::shared_ptr<Work>;
 struct CommOptions {
   double timeout_seconds = 300;    // per wait; env TG_DIST_TIMEOUT overrides the default
   bool verify_collectives = false; // fingerprint check before each collective; env TG_DIST_VERIFY=1
+  // MPI: a background thread that keeps non-blocking operations moving (Open MPI advances them only inside
+  // MPI calls) while the caller computes, waking every 50 us while any is in flight. Needs
+  // MPI_THREAD_MULTIPLE, so it must be asked for by the first communicator of the process (without it the
+  // communicator warns and runs without the thread); env TG_DIST_PROGRESS=1. On two ranks sharing two cores
+  // it halved the MLP's DDP epoch (docs/DISTRIBUTED.md).
+  bool progress_thread = false;
 };
 
 class Communicator {

@@ -20,7 +20,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tg_dist_tests must run under mpirun (e.g. mpirun -np 2 %s)\n", argv[0]);
     return 2;
   }
-  tgtest::shared_world = tg::dist::make_mpi_communicator({.timeout_seconds = 20, .verify_collectives = true});
+  // TG_DIST_PROGRESS (set by ctest: off for 2 ranks, on for 3) picks the thread level and the progress thread.
+  tg::dist::CommOptions options = tg::dist::options_from_env();
+  options.timeout_seconds = 20;
+  options.verify_collectives = true;
+  tgtest::shared_world = tg::dist::make_mpi_communicator(options);
   if (tgtest::shared_world->rank() != 0) {
     auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
     delete listeners.Release(listeners.default_result_printer());
