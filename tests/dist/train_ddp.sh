@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tg_train under mpirun: a short data-parallel run on 2 ranks writes a checkpoint (rank 0 only), the run resumes
 # on 2 ranks, and resuming it in one process is refused because the data order depends on the world size;
-# then a short parameter-server run on 3 ranks.
+# then a short parameter-server run on 3 ranks, and a 2-stage pipeline whose losses equal the 1-process run's.
 # Usage: train_ddp.sh MPIEXEC TG_TRAIN WORKDIR
 set -euo pipefail
 mpiexec=$1 train=$2 work=$3
@@ -40,4 +40,14 @@ grep -q "was trained on 2 rank(s)" "$work/single.txt" || { cat "$work/single.txt
 "$mpiexec" -np 3 "$train" --dist ps --epochs 1 --staleness-bound 1 "${common[@]}" >"$work/ps.txt" 2>&1 ||
   { cat "$work/ps.txt"; fail "the parameter-server run failed"; }
 grep -q "^8 updates in .*staleness mean" "$work/ps.txt" || { cat "$work/ps.txt"; fail "expected 8 updates (2 workers x 4 batches)"; }
+# The pipeline: 2 stages, GPipe micro-batches; its losses must be those of the single-process run (the
+# gradients are the same up to summation order, so the printed 4-decimal losses agree to within 2e-4).
+"$mpiexec" -np 2 "$train" --dist pipeline --epochs 2 "${common[@]}" >"$work/pipeline.txt" 2>&1 ||
+  { cat "$work/pipeline.txt"; fail "the pipeline run failed"; }
+"$train" --epochs 2 "${common[@]}" >"$work/single.txt" 2>&1 || { cat "$work/single.txt"; fail "the 1-process run failed"; }
+losses() { sed -n 's/^epoch \([0-9]*\)\/2 .*train loss \([0-9.]*\) .*test loss \([0-9.]*\) .*/\2 \3/p' "$1"; }
+paste <(losses "$work/pipeline.txt") <(losses "$work/single.txt") >"$work/losses.txt"
+[ "$(wc -l <"$work/losses.txt")" = 2 ] || { cat "$work/pipeline.txt" "$work/single.txt"; fail "expected 2 epoch lines each"; }
+awk '{ for (i = 1; i <= 2; i++) { d = $i - $(i + 2); if (d < 0) d = -d; if (d > 2e-4) bad = 1 } } END { exit bad }' \
+  "$work/losses.txt" || { cat "$work/losses.txt"; fail "pipeline losses differ from the single-process run"; }
 echo "train_ddp: all checks passed"

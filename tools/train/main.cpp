@@ -35,6 +35,7 @@ struct Flags {
   double topk_ratio = 0.01;
   int64_t staleness_bound = -1;
   bool progress_thread = true;
+  int64_t micro_batches = 4;
 };
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const RunConfig& c, std::vector<Tensor> params) {
@@ -53,7 +54,7 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const RunConfig& c, std::vector
 }
 
 // The first `limit` examples (all when limit is 0 or larger than the set).
-FashionMnist first(const FashionMnist& data, int64_t limit) {
+FashionMnist first_examples(const FashionMnist& data, int64_t limit) {
   if (limit <= 0 || limit >= data.labels.size(0)) return data;
   return {data.images.narrow(0, 0, limit).contiguous(), data.labels.narrow(0, 0, limit).contiguous()};
 }
@@ -126,7 +127,7 @@ int run_parameter_server(const Flags& flags, const std::shared_ptr<dist::Communi
   auto optimizer = make_optimizer(config, model->parameters());
   dist::ParameterServer ps(comm, model->parameters(), {.staleness_bound = flags.staleness_bound});
   if (!server) {
-    const FashionMnist train_set = first(load_fashion_mnist("train", flags.data_dir), config.train_limit);
+    const FashionMnist train_set = first_examples(load_fashion_mnist("train", flags.data_dir), config.train_limit);
     DataLoader loader(TensorDataset(train_set.images, train_set.labels),
                       {.batch_size = config.batch_size, .shuffle = true, .seed = config.seed,
                        .rank = comm->rank() - 1, .world_size = workers});
@@ -140,7 +141,7 @@ int run_parameter_server(const Flags& flags, const std::shared_ptr<dist::Communi
     ps.finish();
     return 0;
   }
-  const FashionMnist test_set = first(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
+  const FashionMnist test_set = first_examples(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
   std::printf("tensorgrad %s on Fashion-MNIST with a parameter server: %d workers, %s lr %g, batch %lld per worker, "
               "%lld epochs, staleness bound %lld\n",
               config.model.c_str(), workers, config.optimizer.c_str(), config.lr,
@@ -163,6 +164,96 @@ int run_parameter_server(const Flags& flags, const std::shared_ptr<dist::Communi
   return 0;
 }
 
+// Layers [first, last) of the model for each rank: contiguous runs with about equal parameter counts.
+std::vector<std::pair<size_t, size_t>> split_layers(const nn::Sequential& model, int ranks) {
+  TG_CHECK(static_cast<size_t>(ranks) <= model.size(), "--dist pipeline: ", ranks, " ranks but the model has only ",
+           model.size(), " layers");
+  const double total = static_cast<double>(model.num_parameters());
+  std::vector<std::pair<size_t, size_t>> stages;
+  size_t first = 0;
+  double seen = 0;
+  for (size_t i = 0; i < model.size(); ++i) {
+    seen += static_cast<double>(model[i].num_parameters());
+    const int stage = static_cast<int>(stages.size());
+    const size_t layers_left = model.size() - i - 1, stages_left = static_cast<size_t>(ranks - stage - 1);
+    const bool enough = seen >= total * (stage + 1) / ranks;
+    if (stage < ranks - 1 && (enough || layers_left == stages_left)) {
+      stages.emplace_back(first, i + 1);
+      first = i + 1;
+    }
+  }
+  stages.emplace_back(first, model.size());
+  return stages;
+}
+
+// --dist pipeline: the model's layers split across the ranks, GPipe micro-batches. Every rank builds the whole
+// model from the seed and trains its own stage; after each epoch every stage's parameters are broadcast from
+// their owner so rank 0 holds the whole trained model to evaluate.
+int run_pipeline(const Flags& flags, const std::shared_ptr<dist::Communicator>& comm) {
+  TG_CHECK(flags.save.empty() && flags.resume.empty(), "--save and --resume are not supported with --dist pipeline");
+  const RunConfig& config = flags.config;
+  if (flags.threads > 0) set_num_threads(flags.threads);
+  const bool leader = comm->rank() == 0;
+  Generator gen(config.seed);
+  auto model = make_model(config.model, gen);
+  const auto stages = split_layers(*model, comm->world_size());
+  const auto [first, last] = stages[static_cast<size_t>(comm->rank())];
+  std::vector<Tensor> mine;
+  for (size_t i = first; i < last; ++i)
+    for (const Tensor& p : (*model)[i].parameters()) mine.push_back(p);
+  std::unique_ptr<optim::Optimizer> optimizer;
+  if (!mine.empty()) optimizer = make_optimizer(config, mine);
+  dist::Pipeline pipe(
+      comm,
+      [&, first = first, last = last](const Tensor& x) {
+        Tensor h = x;
+        for (size_t i = first; i < last; ++i) h = (*model)[i](h);
+        return h;
+      },
+      {.micro_batches = flags.micro_batches});
+  const FashionMnist train_set = first_examples(load_fashion_mnist("train", flags.data_dir), config.train_limit);
+  const FashionMnist test_set = first_examples(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
+  if (leader) {
+    std::printf("tensorgrad %s on Fashion-MNIST, pipeline over %d ranks (GPipe, %lld micro-batches), %s lr %g, batch "
+                "%lld; stages (layers):",
+                config.model.c_str(), comm->world_size(), static_cast<long long>(flags.micro_batches),
+                config.optimizer.c_str(), config.lr, static_cast<long long>(config.batch_size));
+    for (const auto& [a, b] : stages) std::printf(" [%zu, %zu)", a, b);
+    std::printf("\n");
+    std::fflush(stdout);
+  }
+  DataLoader loader(TensorDataset(train_set.images, train_set.labels),
+                    {.batch_size = config.batch_size, .shuffle = true, .seed = config.seed, .drop_last = true});
+  auto loss_fn = [](const Tensor& logits, const Tensor& targets) { return cross_entropy(logits, targets); };
+  double accuracy = 0;
+  for (int64_t epoch = 0; epoch < flags.epochs; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    double loss_sum = 0, batches = 0;
+    for (Batch& b : loader.epoch(epoch)) {
+      if (optimizer) optimizer->zero_grad();
+      const Tensor loss = pipe.step(b.inputs, b.targets, loss_fn);
+      if (optimizer) optimizer->step();
+      if (loss.defined()) loss_sum += loss.item();
+      batches += 1;
+    }
+    std::vector<double> totals{loss_sum};
+    sum_over_ranks(comm.get(), totals);  // only the last rank has the loss
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    for (size_t stage = 0; stage < stages.size(); ++stage)
+      for (size_t i = stages[stage].first; i < stages[stage].second; ++i)
+        for (const auto& [name, p] : (*model)[i].named_parameters()) comm->broadcast(p, static_cast<int>(stage), name);
+    if (!leader) continue;
+    const Evaluation test = evaluate(*model, test_set);
+    accuracy = test.accuracy;
+    std::printf("epoch %lld/%lld  train loss %.4f  test loss %.4f  test acc %.2f%%  %.1f s\n",
+                static_cast<long long>(epoch + 1), static_cast<long long>(flags.epochs), totals[0] / batches, test.loss,
+                100 * test.accuracy, seconds);
+    std::fflush(stdout);
+  }
+  if (leader) std::printf("final test accuracy %.2f%%\n", 100 * accuracy);
+  return 0;
+}
+
 int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicator>& comm) {
   const bool leader = comm == nullptr || comm->rank() == 0;  // prints and writes files
   if (comm) flags.config.world_size = comm->world_size();
@@ -180,8 +271,8 @@ int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicat
   if (flags.out_dir.empty()) flags.out_dir = "runs/" + config.model;
   if (flags.threads > 0) set_num_threads(flags.threads);
 
-  const FashionMnist train_set = first(load_fashion_mnist("train", flags.data_dir), config.train_limit);
-  const FashionMnist test_set = first(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
+  const FashionMnist train_set = first_examples(load_fashion_mnist("train", flags.data_dir), config.train_limit);
+  const FashionMnist test_set = first_examples(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
 
   Generator gen(config.seed);
   auto model = make_model(config.model, gen);
@@ -350,8 +441,9 @@ int main(int argc, char** argv) {
   app.add_option("--dist", flags.dist,
                  "none | ddp: synchronous data parallel over the ranks of `mpirun -np N tg_train --dist ddp ...` "
                  "(--batch-size is per rank; rank 0 prints and writes checkpoints) | ps: asynchronous, rank 0 serves "
-                 "the parameters and ranks 1..N-1 train")
-      ->check(CLI::IsMember({"none", "ddp", "ps"}))
+                 "the parameters and ranks 1..N-1 train | pipeline: the model's layers split across the ranks, GPipe "
+                 "micro-batches (--batch-size is the whole batch)")
+      ->check(CLI::IsMember({"none", "ddp", "ps", "pipeline"}))
       ->capture_default_str();
   app.add_option("--bucket-kb", flags.bucket_kb, "ddp: gradient bucket size in KiB")
       ->check(CLI::PositiveNumber)
@@ -362,6 +454,9 @@ int main(int argc, char** argv) {
                "default there is one; it needs MPI_THREAD_MULTIPLE)");
   app.add_option("--compression", flags.compression, "ddp: none | fp16 | bf16 | topk (with error feedback)")
       ->check(CLI::IsMember({"none", "fp16", "bf16", "topk"}))
+      ->capture_default_str();
+  app.add_option("--micro-batches", flags.micro_batches, "pipeline: micro-batches per batch (must divide --batch-size)")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--staleness-bound", flags.staleness_bound,
                  "ps: no worker runs more than this many updates ahead of the slowest (-1: no bound)")
@@ -383,9 +478,9 @@ int main(int argc, char** argv) {
       options.progress_thread = flags.progress_thread;
       comm = dist::init(options);
     }
-    if (flags.dist == "ps") {
+    if (flags.dist == "ps" || flags.dist == "pipeline") {
       if (app.count("--threads") == 0) flags.threads = std::max(1, flags.threads / comm->world_size());
-      return run_parameter_server(flags, comm);
+      return flags.dist == "ps" ? run_parameter_server(flags, comm) : run_pipeline(flags, comm);
     }
     return run(app, flags, comm);
   } catch (const std::exception& e) {
