@@ -44,11 +44,17 @@ def main():
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
     p.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--inputs", choices=["unit", "standard"], default=None,
+                   help="unit: pixels in [0, 1]; standard: then standardised with the training set's mean and std "
+                        "(default: unit for mlp, standard for cnn, as tg_train)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     x, y = load(a.data_dir, "train")
     xt, yt = load(a.data_dir, "t10k")
+    if (a.inputs or ("standard" if a.model == "cnn" else "unit")) == "standard":
+        mean, std = x.mean().item(), x.std().item()
+        x, xt = (x - mean) / std, (xt - mean) / std
     model = make_model(a.model)
     if a.model == "mlp":
         opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)

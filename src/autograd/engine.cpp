@@ -4,6 +4,7 @@
 #include <tensorgrad/autograd/engine.h>
 
 #include <queue>
+#include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -11,6 +12,7 @@
 #include <tensorgrad/ops/elementwise.h>
 #include <tensorgrad/ops/reduce.h>
 #include <tensorgrad/ops/view.h>
+#include <tensorgrad/profiler/record.h>
 
 namespace tg {
 
@@ -50,7 +52,28 @@ Tensor owned_gradient(const Tensor& g, bool create_graph) {
   return clone(g.detach());
 }
 
+// Profiler description of a node's run: "<forward op>_backward" (AccumulateGrad keeps its name), with the
+// shapes and dtypes of the gradients it receives.
+[[maybe_unused]] void describe_node(profiler::EventInfo& info, const Node& node, const TensorList& grads,
+                                    const char* suffix) {
+  // Streams rather than string concatenation: g++ 12 reports a false -Wrestrict on the inlined appends.
+  std::ostringstream name, shapes, dtypes;
+  name << node.name() << suffix;
+  shapes << '[';
+  for (size_t i = 0; i < grads.size(); ++i) {
+    const char* separator = i > 0 ? ", " : "";
+    shapes << separator << (grads[i].defined() ? shape_str(grads[i].shape()) : "[]");
+    dtypes << separator << (grads[i].defined() ? dtype_name(grads[i].dtype()) : "undefined");
+  }
+  shapes << ']';
+  info.name = name.str();
+  info.kind = profiler::EventKind::Backward;
+  info.input_shapes = shapes.str();
+  info.input_dtypes = dtypes.str();
+}
+
 void accumulate_into_leaf(AccumulateGrad& sink, Tensor grad, bool create_graph) {
+  TG_PROFILE_RANGE([&](profiler::EventInfo& info) { describe_node(info, sink, {grad}, ""); });
   auto leaf_impl = sink.leaf();
   if (!leaf_impl) return;  // the leaf is gone: nobody can read its gradient
   Tensor leaf(leaf_impl);
@@ -170,7 +193,13 @@ class GraphTask {
 
     bool any = false;
     for (const auto& g : grads) any |= g.defined();
-    TensorList input_grads = any ? node.apply(grads) : TensorList(node.next_edges().size());
+    TensorList input_grads;
+    if (any) {
+      TG_PROFILE_RANGE([&](profiler::EventInfo& info) { describe_node(info, node, grads, "_backward"); });
+      input_grads = node.apply(grads);
+    } else {
+      input_grads.resize(node.next_edges().size());
+    }
     if (!keep_graph_) node.release_saved();
 
     const auto& edges = node.next_edges();
@@ -242,7 +271,13 @@ TensorList grad(const TensorList& outputs, const TensorList& inputs, const Tenso
   for (size_t i = 0; i < result.size(); ++i) {
     TG_CHECK(result[i].defined() || options.allow_unused, "tg::grad: input ", i, " (shape ", inputs[i].shape(),
              ") is not reachable from the outputs; pass allow_unused = true if that is expected");
-    if (result[i].defined() && !options.create_graph) result[i] = result[i].detach();
+    if (result[i].defined() && !options.create_graph) {
+      // Cut from the graph but not from forward mode: a gradient computed from tangent-carrying values carries
+      // the tangent of the gradient (forward-over-reverse Hessian-vector products).
+      const Tensor tangent = result[i].tangent();
+      result[i] = result[i].detach();
+      if (tangent.defined()) result[i].set_tangent(tangent);
+    }
   }
   return result;
 }

@@ -6,17 +6,21 @@ namespace tg {
 
 namespace {
 thread_local bool t_grad_enabled = true;
+thread_local bool t_tangent_enabled = true;
 std::atomic<uint64_t> g_next_sequence_nr{0};
 }  // namespace
 
 bool GradMode::enabled() { return t_grad_enabled; }
 void GradMode::set_enabled(bool enabled) { t_grad_enabled = enabled; }
+bool TangentMode::enabled() { return t_tangent_enabled; }
+void TangentMode::set_enabled(bool enabled) { t_tangent_enabled = enabled; }
 
 // ---- SavedTensor ----
 SavedTensor::SavedTensor(const Tensor& tensor, bool is_output)
     : version_(tensor.version()), is_output_(is_output), requires_grad_(tensor.requires_grad()) {
   // An output is stored detached: storing it with its grad_fn would make the node own itself.
   data_ = is_output ? tensor.detach() : tensor;
+  if (is_output) tangent_ = tensor.tangent();
 }
 
 Tensor SavedTensor::unpack(const std::shared_ptr<Node>& owner, const std::string& op_name) const {
@@ -24,8 +28,10 @@ Tensor SavedTensor::unpack(const std::shared_ptr<Node>& owner, const std::string
   TG_CHECK(data_.version() == version_, "tg::backward: a tensor of shape ", data_.shape(), " saved by ", op_name,
            " for its gradient was modified in place afterwards (version ", data_.version(), ", saved at version ",
            version_, "); clone it before modifying, or modify it after backward");
-  if (!is_output_ || !requires_grad_) return data_;
+  if (!is_output_) return data_;
   Tensor restored = data_.detach();
+  if (tangent_.defined()) restored.set_tangent(tangent_);
+  if (!requires_grad_) return restored;
   auto& meta = restored.impl().autograd_meta();
   meta.requires_grad = true;
   meta.grad_fn = owner;
@@ -33,7 +39,10 @@ Tensor SavedTensor::unpack(const std::shared_ptr<Node>& owner, const std::string
   return restored;
 }
 
-Tensor SavedTensor::take() { return std::move(data_); }
+Tensor SavedTensor::take() {
+  tangent_ = Tensor();
+  return std::move(data_);
+}
 
 // ---- Node ----
 Node::Node() : sequence_nr_(g_next_sequence_nr.fetch_add(1)) {}

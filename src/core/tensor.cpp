@@ -4,6 +4,8 @@
 #include <cstring>
 #include <ostream>
 
+#include <tensorgrad/profiler/record.h>
+
 namespace tg {
 
 std::ostream& operator<<(std::ostream& os, Device d) {
@@ -16,6 +18,7 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Allocator& allocator) 
   s->data_ = allocator.allocate(nbytes);
   s->nbytes_ = nbytes;
   s->allocator_ = &allocator;
+  TG_PROFILE_ALLOCATION(static_cast<int64_t>(nbytes));
   return s;
 }
 
@@ -28,8 +31,12 @@ std::shared_ptr<Storage> Storage::wrap(void* data, size_t nbytes, std::function<
 }
 
 Storage::~Storage() {
-  if (allocator_) allocator_->deallocate(data_, nbytes_);
-  else if (deleter_) deleter_(data_);
+  if (allocator_) {
+    allocator_->deallocate(data_, nbytes_);
+    TG_PROFILE_FREE(static_cast<int64_t>(nbytes_));
+  } else if (deleter_) {
+    deleter_(data_);
+  }
 }
 
 // ---- TensorImpl ----
@@ -179,6 +186,22 @@ void Tensor::retain_grad() const {
     if (auto self = weak.lock()) self->autograd_meta().grad = g.detach();
     return Tensor();
   });
+}
+
+Tensor Tensor::tangent() const { return impl().autograd ? impl().autograd->tangent : Tensor(); }
+
+void Tensor::set_tangent(const Tensor& tangent) const {
+  if (!tangent.defined()) {
+    if (impl().autograd) impl().autograd->tangent = Tensor();
+    return;
+  }
+  TG_CHECK(is_floating(dtype()), "tg::set_tangent: a tensor of dtype ", dtype_name(dtype()),
+           " cannot carry a tangent (shape ", shape(), ")");
+  TG_CHECK(tangent.shape() == shape(), "tg::set_tangent: tangent of shape ", tangent.shape(),
+           " for a tensor of shape ", shape());
+  TG_CHECK(tangent.dtype() == dtype(), "tg::set_tangent: tangent of dtype ", dtype_name(tangent.dtype()),
+           " for a tensor of dtype ", dtype_name(dtype()), " (convert it with .to() first)");
+  impl().autograd_meta().tangent = tangent;
 }
 
 Tensor Tensor::detach() const {

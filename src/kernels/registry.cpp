@@ -1,4 +1,6 @@
 #include "cpu/gemm.h"
+#include "cpu/parallel_elementwise.h"
+#include "cpu/reduce.h"
 #include "ref/ref_kernels.h"
 
 namespace tg::kernels {
@@ -16,8 +18,10 @@ const KernelTables& tables() {
     ref::register_matmul(k);
     ref::register_index(k);
     ref::register_im2col(k);
+    ref::register_pool(k);
     // Faster CPU kernels replace the reference ones they cover (ref stays callable directly, as the oracle).
     cpu::register_gemm(k);
+    cpu::register_reduce(k);
     return k;
   }();
   return t;
@@ -53,20 +57,34 @@ bool unary_supports_integers(UnaryOp op) {
 }
 
 void copy(const Shape& shape, const StridedArg& out, const StridedArg& src, bool accumulate) {
-  tables().copy.find("copy", kCpu, src.dtype)(shape, out, src, accumulate);
+  const CopyFn fn = tables().copy.find("copy", kCpu, src.dtype);
+  const bool may_throw = accumulate && out.dtype == DType::Bool;
+  cpu::parallel_elementwise<2>(shape, {out, src}, !may_throw, [&](const Shape& s, const auto& a) {
+    fn(s, a[0], a[1], accumulate);
+  });
 }
 void fill(const Shape& shape, const StridedArg& out, double value) {
-  tables().fill.find("fill", kCpu, out.dtype)(shape, out, value);
+  const FillFn fn = tables().fill.find("fill", kCpu, out.dtype);
+  cpu::parallel_elementwise<1>(shape, {out}, true, [&](const Shape& s, const auto& a) { fn(s, a[0], value); });
 }
 void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& in) {
-  tables().unary.find(op_name(op), kCpu, in.dtype)(op, shape, out, in);
+  const UnaryFn fn = tables().unary.find(op_name(op), kCpu, in.dtype);
+  cpu::parallel_elementwise<2>(shape, {out, in}, is_floating(in.dtype), [&](const Shape& s, const auto& a) {
+    fn(op, s, a[0], a[1]);
+  });
 }
 void binary(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b) {
-  tables().binary.find(op_name(op), kCpu, a.dtype)(op, shape, out, a, b);
+  const BinaryFn fn = tables().binary.find(op_name(op), kCpu, a.dtype);
+  cpu::parallel_elementwise<3>(shape, {out, a, b}, is_floating(a.dtype), [&](const Shape& s, const auto& x) {
+    fn(op, s, x[0], x[1], x[2]);
+  });
 }
 void where(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
            const StridedArg& b) {
-  tables().where.find("where", kCpu, a.dtype)(shape, out, cond, a, b);
+  const WhereFn fn = tables().where.find("where", kCpu, a.dtype);
+  cpu::parallel_elementwise<4>(shape, {out, cond, a, b}, true, [&](const Shape& s, const auto& x) {
+    fn(s, x[0], x[1], x[2], x[3]);
+  });
 }
 void reduce(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
             const StridedArg& in) {
@@ -92,6 +110,9 @@ void im2col(const WindowGeometry& g, const StridedArg& cols, const StridedArg& x
 }
 void col2im(const WindowGeometry& g, const StridedArg& x, const StridedArg& cols) {
   tables().col2im.find("col2im", kCpu, cols.dtype)(g, x, cols);
+}
+void max_pool_indices(const WindowGeometry& g, const StridedArg& index, const StridedArg& x) {
+  tables().max_pool_indices.find("max_pool_indices", kCpu, x.dtype)(g, index, x);
 }
 
 }  // namespace tg::kernels

@@ -4,6 +4,7 @@
 #include <tensorgrad/ops/elementwise.h>
 #include <tensorgrad/ops/view.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -48,8 +49,43 @@ Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b) {
   return out;
 }
 
+// The JVP rules of the differentiable binary ops: d out = d_a out * ta + d_b out * tb, an undefined tangent
+// being zero.
+Tensor binary_jvp(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Tensor& ta,
+                  const Tensor& tb) {
+  const bool has_a = ta.defined(), has_b = tb.defined();
+  switch (op) {
+    case BinaryOp::Add: return ops::sum_defined({ta, tb});
+    case BinaryOp::Sub: return ops::sum_defined({ta, has_b ? -tb : Tensor()});
+    case BinaryOp::Mul: return ops::sum_defined({has_a ? ta * b : Tensor(), has_b ? a * tb : Tensor()});
+    case BinaryOp::Div: return ops::sum_defined({has_a ? ta / b : Tensor(), has_b ? -(out * tb) / b : Tensor()});
+    case BinaryOp::Pow: {
+      Tensor d_base = has_a ? ta * b * pow(a, b - 1.0) : Tensor();
+      Tensor d_exponent;
+      if (has_b) {
+        // d/db a^b = a^b log a, taken as 0 where a <= 0, as in the VJP.
+        const Tensor positive = gt(a, scalar_like(0, a));
+        d_exponent = where(positive, tb * out * log(where(positive, a, 1.0)), 0.0);
+      }
+      return ops::sum_defined({d_base, d_exponent});
+    }
+    case BinaryOp::Maximum:
+    case BinaryOp::Minimum: {
+      const bool is_max = op == BinaryOp::Maximum;
+      const Tensor tie = eq(a, b) * 0.5;
+      const Tensor a_share = (is_max ? gt(a, b) : lt(a, b)) + tie, b_share = (is_max ? lt(a, b) : gt(a, b)) + tie;
+      return ops::sum_defined({has_a ? ta * a_share : Tensor(), has_b ? tb * b_share : Tensor()});
+    }
+    default: break;
+  }
+  TG_FAIL("tg::", kernels::op_name(op), ": no JVP rule (not differentiable)");
+}
+
 Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b, ops::SaveList save, VjpFn vjp) {
+  TG_PROFILE_OP(kernels::op_name(op), a, b);
   Tensor out = binary_forward(op, a, b);
+  if (ops::needs_tangent({a, b}))
+    ops::push_tangent({a, b}, out, [&](const TensorList& t) { return binary_jvp(op, a, b, out, t[0], t[1]); });
   if (ops::needs_grad({a, b})) ops::record(kernels::op_name(op), {a, b}, out, std::move(vjp), std::move(save));
   return out;
 }
@@ -64,7 +100,10 @@ TensorList extremum_vjp(const Tensor& g, const TensorList& s, bool is_max) {
   return {g * (a_wins + tie), g * (b_wins + tie)};
 }
 
-Tensor comparison(BinaryOp op, const Tensor& a, const Tensor& b) { return binary_forward(op, a, b); }
+Tensor comparison(BinaryOp op, const Tensor& a, const Tensor& b) {
+  TG_PROFILE_OP(kernels::op_name(op), a, b);
+  return binary_forward(op, a, b);
+}
 
 }  // namespace
 
@@ -121,6 +160,7 @@ Tensor gt(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Gt, a,
 Tensor ge(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Ge, a, b); }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  TG_PROFILE_OP("where", cond, a, b);
   TG_CHECK(cond.dtype() == DType::Bool, "tg::where: the condition must be bool, got ", dtype_name(cond.dtype()),
            " (shape ", cond.shape(), ")");
   const Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "tg::where"), b.shape(), "tg::where");
@@ -128,6 +168,11 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   const Tensor ca = ops::cast_raw(a, dtype), cb = ops::cast_raw(b, dtype);
   Tensor out = Tensor::empty(shape, dtype);
   kernels::where(shape, ops::arg(out), ops::arg(cond, shape), ops::arg(ca, shape), ops::arg(cb, shape));
+  if (ops::needs_tangent({a, b})) {
+    ops::push_tangent({a, b}, out, [&](const TensorList& t) {
+      return where(cond, t[0].defined() ? t[0] : zeros_like(a), t[1].defined() ? t[1] : zeros_like(b));
+    });
+  }
   if (ops::needs_grad({a, b})) {
     ops::record("where", {a, b}, out, [](const Tensor& g, const TensorList& s) {
       return TensorList{where(s[0], g, 0.0), where(s[0], 0.0, g)};

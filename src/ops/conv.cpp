@@ -14,6 +14,7 @@
 #include <tensorgrad/ops/linalg.h>
 #include <tensorgrad/ops/view.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -105,10 +106,15 @@ Tensor col2im_recorded(const Tensor& cols, const Window& w, int64_t channels);
 // `batch_inner` its memory is laid out as [C * K, N, L] (strides [L, N * L, 1]), the layout in which a
 // convolution over the whole batch is a single GEMM.
 Tensor im2col_recorded(const Tensor& x, const Window& w, double pad_value, bool batch_inner = false) {
+  TG_PROFILE_OP("im2col", x);
   const int64_t n = x.size(0), c = x.size(1), rows = c * w.kernel_numel(), l = w.positions();
   Tensor cols = Tensor::empty({n, rows, l}, x.dtype());
   if (batch_inner) cols = cols.as_strided({n, rows, l}, {l, n * l, 1}, 0);
   if (cols.numel() > 0) kernels::im2col(geometry(w, n, c), ops::arg(cols), image_arg(x), pad_value);
+  if (ops::needs_tangent({x})) {
+    // Linear apart from the constant padding, which has no tangent.
+    ops::push_tangent({x}, cols, [&](const TensorList& t) { return im2col_recorded(t[0], w, 0.0, batch_inner); });
+  }
   if (ops::needs_grad({x})) {
     ops::record("im2col", {x}, cols, [w, c](const Tensor& g, const TensorList&) -> TensorList {
       return {col2im_recorded(g, w, c)};
@@ -119,11 +125,14 @@ Tensor im2col_recorded(const Tensor& x, const Window& w, double pad_value, bool 
 
 // col2im on a checked window: cols [N, channels * prod(kernel), L] -> [N, channels, *w.in].
 Tensor col2im_recorded(const Tensor& cols, const Window& w, int64_t channels) {
+  TG_PROFILE_OP("col2im", cols);
   const int64_t n = cols.size(0);
   Shape shape{n, channels};
   shape.insert(shape.end(), w.in.begin(), w.in.end());
   Tensor x = Tensor::empty(shape, cols.dtype());
   if (x.numel() > 0) kernels::col2im(geometry(w, n, channels), image_arg(x), ops::arg(cols));
+  if (ops::needs_tangent({cols}))
+    ops::push_tangent({cols}, x, [&](const TensorList& t) { return col2im_recorded(t[0], w, channels); });
   if (ops::needs_grad({cols})) {
     ops::record("col2im", {cols}, x, [w](const Tensor& g, const TensorList&) -> TensorList {
       return {im2col_recorded(g, w, 0.0)};
@@ -228,11 +237,13 @@ Tensor col2im(const Tensor& cols, const Shape& output_size, const SpatialArg& ke
 
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, const SpatialArg& stride,
               const SpatialArg& padding, const SpatialArg& dilation, int64_t groups) {
+  TG_PROFILE_OP_FLOPS("conv1d", ops::conv_flops(x, weight, stride, padding, dilation), x, weight, bias);
   return conv_nd(x, weight, bias, stride, padding, dilation, groups, 1, "tg::conv1d");
 }
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const SpatialArg& stride,
               const SpatialArg& padding, const SpatialArg& dilation, int64_t groups) {
+  TG_PROFILE_OP_FLOPS("conv2d", ops::conv_flops(x, weight, stride, padding, dilation), x, weight, bias);
   return conv_nd(x, weight, bias, stride, padding, dilation, groups, 2, "tg::conv2d");
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -14,6 +15,7 @@ void check_shape(const Shape& shape, const char* op) {
 }
 
 Tensor filled(const Shape& shape, double value, DType dtype, const char* op) {
+  TG_PROFILE_OP(op + 4);  // op is "tg::zeros" etc.: the event takes the name after "tg::"
   check_shape(shape, op);
   Tensor out = Tensor::empty(shape, dtype);
   kernels::fill(shape, ops::arg(out), value);
@@ -61,6 +63,7 @@ inline void box_muller(double u1, double u2, double& z0, double& z1) {
 }  // namespace
 
 Tensor empty(const Shape& shape, DType dtype) {
+  TG_PROFILE_OP("empty");
   check_shape(shape, "tg::empty");
   return Tensor::empty(shape, dtype);
 }
@@ -79,6 +82,7 @@ Tensor arange(int64_t end) {
 }
 
 Tensor arange(double start, double end, double step, DType dtype) {
+  TG_PROFILE_OP("arange");
   TG_CHECK(std::isfinite(start) && std::isfinite(end) && std::isfinite(step), "tg::arange: start, end and step "
            "must be finite, got start=", start, " end=", end, " step=", step);
   TG_CHECK(step != 0.0, "tg::arange: step must be nonzero");
@@ -90,6 +94,7 @@ Tensor arange(double start, double end, double step, DType dtype) {
 }
 
 Tensor linspace(double start, double end, int64_t steps, DType dtype) {
+  TG_PROFILE_OP("linspace");
   TG_CHECK(steps >= 0, "tg::linspace: number of steps must be >= 0, got ", steps);
   TG_CHECK(dtype != DType::Bool, "tg::linspace: dtype bool is not supported");
   if (steps == 1) return from_index(1, dtype, [&](int64_t) { return start; });
@@ -102,6 +107,7 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype) {
 }
 
 Tensor eye(int64_t n, int64_t m, DType dtype) {
+  TG_PROFILE_OP("eye");
   if (m == -1) m = n;
   TG_CHECK(n >= 0 && m >= 0, "tg::eye: sizes must be >= 0, got n=", n, " m=", m);
   Tensor out = zeros({n, m}, dtype);
@@ -113,6 +119,7 @@ Tensor eye(int64_t n, int64_t m, DType dtype) {
 
 template <class T>
 Tensor from_vector(const std::vector<T>& values, Shape shape) {
+  TG_PROFILE_OP("from_vector");
   const auto count = static_cast<int64_t>(values.size());
   if (shape.empty()) shape = {count};
   check_shape(shape, "tg::from_vector");
@@ -144,6 +151,7 @@ Tensor from_blob(void* data, const Shape& shape, DType dtype, const Strides& str
 }
 
 Tensor rand(const Shape& shape, DType dtype, Generator& gen) {
+  TG_PROFILE_OP("rand");
   check_shape(shape, "tg::rand");
   return visit_floating(dtype, "tg::rand", [&]<class T>(TypeTag<T>) {
     if constexpr (std::is_same_v<T, float>) {
@@ -159,6 +167,7 @@ Tensor rand(const Shape& shape, DType dtype, Generator& gen) {
 }
 
 Tensor randn(const Shape& shape, DType dtype, Generator& gen) {
+  TG_PROFILE_OP("randn");
   check_shape(shape, "tg::randn");
   return visit_floating(dtype, "tg::randn", [&]<class T>(TypeTag<T>) {
     if constexpr (std::is_same_v<T, float>) {
@@ -181,6 +190,7 @@ Tensor randn(const Shape& shape, DType dtype, Generator& gen) {
 }
 
 Tensor randint(int64_t low, int64_t high, const Shape& shape, Generator& gen) {
+  TG_PROFILE_OP("randint");
   check_shape(shape, "tg::randint");
   TG_CHECK(high > low, "tg::randint: expected low < high, got low=", low, " high=", high);
   // Unsigned arithmetic: high - low may exceed INT64_MAX. 64 random bits per value keep the modulo bias

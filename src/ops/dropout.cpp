@@ -5,11 +5,13 @@
 #include <tensorgrad/ops/dropout.h>
 #include <tensorgrad/ops/elementwise.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
 
 Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
+  TG_PROFILE_OP("dropout", x);
   TG_CHECK(x.defined(), "tg::dropout: input is undefined");
   TG_CHECK(p >= 0.0 && p <= 1.0, "tg::dropout: probability p must be in [0, 1], got ", p);
   TG_CHECK(is_floating(x.dtype()), "tg::dropout: input must be float32 or float64, got ", dtype_name(x.dtype()),
@@ -35,9 +37,12 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   Tensor out;
   {
     NoGradGuard no_grad;
+    NoTangentGuard no_tangent;
     // Kept values are x / (1 - p) exactly (division, not multiplication by a rounded reciprocal).
     out = where(keep, x / q, Scalar(0.0));
   }
+  if (ops::needs_tangent({x}))
+    ops::push_tangent({x}, out, [&](const TensorList& t) { return where(keep, t[0] / q, Scalar(0.0)); });
   if (ops::needs_grad({x})) {
     ops::record(
         "dropout", {x}, out,

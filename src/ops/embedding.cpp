@@ -4,6 +4,7 @@
 #include <tensorgrad/ops/movement.h>
 #include <tensorgrad/ops/view.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -23,6 +24,7 @@ std::vector<int64_t> position_of(int64_t flat, const Shape& shape) {
 }  // namespace
 
 Tensor embedding(const Tensor& weight, const Tensor& indices) {
+  TG_PROFILE_OP("embedding", weight, indices);
   const char* op = "tg::embedding";
   TG_CHECK(weight.defined() && indices.defined(), op, ": weight and indices must be defined");
   TG_CHECK(indices.dtype() == DType::Int64, op, ": indices must be int64, got ", dtype_name(indices.dtype()),

@@ -6,6 +6,7 @@
 #include <tensorgrad/ops/elementwise.h>
 #include <tensorgrad/ops/view.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -43,23 +44,43 @@ void assign(Tensor& self, const Tensor& value, bool records) {
   meta.output_nr = value.output_nr();
 }
 
+// `detached` (self cut from the graph) carrying self's tangent, so the new value's tangent includes it.
+Tensor with_tangent_of(const Tensor& self, Tensor detached) {
+  if (ops::has_tangent(self)) detached.set_tangent(self.tangent());
+  return detached;
+}
+
+// After the write, self's tangent is the new value's (none when the value has none, as after fill_).
+void take_tangent(const Tensor& self, const Tensor& value) {
+  if (!ops::has_tangent(value)) {
+    self.set_tangent(Tensor());
+    return;
+  }
+  NoTangentGuard no_tangent;
+  self.set_tangent(contiguous(expand(to(value.tangent(), self.dtype()), self.shape())));
+}
+
 // The common path of every in-place op: `compute(old_value)` is the new value, recorded when needed.
 template <class F>
 Tensor& apply_inplace(Tensor& self, const char* op, std::initializer_list<Tensor> others, F compute) {
+  TG_PROFILE_OP(op, self, TensorList(others));
   TensorList inputs{self};
   inputs.insert(inputs.end(), others.begin(), others.end());
   const bool records = ops::needs_grad(inputs);
+  const bool tangents = ops::needs_tangent(inputs);
   check_writable(self, op, records);
   if (!records) {
     NoGradGuard no_grad;
-    const Tensor value = compute(self.detach());
+    const Tensor value = compute(tangents ? with_tangent_of(self, self.detach()) : self.detach());
     check_result_fits(self, value, op);
     assign(self, value, false);
+    if (tangents) take_tangent(self, value);
     return self;
   }
-  const Tensor value = compute(self.requires_grad() ? clone(self) : self.detach());
+  const Tensor value = compute(self.requires_grad() ? clone(self) : with_tangent_of(self, self.detach()));
   check_result_fits(self, value, op);
   assign(self, expand(to(value, self.dtype()), self.shape()), true);
+  if (tangents) take_tangent(self, value);
   return self;
 }
 

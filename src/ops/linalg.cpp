@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -34,6 +35,7 @@ Tensor last_two_swapped(const Tensor& t) { return transpose(t, t.dim() - 2, t.di
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
+  TG_PROFILE_OP_FLOPS("matmul", ops::matmul_flops(a, b), a, b);
   TG_CHECK(a.dim() >= 1 && b.dim() >= 1, "tg::matmul: both operands need at least 1 dimension, got shapes ",
            a.shape(), " @ ", b.shape());
   TG_CHECK(a.dtype() != DType::Bool && b.dtype() != DType::Bool, "tg::matmul: bool operands are not supported (",
@@ -65,6 +67,11 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   kernels::matmul(batch, m, n, k, ops::arg(c), matrix_arg(am, batch), matrix_arg(bm, batch));
   // Dropping the size-1 dims a 1-D operand added leaves the layout contiguous.
   Tensor out = result == full ? c : c.as_strided(result, contiguous_strides(result), 0);
+  if (ops::needs_tangent({a, b})) {
+    ops::push_tangent({a, b}, out, [&](const TensorList& t) {
+      return ops::sum_defined({t[0].defined() ? matmul(t[0], b) : Tensor(), t[1].defined() ? matmul(a, t[1]) : Tensor()});
+    });
+  }
 
   if (ops::needs_grad({a, b})) {
     const bool a_grad = a.requires_grad(), b_grad = b.requires_grad();
@@ -95,6 +102,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  TG_PROFILE_OP_FLOPS("linear", ops::linear_flops(x, weight), x, weight, bias);
   TG_CHECK(weight.dim() == 2, "tg::linear: weight must be [out_features, in_features], got ", weight.shape());
   TG_CHECK(x.dim() >= 1 && x.size(-1) == weight.size(1), "tg::linear: input ", x.shape(), " does not end in ",
            weight.size(1), " features, as weight ", weight.shape(), " expects");

@@ -7,6 +7,7 @@
 #include <tensorgrad/ops/softmax.h>
 #include <tensorgrad/ops/view.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -125,13 +126,25 @@ Tensor row_scale(const Tensor& g, Reduction r, int64_t counted) {
   return g;
 }
 
+// The tangent of a per-row loss (rows [N]) after the reduction.
+Tensor reduce_row_tangent(const Tensor& rows, Reduction r, int64_t counted) {
+  switch (r) {
+    case Reduction::None: return rows;
+    case Reduction::Mean: return sum(rows) / Scalar(static_cast<double>(counted));
+    case Reduction::Sum: return sum(rows);
+  }
+  return rows;
+}
+
 // softplus(z) = log(1 + exp(z)), stable, with VJP g * sigmoid(z) (itself differentiable).
 Tensor softplus_op(const Tensor& z) {
   Tensor out;
   {
     NoGradGuard no_grad;
+    NoTangentGuard no_tangent;
     out = relu(z) + log1p(exp(-abs(z)));
   }
+  if (ops::needs_tangent({z})) ops::push_tangent({z}, out, [&](const TensorList& t) { return t[0] * sigmoid(z); });
   if (ops::needs_grad({z})) {
     ops::record(
         "softplus", {z}, out,
@@ -143,6 +156,7 @@ Tensor softplus_op(const Tensor& z) {
 }  // namespace
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEntropyOptions& options) {
+  TG_PROFILE_OP("cross_entropy", logits, targets);
   const char* op = "tg::cross_entropy";
   check_reduction(options.reduction, op);
   const double eps = options.label_smoothing;
@@ -157,6 +171,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEnt
   Tensor logp;
   {
     NoGradGuard no_grad;
+    NoTangentGuard no_tangent;
     logp = log_softmax(logits, 1);  // fresh and contiguous
     visit_floating(logp.dtype(), op, [&]<class T>(TypeTag<T>) {
       const T* lp = logp.data<T>();
@@ -175,6 +190,18 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEnt
     });
   }
   Tensor out = reduce_rows(rows, t.counted, options.reduction, logits.dtype());
+  if (ops::needs_tangent({logits})) {
+    // d loss_i = sum_c (softmax(x_i) * (row weight sum) - w_i)_c * tx_ic, as in the VJP.
+    ops::push_tangent({logits}, out, [&](const TensorList& tl) {
+      Tensor mask;
+      const bool any_ignored = t.counted < n;
+      const Tensor w = target_weights(t, ignore, 1.0 - eps, eps / static_cast<double>(c), logits.dtype(),
+                                      any_ignored ? &mask : nullptr);
+      Tensor p = exp(logp);
+      if (any_ignored) p = p * mask;
+      return reduce_row_tangent(sum((p - w) * tl[0], {1}), options.reduction, t.counted);
+    });
+  }
 
   if (ops::needs_grad({logits})) {
     const Reduction r = options.reduction;
@@ -190,7 +217,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEnt
           Tensor mask;
           const Tensor w = target_weights(t, ignore, 1.0 - eps, eps / static_cast<double>(t.classes), x.dtype(),
                                           any_ignored ? &mask : nullptr);
-          Tensor p = GradMode::enabled() ? softmax(x, 1) : exp(saved[1]);
+          Tensor p = GradMode::enabled() || ops::has_tangent(x) ? softmax(x, 1) : exp(saved[1]);
           if (any_ignored) p = p * mask;
           return {(p - w) * row_scale(g, r, t.counted)};
         },
@@ -200,12 +227,14 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEnt
 }
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduction, int64_t ignore_index) {
+  TG_PROFILE_OP("nll_loss", log_probs, targets);
   const char* op = "tg::nll_loss";
   check_reduction(reduction, op);
   const ClassTargets t = check_class_targets(log_probs, targets, ignore_index, op, "log_probs");
   std::vector<double> rows(static_cast<size_t>(t.n), 0.0);
   {
     NoGradGuard no_grad;
+    NoTangentGuard no_tangent;
     const Tensor lp = contiguous(log_probs);
     visit_floating(lp.dtype(), op, [&]<class T>(TypeTag<T>) {
       const T* p = lp.data<T>();
@@ -216,6 +245,12 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduct
     });
   }
   Tensor out = reduce_rows(rows, t.counted, reduction, log_probs.dtype());
+  if (ops::needs_tangent({log_probs})) {
+    ops::push_tangent({log_probs}, out, [&](const TensorList& tl) {
+      const Tensor w = target_weights(t, ignore_index, -1.0, 0.0, log_probs.dtype());
+      return reduce_row_tangent(sum(w * tl[0], {1}), reduction, t.counted);
+    });
+  }
 
   if (ops::needs_grad({log_probs})) {
     const DType dtype = log_probs.dtype();
@@ -229,6 +264,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduct
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  TG_PROFILE_OP("mse_loss", input, target);
   const char* op = "tg::mse_loss";
   check_reduction(reduction, op);
   check_floating(input, op, "input");
@@ -240,6 +276,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
 
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets, Reduction reduction,
                                         const Tensor& pos_weight) {
+  TG_PROFILE_OP("binary_cross_entropy_with_logits", logits, targets, pos_weight);
   const char* op = "tg::binary_cross_entropy_with_logits";
   check_reduction(reduction, op);
   check_floating(logits, op, "logits");
@@ -256,6 +293,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
   Tensor out;
   {
     NoGradGuard no_grad;
+    NoTangentGuard no_tangent;
     const Tensor& x = logits;
     const Tensor& y = targets;
     // log1p(exp(-|x|)) + max(-x, 0) = softplus(-x), never overflowing.
@@ -270,6 +308,20 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
 
   TensorList inputs{logits, targets};
   if (has_pw) inputs.push_back(pos_weight);
+  if (ops::needs_tangent(inputs)) {
+    // The partials of the VJP below, applied to the tangents (the op is elementwise).
+    ops::push_tangent(inputs, out, [&](const TensorList& tl) {
+      const Tensor& x = logits;
+      const Tensor& y = targets;
+      if (!has_pw)
+        return ops::sum_defined({tl[0].defined() ? tl[0] * (sigmoid(x) - y) : Tensor(), tl[1].defined() ? -(tl[1] * x) : Tensor()});
+      const Tensor& pw = pos_weight;
+      const Tensor sp = relu(x) - x + log1p(exp(-abs(x)));  // softplus(-x)
+      return ops::sum_defined({tl[0].defined() ? tl[0] * (((pw - 1.0) * y + 1.0) * sigmoid(x) - pw * y) : Tensor(),
+                               tl[1].defined() ? tl[1] * ((pw - 1.0) * sp - x) : Tensor(),
+                               tl[2].defined() ? tl[2] * y * sp : Tensor()});
+    });
+  }
   if (ops::needs_grad(inputs)) {
     const bool want_x = logits.requires_grad(), want_y = targets.requires_grad();
     const bool want_pw = has_pw && pos_weight.requires_grad();

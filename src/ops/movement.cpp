@@ -5,6 +5,7 @@
 #include <tensorgrad/ops/movement.h>
 #include <tensorgrad/ops/view.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -38,6 +39,7 @@ Tensor gather_raw(const Tensor& x, int64_t dim, const Tensor& index) {
 }  // namespace
 
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
+  TG_PROFILE_OP("cat", tensors);
   TG_CHECK(!tensors.empty(), "tg::cat: expected a non-empty list of tensors");
   const Tensor& first = tensors[0];
   TG_CHECK(first.dim() > 0, "tg::cat: zero-dimensional tensors cannot be concatenated");
@@ -65,6 +67,13 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
     if (t.numel() > 0) kernels::copy(t.shape(), sub_arg(out, offset * out.stride(d)), ops::arg(t));
     offset += t.size(d);
   }
+  if (ops::needs_tangent(tensors)) {
+    ops::push_tangent(tensors, out, [&](const TensorList& t) {
+      TensorList parts;
+      for (size_t i = 0; i < t.size(); ++i) parts.push_back(t[i].defined() ? t[i] : zeros_like(tensors[i]));
+      return cat(parts, d);
+    });
+  }
 
   if (ops::needs_grad(tensors)) {
     std::vector<bool> wanted;
@@ -80,6 +89,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
 }
 
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
+  TG_PROFILE_OP("stack", tensors);
   TG_CHECK(!tensors.empty(), "tg::stack: expected a non-empty list of tensors");
   const Tensor& first = tensors[0];
   const int64_t d = wrap_dim(dim, first.dim() + 1, "tg::stack");
@@ -93,6 +103,7 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
 }
 
 Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value) {
+  TG_PROFILE_OP("pad", x);
   TG_CHECK(pads.size() % 2 == 0, "tg::pad: pads must come in (before, after) pairs, got ", pads);
   TG_CHECK(static_cast<int64_t>(pads.size() / 2) <= x.dim(), "tg::pad: ", pads.size() / 2,
            " padded dimensions requested for a tensor of shape ", x.shape());
@@ -111,6 +122,7 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value) {
   int64_t first = 0;
   for (size_t d = 0; d < before.size(); ++d) first += before[d] * out.strides()[d];
   kernels::copy(x.shape(), sub_arg(out, first), ops::arg(x));
+  if (ops::needs_tangent({x})) ops::push_tangent({x}, out, [&](const TensorList& t) { return pad(t[0], pads, 0.0); });
 
   if (ops::needs_grad({x})) {
     const Shape in_shape = x.shape();
@@ -126,6 +138,7 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value) {
 }
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+  TG_PROFILE_OP("index_select", x, index);
   check_index_dtype(index, "tg::index_select");
   TG_CHECK(index.dim() <= 1, "tg::index_select: index must be 1-D, got shape ", index.shape());
   TG_CHECK(x.dim() >= 1, "tg::index_select: input must have at least 1 dimension, got shape ", x.shape());
@@ -143,6 +156,9 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   idx_strides[static_cast<size_t>(d)] = idx.stride(0);
   const Tensor idx_b = idx.as_strided(out_shape, idx_strides, idx.offset());
   Tensor out = gather_raw(x, d, idx_b);
+  if (ops::needs_tangent({x})) {
+    ops::push_tangent({x}, out, [&](const TensorList& t) { return index_select(t[0], d, index); });
+  }
 
   if (ops::needs_grad({x})) {
     const Shape in_shape = x.shape();
@@ -160,6 +176,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
 }
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
+  TG_PROFILE_OP("gather", x, index);
   check_index_dtype(index, "tg::gather");
   TG_CHECK(index.dim() == x.dim(), "tg::gather: index of shape ", index.shape(),
            " needs as many dimensions as the input of shape ", x.shape());
@@ -170,6 +187,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   const Tensor x1 = at_least_1d(x);
   Tensor out = gather_raw(x1, d, at_least_1d(index));
   if (x.dim() == 0) out = out.as_strided({}, {}, out.offset());
+  if (ops::needs_tangent({x})) ops::push_tangent({x}, out, [&](const TensorList& t) { return gather(t[0], d, index); });
 
   if (ops::needs_grad({x})) {
     const Shape in_shape = x.shape();
@@ -184,6 +202,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
 }
 
 Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
+  TG_PROFILE_OP("scatter_add", self, index, src);
   check_index_dtype(index, "tg::scatter_add");
   TG_CHECK(index.dim() == self.dim() && src.dim() == self.dim(), "tg::scatter_add: self ", self.shape(),
            ", index ", index.shape(), " and src ", src.shape(), " need the same number of dimensions");
@@ -206,6 +225,11 @@ Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const T
   const Tensor acc1 = at_least_1d(acc), src1 = at_least_1d(src_k), index1 = at_least_1d(index);
   kernels::scatter_add(index1.shape(), d, acc1.size(d), ops::arg(acc1), ops::arg(src1), ops::arg(index1));
   Tensor out = ops::cast_raw(acc, dt);
+  if (ops::needs_tangent({self, src})) {
+    ops::push_tangent({self, src}, out, [&](const TensorList& t) {
+      return scatter_add(t[0].defined() ? t[0] : zeros_like(self), d, index, t[1].defined() ? t[1] : zeros_like(src));
+    });
+  }
 
   if (ops::needs_grad({self, src})) {
     const Shape src_shape = src.shape();
@@ -230,6 +254,7 @@ Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const T
 }
 
 Tensor one_hot(const Tensor& labels, int64_t num_classes) {
+  TG_PROFILE_OP("one_hot", labels);
   TG_CHECK(labels.dtype() == DType::Int64, "tg::one_hot: labels must be int64, got ", dtype_name(labels.dtype()));
   const std::vector<int64_t> values = labels.to_vector<int64_t>();
   if (num_classes == -1) {

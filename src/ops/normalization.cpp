@@ -5,6 +5,7 @@
 #include <tensorgrad/ops/reduce.h>
 #include <tensorgrad/ops/view.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -27,6 +28,7 @@ Normalized normalize_affine(const char* name, const Tensor& x, const Dims& dims,
   Tensor rstd;
   {
     NoGradGuard no_grad;
+    NoTangentGuard no_tangent;
     r.mean = mean(x, dims, /*keepdim=*/true);
     const Tensor centered = x - r.mean;
     r.var = mean(centered * centered, dims, /*keepdim=*/true);
@@ -38,6 +40,21 @@ Normalized normalize_affine(const char* name, const Tensor& x, const Dims& dims,
   TensorList inputs{x};
   if (w.defined()) inputs.push_back(w);
   if (b.defined()) inputs.push_back(b);
+  if (ops::needs_tangent(inputs)) {
+    // d xhat = rstd (tx - mean(tx) - xhat mean(xhat tx)),  d y = d xhat w + xhat tw + tb.
+    ops::push_tangent(inputs, r.out, [&](const TensorList& t) {
+      const Tensor xhat = (x - r.mean) * rstd;
+      Tensor dxhat;
+      if (t[0].defined()) {
+        dxhat = rstd * (t[0] - mean(t[0], dims, /*keepdim=*/true) - xhat * mean(xhat * t[0], dims, /*keepdim=*/true));
+        if (w.defined()) dxhat = dxhat * w;
+      }
+      const size_t wi = 1, bi = w.defined() ? 2 : 1;
+      const Tensor dw = w.defined() && t[wi].defined() ? xhat * t[wi] : Tensor();
+      const Tensor db = b.defined() ? t[bi] : Tensor();
+      return ops::sum_defined({dxhat, dw, db});
+    });
+  }
   if (!ops::needs_grad(inputs)) return r;
 
   const bool has_w = w.defined(), has_b = b.defined();
@@ -52,9 +69,10 @@ Normalized normalize_affine(const char* name, const Tensor& x, const Dims& dims,
         const Tensor& in = saved[0];
         const Tensor& weight = has_w ? saved[1] : saved[0];
         Tensor mu = saved[has_w ? 2 : 1], rs = saved[has_w ? 3 : 2];
-        if (GradMode::enabled()) {
-          // Recording the backward pass (create_graph): the statistics must be functions of x, so recompute
-          // them with differentiable ops rather than using the constants saved by the forward pass.
+        if (GradMode::enabled() || ops::has_tangent(in)) {
+          // Recording the backward pass (create_graph), or pushing tangents through it (forward-over-reverse):
+          // the statistics must be functions of x, so recompute them with differentiable ops rather than using
+          // the constants saved by the forward pass.
           mu = mean(in, dims, /*keepdim=*/true);
           const Tensor c = in - mu;
           rs = rsqrt(mean(c * c, dims, /*keepdim=*/true) + eps);
@@ -92,6 +110,7 @@ void check_param(const Tensor& p, const Shape& want, const char* op, const char*
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias,
                   double eps) {
+  TG_PROFILE_OP("layer_norm", x, weight, bias);
   const char* op = "tg::layer_norm";
   check_input(x, op);
   const auto k = static_cast<int64_t>(normalized_shape.size());
@@ -110,6 +129,7 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                   const Tensor& bias, bool training, double momentum, double eps) {
+  TG_PROFILE_OP("batch_norm", x, running_mean, running_var, weight, bias);
   const char* op = "tg::batch_norm";
   check_input(x, op);
   TG_CHECK(x.dim() >= 2, op, ": input must be [N, C] or [N, C, *], got shape ", x.shape());

@@ -1,13 +1,19 @@
-// Max and average pooling: windows from im2col ([N, C * K, L] viewed as [N, C, K, L]) reduced over K.
-// Every step is a recorded op, so gradients of any order come from im2col's and the reductions' rules.
-#include <limits>
+// Pooling. Max: a kernel finds each window's maximum position, and the values are a gather of those
+// positions from the flattened [N, C, H*W] input, so the backward is one scatter_add (the gradient goes to
+// the first maximum of a window, as in PyTorch) and higher orders come from gather's rules. Average: windows
+// from im2col ([N, C * K, L] viewed as [N, C, K, L]) summed over K. Every differentiable step is a recorded
+// op, so gradients of any order come from their rules.
 #include <string>
 
 #include <tensorgrad/ops/creation.h>
 #include <tensorgrad/ops/elementwise.h>
+#include <tensorgrad/ops/movement.h>
 #include <tensorgrad/ops/pool.h>
 #include <tensorgrad/ops/reduce.h>
 #include <tensorgrad/ops/view.h>
+
+#include "profiling.h"
+#include "record.h"
 
 namespace tg {
 
@@ -73,11 +79,44 @@ Tensor unflatten(const Tensor& t, const PoolWindow& w) {
   return reshape(t, shape);
 }
 
+kernels::WindowGeometry geometry(const PoolWindow& w, int64_t batch, int64_t channels) {
+  kernels::WindowGeometry g;
+  g.batch = batch;
+  g.channels = channels;
+  const size_t last = w.in.size() - 1;  // width; a 1-D window keeps height 1
+  g.in_w = w.in[last];
+  g.out_w = w.out[last];
+  g.kernel_w = w.kernel[last];
+  g.stride_w = w.stride[last];
+  g.pad_w = w.padding[last];
+  g.dilation_w = w.dilation[last];
+  if (w.in.size() == 2) {
+    g.in_h = w.in[0];
+    g.out_h = w.out[0];
+    g.kernel_h = w.kernel[0];
+    g.stride_h = w.stride[0];
+    g.pad_h = w.padding[0];
+    g.dilation_h = w.dilation[0];
+  }
+  return g;
+}
+
+// [N, C, L] int64: each window's maximum as a position in the flattened spatial plane of `x`.
+Tensor window_argmax(const Tensor& x, const PoolWindow& w) {
+  Tensor index = Tensor::empty({x.size(0), x.size(1), numel_of(w.out)}, DType::Int64);
+  const Strides& s = x.strides();
+  const kernels::StridedArg image =
+      x.dim() == 4 ? ops::arg(x) : kernels::StridedArg{x.data_ptr(), {s[0], s[1], 0, s[2]}, x.dtype()};
+  kernels::max_pool_indices(geometry(w, x.size(0), x.size(1)), ops::arg(index), image);
+  return index;
+}
+
 Tensor max_pool(const Tensor& x, const SpatialArg& kernel, const SpatialArg& stride, const SpatialArg& padding,
                 const SpatialArg& dilation, size_t nd, const char* op) {
   const PoolWindow w = check_pool(x, kernel, stride, padding, dilation, nd, op);
-  const Tensor win = windows(x, w, -std::numeric_limits<double>::infinity());
-  return unflatten(max(win, {2}), w);
+  const Tensor index = window_argmax(x, w);
+  const Tensor plane = reshape(x, {x.size(0), x.size(1), numel_of(w.in)});
+  return unflatten(gather(plane, 2, index), w);
 }
 
 Tensor avg_pool(const Tensor& x, const SpatialArg& kernel, const SpatialArg& stride, const SpatialArg& padding,
@@ -110,21 +149,25 @@ Tensor avg_pool(const Tensor& x, const SpatialArg& kernel, const SpatialArg& str
 
 Tensor max_pool1d(const Tensor& x, const SpatialArg& kernel_size, const SpatialArg& stride, const SpatialArg& padding,
                   const SpatialArg& dilation) {
+  TG_PROFILE_OP("max_pool1d", x);
   return max_pool(x, kernel_size, stride, padding, dilation, 1, "tg::max_pool1d");
 }
 
 Tensor max_pool2d(const Tensor& x, const SpatialArg& kernel_size, const SpatialArg& stride, const SpatialArg& padding,
                   const SpatialArg& dilation) {
+  TG_PROFILE_OP("max_pool2d", x);
   return max_pool(x, kernel_size, stride, padding, dilation, 2, "tg::max_pool2d");
 }
 
 Tensor avg_pool1d(const Tensor& x, const SpatialArg& kernel_size, const SpatialArg& stride, const SpatialArg& padding,
                   bool count_include_pad) {
+  TG_PROFILE_OP("avg_pool1d", x);
   return avg_pool(x, kernel_size, stride, padding, count_include_pad, 1, "tg::avg_pool1d");
 }
 
 Tensor avg_pool2d(const Tensor& x, const SpatialArg& kernel_size, const SpatialArg& stride, const SpatialArg& padding,
                   bool count_include_pad) {
+  TG_PROFILE_OP("avg_pool2d", x);
   return avg_pool(x, kernel_size, stride, padding, count_include_pad, 2, "tg::avg_pool2d");
 }
 

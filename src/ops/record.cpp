@@ -1,5 +1,8 @@
 #include "record.h"
 
+#include <tensorgrad/ops/elementwise.h>
+#include <tensorgrad/ops/view.h>
+
 namespace tg::ops {
 
 bool needs_grad(std::initializer_list<Tensor> inputs) {
@@ -14,6 +17,45 @@ bool needs_grad(const TensorList& inputs) {
   for (const auto& t : inputs)
     if (t.defined() && t.requires_grad()) return true;
   return false;
+}
+
+bool needs_tangent(std::initializer_list<Tensor> inputs) {
+  if (!TangentMode::enabled()) return false;
+  for (const auto& t : inputs)
+    if (has_tangent(t)) return true;
+  return false;
+}
+
+bool needs_tangent(const TensorList& inputs) {
+  if (!TangentMode::enabled()) return false;
+  for (const auto& t : inputs)
+    if (has_tangent(t)) return true;
+  return false;
+}
+
+void push_tangent(const TensorList& inputs, const Tensor& out, const JvpFn& jvp) {
+  if (!is_floating(out.dtype())) return;  // integer and bool results have no derivative
+  TensorList tangents;
+  tangents.reserve(inputs.size());
+  for (const auto& t : inputs) tangents.push_back(has_tangent(t) ? t.tangent() : Tensor());
+  Tensor tangent;
+  {
+    NoTangentGuard no_tangent;
+    tangent = jvp(tangents);
+    if (!tangent.defined()) return;
+    if (tangent.shape() != out.shape()) tangent = expand(tangent, out.shape());
+    if (tangent.dtype() != out.dtype()) tangent = to(tangent, out.dtype());
+  }
+  out.set_tangent(tangent);
+}
+
+Tensor sum_defined(std::initializer_list<Tensor> terms) {
+  Tensor total;
+  for (const auto& t : terms) {
+    if (!t.defined()) continue;
+    total = total.defined() ? add(total, t) : t;
+  }
+  return total;
 }
 
 void record(const char* name, const TensorList& inputs, const Tensor& out, VjpFn vjp, SaveList save) {

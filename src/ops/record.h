@@ -1,5 +1,6 @@
 #pragma once
 // What every op file shares: building kernel arguments from tensors, and recording a node for backward.
+#include <functional>
 #include <initializer_list>
 
 #include <tensorgrad/core/graph.h>
@@ -25,6 +26,28 @@ struct SaveList {
 // Makes `out` the output of a new node `name` whose VJP is `vjp`. Call only when needs_grad(inputs).
 // The VJP gets the saved tensors in SaveList order (inputs..., then output).
 void record(const char* name, const TensorList& inputs, const Tensor& out, VjpFn vjp, SaveList save = {});
+
+// ---- forward mode ----
+// True when the op must push a tangent: tangent mode is on and some input carries one. One pointer check per
+// input, so ops stay cheap when no tangent is around.
+bool needs_tangent(std::initializer_list<Tensor> inputs);
+bool needs_tangent(const TensorList& inputs);
+inline bool has_tangent(const Tensor& t) {
+  return t.defined() && t.impl().autograd != nullptr && t.impl().autograd->tangent.defined();
+}
+
+// An op's JVP rule: the input tangents (one per input, undefined where the input carries none, which means
+// zero) -> the output's tangent (undefined for zero). Written with tensor ops, so the tangent can itself be
+// differentiated in reverse mode. It may return the tangent in a shape that broadcasts to the output's, or in
+// another floating dtype: push_tangent expands and casts it.
+using JvpFn = std::function<Tensor(const TensorList& tangents)>;
+
+// Gives `out` the tangent `jvp` computes from the inputs' tangents, with tangent mode off inside the rule.
+// Call when needs_tangent(inputs), before record(): a node that saves its output saves the tangent with it.
+void push_tangent(const TensorList& inputs, const Tensor& out, const JvpFn& jvp);
+
+// Sum of the defined terms (undefined = zero); undefined when every term is.
+Tensor sum_defined(std::initializer_list<Tensor> terms);
 
 // Marks a view's output, so in-place writes into it can be refused (see inplace.cpp).
 void mark_view(const Tensor& out);

@@ -8,6 +8,7 @@
 #include <tensorgrad/ops/reduce.h>
 #include <tensorgrad/ops/view.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -81,10 +82,18 @@ void check_not_empty(const Tensor& x, const Plan& p, const char* op) {
 }
 
 Tensor max_min(const Tensor& x, const Dims& dims, bool keepdim, bool is_max) {
+  TG_PROFILE_OP(is_max ? "max" : "min", x);
   const char* op = is_max ? "tg::max" : "tg::min";
   const Plan p = make_plan(x.shape(), dims, keepdim, op);
   check_not_empty(x, p, op);
   Tensor out = reduce_raw(is_max ? ReduceOp::Max : ReduceOp::Min, x, p, x.dtype());
+  if (ops::needs_tangent({x})) {
+    // The tangent of the winner, averaged over ties (the same split as the VJP).
+    ops::push_tangent({x}, out, [&](const TensorList& t) {
+      const Tensor mask = to(eq(x, restore_dims(out, p)), x.dtype());
+      return sum(t[0] * mask, p.dims, keepdim) / sum(mask, p.dims, keepdim);
+    });
+  }
   if (ops::needs_grad({x})) {
     // Ties share the gradient evenly, so the sum over the slice stays equal to the output's gradient.
     ops::record(
@@ -100,7 +109,26 @@ Tensor max_min(const Tensor& x, const Dims& dims, bool keepdim, bool is_max) {
   return out;
 }
 
+// d prod / d x_i (the product of the other elements of x_i's slice), in x's shape. out / x_i breaks at zeros.
+// With x_safe = x with its zeros replaced by 1 and P = prod(x_safe), per slice:
+//   no zero:   P / x_i
+//   one zero:  P at the zero; elsewhere P / x_i * (the zero element itself), which is 0 but keeps the
+//              right derivative with respect to the zero for second order
+//   more:      0
+Tensor prod_factor(const Tensor& in, const Plan& p) {
+  const Tensor zero = scalar_like(0, in);
+  const Tensor is_zero = eq(in, zero);
+  const Tensor x_safe = where(is_zero, Scalar(1.0), in);
+  const Tensor p_safe = prod(x_safe, p.dims, /*keepdim=*/true);
+  const Tensor zeros_in_slice = sum(is_zero, p.dims, /*keepdim=*/true);
+  const Tensor zero_value = sum(where(is_zero, in, Scalar(0.0)), p.dims, /*keepdim=*/true);
+  const Tensor scale = where(eq(zeros_in_slice, scalar_like(0, zeros_in_slice)), Scalar(1.0), zero_value);
+  const Tensor others = where(is_zero, p_safe, p_safe / x_safe * scale);
+  return where(le(zeros_in_slice, scalar_like(1, zeros_in_slice)), others, Scalar(0.0));
+}
+
 Tensor arg_reduce(const Tensor& x, std::optional<int64_t> dim, bool keepdim, bool is_max) {
+  TG_PROFILE_OP(is_max ? "argmax" : "argmin", x);
   const char* op = is_max ? "tg::argmax" : "tg::argmin";
   Dims dims;
   if (dim) dims.push_back(*dim);
@@ -112,9 +140,12 @@ Tensor arg_reduce(const Tensor& x, std::optional<int64_t> dim, bool keepdim, boo
 }  // namespace
 
 Tensor sum(const Tensor& x, const Dims& dims, bool keepdim) {
+  TG_PROFILE_OP("sum", x);
   const Plan p = make_plan(x.shape(), dims, keepdim, "tg::sum");
   const DType dt = is_floating(x.dtype()) ? x.dtype() : DType::Int64;
   Tensor out = reduce_raw(ReduceOp::Sum, ops::cast_raw(x, dt), p, dt);
+  if (ops::needs_tangent({x}))
+    ops::push_tangent({x}, out, [&](const TensorList& t) { return sum(t[0], dims, keepdim); });
   if (ops::needs_grad({x})) {
     const Shape in_shape = x.shape();
     ops::record("sum", {x}, out, [p, in_shape](const Tensor& g, const TensorList&) -> TensorList {
@@ -125,13 +156,20 @@ Tensor sum(const Tensor& x, const Dims& dims, bool keepdim) {
 }
 
 Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
+  TG_PROFILE_OP("mean", x);
   const Plan p = make_plan(x.shape(), dims, keepdim, "tg::mean");
   Tensor out;
   {
     NoGradGuard no_grad;
+    NoTangentGuard no_tangent;
     // An empty reduction divides 0 by 0: NaN, as in PyTorch.
     out = div(sum(ops::cast_raw(x, float_dtype(x.dtype())), dims, keepdim), Scalar(p.count));
   }
+  if (ops::needs_tangent({x}))
+    ops::push_tangent({x}, out, [&](const TensorList& t) {
+      // Over an empty slice the value is 0 / 0 but the Jacobian has no columns: J v = 0.
+      return p.count == 0 ? zeros_like(out) : mean(t[0], dims, keepdim);
+    });
   if (ops::needs_grad({x})) {
     const Shape in_shape = x.shape();
     ops::record("mean", {x}, out, [p, in_shape](const Tensor& g, const TensorList&) -> TensorList {
@@ -142,9 +180,13 @@ Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
 }
 
 Tensor prod(const Tensor& x, const Dims& dims, bool keepdim) {
+  TG_PROFILE_OP("prod", x);
   const Plan p = make_plan(x.shape(), dims, keepdim, "tg::prod");
   const DType dt = is_floating(x.dtype()) ? x.dtype() : DType::Int64;
   Tensor out = reduce_raw(ReduceOp::Prod, ops::cast_raw(x, dt), p, dt);
+  if (ops::needs_tangent({x})) {
+    ops::push_tangent({x}, out, [&](const TensorList& t) { return sum(t[0] * prod_factor(x, p), p.dims, keepdim); });
+  }
   if (ops::needs_grad({x})) {
     // d out / d x_i is the product of the other elements; out / x_i breaks at zeros. With x_safe = x with its
     // zeros replaced by 1 and P = prod(x_safe), per slice:
@@ -155,17 +197,7 @@ Tensor prod(const Tensor& x, const Dims& dims, bool keepdim) {
     ops::record(
         "prod", {x}, out,
         [p](const Tensor& g, const TensorList& saved) -> TensorList {
-          const Tensor& in = saved[0];
-          const Tensor zero = scalar_like(0, in);
-          const Tensor is_zero = eq(in, zero);
-          const Tensor x_safe = where(is_zero, Scalar(1.0), in);
-          const Tensor p_safe = prod(x_safe, p.dims, /*keepdim=*/true);
-          const Tensor zeros_in_slice = sum(is_zero, p.dims, /*keepdim=*/true);
-          const Tensor zero_value = sum(where(is_zero, in, Scalar(0.0)), p.dims, /*keepdim=*/true);
-          const Tensor scale = where(eq(zeros_in_slice, scalar_like(0, zeros_in_slice)), Scalar(1.0), zero_value);
-          const Tensor others = where(is_zero, p_safe, p_safe / x_safe * scale);
-          const Tensor factor = where(le(zeros_in_slice, scalar_like(1, zeros_in_slice)), others, Scalar(0.0));
-          return {restore_dims(g, p) * factor};
+          return {restore_dims(g, p) * prod_factor(saved[0], p)};
         },
         {{x}});
   }
@@ -181,6 +213,7 @@ Tensor argmin(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
 }
 
 Tensor var(const Tensor& x, const Dims& dims, int64_t correction, bool keepdim) {
+  TG_PROFILE_OP("var", x);
   const Plan p = make_plan(x.shape(), dims, keepdim, "tg::var");
   TG_CHECK(correction >= 0, "tg::var: correction must be non-negative, got ", correction);
   // N <= correction divides by zero or less: inf/NaN, as in PyTorch.
@@ -188,9 +221,16 @@ Tensor var(const Tensor& x, const Dims& dims, int64_t correction, bool keepdim) 
   Tensor out;
   {
     NoGradGuard no_grad;
+    NoTangentGuard no_tangent;
     const Tensor xf = ops::cast_raw(x, float_dtype(x.dtype()));
     const Tensor centered = xf - mean(xf, dims, /*keepdim=*/true);
     out = sum(centered * centered, dims, keepdim) / Scalar(denom);
+  }
+  if (ops::needs_tangent({x})) {
+    ops::push_tangent({x}, out, [&](const TensorList& t) {
+      const Tensor centered = x - mean(x, p.dims, /*keepdim=*/true);
+      return sum(centered * t[0], p.dims, keepdim) * Scalar(2.0 / denom);
+    });
   }
   if (ops::needs_grad({x})) {
     ops::record(
@@ -206,14 +246,17 @@ Tensor var(const Tensor& x, const Dims& dims, int64_t correction, bool keepdim) 
 }
 
 Tensor std(const Tensor& x, const Dims& dims, int64_t correction, bool keepdim) {
+  TG_PROFILE_OP("std", x);
   return sqrt(var(x, dims, correction, keepdim));
 }
 
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
+  TG_PROFILE_OP("logsumexp", x);
   const Plan p = make_plan(x.shape(), dims, keepdim, "tg::logsumexp");
   Tensor out;
   {
     NoGradGuard no_grad;
+    NoTangentGuard no_tangent;
     const Tensor xf = ops::cast_raw(x, float_dtype(x.dtype()));
     // The shift only keeps exp in range; an infinite maximum (or an empty slice) shifts by 0 instead, so
     // inf - inf never appears, and an empty slice gives log(0) = -inf.
@@ -221,6 +264,11 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
     m = where(eq(abs(m), scalar_like(std::numeric_limits<double>::infinity(), m)), Scalar(0.0), m);
     const Tensor m_out = keepdim ? m : reshape(m, p.out);
     out = log(sum(exp(xf - m), dims, keepdim)) + m_out;
+  }
+  if (ops::needs_tangent({x})) {
+    ops::push_tangent({x}, out, [&](const TensorList& t) {
+      return sum(exp(x - restore_dims(out, p)) * t[0], p.dims, keepdim);
+    });
   }
   if (ops::needs_grad({x})) {
     ops::record(
@@ -234,6 +282,7 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
 }
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {
+  TG_PROFILE_OP("sum_to", x);
   if (x.shape() == shape) return x;
   TG_CHECK(is_broadcastable_to(shape, x.shape()), "tg::sum_to: shape ", x.shape(), " cannot be summed to ", shape,
            " (", shape, " does not broadcast to ", x.shape(), ")");

@@ -3,6 +3,7 @@
 #include <tensorgrad/ops/reduce.h>
 #include <tensorgrad/ops/softmax.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -26,7 +27,11 @@ Tensor softmax_forward(const Tensor& x, int64_t dim, bool log) {
 }  // namespace
 
 Tensor softmax(const Tensor& x, int64_t dim) {
+  TG_PROFILE_OP("softmax", x);
   Tensor out = softmax_forward(x, dim, /*log=*/false);
+  if (ops::needs_tangent({x})) {
+    ops::push_tangent({x}, out, [&](const TensorList& t) { return out * (t[0] - sum(t[0] * out, {dim}, true)); });
+  }
   if (ops::needs_grad({x})) {
     ops::record(
         "softmax", {x}, out,
@@ -40,7 +45,11 @@ Tensor softmax(const Tensor& x, int64_t dim) {
 }
 
 Tensor log_softmax(const Tensor& x, int64_t dim) {
+  TG_PROFILE_OP("log_softmax", x);
   Tensor out = softmax_forward(x, dim, /*log=*/true);
+  if (ops::needs_tangent({x})) {
+    ops::push_tangent({x}, out, [&](const TensorList& t) { return t[0] - sum(exp(out) * t[0], {dim}, true); });
+  }
   if (ops::needs_grad({x})) {
     ops::record(
         "log_softmax", {x}, out,

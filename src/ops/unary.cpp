@@ -5,6 +5,7 @@
 #include <tensorgrad/ops/creation.h>
 #include <tensorgrad/ops/elementwise.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
@@ -33,7 +34,18 @@ Tensor unary_forward(UnaryOp op, const Tensor& x) {
 enum class Saves { Input, Output, Both, Nothing };
 
 Tensor unary_op(UnaryOp op, const Tensor& x, Saves saves, VjpFn vjp) {
+  TG_PROFILE_OP(kernels::op_name(op), x);
   Tensor out = unary_forward(op, x);
+  if (ops::needs_tangent({x})) {
+    // An elementwise op's Jacobian is diagonal, hence its own transpose: the VJP applied to the tangent is
+    // the JVP, so each rule above serves both modes.
+    ops::push_tangent({x}, out, [&](const TensorList& t) {
+      TensorList saved;
+      if (saves == Saves::Input || saves == Saves::Both) saved.push_back(x);
+      if (saves == Saves::Output || saves == Saves::Both) saved.push_back(out);
+      return vjp(t[0], saved)[0];
+    });
+  }
   if (ops::needs_grad({x})) {
     ops::SaveList save;
     if (saves == Saves::Input || saves == Saves::Both) save.inputs = {x};

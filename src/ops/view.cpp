@@ -6,16 +6,21 @@
 #include <tensorgrad/ops/creation.h>
 #include <tensorgrad/ops/reduce.h>
 
+#include "profiling.h"
 #include "record.h"
 
 namespace tg {
 
 namespace {
 
+// A view's JVP: the same view taken of the tangent (which may be laid out differently from x).
+using ViewOfTangent = std::function<Tensor(const Tensor& tangent)>;
+
 // A view of x's storage recorded as op `name`; the VJP maps the view's gradient back to x's shape.
 Tensor make_view(const char* name, const Tensor& x, const Shape& shape, const Strides& strides, int64_t offset,
-                 VjpFn vjp) {
+                 VjpFn vjp, const ViewOfTangent& jvp) {
   Tensor out = x.as_strided(shape, strides, offset);
+  if (ops::needs_tangent({x})) ops::push_tangent({x}, out, [&](const TensorList& t) { return jvp(t[0]); });
   if (ops::needs_grad({x})) {
     ops::record(name, {x}, out, std::move(vjp));
     ops::mark_view(out);
@@ -110,6 +115,9 @@ Tensor slice_backward(const Tensor& g, const Shape& input_shape, int64_t dim, in
   window_strides[d] *= step;
   Tensor window = out.as_strided(g.shape(), window_strides, start * out.strides()[d]);
   kernels::copy(g.shape(), ops::arg(window), ops::arg(g));
+  if (ops::needs_tangent({g})) {
+    ops::push_tangent({g}, out, [&](const TensorList& t) { return slice_backward(t[0], input_shape, dim, start, step); });
+  }
   if (ops::needs_grad({g})) {
     const int64_t len = g.shape()[d];
     const int64_t end = len == 0 ? start : start + (len - 1) * step + 1;
@@ -132,31 +140,38 @@ Tensor window_view(const Tensor& x, const char* op, int64_t dim, int64_t start, 
   return make_view(op, x, shape, strides, offset,
                    [input_shape, dim, start, step](const Tensor& g, const TensorList&) -> TensorList {
                      return {slice_backward(g, input_shape, dim, start, step)};
-                   });
+                   },
+                   [op, dim, start, length, step](const Tensor& t) { return window_view(t, op, dim, start, length, step); });
 }
 
 }  // namespace
 
 Tensor reshape(const Tensor& x, Shape shape) {
+  TG_PROFILE_OP("reshape", x);
   shape = infer_shape(x, shape, "tg::reshape");
   if (auto strides = compute_strides(x.shape(), x.strides(), shape))
-    return make_view("reshape", x, shape, *strides, x.offset(), reshape_back(x.shape()));
+    return make_view("reshape", x, shape, *strides, x.offset(), reshape_back(x.shape()),
+                     [&shape](const Tensor& t) { return reshape(t, shape); });
   // No strides describe the result: copy into a fresh contiguous tensor of the new shape.
   Tensor out = Tensor::empty(shape, x.dtype());
   kernels::copy(x.shape(), ops::arg(out.as_strided(x.shape(), contiguous_strides(x.shape()), 0)), ops::arg(x));
+  if (ops::needs_tangent({x})) ops::push_tangent({x}, out, [&](const TensorList& t) { return reshape(t[0], shape); });
   if (ops::needs_grad({x})) ops::record("reshape", {x}, out, reshape_back(x.shape()));
   return out;
 }
 
 Tensor view(const Tensor& x, Shape shape) {
+  TG_PROFILE_OP("view", x);
   shape = infer_shape(x, shape, "tg::view");
   auto strides = compute_strides(x.shape(), x.strides(), shape);
   TG_CHECK(strides.has_value(), "tg::view: cannot view a tensor of shape ", x.shape(), " with strides ",
            x.strides(), " as ", shape, " without copying; use reshape");
-  return make_view("view", x, shape, *strides, x.offset(), reshape_back(x.shape()));
+  return make_view("view", x, shape, *strides, x.offset(), reshape_back(x.shape()),
+                   [&shape](const Tensor& t) { return reshape(t, shape); });
 }
 
 Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
+  TG_PROFILE_OP("permute", x);
   const int64_t n = x.dim();
   TG_CHECK(static_cast<int64_t>(dims.size()) == n, "tg::permute: permutation ", dims, " has ", dims.size(),
            " entries for a tensor of shape ", x.shape());
@@ -172,10 +187,11 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
   }
   return make_view("permute", x, shape, strides, x.offset(), [inverse](const Tensor& g, const TensorList&) -> TensorList {
     return {permute(g, inverse)};
-  });
+  }, [&dims](const Tensor& t) { return permute(t, dims); });
 }
 
 Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
+  TG_PROFILE_OP("transpose", x);
   dim0 = wrap_dim(dim0, x.dim(), "tg::transpose");
   dim1 = wrap_dim(dim1, x.dim(), "tg::transpose");
   Shape shape = x.shape();
@@ -186,10 +202,11 @@ Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
   }
   return make_view("transpose", x, shape, strides, x.offset(), [dim0, dim1](const Tensor& g, const TensorList&) -> TensorList {
     return {transpose(g, dim0, dim1)};
-  });
+  }, [dim0, dim1](const Tensor& t) { return transpose(t, dim0, dim1); });
 }
 
 Tensor expand(const Tensor& x, const Shape& shape) {
+  TG_PROFILE_OP("expand", x);
   TG_CHECK(shape.size() >= x.shape().size(), "tg::expand: cannot expand a tensor of shape ", x.shape(), " to ",
            shape, " (fewer dimensions)");
   const size_t lead = shape.size() - x.shape().size();
@@ -212,12 +229,13 @@ Tensor expand(const Tensor& x, const Shape& shape) {
   const Shape input_shape = x.shape();
   return make_view("expand", x, out_shape, strides, x.offset(), [input_shape](const Tensor& g, const TensorList&) -> TensorList {
     return {sum_to(g, input_shape)};
-  });
+  }, [&out_shape](const Tensor& t) { return expand(t, out_shape); });
 }
 
 Tensor expand_as(const Tensor& x, const Tensor& other) { return expand(x, other.shape()); }
 
 Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step) {
+  TG_PROFILE_OP("slice", x);
   dim = wrap_indexed_dim(x, dim, "tg::slice");
   TG_CHECK(step > 0, "tg::slice: step must be positive, got ", step);
   const int64_t n = x.shape()[static_cast<size_t>(dim)];
@@ -228,6 +246,7 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
 }
 
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
+  TG_PROFILE_OP("narrow", x);
   dim = wrap_indexed_dim(x, dim, "tg::narrow");
   const int64_t n = x.shape()[static_cast<size_t>(dim)];
   TG_CHECK(start >= -n && start <= n, "tg::narrow: start ", start, " out of range for dimension ", dim,
@@ -239,6 +258,7 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
 }
 
 Tensor select(const Tensor& x, int64_t dim, int64_t index) {
+  TG_PROFILE_OP("select", x);
   dim = wrap_indexed_dim(x, dim, "tg::select");
   const auto d = static_cast<size_t>(dim);
   const int64_t n = x.shape()[d];
@@ -254,10 +274,12 @@ Tensor select(const Tensor& x, int64_t dim, int64_t index) {
   return make_view("select", x, shape, strides, offset,
                    [input_shape, dim, index](const Tensor& g, const TensorList&) -> TensorList {
                      return {slice_backward(unsqueeze(g, dim), input_shape, dim, index, 1)};
-                   });
+                   },
+                   [dim, index](const Tensor& t) { return select(t, dim, index); });
 }
 
 Tensor squeeze(const Tensor& x) {
+  TG_PROFILE_OP("squeeze", x);
   Shape shape;
   Strides strides;
   for (size_t d = 0; d < x.shape().size(); ++d) {
@@ -265,10 +287,12 @@ Tensor squeeze(const Tensor& x) {
     shape.push_back(x.shape()[d]);
     strides.push_back(x.strides()[d]);
   }
-  return make_view("squeeze", x, shape, strides, x.offset(), reshape_back(x.shape()));
+  return make_view("squeeze", x, shape, strides, x.offset(), reshape_back(x.shape()),
+                   [&shape](const Tensor& t) { return reshape(t, shape); });
 }
 
 Tensor squeeze(const Tensor& x, int64_t dim) {
+  TG_PROFILE_OP("squeeze", x);
   dim = wrap_dim(dim, x.dim(), "tg::squeeze");
   Shape shape = x.shape();
   Strides strides = x.strides();
@@ -276,10 +300,12 @@ Tensor squeeze(const Tensor& x, int64_t dim) {
     shape.erase(shape.begin() + dim);
     strides.erase(strides.begin() + dim);
   }
-  return make_view("squeeze", x, shape, strides, x.offset(), reshape_back(x.shape()));
+  return make_view("squeeze", x, shape, strides, x.offset(), reshape_back(x.shape()),
+                   [&shape](const Tensor& t) { return reshape(t, shape); });
 }
 
 Tensor unsqueeze(const Tensor& x, int64_t dim) {
+  TG_PROFILE_OP("unsqueeze", x);
   dim = wrap_dim(dim, x.dim() + 1, "tg::unsqueeze");
   const auto d = static_cast<size_t>(dim);
   Shape shape = x.shape();
@@ -288,10 +314,12 @@ Tensor unsqueeze(const Tensor& x, int64_t dim) {
   const int64_t stride = d < shape.size() ? shape[d] * strides[d] : 1;
   shape.insert(shape.begin() + dim, 1);
   strides.insert(strides.begin() + dim, stride);
-  return make_view("unsqueeze", x, shape, strides, x.offset(), reshape_back(x.shape()));
+  return make_view("unsqueeze", x, shape, strides, x.offset(), reshape_back(x.shape()),
+                   [dim](const Tensor& t) { return unsqueeze(t, dim); });
 }
 
 Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
+  TG_PROFILE_OP("flatten", x);
   if (x.dim() == 0) return reshape(x, {1});
   start_dim = wrap_dim(start_dim, x.dim(), "tg::flatten");
   end_dim = wrap_dim(end_dim, x.dim(), "tg::flatten");
@@ -307,23 +335,29 @@ Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
 }
 
 Tensor contiguous(const Tensor& x) {
+  TG_PROFILE_OP("contiguous", x);
   if (x.is_contiguous()) return x;
   Tensor out = copy_of(x);
+  if (ops::needs_tangent({x})) ops::push_tangent({x}, out, [](const TensorList& t) { return contiguous(t[0]); });
   if (ops::needs_grad({x}))
     ops::record("contiguous", {x}, out, [](const Tensor& g, const TensorList&) -> TensorList { return {g}; });
   return out;
 }
 
 Tensor clone(const Tensor& x) {
+  TG_PROFILE_OP("clone", x);
   Tensor out = copy_of(x);
+  if (ops::needs_tangent({x})) ops::push_tangent({x}, out, [](const TensorList& t) { return clone(t[0]); });
   if (ops::needs_grad({x}))
     ops::record("clone", {x}, out, [](const Tensor& g, const TensorList&) -> TensorList { return {g}; });
   return out;
 }
 
 Tensor to(const Tensor& x, DType dtype) {
+  TG_PROFILE_OP("to", x);
   if (x.dtype() == dtype) return x;
   Tensor out = ops::cast_raw(x, dtype);
+  if (ops::needs_tangent({x})) ops::push_tangent({x}, out, [dtype](const TensorList& t) { return to(t[0], dtype); });
   // A cast to an integral dtype ends the graph: such tensors never require grad.
   if (is_floating(dtype) && ops::needs_grad({x})) {
     const DType input_dtype = x.dtype();

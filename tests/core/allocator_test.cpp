@@ -79,4 +79,34 @@ TEST(CoreAllocator, StorageVersionIsSharedByViews) {
   EXPECT_EQ(x.version(), v.version());
 }
 
+// Freed blocks are cached by size and handed out again; current bytes count only what tensors hold.
+TEST(CoreAllocator, CachedBlocksAreReusedAndNotCounted) {
+  tg::Allocator& a = tg::cpu_allocator();
+  const bool was_caching = a.caching();
+  a.set_caching(true);
+  const int64_t base = current();
+  void* first = nullptr;
+  {
+    Tensor t = Tensor::empty({1 << 16}, DType::Float32);
+    first = t.data_ptr();
+  }
+  EXPECT_EQ(current(), base);
+  EXPECT_GE(a.stats().cached_bytes, 4 << 16);
+  {
+    Tensor again = Tensor::empty({1 << 16}, DType::Float32);  // the same size class: the cached block
+    EXPECT_EQ(again.data_ptr(), first);
+    EXPECT_EQ(current() - base, 4 << 16);
+    Tensor near = Tensor::empty({(1 << 16) - 3}, DType::Float32);  // rounds to the same class, none cached now
+    EXPECT_NE(near.data_ptr(), first);
+  }
+  a.empty_cache();
+  EXPECT_EQ(a.stats().cached_bytes, 0);
+  a.set_caching(false);
+  {
+    Tensor t = Tensor::empty({1 << 16}, DType::Float32);
+  }
+  EXPECT_EQ(a.stats().cached_bytes, 0);  // not caching: the block went back to the system
+  a.set_caching(was_caching);
+}
+
 }  // namespace

@@ -124,11 +124,32 @@ TEST(ConvApi, IntAndListArgumentsAgree) {
   EXPECT_EQ(tg::avg_pool2d(x, 2, 1).shape(), (Shape{2, 3, 6, 5}));
 }
 
-// A window that hangs over the input everywhere still sees real values; the -inf padding never leaks out.
+// A window that hangs over the input everywhere still sees real values; padding is never the maximum.
 TEST(ConvApi, MaxPoolPaddingIsNeverTheMaximum) {
   const Tensor x = tg::full({1, 1, 2, 2}, -1e30, DType::Float32);
   const Tensor y = tg::max_pool2d(x, 2, 1, 1);
   for (double v : to_doubles(y)) EXPECT_EQ(v, static_cast<double>(-1e30f));
+}
+
+// Ties: the first maximum of a window (row-major) takes the whole gradient, as in PyTorch; a NaN wins.
+TEST(ConvApi, MaxPoolGradientGoesToTheFirstMaximum) {
+  const Tensor x = tg::from_vector<double>({1, 3, 3, 0,  //
+                                            3, 2, 1, 3,  //
+                                            5, 5, 0, NAN,  //
+                                            5, 5, 7, 1},
+                                           {1, 1, 4, 4})
+                       .requires_grad_();
+  const Tensor y = tg::max_pool2d(x, 2);
+  const std::vector<double> values = to_doubles(y);
+  EXPECT_EQ(values[0], 3);
+  EXPECT_EQ(values[1], 3);
+  EXPECT_EQ(values[2], 5);
+  EXPECT_TRUE(std::isnan(values[3]));
+  tg::sum(y * tg::from_vector<double>({1, 2, 3, 4}, {1, 1, 2, 2})).backward();
+  EXPECT_EQ(to_doubles(x.grad()), (std::vector<double>{0, 1, 2, 0,  //
+                                                       0, 0, 0, 0,  //
+                                                       3, 0, 0, 4,  //
+                                                       0, 0, 0, 0}));
 }
 
 }  // namespace

@@ -79,12 +79,36 @@ bool small(const OpSpec& spec, const std::vector<RefArg>& values, const Params& 
   return spec.ref(values, p).v.size() <= 40;
 }
 
+// The float inputs of a case (the ones forward and reverse mode differentiate), and fn as a function of them.
+std::vector<size_t> float_positions(const OpSpec& spec) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < spec.args.size(); ++i)
+    if (is_float(spec.args[i])) out.push_back(i);
+  return out;
+}
+
+tg::DifferentiableFn of_floats(const OpSpec& spec, const TensorList& all, const Params& p) {
+  const std::vector<size_t> pos = float_positions(spec);
+  const OpFn fn = spec.fn;
+  return [pos, all, fn, p](const TensorList& xs) {
+    TensorList full = all;
+    for (size_t k = 0; k < pos.size(); ++k) full[pos[k]] = xs[k];
+    return fn(full, p);
+  };
+}
+
+double dot(const Tensor& a, const Tensor& b) {
+  tg::NoGradGuard no_grad;
+  return tg::sum(tg::mul(a, b)).item();
+}
+
 // One fixture per property, each instantiated only with the ops it applies to, so nothing is registered and
 // then skipped: every test listed ran a check that could fail.
 class OpForward : public ::testing::TestWithParam<OpSpec> {};
 class OpVjp : public ::testing::TestWithParam<OpSpec> {};
 class OpGradGrad : public ::testing::TestWithParam<OpSpec> {};
 class OpDTypes : public ::testing::TestWithParam<OpSpec> {};
+class OpJvp : public ::testing::TestWithParam<OpSpec> {};
 
 template <class Keep>
 std::vector<OpSpec> ops_where(Keep keep) {
@@ -189,6 +213,103 @@ TEST_P(OpGradGrad, Gradgradcheck) {
   EXPECT_GT(checked, 0);
 }
 
+// Forward mode: tg::jvp's J v against central differences of fn along v, and the transpose identity
+// <J v, u> = <v, J^T u> against the reverse engine, for random u and v (float64, two layouts). For ops with
+// second order, the Hessian-vector product of x -> <u, fn(x)> forward-over-reverse (tangents pushed through the
+// backward pass) agrees with reverse-over-reverse.
+TEST_P(OpJvp, MatchesFiniteDifferencesAndVjp) {
+  const OpSpec& spec = GetParam();
+  std::mt19937 rng(seed_of(spec.name) + 4);
+  int checked = 0, second_checked = 0;
+  for (size_t ci = 0; ci < spec.cases.size(); ++ci) {
+    const Case& c = spec.cases[ci];
+    const std::vector<RefArg> values = draw_inputs(spec, c, rng);
+    if (!small(spec, values, c.p)) continue;
+    for (Layout layout : {Layout::Contiguous, Layout::Transposed}) {
+      const std::string what = describe(spec, ci, c, layout_name(layout));
+      const TensorList inputs = build(spec, values, DType::Float64, layout);
+      const tg::DifferentiableFn f = of_floats(spec, inputs, c.p);
+      TensorList xs, vs;
+      for (size_t i : float_positions(spec)) {
+        xs.push_back(inputs[i]);
+        vs.push_back(make_tensor(inputs[i].shape(), uniform(rng, inputs[i].numel(), -1, 1), DType::Float64));
+      }
+      try {
+        const auto [value, jv] = tg::jvp(f, xs, vs);
+        const Tensor plain = f(xs);
+        EXPECT_TRUE(compare(to_ref(value), to_ref(plain), {0, 0}).empty()) << what << ": jvp changed the value";
+        EXPECT_FALSE(value.requires_grad()) << what << ": jvp kept a graph";
+        ASSERT_EQ(jv.shape(), plain.shape()) << what;
+
+        const double eps = 1e-6;
+        TensorList plus, minus;
+        for (size_t k = 0; k < xs.size(); ++k) {
+          plus.push_back(xs[k] + vs[k] * eps);
+          minus.push_back(xs[k] - vs[k] * eps);
+        }
+        int64_t input_numel = 0;
+        for (const auto& x : xs) input_numel += x.numel();
+        // With no input elements the Jacobian has no columns: J v = 0, even where the value is 0 / 0.
+        const Tensor fd = input_numel == 0 ? tg::zeros_like(plain) : (f(plus) - f(minus)) / (2 * eps);
+        const std::string diff = compare(to_ref(jv), to_ref(fd), {1e-5, 1e-6});
+        EXPECT_TRUE(diff.empty()) << what << ": J v vs central differences: " << diff;
+
+        TensorList leaves;
+        for (const auto& x : xs) leaves.push_back(x.detach().requires_grad_(true));
+        const Tensor out = f(leaves);
+        const Tensor u = make_tensor(out.shape(), uniform(rng, out.numel(), -1, 1), DType::Float64);
+        if (out.requires_grad()) {
+          tg::GradOptions options;
+          options.allow_unused = true;
+          const TensorList vjps = tg::grad({out}, leaves, {u}, options);
+          double rhs = 0;
+          for (size_t k = 0; k < vjps.size(); ++k)
+            if (vjps[k].defined()) rhs += dot(vs[k], vjps[k]);
+          const double lhs = dot(jv, u);
+          EXPECT_NEAR(lhs, rhs, 1e-10 * (1 + std::abs(rhs))) << what << ": <J v, u> != <v, J^T u>";
+        }
+
+        if (spec.second_order && second_checked < 2 && out.requires_grad()) {
+          ++second_checked;
+          // Forward over reverse: leaves carrying v, the gradient's tangent is H v.
+          TensorList duals;
+          for (size_t k = 0; k < xs.size(); ++k) {
+            Tensor d = xs[k].detach();
+            d.set_tangent(vs[k]);
+            duals.push_back(d.requires_grad_(true));
+          }
+          tg::GradOptions options;
+          options.allow_unused = true;
+          const TensorList g_dual = tg::grad({tg::sum(f(duals) * u)}, duals, {}, options);
+          options.create_graph = true;
+          const TensorList g = tg::grad({tg::sum(f(leaves) * u)}, leaves, {}, options);
+          Tensor gv;
+          for (size_t k = 0; k < g.size(); ++k)
+            if (g[k].defined()) gv = gv.defined() ? gv + tg::sum(g[k] * vs[k]) : tg::sum(g[k] * vs[k]);
+          TensorList hv(leaves.size());
+          if (gv.defined() && gv.requires_grad()) {
+            tg::GradOptions second;
+            second.allow_unused = true;
+            hv = tg::grad({gv}, leaves, {}, second);
+          }
+          for (size_t k = 0; k < leaves.size(); ++k) {
+            const Tensor fwd = g_dual[k].defined() && g_dual[k].tangent().defined() ? g_dual[k].tangent()
+                                                                                      : tg::zeros_like(xs[k]);
+            const Tensor rev = hv[k].defined() ? hv[k] : tg::zeros_like(xs[k]);
+            const std::string hdiff = compare(to_ref(fwd), to_ref(rev), {1e-9, 1e-10});
+            EXPECT_TRUE(hdiff.empty()) << what << ": input " << k << " H v forward-over-reverse vs reverse-over-reverse: "
+                                       << hdiff;
+          }
+        }
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << what << ": threw " << e.what();
+      }
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 0) << "no case of " << spec.name << " is small enough for the JVP checks";
+}
+
 // Mixed dtypes: the output dtype follows the promotion lattice and the values still match the reference.
 TEST_P(OpDTypes, PromotesAndMatches) {
   const OpSpec& spec = GetParam();
@@ -249,6 +370,7 @@ INSTANTIATE_TEST_SUITE_P(Ops, OpForward, ::testing::ValuesIn(op_table()), op_nam
 INSTANTIATE_TEST_SUITE_P(Ops, OpVjp, ::testing::ValuesIn(ops_where([](const OpSpec& s) { return s.vjp; })), op_name);
 INSTANTIATE_TEST_SUITE_P(Ops, OpGradGrad,
                          ::testing::ValuesIn(ops_where([](const OpSpec& s) { return s.second_order; })), op_name);
+INSTANTIATE_TEST_SUITE_P(Ops, OpJvp, ::testing::ValuesIn(ops_where([](const OpSpec& s) { return s.vjp; })), op_name);
 INSTANTIATE_TEST_SUITE_P(Ops, OpDTypes,
                          ::testing::ValuesIn(ops_where([](const OpSpec& s) { return s.promo != Promo::None; })),
                          op_name);

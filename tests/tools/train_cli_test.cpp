@@ -7,6 +7,8 @@
 #include <tensorgrad/tensorgrad.h>
 #include <zlib.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -225,7 +227,29 @@ TEST_F(TrainCli, CheckpointThatDoesNotFitTheModelIsRejected) {
   r = train("--epochs 2 --model cnn --resume " + ck.string());
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("contradicts"), std::string::npos) << r.output;
+  r = train("--epochs 2 --inputs standard --resume " + ck.string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("--inputs standard contradicts"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("trained with unit"), std::string::npos) << r.output;
 }
+
+#if TG_PROFILER_ENABLED
+TEST_F(TrainCli, ProfilePrintsTheOpTableAndWritesATrace) {
+  const Result r = train("--epochs 1 --train-limit 192 --test-limit 64 --profile --profile-steps 3");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("profile of training steps 3-5 (3 steps"), std::string::npos) << r.output;
+  for (const char* text : {"Self CPU %", "CPU time avg", "GFLOP/s", "matmul", "Self CPU time total:"})
+    EXPECT_NE(r.output.find(text), std::string::npos) << text << " missing from:\n" << r.output;
+  const nlohmann::json trace = nlohmann::json::parse(read_file(dir_ / "out" / "trace.json"));
+  int64_t steps = 0, complete = 0;
+  for (const auto& e : trace.at("traceEvents")) {
+    complete += e.at("ph") == "X";
+    steps += e.at("name") == "train_step";
+  }
+  EXPECT_EQ(steps, 3);
+  EXPECT_NE(r.output.find("Chrome trace (" + std::to_string(complete) + " events)"), std::string::npos) << r.output;
+}
+#endif
 
 }  // namespace
 

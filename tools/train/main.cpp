@@ -15,6 +15,7 @@
 #include "models.h"
 #include "progress.h"
 #include "report.h"
+#include "step_profiler.h"
 
 namespace {
 
@@ -36,7 +37,11 @@ struct Flags {
   int64_t staleness_bound = -1;
   bool progress_thread = true;
   int64_t micro_batches = 4;
+  bool profile = false;
+  int64_t profile_steps = 10;
 };
+
+constexpr int64_t kProfileWarmupSteps = 2;
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const RunConfig& c, std::vector<Tensor> params) {
   if (c.optimizer == "sgd")
@@ -57,6 +62,14 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const RunConfig& c, std::vector
 FashionMnist first_examples(const FashionMnist& data, int64_t limit) {
   if (limit <= 0 || limit >= data.labels.size(0)) return data;
   return {data.images.narrow(0, 0, limit).contiguous(), data.labels.narrow(0, 0, limit).contiguous()};
+}
+
+// Standardises both sets with the training images' mean and standard deviation (PyTorch's
+// transforms.Normalize with the statistics of the data actually trained on).
+void standardise(FashionMnist& train, FashionMnist& test) {
+  const Tensor mean = tg::mean(train.images), deviation = tg::std(train.images);
+  train.images = (train.images - mean) / deviation;
+  test.images = (test.images - mean) / deviation;
 }
 
 struct Evaluation {
@@ -94,6 +107,7 @@ void adopt_checkpoint_config(const CLI::App& app, Flags& flags, const RunConfig&
   check("--seed", app.count("--seed") > 0, c.seed == saved.seed, std::to_string(c.seed), std::to_string(saved.seed));
   check("--train-limit", app.count("--train-limit") > 0, c.train_limit == saved.train_limit,
         std::to_string(c.train_limit), std::to_string(saved.train_limit));
+  check("--inputs", app.count("--inputs") > 0, c.inputs == saved.inputs, c.inputs, saved.inputs);
   check("--momentum", app.count("--momentum") > 0, c.momentum == saved.momentum, std::to_string(c.momentum),
         std::to_string(saved.momentum));
   check("--weight-decay", app.count("--weight-decay") > 0, c.weight_decay == saved.weight_decay,
@@ -126,8 +140,10 @@ int run_parameter_server(const Flags& flags, const std::shared_ptr<dist::Communi
   auto model = make_model(config.model, gen);
   auto optimizer = make_optimizer(config, model->parameters());
   dist::ParameterServer ps(comm, model->parameters(), {.staleness_bound = flags.staleness_bound});
+  FashionMnist train_set = first_examples(load_fashion_mnist("train", flags.data_dir), config.train_limit);
+  FashionMnist test_set = first_examples(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
+  if (config.inputs == "standard") standardise(train_set, test_set);
   if (!server) {
-    const FashionMnist train_set = first_examples(load_fashion_mnist("train", flags.data_dir), config.train_limit);
     DataLoader loader(TensorDataset(train_set.images, train_set.labels),
                       {.batch_size = config.batch_size, .shuffle = true, .seed = config.seed,
                        .rank = comm->rank() - 1, .world_size = workers});
@@ -141,7 +157,6 @@ int run_parameter_server(const Flags& flags, const std::shared_ptr<dist::Communi
     ps.finish();
     return 0;
   }
-  const FashionMnist test_set = first_examples(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
   std::printf("tensorgrad %s on Fashion-MNIST with a parameter server: %d workers, %s lr %g, batch %lld per worker, "
               "%lld epochs, staleness bound %lld\n",
               config.model.c_str(), workers, config.optimizer.c_str(), config.lr,
@@ -211,8 +226,9 @@ int run_pipeline(const Flags& flags, const std::shared_ptr<dist::Communicator>& 
         return h;
       },
       {.micro_batches = flags.micro_batches});
-  const FashionMnist train_set = first_examples(load_fashion_mnist("train", flags.data_dir), config.train_limit);
-  const FashionMnist test_set = first_examples(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
+  FashionMnist train_set = first_examples(load_fashion_mnist("train", flags.data_dir), config.train_limit);
+  FashionMnist test_set = first_examples(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
+  if (config.inputs == "standard") standardise(train_set, test_set);
   if (leader) {
     std::printf("tensorgrad %s on Fashion-MNIST, pipeline over %d ranks (GPipe, %lld micro-batches), %s lr %g, batch "
                 "%lld; stages (layers):",
@@ -271,8 +287,9 @@ int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicat
   if (flags.out_dir.empty()) flags.out_dir = "runs/" + config.model;
   if (flags.threads > 0) set_num_threads(flags.threads);
 
-  const FashionMnist train_set = first_examples(load_fashion_mnist("train", flags.data_dir), config.train_limit);
-  const FashionMnist test_set = first_examples(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
+  FashionMnist train_set = first_examples(load_fashion_mnist("train", flags.data_dir), config.train_limit);
+  FashionMnist test_set = first_examples(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
+  if (config.inputs == "standard") standardise(train_set, test_set);
 
   Generator gen(config.seed);
   auto model = make_model(config.model, gen);
@@ -298,10 +315,11 @@ int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicat
   const std::string csv_path = flags.out_dir + "/metrics.csv", svg_path = flags.out_dir + "/metrics.svg";
 
   if (leader) std::printf("tensorgrad %s on Fashion-MNIST: %lld train / %lld test images, %lld parameters, %s lr %g, "
-              "batch %lld, %d threads, seed %llu\n",
+              "batch %lld, %s inputs, %d threads, seed %llu\n",
               config.model.c_str(), static_cast<long long>(train_set.labels.size(0)),
               static_cast<long long>(test_set.labels.size(0)), static_cast<long long>(model->num_parameters()),
-              config.optimizer.c_str(), config.lr, static_cast<long long>(config.batch_size), num_threads(),
+              config.optimizer.c_str(), config.lr, static_cast<long long>(config.batch_size), config.inputs.c_str(),
+              num_threads(),
               static_cast<unsigned long long>(config.seed));
   if (comm && leader)
     std::printf("data parallel over %d ranks (%s): per-rank batch %lld, buckets of %lld KiB, overlap %s, compression %s\n",
@@ -318,6 +336,9 @@ int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicat
                      .world_size = comm ? comm->world_size() : 1});
   const bool progress = flags.progress && leader;
   const bool interactive = progress && ::isatty(::fileno(stdout));
+  // Under --dist, rank 0 profiles (and owns the output folder).
+  StepProfiler step_profiler(kProfileWarmupSteps, flags.profile && leader ? flags.profile_steps : 0,
+                             flags.out_dir + "/trace.json");
   for (int64_t epoch = start_epoch; epoch < flags.epochs; ++epoch) {
     char label[64];
     std::snprintf(label, sizeof label, "epoch %lld/%lld", static_cast<long long>(epoch + 1),
@@ -328,12 +349,27 @@ int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicat
     double loss_sum = 0;
     int64_t seen = 0, correct = 0, done = 0;
     for (Batch& b : pass) {
-      const Tensor logits = (*model)(b.inputs);
-      const Tensor loss = cross_entropy(logits, b.targets);
-      optimizer->zero_grad();
-      loss.backward();
-      if (ddp) ddp->synchronize();
-      optimizer->step();
+      step_profiler.step_begins();
+      Tensor logits, loss;
+      {
+        TG_PROFILE_SCOPE("train_step");
+        {
+          TG_PROFILE_SCOPE("forward");
+          logits = (*model)(b.inputs);
+          loss = cross_entropy(logits, b.targets);
+        }
+        {
+          TG_PROFILE_SCOPE("backward");
+          optimizer->zero_grad();
+          loss.backward();
+        }
+        if (ddp) {
+          TG_PROFILE_SCOPE("ddp.synchronize");
+          ddp->synchronize();
+        }
+        TG_PROFILE_SCOPE("optimizer.step");
+        optimizer->step();
+      }
       const int64_t n = b.targets.size(0);
       const double batch_loss = loss.item();
       TG_CHECK(std::isfinite(batch_loss), "epoch ", epoch + 1, " batch ", done + 1, ": the loss is ", batch_loss,
@@ -346,7 +382,9 @@ int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicat
       seen += n;
       ++done;
       if (progress) bar.update(done, seen, loss_sum / static_cast<double>(seen));
+      step_profiler.step_ends();
     }
+    step_profiler.finish();
     if (progress) bar.finish();
     std::vector<double> totals{loss_sum, static_cast<double>(correct), static_cast<double>(seen)};
     sum_over_ranks(comm.get(), totals);
@@ -413,6 +451,10 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--optimizer", flags.config.optimizer, "sgd | adam | adamw | rmsprop (default: sgd for mlp, adam for cnn)")
       ->check(CLI::IsMember({"sgd", "adam", "adamw", "rmsprop"}));
+  app.add_option("--inputs", flags.config.inputs,
+                 "unit: pixels scaled to [0, 1]; standard: then standardised with the training set's mean and std "
+                 "(default: unit for mlp, standard for cnn)")
+      ->check(CLI::IsMember({"unit", "standard"}));
   app.add_option("--momentum", flags.config.momentum, "momentum for sgd and rmsprop")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
@@ -465,11 +507,18 @@ int main(int argc, char** argv) {
   app.add_option("--topk-ratio", flags.topk_ratio, "ddp with topk: fraction of each bucket sent per step")
       ->check(CLI::Range(1e-6, 1.0))
       ->capture_default_str();
+  app.add_flag("--profile", flags.profile,
+               "profile training steps 3 to 2 + --profile-steps with tg::profiler: print the per-op table (as "
+               "torch.profiler) and write a Chrome trace to <out>/trace.json (docs/PROFILING.md)");
+  app.add_option("--profile-steps", flags.profile_steps, "how many steps --profile records")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   // Per-model defaults apply only where the flag was not given.
   const bool cnn = flags.config.model == "cnn";
   if (app.count("--optimizer") == 0) flags.config.optimizer = cnn ? "adam" : "sgd";
+  if (app.count("--inputs") == 0) flags.config.inputs = cnn ? "standard" : "unit";
   if (app.count("--lr") == 0) flags.config.lr = flags.config.optimizer == "sgd" ? 0.1 : 1e-3;
   std::shared_ptr<dist::Communicator> comm;
   try {

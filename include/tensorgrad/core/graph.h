@@ -35,6 +35,26 @@ class NoGradGuard : public GradModeGuard {
   NoGradGuard() : GradModeGuard(false) {}
 };
 
+// ---- tangent mode: a thread-local switch for forward-mode propagation ----
+// JVP rules run with it off, so the tensor ops inside a rule do not push tangents of their own (one level of
+// forward mode: a tangent never gets a tangent). Grad mode and tangent mode are independent.
+class TangentMode {
+ public:
+  static bool enabled();
+  static void set_enabled(bool enabled);
+};
+
+class NoTangentGuard {
+ public:
+  NoTangentGuard() : previous_(TangentMode::enabled()) { TangentMode::set_enabled(false); }
+  ~NoTangentGuard() { TangentMode::set_enabled(previous_); }
+  NoTangentGuard(const NoTangentGuard&) = delete;
+  NoTangentGuard& operator=(const NoTangentGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // ---- edges and nodes ----
 struct Edge {
   std::shared_ptr<Node> node;
@@ -63,6 +83,7 @@ class SavedTensor {
 
  private:
   Tensor data_;
+  Tensor tangent_;  // an output's tangent, which its detached copy would lose (forward-over-reverse)
   uint64_t version_ = 0;
   bool is_output_ = false;
   bool requires_grad_ = false;

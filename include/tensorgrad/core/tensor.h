@@ -133,8 +133,15 @@ class Tensor {
   void register_hook(GradHook hook) const;
   void register_post_accumulate_grad_hook(PostAccumulateGradHook hook) const;  // leaves that require grad only
   void retain_grad() const;  // keep .grad() for a non-leaf after backward
-  // A tensor sharing storage but cut from the graph.
+  // A tensor sharing storage but cut from the graph (and without a tangent).
   Tensor detach() const;
+
+  // ---- forward mode: the tangent (directional derivative) carried beside the value ----
+  // Ops whose inputs carry tangents give their output one by the op's JVP rule (see tg::jvp). Undefined
+  // when the tensor carries none, which forward mode reads as a zero tangent.
+  Tensor tangent() const;
+  // Attaches `tangent` (same shape and floating dtype); an undefined one removes it.
+  void set_tangent(const Tensor& tangent) const;
 
   // ---- defined in tg_autograd ----
   void backward(const Tensor& gradient = {}, bool retain_graph = false, bool create_graph = false) const;
@@ -180,6 +187,7 @@ struct AutogradMeta {
   uint32_t output_nr = 0;
   std::weak_ptr<Node> grad_accumulator;
   std::vector<GradHook> hooks;  // leaf hooks; non-leaf hooks live on grad_fn
+  Tensor tangent;               // forward mode: d(this)/d(direction), set by JVP rules or tg::jvp
   std::vector<PostAccumulateGradHook> post_accumulate_hooks;
 };
 

@@ -67,4 +67,9 @@ void im2col(const WindowGeometry& g, const StridedArg& cols, const StridedArg& x
 // The adjoint of im2col: x (overwritten) = the sum of every cols entry that im2col reads from each position.
 void col2im(const WindowGeometry& g, const StridedArg& x, const StridedArg& cols);
 
+// index[n, c, oh*OW + ow] = the position ih*W + iw in x's [H, W] plane of the largest value in window
+// (oh, ow), the first one on ties; a NaN counts as the largest. Padding is never chosen (every window holds
+// at least one input element). x strides are [N, C, H, W], index (int64) strides [N, C, OH*OW].
+void max_pool_indices(const WindowGeometry& g, const StridedArg& index, const StridedArg& x);
+
 }  // namespace tg::kernels

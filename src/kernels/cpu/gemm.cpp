@@ -294,13 +294,59 @@ struct AlignedFree {
   void operator()(void* p) const { std::free(p); }
 };
 
-template <class T>
-std::unique_ptr<T, AlignedFree> aligned_buffer(int64_t elements) {
-  const size_t bytes = static_cast<size_t>(round_up(std::max<int64_t>(elements, 1) * int64_t(sizeof(T)), 64));
-  T* p = static_cast<T*>(std::aligned_alloc(64, bytes));
-  if (p == nullptr) throw std::bad_alloc();
-  return std::unique_ptr<T, AlignedFree>(p);
-}
+// Pack buffers belong to the calling thread and only grow, so the same shapes every training step reuse the
+// same warm pages instead of faulting in fresh ones. A nested call on the same thread (none today) would get
+// a buffer of its own rather than share the one in use.
+class PackScratch {
+ public:
+  class Lease {
+   public:
+    Lease(PackScratch* owner, std::unique_ptr<std::byte, AlignedFree> own, std::byte* data)
+        : owner_(owner), own_(std::move(own)), data_(data) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (owner_ != nullptr) owner_->in_use_ = false;
+    }
+    template <class T>
+    T* get() const {
+      return reinterpret_cast<T*>(data_);
+    }
+
+   private:
+    PackScratch* owner_;
+    std::unique_ptr<std::byte, AlignedFree> own_;
+    std::byte* data_;
+  };
+
+  static Lease lease(size_t bytes) {
+    thread_local PackScratch scratch;
+    bytes = static_cast<size_t>(round_up(static_cast<int64_t>(std::max<size_t>(bytes, 1)), 64));
+    if (scratch.in_use_) {
+      auto own = allocate(bytes);
+      std::byte* data = own.get();
+      return Lease(nullptr, std::move(own), data);
+    }
+    if (scratch.capacity_ < bytes) {
+      scratch.block_.reset();
+      scratch.block_ = allocate(bytes);
+      scratch.capacity_ = bytes;
+    }
+    scratch.in_use_ = true;
+    return Lease(&scratch, nullptr, scratch.block_.get());
+  }
+
+ private:
+  static std::unique_ptr<std::byte, AlignedFree> allocate(size_t bytes) {
+    auto* p = static_cast<std::byte*>(std::aligned_alloc(64, bytes));
+    if (p == nullptr) throw std::bad_alloc();
+    return std::unique_ptr<std::byte, AlignedFree>(p);
+  }
+
+  std::unique_ptr<std::byte, AlignedFree> block_;
+  size_t capacity_ = 0;
+  bool in_use_ = false;
+};
 
 template <class T>
 void check_operand(const StridedArg& arg, size_t dims, const char* which) {
@@ -385,26 +431,28 @@ void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const Strid
 
   if (threads <= 1) {
     apply_flush_denormal();
-    auto abuf = aligned_buffer<T>(pl.a_buffer(pl.m));
-    auto bbuf = aligned_buffer<T>(pl.b_buffer(pl.n));
+    const int64_t a_size = pl.a_buffer(pl.m);
+    const auto scratch = PackScratch::lease(static_cast<size_t>(a_size + pl.b_buffer(pl.n)) * sizeof(T));
+    T* abuf = scratch.get<T>();
+    T* bbuf = abuf + a_size;
     for (int64_t e = 0; e < batch; ++e) {
       const BatchOffsets o = offsets(e);
-      gemm_rect(pl, c0 + o.c, a_base + o.a, b_base + o.b, 0, pl.m, 0, pl.n, abuf.get(), bbuf.get());
+      gemm_rect(pl, c0 + o.c, a_base + o.a, b_base + o.b, 0, pl.m, 0, pl.n, abuf, bbuf);
     }
     return;
   }
 
   // Per-thread pack buffers, carved out of one allocation made here (so a failure throws outside the
   // parallel region). Sized for the largest rectangle any thread can own: the whole matrix.
-  const int64_t a_size = pl.a_buffer(pl.m), b_size = pl.b_buffer(pl.n);
-  auto buffers = aligned_buffer<T>((a_size + b_size) * threads);
+  const int64_t a_size = pl.a_buffer(pl.m), b_size = pl.b_buffer(pl.n);  // multiples of 16 elements
+  const auto scratch = PackScratch::lease(static_cast<size_t>((a_size + b_size) * threads) * sizeof(T));
 
 #pragma omp parallel num_threads(threads)
   {
     apply_flush_denormal();
     const int tid = omp_get_thread_num();
     const int team = omp_get_num_threads();  // may be fewer than asked (OMP_DYNAMIC, thread limits)
-    T* abuf = buffers.get() + (a_size + b_size) * tid;
+    T* abuf = scratch.get<T>() + (a_size + b_size) * tid;
     T* bbuf = abuf + a_size;
     if (by_batch && team == threads) {
 #pragma omp for schedule(static)

@@ -11,9 +11,11 @@ namespace {
 template <class T>
 using Acc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
 
+}  // namespace
+
 template <class T>
-void reduce_typed(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
-                  const StridedArg& in) {
+void reduce_strided(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
+                    const StridedArg& in) {
   Shape outer_shape = in_shape, inner_shape = in_shape;
   Strides inner_strides = in.strides;
   for (size_t d = 0; d < in_shape.size(); ++d) (reduce_dims[d] ? outer_shape : inner_shape)[d] = 1;
@@ -64,14 +66,17 @@ void reduce_typed(ReduceOp op, const Shape& in_shape, const std::vector<bool>& r
   });
 }
 
-}  // namespace
+template void reduce_strided<float>(ReduceOp, const Shape&, const std::vector<bool>&, const StridedArg&,
+                                   const StridedArg&);
+template void reduce_strided<double>(ReduceOp, const Shape&, const std::vector<bool>&, const StridedArg&,
+                                    const StridedArg&);
 
 void register_reduce(KernelTables& t) {
   for (DType d : {DType::Bool, DType::Int64, DType::Float32, DType::Float64}) {
     visit_dtype(d, [&]<class T>(TypeTag<T>) {
       for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Prod, ReduceOp::Max, ReduceOp::Min, ReduceOp::ArgMax,
                           ReduceOp::ArgMin})
-        t.reduce.add(op_name(op), DeviceType::CPU, d, &reduce_typed<T>);
+        t.reduce.add(op_name(op), DeviceType::CPU, d, &reduce_strided<T>);
     });
   }
 }

@@ -20,6 +20,7 @@ using MatmulFn = void (*)(const Shape&, int64_t, int64_t, int64_t, const Strided
 using IndexFn = void (*)(const Shape&, int64_t, int64_t, const StridedArg&, const StridedArg&, const StridedArg&);
 using Im2colFn = void (*)(const WindowGeometry&, const StridedArg&, const StridedArg&, double);
 using Col2imFn = void (*)(const WindowGeometry&, const StridedArg&, const StridedArg&);
+using MaxPoolIndicesFn = void (*)(const WindowGeometry&, const StridedArg&, const StridedArg&);
 
 struct KernelTables {
   KernelTable<CopyFn> copy{"copy"};
@@ -34,6 +35,7 @@ struct KernelTables {
   KernelTable<IndexFn> scatter_add{"scatter_add"};
   KernelTable<Im2colFn> im2col{"im2col"};
   KernelTable<Col2imFn> col2im{"col2im"};
+  KernelTable<MaxPoolIndicesFn> max_pool_indices{"max_pool_indices"};
 };
 
 // Turns a run-time op into a compile-time constant, so each op gets its own specialised inner loop.
@@ -54,6 +56,11 @@ void register_softmax(KernelTables& t);
 void register_matmul(KernelTables& t);
 void register_index(KernelTables& t);
 void register_im2col(KernelTables& t);
+void register_pool(KernelTables& t);
+// The reference reduction itself, for fast kernels to fall back on for layouts they do not cover.
+template <class T>
+void reduce_strided(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
+                    const StridedArg& in);
 }  // namespace ref
 
 }  // namespace tg::kernels

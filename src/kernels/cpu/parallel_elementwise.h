@@ -1,0 +1,41 @@
+#pragma once
+// Elementwise kernels (copy, fill, unary, binary, where) are single loops over strided runs; on more than one
+// core a large problem is cut into one block of indices per thread along its largest dimension and each block
+// runs the same kernel. Every output element is computed from its own inputs alone, so the result does not
+// depend on the thread count.
+#include <algorithm>
+#include <array>
+
+#include <tensorgrad/base/threads.h>
+#include <tensorgrad/kernels/strided_loop.h>
+
+namespace tg::kernels::cpu {
+
+// Elements per thread at least: below this, starting a second thread costs more than it saves.
+inline constexpr int64_t kElementwiseGrain = int64_t{1} << 15;
+
+// Calls run(shape, args) once for the whole problem, or once per block from an OpenMP team. `run` must not
+// throw when `parallel_safe` (float kernels; integer ones may throw on division by zero and stay serial).
+template <size_t K, class Run>
+void parallel_elementwise(const Shape& shape, const std::array<StridedArg, K>& args, bool parallel_safe, Run run) {
+  const int64_t n = numel_of(shape);
+  const int threads = parallel_safe && !shape.empty() ? threads_for(n, kElementwiseGrain) : 1;
+  if (threads <= 1) return run(shape, args);
+  const size_t d = static_cast<size_t>(std::max_element(shape.begin(), shape.end()) - shape.begin());
+  const int64_t parts = std::min<int64_t>(threads, shape[d]);
+  if (parts <= 1) return run(shape, args);
+#pragma omp parallel for num_threads(static_cast<int>(parts)) schedule(static)
+  for (int64_t p = 0; p < parts; ++p) {
+    apply_flush_denormal();
+    const int64_t lo = shape[d] * p / parts, hi = shape[d] * (p + 1) / parts;
+    Shape block = shape;
+    block[d] = hi - lo;
+    std::array<StridedArg, K> sub = args;
+    for (size_t k = 0; k < K; ++k)
+      sub[k].data = static_cast<char*>(args[k].data) +
+                    lo * args[k].strides[d] * static_cast<int64_t>(itemsize(args[k].dtype));
+    run(block, sub);
+  }
+}
+
+}  // namespace tg::kernels::cpu

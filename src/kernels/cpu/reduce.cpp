@@ -1,0 +1,156 @@
+// Fast CPU sum / max / min for float32 and float64. The reference kernel walks the reduced elements once per
+// output element, through a nested strided loop each time; this one walks the input once in memory order.
+// After merging dimensions that are adjacent in memory, every innermost run of the input is unit-stride and
+// either reduced (a row folded into one accumulator, e.g. a bias gradient over H*W) or kept (a row added
+// element-wise into a row of accumulators, e.g. a bias gradient over the batch). Accumulators are a dense
+// buffer of the output's size: double for sums (as the reference, so float32 sums keep their accuracy), the
+// element type for max and min. Other layouts and ops go to the reference kernel.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "reduce.h"
+
+namespace tg::kernels::cpu {
+
+namespace {
+
+struct Dim {
+  int64_t size = 1, in_stride = 0, acc_stride = 0;
+  bool reduced = false;
+};
+
+// The input's dims (size-1 dims dropped), merged where two neighbours are both reduced or both kept and
+// contiguous with each other in the input. acc strides are row-major over the kept dims.
+std::vector<Dim> merged_dims(const Shape& shape, const std::vector<bool>& reduce_dims, const Strides& in_strides) {
+  std::vector<Dim> dims;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    Dim next{shape[d], in_strides[d], 0, reduce_dims[d]};
+    if (!dims.empty() && dims.back().reduced == next.reduced && dims.back().in_stride == next.in_stride * next.size) {
+      dims.back().size *= next.size;
+      dims.back().in_stride = next.in_stride;
+    } else {
+      dims.push_back(next);
+    }
+  }
+  int64_t acc = 1;
+  for (size_t d = dims.size(); d-- > 0;) {
+    if (dims[d].reduced) continue;
+    dims[d].acc_stride = acc;
+    acc *= dims[d].size;
+  }
+  return dims;
+}
+
+template <class A>
+struct SumOp {
+  static A identity() { return A(0); }
+  static A combine(A acc, A v) { return acc + v; }
+};
+// NaN wins (and stays): a comparison with NaN is false, so the NaN test keeps it, as the reference does.
+template <class A>
+struct MaxOp {
+  static A identity() { return -std::numeric_limits<A>::infinity(); }
+  static A combine(A acc, A v) { return (v > acc || v != v) ? v : acc; }
+};
+template <class A>
+struct MinOp {
+  static A identity() { return std::numeric_limits<A>::infinity(); }
+  static A combine(A acc, A v) { return (v < acc || v != v) ? v : acc; }
+};
+
+// Folds one unit-stride row into a value, with independent lanes so the compiler can vectorise it.
+template <class Op, class A, class T>
+A fold_row(const T* row, int64_t n) {
+  constexpr int kLanes = 16;
+  A lanes[kLanes];
+  for (A& l : lanes) l = Op::identity();
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) lanes[l] = Op::combine(lanes[l], static_cast<A>(row[i + l]));
+  A acc = Op::identity();
+  for (; i < n; ++i) acc = Op::combine(acc, static_cast<A>(row[i]));
+  for (A l : lanes) acc = Op::combine(acc, l);
+  return acc;
+}
+
+template <class Op, class A, class T>
+void reduce_rows(const std::vector<Dim>& dims, const T* in, std::vector<A>& acc) {
+  const Dim inner = dims.back();
+  const size_t outer_rank = dims.size() - 1;
+  std::vector<int64_t> counter(outer_rank, 0);
+  int64_t in_off = 0, acc_off = 0;
+  while (true) {
+    const T* row = in + in_off;
+    if (inner.reduced) {
+      acc[static_cast<size_t>(acc_off)] = Op::combine(acc[static_cast<size_t>(acc_off)], fold_row<Op, A>(row, inner.size));
+    } else {
+      A* out = acc.data() + acc_off;
+      for (int64_t i = 0; i < inner.size; ++i) out[i] = Op::combine(out[i], static_cast<A>(row[i]));
+    }
+    // Odometer over the outer dims, last fastest.
+    size_t d = outer_rank;
+    while (d > 0) {
+      --d;
+      in_off += dims[d].in_stride;
+      acc_off += dims[d].acc_stride;
+      if (++counter[d] < dims[d].size) break;
+      in_off -= dims[d].in_stride * dims[d].size;
+      acc_off -= dims[d].acc_stride * dims[d].size;
+      counter[d] = 0;
+      if (d == 0) return;
+    }
+    if (outer_rank == 0) return;
+  }
+}
+
+template <class T>
+void reduce_typed(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
+                  const StridedArg& in) {
+  const std::vector<Dim> dims = merged_dims(in_shape, reduce_dims, in.strides);
+  const bool fast = (op == ReduceOp::Sum || op == ReduceOp::Max || op == ReduceOp::Min) && !dims.empty() &&
+                    dims.back().in_stride == 1 && numel_of(in_shape) > 0;
+  if (!fast) return ref::reduce_strided<T>(op, in_shape, reduce_dims, out, in);
+  int64_t kept = 1;
+  for (const Dim& d : dims)
+    if (!d.reduced) kept *= d.size;
+  const T* src = static_cast<const T*>(in.data);
+  // Writes the dense accumulators to `out` (strided over in_shape, 0 in the reduced dims).
+  auto write = [&](const auto& acc) {
+    Shape kept_shape;
+    Strides out_strides;
+    for (size_t d = 0; d < in_shape.size(); ++d) {
+      if (reduce_dims[d] || in_shape[d] == 1) continue;
+      kept_shape.push_back(in_shape[d]);
+      out_strides.push_back(out.strides[d]);
+    }
+    T* dst = static_cast<T*>(out.data);
+    size_t i = 0;
+    for_each_run<1>(kept_shape, {out_strides.data()}, [&](int64_t n, auto off, auto st) {
+      for (int64_t j = 0; j < n; ++j) dst[off[0] + j * st[0]] = static_cast<T>(acc[i++]);
+    });
+  };
+  if (op == ReduceOp::Sum) {
+    std::vector<double> acc(static_cast<size_t>(kept), 0.0);
+    reduce_rows<SumOp<double>>(dims, src, acc);
+    write(acc);
+  } else {
+    std::vector<T> acc(static_cast<size_t>(kept), op == ReduceOp::Max ? MaxOp<T>::identity() : MinOp<T>::identity());
+    if (op == ReduceOp::Max) reduce_rows<MaxOp<T>>(dims, src, acc);
+    else reduce_rows<MinOp<T>>(dims, src, acc);
+    write(acc);
+  }
+}
+
+}  // namespace
+
+void register_reduce(KernelTables& t) {
+  for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min}) {
+    t.reduce.add(op_name(op), DeviceType::CPU, DType::Float32, &reduce_typed<float>);
+    t.reduce.add(op_name(op), DeviceType::CPU, DType::Float64, &reduce_typed<double>);
+  }
+}
+
+}  // namespace tg::kernels::cpu
