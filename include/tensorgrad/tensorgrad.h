@@ -43,3 +43,9 @@
 #include <tensorgrad/nn/nn.h>
 #include <tensorgrad/profiler/profile.h>
 #include <tensorgrad/profiler/record.h>
+#include <tensorgrad/dist/communicator.h>
+#include <tensorgrad/dist/compression.h>
+#include <tensorgrad/dist/ddp.h>
+#include <tensorgrad/dist/parameter_server.h>
+#include <tensorgrad/dist/pipeline.h>
+#include <tensorgrad/dist/tensor_parallel.h>

@@ -81,6 +81,9 @@ void accumulate_into_leaf(AccumulateGrad& sink, Tensor grad, bool create_graph) 
   const Tensor existing = leaf.grad();
   if (!existing.defined()) leaf.impl().autograd_meta().grad = owned_gradient(grad, create_graph);
   else leaf.impl().autograd_meta().grad = create_graph ? add(existing, grad) : add(existing, grad.detach());
+  // Copied first: a hook may register further hooks.
+  const auto post_hooks = leaf_impl->autograd_meta().post_accumulate_hooks;
+  for (const auto& hook : post_hooks) hook(leaf);
 }
 
 struct Root {

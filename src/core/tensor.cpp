@@ -170,6 +170,12 @@ void Tensor::register_hook(GradHook hook) const {
   else grad_fn()->add_pre_hook(output_nr(), std::move(hook));
 }
 
+void Tensor::register_post_accumulate_grad_hook(PostAccumulateGradHook hook) const {
+  TG_CHECK(requires_grad() && is_leaf(), "tg::Tensor::register_post_accumulate_grad_hook: needs a leaf that requires "
+           "grad (shape ", shape(), ", ", is_leaf() ? "a leaf" : "not a leaf", ")");
+  impl().autograd->post_accumulate_hooks.push_back(std::move(hook));
+}
+
 void Tensor::retain_grad() const {
   TG_CHECK(requires_grad(), "tg::Tensor::retain_grad: tensor does not require grad");
   if (is_leaf() || impl().autograd->retains_grad) return;

@@ -179,6 +179,29 @@ TEST(Engine, LeafHookReplacesGradient) {
   expect_values(x.grad(), {20.0, 40.0});
 }
 
+TEST(Engine, PostAccumulateHookSeesTheAccumulatedGradientOncePerPass) {
+  Tensor x = vec({1.0, 2.0}).requires_grad_();
+  Tensor y = vec({5.0}).requires_grad_();
+  std::vector<std::vector<double>> seen;
+  std::vector<std::string> order;
+  x.register_post_accumulate_grad_hook([&](const Tensor& leaf) {
+    seen.push_back(leaf.grad().to_vector<double>());
+    order.push_back("x");
+  });
+  y.register_post_accumulate_grad_hook([&](const Tensor&) { order.push_back("y"); });
+  // x is used twice: the hook still runs once, with the summed gradient.
+  sum(x * x + x * 3.0).backward();
+  sum(x * 2.0).backward();  // second pass: the hook sees .grad after accumulation
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], (std::vector<double>{5.0, 7.0}));
+  EXPECT_EQ(seen[1], (std::vector<double>{7.0, 9.0}));
+  order.clear();
+  sum(x * y).backward();  // y was created after x, so its accumulator runs first (newest first)
+  EXPECT_EQ(order, (std::vector<std::string>{"y", "x"}));
+  EXPECT_NE(error_of([&] { (x * 2.0).register_post_accumulate_grad_hook([](const Tensor&) {}); }).find("leaf"),
+            std::string::npos);
+}
+
 TEST(Engine, NonLeafHookSeesAndChangesTheFlowingGradient) {
   Tensor x = vec({1.0, 2.0}).requires_grad_();
   Tensor h = x * 2.0;

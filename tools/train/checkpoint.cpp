@@ -60,6 +60,7 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const opt
       {"weight_decay", num(config.weight_decay)},
       {"seed", std::to_string(config.seed)},
       {"train_limit", std::to_string(config.train_limit)},
+      {"world_size", std::to_string(config.world_size)},
       {"inputs", config.inputs},
       {"epochs_done", std::to_string(epochs_done)},
       {"rng_seed", std::to_string(gen.seed())},
@@ -83,6 +84,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   ck.config.weight_decay = meta.number<double>("weight_decay");
   ck.config.seed = meta.number<uint64_t>("seed");
   ck.config.train_limit = meta.number<int64_t>("train_limit");
+  // Checkpoints from before distributed training have no world size: they were single-process runs.
+  ck.config.world_size = file.metadata.count("world_size") ? meta.number<int64_t>("world_size") : 1;
   ck.config.inputs = meta.text("inputs");
   TG_CHECK(ck.config.inputs == "unit" || ck.config.inputs == "standard", path, ": unknown input scaling \"",
            ck.config.inputs, "\" (expected unit or standard)");

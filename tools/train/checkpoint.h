@@ -25,6 +25,7 @@ struct RunConfig {
   double weight_decay = 0.0;
   uint64_t seed = 0;
   int64_t train_limit = 0;  // 0 = the whole training set
+  int64_t world_size = 1;   // data-parallel ranks: the data order depends on it, so a resume must match
   // "unit": pixels scaled to [0, 1]; "standard": then standardised with the training set's mean and std.
   std::string inputs = "unit";
 };

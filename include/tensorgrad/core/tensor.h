@@ -54,6 +54,10 @@ struct AutogradMeta;
 using TensorList = std::vector<Tensor>;
 // Called with a tensor's gradient during backward; may return a replacement (or an undefined Tensor to keep it).
 using GradHook = std::function<Tensor(const Tensor&)>;
+// Called with a leaf after the engine has accumulated a backward pass's gradient into its .grad() (as torch's
+// register_post_accumulate_grad_hook): the moment that gradient is final for the pass, e.g. to start its
+// all-reduce while the rest of backward runs.
+using PostAccumulateGradHook = std::function<void(const Tensor& leaf)>;
 
 struct TensorImpl {
   std::shared_ptr<Storage> storage;
@@ -127,6 +131,7 @@ class Tensor {
   uint32_t output_nr() const;
   bool is_leaf() const;
   void register_hook(GradHook hook) const;
+  void register_post_accumulate_grad_hook(PostAccumulateGradHook hook) const;  // leaves that require grad only
   void retain_grad() const;  // keep .grad() for a non-leaf after backward
   // A tensor sharing storage but cut from the graph (and without a tangent).
   Tensor detach() const;
@@ -183,6 +188,7 @@ struct AutogradMeta {
   std::weak_ptr<Node> grad_accumulator;
   std::vector<GradHook> hooks;  // leaf hooks; non-leaf hooks live on grad_fn
   Tensor tangent;               // forward mode: d(this)/d(direction), set by JVP rules or tg::jvp
+  std::vector<PostAccumulateGradHook> post_accumulate_hooks;
 };
 
 // Prints shape, dtype and values (elided to the first and last 3 per dimension when large).

@@ -1,0 +1,84 @@
+// All-reduce latency against message size: tg::dist's all_reduce (non-blocking MPI_Iallreduce completed by
+// polling MPI_Test against a deadline) against the plain blocking MPI_Allreduce and MPI_Iallreduce + MPI_Wait
+// on the same buffer, interleaved in the same run. Run under mpirun:
+//   mpirun -np 2 build-bench/bench/dist/allreduce_bench [repetitions]
+// Prints, per size, the median over repetitions of the slowest rank's time per call (microseconds).
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <vector>
+
+#include <tensorgrad/tensorgrad.h>
+
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Seconds per call of `fn`, the slowest rank's, one sample per repetition of `inner` calls.
+std::vector<double> sample(const std::function<void()>& fn, int repetitions, int inner) {
+  std::vector<double> samples;
+  for (int r = 0; r < repetitions; ++r) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < inner; ++i) fn();
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / inner;
+    MPI_Allreduce(MPI_IN_PLACE, &seconds, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    samples.push_back(seconds);
+  }
+  return samples;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int repetitions = argc > 1 ? std::atoi(argv[1]) : 15;
+  auto comm = tg::dist::make_mpi_communicator();  // initialises MPI
+  const bool leader = comm->rank() == 0;
+  MPI_Comm duplicate;
+  MPI_Comm_dup(MPI_COMM_WORLD, &duplicate);
+  if (leader)
+    std::printf("ranks %d, %d repetitions, median of the slowest rank per call (us)\n%10s %12s %12s %12s %12s %8s %8s\n",
+                comm->world_size(), repetitions, "floats", "tg", "Allreduce", "Iallr+Wait", "Iallr+Test", "tg/raw",
+                "tg/Test");
+  for (int64_t n = 256; n <= (int64_t{1} << 22); n *= 4) {
+    tg::Tensor t = tg::full({n}, 1.0);
+    float* p = t.data<float>();
+    const int count = static_cast<int>(n);
+    const int inner = std::max(1, static_cast<int>((int64_t{1} << 22) / n / 8));
+    auto ours = [&] { comm->all_reduce(t, tg::dist::ReduceOp::Sum); };
+    auto raw = [&] { MPI_Allreduce(MPI_IN_PLACE, p, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD); };
+    auto nonblocking = [&] {
+      MPI_Request request;
+      MPI_Iallreduce(MPI_IN_PLACE, p, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &request);
+      MPI_Wait(&request, MPI_STATUS_IGNORE);
+    };
+    auto polled = [&] {
+      MPI_Request request;
+      MPI_Iallreduce(MPI_IN_PLACE, p, count, MPI_FLOAT, MPI_SUM, duplicate, &request);
+      int flag = 0;
+      while (!flag) MPI_Test(&request, &flag, MPI_STATUS_IGNORE);
+    };
+    sample(ours, 2, inner);  // warm-up
+    sample(raw, 2, inner);
+    std::vector<double> a, b, c, d;
+    for (int r = 0; r < repetitions; ++r) {  // interleaved, so load from other processes hits all three alike
+      a.push_back(sample(ours, 1, inner)[0]);
+      b.push_back(sample(raw, 1, inner)[0]);
+      c.push_back(sample(nonblocking, 1, inner)[0]);
+      d.push_back(sample(polled, 1, inner)[0]);
+    }
+    const double ta = median(a) * 1e6, tb = median(b) * 1e6, tc = median(c) * 1e6, td = median(d) * 1e6;
+    if (leader)
+      std::printf("%10lld %12.1f %12.1f %12.1f %12.1f %8.2f %8.2f\n", static_cast<long long>(n), ta, tb, tc, td, ta / tb,
+                  ta / td);
+  }
+  comm.reset();
+  return 0;
+}

@@ -1,0 +1,187 @@
+// Compressed averaging: 16-bit casts and top-k with error feedback, built on all_gather so every rank sums the
+// same values in the same (rank) order and gets bit-identical results.
+#include <tensorgrad/dist/compression.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include <tensorgrad/base/error.h>
+
+#include "work.h"
+
+namespace tg::dist {
+
+CompressionKind parse_compression(const std::string& name) {
+  if (name == "none") return CompressionKind::None;
+  if (name == "fp16") return CompressionKind::Float16;
+  if (name == "bf16") return CompressionKind::BFloat16;
+  if (name == "topk") return CompressionKind::TopK;
+  TG_FAIL("tg::dist: unknown compression \"", name, "\" (none, fp16, bf16, topk)");
+}
+
+const char* compression_name(CompressionKind kind) {
+  switch (kind) {
+    case CompressionKind::None: return "none";
+    case CompressionKind::Float16: return "fp16";
+    case CompressionKind::BFloat16: return "bf16";
+    case CompressionKind::TopK: return "topk";
+  }
+  return "?";
+}
+
+uint16_t float_to_bfloat16(float value) {
+  const uint32_t bits = std::bit_cast<uint32_t>(value);
+  if (std::isnan(value)) return static_cast<uint16_t>((bits >> 16) | 0x40);  // stays a (quiet) NaN
+  const uint32_t rounding = 0x7FFF + ((bits >> 16) & 1);                    // to nearest, ties to even
+  return static_cast<uint16_t>((bits + rounding) >> 16);
+}
+
+float bfloat16_to_float(uint16_t bits) { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
+
+uint16_t float_to_half(float value) {
+  const uint32_t bits = std::bit_cast<uint32_t>(value);
+  const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000);
+  const uint32_t abs = bits & 0x7FFFFFFF;
+  if (abs > 0x7F800000) return sign | 0x7E00;                  // NaN
+  if (abs >= 0x477FF000) return sign | 0x7C00;                 // rounds to above 65504: infinity
+  if (abs < 0x38800000) {                                      // below 2^-14: a subnormal half (or zero)
+    // The value in units of 2^-24, rounded to nearest even.
+    const float scaled = std::bit_cast<float>(abs) * 16777216.0f;
+    return sign | static_cast<uint16_t>(std::nearbyint(scaled));
+  }
+  // Normal: rebias the exponent (127 -> 15) and round the 23-bit mantissa to 10 bits, ties to even. A carry
+  // out of the mantissa correctly bumps the exponent.
+  const uint32_t rebased = abs - (112u << 23);
+  const uint32_t rounded = rebased + 0xFFF + ((rebased >> 13) & 1);
+  return sign | static_cast<uint16_t>(rounded >> 13);
+}
+
+float half_to_float(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
+  const uint32_t exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
+  if (exponent == 0) {
+    const float magnitude = static_cast<float>(mantissa) / 16777216.0f;  // mantissa * 2^-24
+    return std::bit_cast<float>(std::bit_cast<uint32_t>(magnitude) | sign);
+  }
+  if (exponent == 31) return std::bit_cast<float>(sign | 0x7F800000 | (mantissa << 13));
+  return std::bit_cast<float>(sign | ((exponent + 112) << 23) | (mantissa << 13));
+}
+
+namespace {
+
+// Wraps the all_gathers of a compressed reduction; completion decodes and averages into `flat`.
+class CompressedWork final : public Work {
+ public:
+  CompressedWork(std::vector<WorkHandle> parts, std::function<void()> finish, std::string description)
+      : parts_(std::move(parts)), finish_(std::move(finish)), description_(std::move(description)) {}
+  bool test() override {
+    if (done_) return true;
+    for (auto& p : parts_)
+      if (!p->test()) return false;
+    complete();
+    return true;
+  }
+  void wait() override {
+    if (done_) return;
+    for (auto& p : parts_) p->wait();
+    complete();
+  }
+  std::string describe() const override { return description_; }
+
+ private:
+  void complete() {
+    done_ = true;
+    finish_();
+  }
+  std::vector<WorkHandle> parts_;
+  std::function<void()> finish_;
+  std::string description_;
+  bool done_ = false;
+};
+
+Tensor words_tensor(int64_t halves) { return Tensor::empty({(halves + 3) / 4}, DType::Int64); }
+
+WorkHandle cast_average(Communicator& comm, const Tensor& flat, bool bf16, const std::string& label,
+                        int64_t& bytes_sent) {
+  const int64_t n = flat.numel();
+  const int world = comm.world_size();
+  Tensor mine = words_tensor(n);
+  Tensor all = Tensor::empty({mine.numel() * world}, DType::Int64);
+  std::memset(mine.data_ptr(), 0, static_cast<size_t>(mine.numel()) * 8);
+  auto* out = static_cast<uint16_t*>(mine.data_ptr());
+  const float* in = flat.data<float>();
+  for (int64_t i = 0; i < n; ++i) out[i] = bf16 ? float_to_bfloat16(in[i]) : float_to_half(in[i]);
+  bytes_sent = mine.numel() * 8;
+  auto gather = comm.all_gather_async(mine, all, label + " (" + (bf16 ? "bf16" : "fp16") + ")");
+  auto finish = [flat, all, n, world, bf16, stride = mine.numel() * 4] {
+    float* result = flat.data<float>();
+    const auto* words = static_cast<const uint16_t*>(all.data_ptr());
+    for (int64_t i = 0; i < n; ++i) {
+      float sum = 0;
+      for (int r = 0; r < world; ++r) {
+        const uint16_t w = words[r * stride + i];
+        sum += bf16 ? bfloat16_to_float(w) : half_to_float(w);
+      }
+      result[i] = sum / static_cast<float>(world);
+    }
+  };
+  return std::make_shared<CompressedWork>(std::vector<WorkHandle>{gather}, finish, gather->describe());
+}
+
+WorkHandle topk_average(Communicator& comm, const Tensor& flat, const Tensor& residual, double ratio,
+                        const std::string& label, int64_t& bytes_sent) {
+  TG_CHECK(ratio > 0 && ratio <= 1, "tg::dist: topk ratio must be in (0, 1], got ", ratio);
+  TG_CHECK(residual.defined() && residual.numel() == flat.numel(), "tg::dist: topk needs a residual of ",
+           flat.numel(), " elements");
+  const int64_t n = flat.numel();
+  const int64_t k = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(ratio * static_cast<double>(n))));
+  const int world = comm.world_size();
+  float* g = flat.data<float>();
+  float* res = residual.data<float>();
+  for (int64_t i = 0; i < n; ++i) res[i] += g[i];  // error feedback: what was held back before is due now
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  // Ties broken by index so the choice is deterministic.
+  std::nth_element(order.begin(), order.begin() + (k - 1), order.end(), [res](int64_t a, int64_t b) {
+    const float fa = std::fabs(res[a]), fb = std::fabs(res[b]);
+    return fa != fb ? fa > fb : a < b;
+  });
+  Tensor indices = Tensor::empty({k}, DType::Int64), values = Tensor::empty({k}, DType::Float32);
+  for (int64_t j = 0; j < k; ++j) {
+    const int64_t i = order[static_cast<size_t>(j)];
+    indices.data<int64_t>()[j] = i;
+    values.data<float>()[j] = res[i];
+    res[i] = 0;  // sent: no longer owed
+  }
+  Tensor all_indices = Tensor::empty({k * world}, DType::Int64), all_values = Tensor::empty({k * world}, DType::Float32);
+  bytes_sent = k * 12;
+  auto gi = comm.all_gather_async(indices, all_indices, label + " (topk indices)");
+  auto gv = comm.all_gather_async(values, all_values, label + " (topk values)");
+  auto finish = [flat, all_indices, all_values, n, k, world] {
+    float* result = flat.data<float>();
+    std::fill(result, result + n, 0.0f);
+    for (int64_t j = 0; j < k * world; ++j) result[all_indices.data<int64_t>()[j]] += all_values.data<float>()[j];
+    for (int64_t i = 0; i < n; ++i) result[i] /= static_cast<float>(world);
+  };
+  return std::make_shared<CompressedWork>(std::vector<WorkHandle>{gi, gv}, finish, gv->describe());
+}
+
+}  // namespace
+
+WorkHandle compressed_average_async(Communicator& comm, const Tensor& flat, const Tensor& residual,
+                                    const CompressionOptions& options, const std::string& label, int64_t& bytes_sent) {
+  TG_CHECK(flat.dtype() == DType::Float32 && flat.is_contiguous() && flat.dim() == 1, "tg::dist: compressed "
+           "averaging needs a flat contiguous float32 tensor, got ", dtype_name(flat.dtype()), shape_str(flat.shape()));
+  switch (options.kind) {
+    case CompressionKind::None: bytes_sent = flat.numel() * 4; return comm.all_reduce_async(flat, ReduceOp::Avg, label);
+    case CompressionKind::Float16: return cast_average(comm, flat, false, label, bytes_sent);
+    case CompressionKind::BFloat16: return cast_average(comm, flat, true, label, bytes_sent);
+    case CompressionKind::TopK: return topk_average(comm, flat, residual, options.topk_ratio, label, bytes_sent);
+  }
+  TG_FAIL("tg::dist: unknown compression");
+}
+
+}  // namespace tg::dist

@@ -1,0 +1,474 @@
+// The MPI backend: non-blocking MPI collectives (MPI_Iallreduce, ...) on a private duplicate of
+// MPI_COMM_WORLD, completed by polling MPI_Test against a deadline instead of blocking in MPI_Wait, so a rank
+// that never arrives turns into an error. Two more duplicates carry the fingerprint check of
+// verify_collectives and the "what are you waiting on" messages exchanged after a timeout; they never mix
+// with the data traffic. All MPI calls come from the thread that initialised MPI (MPI_THREAD_FUNNELED), except
+// with a progress thread (MPI_THREAD_MULTIPLE), which only calls MPI_Iprobe on a fourth duplicate to drive
+// Open MPI's progress engine.
+#include <tensorgrad/dist/communicator.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include <tensorgrad/base/error.h>
+
+#ifdef TG_WITH_MPI
+#include <mpi.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <climits>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "work.h"
+#endif
+
+namespace tg::dist {
+
+bool launched_by_mpi() {
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS"})
+    if (std::getenv(var) != nullptr) return true;
+  return false;
+}
+
+#ifndef TG_WITH_MPI
+
+bool mpi_built() { return false; }
+
+std::shared_ptr<Communicator> make_mpi_communicator(CommOptions) {
+  TG_FAIL("tg::dist: this tensorgrad was built without MPI; install libopenmpi-dev and openmpi-bin and reconfigure");
+}
+
+void abort_job(int exit_code) {
+  std::fflush(nullptr);
+  std::_Exit(exit_code);
+}
+
+#else
+
+bool mpi_built() { return true; }
+
+namespace {
+
+using detail::check_buffer;
+using detail::tensor_summary;
+
+void check_mpi(int rc, const std::string& what) {
+  if (rc == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(rc, text, &length);
+  TG_FAIL("tg::dist: ", what, ": MPI error: ", std::string(text, static_cast<size_t>(length)));
+}
+
+// MPI is initialised once per process and finalised at exit (the runtime is process-wide by nature). The
+// first request decides the thread level: MPI_THREAD_MULTIPLE when a progress thread is wanted.
+class MpiRuntime {
+ public:
+  static int ensure(bool want_multiple) {
+    static MpiRuntime runtime(want_multiple);
+    return runtime.provided_;
+  }
+  ~MpiRuntime() {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (owns_ && !finalized) MPI_Finalize();
+  }
+
+ private:
+  explicit MpiRuntime(bool want_multiple) {
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (initialized) {
+      MPI_Query_thread(&provided_);
+      return;
+    }
+    check_mpi(MPI_Init_thread(nullptr, nullptr, want_multiple ? MPI_THREAD_MULTIPLE : MPI_THREAD_FUNNELED, &provided_),
+              "MPI_Init_thread");
+    owns_ = true;
+  }
+  bool owns_ = false;
+  int provided_ = MPI_THREAD_SINGLE;
+};
+
+bool mpi_finalized() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  return finalized != 0;
+}
+
+MPI_Datatype mpi_type(DType dtype) {
+  switch (dtype) {
+    case DType::Float32: return MPI_FLOAT;
+    case DType::Float64: return MPI_DOUBLE;
+    case DType::Int64: return MPI_INT64_T;
+    default: TG_FAIL("tg::dist: no MPI type for ", dtype_name(dtype));
+  }
+}
+
+MPI_Op mpi_op(ReduceOp op) { return op == ReduceOp::Max ? MPI_MAX : MPI_SUM; }
+
+int mpi_count(const Tensor& t, const std::string& what) {
+  TG_CHECK(t.numel() <= INT_MAX, "tg::dist: ", what, ": ", t.numel(), " elements exceed MPI's int count");
+  return static_cast<int>(t.numel());
+}
+
+void divide_in_place(const Tensor& t, int divisor) {
+  if (t.dtype() == DType::Float32) {
+    float* p = t.data<float>();
+    for (int64_t i = 0; i < t.numel(); ++i) p[i] /= static_cast<float>(divisor);
+  } else {
+    double* p = t.data<double>();
+    for (int64_t i = 0; i < t.numel(); ++i) p[i] /= divisor;
+  }
+}
+
+constexpr int kDiagnosisBytes = 512;
+constexpr int kDiagnosisTag = 7;
+constexpr int kFingerprintBytes = 256;
+
+class MpiCommunicator;
+
+class MpiWork final : public detail::PolledWork {
+ public:
+  MpiWork(std::shared_ptr<MpiCommunicator> comm, std::string description, std::vector<Tensor> keep_alive,
+          std::function<void()> finish);
+  ~MpiWork() override;
+  MPI_Request* request() { return &request_; }
+
+ protected:
+  bool poll_once() override;
+  void on_complete() override {
+    if (finish_) finish_();
+  }
+  std::string timeout_report() override;
+
+ private:
+  std::shared_ptr<MpiCommunicator> comm_;
+  MPI_Request request_ = MPI_REQUEST_NULL;
+  std::vector<Tensor> keep_alive_;  // the buffers MPI reads and writes
+  std::function<void()> finish_;
+};
+
+class MpiCommunicator final : public Communicator, public std::enable_shared_from_this<MpiCommunicator> {
+ public:
+  explicit MpiCommunicator(CommOptions options) : Communicator(options) {
+    const int provided = MpiRuntime::ensure(options.progress_thread);
+    if (options.progress_thread && provided != MPI_THREAD_MULTIPLE) {
+      // Still correct without it, only slower: say so once and go on.
+      std::fprintf(stderr, "tg::dist: no progress thread: it needs MPI_THREAD_MULTIPLE, and MPI runs at thread level "
+                   "%d (the first communicator of the process decides)\n", provided);
+      options_.progress_thread = false;
+    }
+    for (MPI_Comm* c : {&comm_, &verify_comm_, &diagnosis_comm_, &progress_comm_}) {
+      check_mpi(MPI_Comm_dup(MPI_COMM_WORLD, c), "MPI_Comm_dup");
+      MPI_Comm_set_errhandler(*c, MPI_ERRORS_RETURN);
+    }
+    MPI_Comm_rank(comm_, &rank_);
+    MPI_Comm_size(comm_, &size_);
+    if (options_.progress_thread) progress_ = std::thread([this] { drive_progress(); });
+  }
+
+  ~MpiCommunicator() override {
+    stop_progress_ = true;
+    if (progress_.joinable()) progress_.join();
+    if (mpi_finalized()) return;
+    // Operations abandoned after a timeout may still complete (a late rank arriving); give them the timeout.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(options_.timeout_seconds);
+    while (!orphans_.empty() && std::chrono::steady_clock::now() < deadline) poll_orphans();
+    if (!orphans_.empty()) {
+      // MPI may still write into these buffers: keep them alive for the rest of the process.
+      new std::vector<Orphan>(std::move(orphans_));
+      return;
+    }
+    for (MPI_Comm* c : {&comm_, &verify_comm_, &diagnosis_comm_, &progress_comm_}) MPI_Comm_free(c);
+  }
+
+  int rank() const override { return rank_; }
+  int world_size() const override { return size_; }
+  std::string backend() const override { return "mpi"; }
+
+  WorkHandle all_reduce_async(const Tensor& tensor, ReduceOp op, const std::string& label) override {
+    const std::string what = collective("all_reduce(" + std::string(reduce_op_name(op)) + ")", label, tensor);
+    TG_CHECK(op != ReduceOp::Avg || tensor.dtype() != DType::Int64, "tg::dist: ", what, ": avg needs a floating tensor");
+    std::function<void()> finish;
+    if (op == ReduceOp::Avg) finish = [tensor, n = size_] { divide_in_place(tensor, n); };
+    return launch(what, {tensor}, std::move(finish), [&](MPI_Request* r) {
+      return MPI_Iallreduce(MPI_IN_PLACE, tensor.data_ptr(), mpi_count(tensor, what), mpi_type(tensor.dtype()),
+                            mpi_op(op), comm_, r);
+    });
+  }
+
+  WorkHandle broadcast_async(const Tensor& tensor, int root, const std::string& label) override {
+    const std::string what = collective("broadcast from " + std::to_string(root), label, tensor);
+    check_rank(root, what);
+    return launch(what, {tensor}, {}, [&](MPI_Request* r) {
+      return MPI_Ibcast(tensor.data_ptr(), mpi_count(tensor, what), mpi_type(tensor.dtype()), root, comm_, r);
+    });
+  }
+
+  WorkHandle all_gather_async(const Tensor& input, const Tensor& output, const std::string& label) override {
+    check_buffer(input, "all_gather '" + label + "' input");
+    check_buffer(output, "all_gather '" + label + "' output");
+    check_split(input, output, "all_gather '" + label + "'");
+    const std::string what = collective("all_gather", label, input);
+    return launch(what, {input, output}, {}, [&](MPI_Request* r) {
+      const MPI_Datatype type = mpi_type(input.dtype());
+      return MPI_Iallgather(input.data_ptr(), mpi_count(input, what), type, output.data_ptr(),
+                            mpi_count(input, what), type, comm_, r);
+    });
+  }
+
+  WorkHandle reduce_scatter_async(const Tensor& input, const Tensor& output, ReduceOp op,
+                                  const std::string& label) override {
+    check_buffer(input, "reduce_scatter '" + label + "' input");
+    check_buffer(output, "reduce_scatter '" + label + "' output");
+    check_split(output, input, "reduce_scatter '" + label + "'");
+    const std::string what = collective("reduce_scatter(" + std::string(reduce_op_name(op)) + ")", label, output);
+    TG_CHECK(op != ReduceOp::Avg || output.dtype() != DType::Int64, "tg::dist: ", what,
+             ": avg needs a floating tensor");
+    std::function<void()> finish;
+    if (op == ReduceOp::Avg) finish = [output, n = size_] { divide_in_place(output, n); };
+    return launch(what, {input, output}, std::move(finish), [&](MPI_Request* r) {
+      return MPI_Ireduce_scatter_block(input.data_ptr(), output.data_ptr(), mpi_count(output, what),
+                                       mpi_type(output.dtype()), mpi_op(op), comm_, r);
+    });
+  }
+
+  WorkHandle send_async(const Tensor& tensor, int dst, int tag, const std::string& label) override {
+    const std::string what = point_to_point("send to " + std::to_string(dst), tag, label, tensor, dst);
+    return launch(what, {tensor}, {}, [&](MPI_Request* r) {
+      return MPI_Isend(tensor.data_ptr(), mpi_count(tensor, what), mpi_type(tensor.dtype()), dst, tag, comm_, r);
+    });
+  }
+
+  WorkHandle recv_async(const Tensor& tensor, int src, int tag, const std::string& label) override {
+    const std::string what = point_to_point("recv from " + std::to_string(src), tag, label, tensor, src);
+    return launch(what, {tensor}, {}, [&](MPI_Request* r) {
+      return MPI_Irecv(tensor.data_ptr(), mpi_count(tensor, what), mpi_type(tensor.dtype()), src, tag, comm_, r);
+    });
+  }
+
+  WorkHandle barrier_async(const std::string& label) override {
+    const std::string what = detail::call_description("barrier", label, ++calls_, "");
+    verify(what);
+    return launch(what, {}, {}, [&](MPI_Request* r) { return MPI_Ibarrier(comm_, r); });
+  }
+
+  void poll() override {
+    std::erase_if(in_flight_, [](const std::weak_ptr<MpiWork>& w) {
+      auto work = w.lock();
+      return !work || work->test();
+    });
+    poll_orphans();
+  }
+
+  // After a timeout: tells every other rank which call this rank is stuck in and listens for theirs, for up to
+  // min(timeout, 10 s). A rank stuck in the same call answers with the same description; one stuck in another
+  // call (a mismatch) answers with that one; a rank that never answers is dead, hung, or outside the communicator.
+  std::string diagnose(const std::string& stuck_in) {
+    auto& message = outbox_.emplace_back();
+    std::snprintf(message.data(), message.size(), "%s", stuck_in.c_str());
+    for (int r = 0; r < size_; ++r) {
+      if (r == rank_) continue;
+      MPI_Request request;
+      if (MPI_Isend(message.data(), kDiagnosisBytes, MPI_CHAR, r, kDiagnosisTag, diagnosis_comm_, &request) ==
+          MPI_SUCCESS)
+        MPI_Request_free(&request);
+    }
+    std::map<int, std::string> heard;
+    const double listen = std::min(options_.timeout_seconds, 10.0);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(listen);
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (int r = 0; r < size_; ++r) {
+        int flag = 1;
+        while (r != rank_ && flag) {
+          MPI_Iprobe(r, kDiagnosisTag, diagnosis_comm_, &flag, MPI_STATUS_IGNORE);
+          if (!flag) break;
+          std::array<char, kDiagnosisBytes> buffer{};
+          MPI_Recv(buffer.data(), kDiagnosisBytes, MPI_CHAR, r, kDiagnosisTag, diagnosis_comm_, MPI_STATUS_IGNORE);
+          heard[r] = std::string(buffer.data(), strnlen(buffer.data(), buffer.size()));
+        }
+      }
+      // Done early once everyone has answered with this very call (older answers may be stale).
+      if (static_cast<int>(heard.size()) == size_ - 1 &&
+          std::all_of(heard.begin(), heard.end(), [&](const auto& kv) { return kv.second == stuck_in; }))
+        break;
+      std::this_thread::yield();
+    }
+    std::ostringstream os;
+    os << " on rank " << rank_ << " of " << size_ << ";";
+    for (int r = 0; r < size_; ++r) {
+      if (r == rank_) continue;
+      os << " rank " << r << ": ";
+      auto it = heard.find(r);
+      if (it == heard.end()) os << "no answer within " << listen << " s (never arrived: dead, hung, or busy outside "
+                                   "the communicator);";
+      else if (it->second == stuck_in) os << "waiting on the same call;";
+      else os << "waiting on " << it->second << " instead (mismatched calls);";
+    }
+    return os.str();
+  }
+
+  void adopt_orphan(MPI_Request request, std::vector<Tensor> keep_alive) {
+    orphans_.push_back({request, std::move(keep_alive)});
+  }
+  // In-flight operations, for the progress thread (orphans included: they still need progress).
+  void operation_started() { in_flight_count_.fetch_add(1, std::memory_order_release); }
+  void operation_finished() { in_flight_count_.fetch_sub(1, std::memory_order_release); }
+
+ private:
+  struct Orphan {
+    MPI_Request request;
+    std::vector<Tensor> keep_alive;
+  };
+
+  void poll_orphans() {
+    std::erase_if(orphans_, [this](Orphan& o) {
+      int flag = 0;
+      const bool finished = MPI_Test(&o.request, &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS || flag;
+      if (finished) operation_finished();
+      return finished;
+    });
+  }
+
+  // Any MPI call runs Open MPI's progress engine for every pending operation of the process; an Iprobe on a
+  // communicator nobody sends on is the cheapest such call.
+  void drive_progress() {
+    while (!stop_progress_.load(std::memory_order_acquire)) {
+      if (in_flight_count_.load(std::memory_order_acquire) > 0) {
+        int flag = 0;
+        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, progress_comm_, &flag, MPI_STATUS_IGNORE);
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      } else {
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
+      }
+    }
+  }
+
+  std::string collective(const std::string& op, const std::string& label, const Tensor& t) {
+    check_buffer(t, op + (label.empty() ? "" : " '" + label + "'"));
+    std::string what = detail::call_description(op, label, ++calls_, tensor_summary(t));
+    verify(what);
+    return what;
+  }
+
+  std::string point_to_point(const std::string& op, int tag, const std::string& label, const Tensor& t, int peer) {
+    const std::string what =
+        detail::call_description(op + " tag " + std::to_string(tag), label, 0, t.defined() ? tensor_summary(t) : "");
+    check_buffer(t, what);
+    check_rank(peer, what);
+    TG_CHECK(peer != rank_, "tg::dist: ", what, ": rank ", rank_, " cannot message itself");
+    TG_CHECK(tag >= 0, "tg::dist: ", what, ": tags must be >= 0");
+    return what;
+  }
+
+  void check_rank(int r, const std::string& what) const {
+    TG_CHECK(r >= 0 && r < size_, "tg::dist: ", what, ": rank ", r, " is outside the world of ", size_);
+  }
+
+  // `part` is one rank's share of `whole` ([world * n0, ...] against [n0, ...]).
+  void check_split(const Tensor& part, const Tensor& whole, const std::string& what) const {
+    TG_CHECK(part.dtype() == whole.dtype() && whole.numel() == part.numel() * size_, "tg::dist: ", what, ": ",
+             tensor_summary(whole), " must hold ", size_, " x ", tensor_summary(part));
+  }
+
+  // Every rank exchanges the description of the collective it is about to start; any difference is reported
+  // with each rank's call, on every rank, before the data collective could mismatch.
+  void verify(const std::string& what) {
+    if (!options_.verify_collectives || size_ == 1) return;
+    Tensor mine = Tensor::empty({kFingerprintBytes / 8}, DType::Int64);
+    Tensor all = Tensor::empty({static_cast<int64_t>(size_) * (kFingerprintBytes / 8)}, DType::Int64);
+    std::memset(mine.data_ptr(), 0, kFingerprintBytes);
+    std::snprintf(static_cast<char*>(mine.data_ptr()), kFingerprintBytes, "%s", what.c_str());
+    auto work = std::make_shared<MpiWork>(shared_from_this(), "fingerprint check before " + what,
+                                          std::vector<Tensor>{mine, all}, std::function<void()>{});
+    check_mpi(MPI_Iallgather(mine.data_ptr(), kFingerprintBytes, MPI_BYTE, all.data_ptr(), kFingerprintBytes,
+                             MPI_BYTE, verify_comm_, work->request()),
+              work->describe());
+    operation_started();
+    work->wait();
+    const char* base = static_cast<const char*>(all.data_ptr());
+    std::vector<std::string> calls;
+    for (int r = 0; r < size_; ++r)
+      calls.emplace_back(base + static_cast<ptrdiff_t>(r) * kFingerprintBytes,
+                         strnlen(base + static_cast<ptrdiff_t>(r) * kFingerprintBytes, kFingerprintBytes));
+    if (std::all_of(calls.begin(), calls.end(), [&](const std::string& c) { return c == calls[0]; })) return;
+    std::ostringstream os;
+    os << "tg::dist: mismatched collectives (seen by rank " << rank_ << " of " << size_ << "):";
+    for (int r = 0; r < size_; ++r) os << " rank " << r << " calls " << calls[static_cast<size_t>(r)] << ";";
+    TG_FAIL(os.str());
+  }
+
+  template <class Start>
+  WorkHandle launch(const std::string& what, std::vector<Tensor> keep_alive, std::function<void()> finish,
+                    Start&& start) {
+    auto work = std::make_shared<MpiWork>(shared_from_this(), what, std::move(keep_alive), std::move(finish));
+    check_mpi(start(work->request()), what);
+    operation_started();
+    // Finished or dropped handles leave the list here too, so blocking calls (which never poll) keep it short.
+    if (in_flight_.size() >= 64)
+      std::erase_if(in_flight_, [](const std::weak_ptr<MpiWork>& w) {
+        auto held = w.lock();
+        return !held || held->done();
+      });
+    in_flight_.push_back(work);
+    return work;
+  }
+
+  MPI_Comm comm_ = MPI_COMM_NULL, verify_comm_ = MPI_COMM_NULL, diagnosis_comm_ = MPI_COMM_NULL,
+           progress_comm_ = MPI_COMM_NULL;
+  std::atomic<int64_t> in_flight_count_{0};
+  std::atomic<bool> stop_progress_{false};
+  std::thread progress_;
+  int rank_ = 0, size_ = 1;
+  uint64_t calls_ = 0;
+  std::vector<std::weak_ptr<MpiWork>> in_flight_;
+  std::vector<Orphan> orphans_;
+  std::deque<std::array<char, kDiagnosisBytes>> outbox_;  // stable addresses for the freed diagnosis sends
+};
+
+MpiWork::MpiWork(std::shared_ptr<MpiCommunicator> comm, std::string description, std::vector<Tensor> keep_alive,
+                 std::function<void()> finish)
+    : PolledWork(std::move(description), comm->options().timeout_seconds),
+      comm_(std::move(comm)),
+      keep_alive_(std::move(keep_alive)),
+      finish_(std::move(finish)) {}
+
+MpiWork::~MpiWork() {
+  if (!done() && request_ != MPI_REQUEST_NULL && !mpi_finalized()) comm_->adopt_orphan(request_, std::move(keep_alive_));
+}
+
+bool MpiWork::poll_once() {
+  int flag = 0;
+  check_mpi(MPI_Test(&request_, &flag, MPI_STATUS_IGNORE), describe());
+  if (flag) comm_->operation_finished();
+  return flag != 0;
+}
+
+std::string MpiWork::timeout_report() { return comm_->diagnose(describe()); }
+
+}  // namespace
+
+std::shared_ptr<Communicator> make_mpi_communicator(CommOptions options) {
+  return std::make_shared<MpiCommunicator>(options);
+}
+
+void abort_job(int exit_code) {
+  std::fflush(nullptr);
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (initialized && !mpi_finalized()) MPI_Abort(MPI_COMM_WORLD, exit_code);
+  std::_Exit(exit_code);
+}
+
+#endif  // TG_WITH_MPI
+
+}  // namespace tg::dist

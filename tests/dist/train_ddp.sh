@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# tg_train under mpirun: a short data-parallel run on 2 ranks writes a checkpoint (rank 0 only), the run resumes
+# on 2 ranks, and resuming it in one process is refused because the data order depends on the world size;
+# then a short parameter-server run on 3 ranks, and a 2-stage pipeline whose losses equal the 1-process run's.
+# Usage: train_ddp.sh MPIEXEC TG_TRAIN WORKDIR
+set -euo pipefail
+mpiexec=$1 train=$2 work=$3
+rm -rf "$work" && mkdir -p "$work/data"
+
+# A small Fashion-MNIST-shaped data set (gzip IDX files: big-endian header, then bytes), so each run is quick.
+be32() { printf "\\x%02x\\x%02x\\x%02x\\x%02x" $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
+write_set() {  # prefix count
+  { printf "$(be32 2051)$(be32 "$2")$(be32 28)$(be32 28)"; head -c $(($2 * 784)) /dev/urandom; } | gzip >"$work/data/$1-images-idx3-ubyte.gz"
+  { printf "$(be32 2049)$(be32 "$2")"; for ((i = 0; i < $2; i++)); do printf "\\x0$((i % 10))"; done; } |
+    gzip >"$work/data/$1-labels-idx1-ubyte.gz"
+}
+write_set train 256
+write_set t10k 64
+common=(--no-progress --threads 1 --batch-size 32 --data-dir "$work/data" --out "$work/run")
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$mpiexec" -np 2 "$train" --dist ddp --epochs 1 --save "$work/ck.safetensors" "${common[@]}" >"$work/first.txt" 2>&1 ||
+  { cat "$work/first.txt"; fail "the 2-rank run failed"; }
+cat "$work/first.txt"
+grep -q "data parallel over 2 ranks (mpi)" "$work/first.txt" || fail "no data-parallel banner"
+[ "$(grep -c '^epoch 1/1' "$work/first.txt")" = 1 ] || fail "the epoch line must be printed once, by rank 0"
+[ -f "$work/ck.safetensors" ] || fail "no checkpoint written"
+ls "$work" | grep -q 'tmp' && fail "a temporary checkpoint file was left behind"
+
+"$mpiexec" -np 2 "$train" --dist ddp --epochs 2 --resume "$work/ck.safetensors" "${common[@]}" >"$work/resumed.txt" 2>&1 ||
+  { cat "$work/resumed.txt"; fail "the 2-rank resume failed"; }
+grep -q "resumed from .* after epoch 1" "$work/resumed.txt" || fail "did not resume"
+grep -q "^epoch 2/2" "$work/resumed.txt" || fail "no second epoch"
+
+if "$train" --epochs 2 --resume "$work/ck.safetensors" "${common[@]}" >"$work/single.txt" 2>&1; then
+  fail "a 1-process resume of a 2-rank checkpoint must be refused"
+fi
+grep -q "was trained on 2 rank(s)" "$work/single.txt" || { cat "$work/single.txt"; fail "unclear world-size error"; }
+# The parameter server: rank 0 serves, ranks 1 and 2 each push one gradient per batch of their shard.
+"$mpiexec" -np 3 "$train" --dist ps --epochs 1 --staleness-bound 1 "${common[@]}" >"$work/ps.txt" 2>&1 ||
+  { cat "$work/ps.txt"; fail "the parameter-server run failed"; }
+grep -q "^8 updates in .*staleness mean" "$work/ps.txt" || { cat "$work/ps.txt"; fail "expected 8 updates (2 workers x 4 batches)"; }
+# The pipeline: 2 stages, GPipe micro-batches; its losses must be those of the single-process run (the
+# gradients are the same up to summation order, so the printed 4-decimal losses agree to within 2e-4).
+"$mpiexec" -np 2 "$train" --dist pipeline --epochs 2 "${common[@]}" >"$work/pipeline.txt" 2>&1 ||
+  { cat "$work/pipeline.txt"; fail "the pipeline run failed"; }
+"$train" --epochs 2 "${common[@]}" >"$work/single.txt" 2>&1 || { cat "$work/single.txt"; fail "the 1-process run failed"; }
+losses() { sed -n 's/^epoch \([0-9]*\)\/2 .*train loss \([0-9.]*\) .*test loss \([0-9.]*\) .*/\2 \3/p' "$1"; }
+paste <(losses "$work/pipeline.txt") <(losses "$work/single.txt") >"$work/losses.txt"
+[ "$(wc -l <"$work/losses.txt")" = 2 ] || { cat "$work/pipeline.txt" "$work/single.txt"; fail "expected 2 epoch lines each"; }
+awk '{ for (i = 1; i <= 2; i++) { d = $i - $(i + 2); if (d < 0) d = -d; if (d > 2e-4) bad = 1 } } END { exit bad }' \
+  "$work/losses.txt" || { cat "$work/losses.txt"; fail "pipeline losses differ from the single-process run"; }
+echo "train_ddp: all checks passed"
