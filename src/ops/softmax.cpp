@@ -30,7 +30,12 @@ Tensor softmax(const Tensor& x, int64_t dim) {
   TG_PROFILE_OP("softmax", x);
   Tensor out = softmax_forward(x, dim, /*log=*/false);
   if (ops::needs_tangent({x})) {
-    ops::push_tangent({x}, out, [&](const TensorList& t) { return out * (t[0] - sum(t[0] * out, {dim}, true)); });
+    // `y`, an alias of the output without autograd state, so a tangent that requires grad saves no reference
+    // back to `out` (which will hold that tangent: a cycle never freed).
+    ops::push_tangent({x}, out, [&](const TensorList& t) {
+      const Tensor y = out.detach();
+      return y * (t[0] - sum(t[0] * y, {dim}, true));
+    });
   }
   if (ops::needs_grad({x})) {
     ops::record(

@@ -38,11 +38,13 @@ Tensor unary_op(UnaryOp op, const Tensor& x, Saves saves, VjpFn vjp) {
   Tensor out = unary_forward(op, x);
   if (ops::needs_tangent({x})) {
     // An elementwise op's Jacobian is diagonal, hence its own transpose: the VJP applied to the tangent is
-    // the JVP, so each rule above serves both modes.
+    // the JVP, so each rule above serves both modes. The output enters as an alias without autograd state:
+    // a tangent that requires grad would otherwise save `out` itself, and out -> tangent -> node -> out is
+    // a reference cycle that is never freed.
     ops::push_tangent({x}, out, [&](const TensorList& t) {
       TensorList saved;
       if (saves == Saves::Input || saves == Saves::Both) saved.push_back(x);
-      if (saves == Saves::Output || saves == Saves::Both) saved.push_back(out);
+      if (saves == Saves::Output || saves == Saves::Both) saved.push_back(out.detach());
       return vjp(t[0], saved)[0];
     });
   }
