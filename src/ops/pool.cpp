@@ -24,46 +24,19 @@ using ops::geometry;
 using ops::image_arg;
 using ops::Window;
 
-Shape expand_arg(const SpatialArg& arg, size_t nd, const char* op, const char* what, const std::string& context) {
-  const auto& v = arg.values();
-  TG_CHECK(v.size() == 1 || v.size() == nd, op, ": ", what, nd == 1 ? " needs 1 value" : " needs 1 or 2 values",
-           " for ", nd, "-D pooling, got ", v, "; ", context);
-  return v.size() == 1 ? Shape(nd, v[0]) : Shape(v);
-}
-
 // Checks the input and the window (PyTorch's rules: positive kernel, stride and dilation, padding at most
 // half the kernel, at least one output position) and works out the output size.
 Window check_pool(const Tensor& x, const SpatialArg& kernel, const SpatialArg& stride, const SpatialArg& padding,
-                      const SpatialArg& dilation, size_t nd, const char* op) {
+                  const SpatialArg& dilation, size_t nd, const char* op) {
   const std::string context = "input " + shape_str(x.shape());
   const int64_t rank = static_cast<int64_t>(nd) + 2;
   TG_CHECK(x.dim() == rank, op, ": input must be ", rank, "-D ", nd == 1 ? "[N, C, L]" : "[N, C, H, W]", ", got ",
            x.dim(), "-D; ", context);
   TG_CHECK(is_floating(x.dtype()), op, ": expected a floating input (float32 or float64), got ",
            dtype_name(x.dtype()), "; ", context);
-  Window w;
-  w.in.assign(x.shape().begin() + 2, x.shape().end());
-  w.kernel = expand_arg(kernel, nd, op, "kernel_size", context);
-  w.stride = stride.empty() ? w.kernel : expand_arg(stride, nd, op, "stride", context);
-  w.padding = expand_arg(padding, nd, op, "padding", context);
-  w.dilation = expand_arg(dilation, nd, op, "dilation", context);
-  bool fits = true;
-  for (size_t d = 0; d < nd; ++d) {
-    TG_CHECK(w.kernel[d] > 0, op, ": kernel_size must be positive, got ", w.kernel, "; ", context);
-    TG_CHECK(w.stride[d] > 0, op, ": stride must be positive, got ", w.stride, "; ", context);
-    TG_CHECK(w.dilation[d] > 0, op, ": dilation must be positive, got ", w.dilation, "; ", context);
-    TG_CHECK(w.padding[d] >= 0, op, ": padding must be non-negative, got ", w.padding, "; ", context);
-    TG_CHECK(2 * w.padding[d] <= w.kernel[d], op, ": padding ", w.padding, " must be at most half of kernel_size ",
-             w.kernel, "; ", context);
-    const int64_t room = w.in[d] + 2 * w.padding[d] - (w.dilation[d] * (w.kernel[d] - 1) + 1);
-    const int64_t s = w.stride[d];
-    w.out.push_back((room >= 0 ? room / s : -((-room + s - 1) / s)) + 1);
-    fits &= room >= 0;
-  }
-  TG_CHECK(fits, op, ": kernel_size ", w.kernel, " with dilation ", w.dilation,
-           " is larger than the padded input (spatial size ", w.in, ", padding ", w.padding,
-           "): output size would be ", w.out, "; ", context);
-  return w;
+  const Shape in(x.shape().begin() + 2, x.shape().end());
+  return ops::make_window(in, kernel, dilation, padding, stride, op, context,
+                          {.noun = "pooling", .stride_defaults_to_kernel = true, .padding_at_most_half = true});
 }
 
 // im2col's windows as [N, C, K, L].

@@ -1,7 +1,10 @@
 #pragma once
 // A sliding window over [N, C, *spatial] inputs (1 or 2 spatial dims), shared by convolution and pooling:
 // the checked parameters and the 2-D kernel geometry they give.
+#include <string>
+
 #include <tensorgrad/kernels/kernels.h>
+#include <tensorgrad/ops/conv.h>
 
 #include "record.h"
 
@@ -13,6 +16,19 @@ struct Window {
   int64_t kernel_numel() const { return numel_of(kernel); }
   int64_t positions() const { return numel_of(out); }
 };
+
+// What differs between the callers' window rules; the rest (positive kernel, stride and dilation,
+// non-negative padding, at least one output position) is common.
+struct WindowRules {
+  const char* noun = "windows";         // in "needs 1 or 2 values for 2-D <noun>"
+  bool stride_defaults_to_kernel = false;  // an empty stride means the kernel size (pooling)
+  bool padding_at_most_half = false;       // PyTorch's pooling rule
+};
+
+// Checks the window parameters over spatial size `in` and works out the output size. `context` names the
+// operands for messages.
+Window make_window(const Shape& in, const SpatialArg& kernel, const SpatialArg& dilation, const SpatialArg& padding,
+                   const SpatialArg& stride, const char* op, const std::string& context, const WindowRules& rules = {});
 
 inline kernels::WindowGeometry geometry(const Window& w, int64_t batch, int64_t channels) {
   kernels::WindowGeometry g;
