@@ -152,5 +152,47 @@ TEST(ConvApi, MaxPoolGradientGoesToTheFirstMaximum) {
                                                        0, 0, 0, 0}));
 }
 
+// The 2x2 / stride 2 window has its own kernel for unit-stride rows; a transposed input takes the general
+// one. Both must pick the first maximum (NaN first) that a brute-force scan picks, on data full of ties.
+TEST(ConvApi, MaxPool2x2KernelsAgreeWithAScanOnTiesAndNaN) {
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    for (const Shape& shape : {Shape{2, 3, 6, 8}, Shape{1, 2, 7, 9}, Shape{3, 1, 2, 34}}) {
+      const int64_t H = shape[2], W = shape[3], OH = H / 2, OW = W / 2, planes = shape[0] * shape[1];
+      std::vector<double> v(static_cast<size_t>(count(shape)));
+      for (size_t i = 0; i < v.size(); ++i) v[i] = (i * 7919 % 13) % 5 == 4 ? NAN : static_cast<double>(i * 31 % 3);
+      const Tensor x = make_tensor(shape, v, dtype);
+      // Same values, laid out [N, C, W, H] and transposed back: W stride is H, not 1.
+      std::vector<double> vt(v.size());
+      for (int64_t p = 0; p < planes; ++p)
+        for (int64_t h = 0; h < H; ++h)
+          for (int64_t w = 0; w < W; ++w) vt[static_cast<size_t>((p * W + w) * H + h)] = v[static_cast<size_t>((p * H + h) * W + w)];
+      const Tensor xt = tg::transpose(make_tensor({shape[0], shape[1], W, H}, vt, dtype), 2, 3);
+      ASSERT_NE(xt.strides()[3], 1);
+      std::vector<double> want_grad(v.size(), 0.0);
+      for (int64_t p = 0; p < planes; ++p) {
+        for (int64_t oh = 0; oh < OH; ++oh) {
+          for (int64_t ow = 0; ow < OW; ++ow) {
+            size_t best = static_cast<size_t>((p * H + 2 * oh) * W + 2 * ow);
+            for (int64_t kh = 0; kh < 2; ++kh) {
+              for (int64_t kw = 0; kw < 2; ++kw) {
+                const size_t i = static_cast<size_t>((p * H + 2 * oh + kh) * W + 2 * ow + kw);
+                if (v[i] > v[best] || (std::isnan(v[i]) && !std::isnan(v[best]))) best = i;
+              }
+            }
+            want_grad[best] += static_cast<double>((p * OH + oh) * OW + ow + 1);
+          }
+        }
+      }
+      const Tensor weights = tg::reshape(tg::arange(1, planes * OH * OW + 1, 1, dtype), {shape[0], shape[1], OH, OW});
+      for (const Tensor& input : {x, xt}) {
+        const Tensor leaf = input.detach().requires_grad_();
+        tg::sum(tg::max_pool2d(leaf, 2) * weights).backward();  // NaN values, finite gradients
+        EXPECT_EQ(to_doubles(tg::contiguous(leaf.grad())), want_grad)
+            << dtype_name(dtype) << " " << tg::shape_str(shape) << (input.is_contiguous() ? " contiguous" : " transposed");
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tgtest

@@ -35,9 +35,59 @@ std::vector<Span> valid_offsets(int64_t out_size, int64_t stride, int64_t pad, i
 // One output row at a time: for each kernel offset, a pass over every output column it reaches, keeping a
 // running maximum and its position per column. The passes have no branches and no dependence between
 // columns, so they vectorise; a per-window loop would branch on a comparison that real data makes a coin flip.
+// Whether `v` replaces the running maximum `b`: strictly larger, or NaN while `b` is not, so the first maximum
+// wins ties and the first NaN beats everything, as in PyTorch.
+template <class T>
+inline bool takes(T v, T b) {
+  return (v > b) | ((v != v) & (b == b));
+}
+
+// The common 2x2 window with stride 2, no padding or dilation, over unit-stride rows: the four candidates
+// of each window are read straight from two input rows and the winner's position written at once, one
+// pass instead of four read-modify-write passes over per-row scratch. `index` is [N, C, L] with unit L stride.
+template <class T>
+void max_pool_2x2_indices(const WindowGeometry& g, const StridedArg& index, const StridedArg& x, int threads) {
+  const T* xp = static_cast<const T*>(x.data);
+  auto* ip = static_cast<int64_t*>(index.data);
+  const int64_t planes = g.batch * g.channels, ow_n = g.out_w, in_w = g.in_w;
+  const int64_t xs_h = x.strides[2];
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  const auto next_row = static_cast<Bits>(in_w), next_row_right = static_cast<Bits>(in_w + 1);
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+  for (int64_t p = 0; p < planes; ++p) {
+    const int64_t n = p / g.channels, c = p % g.channels;
+    const T* plane = xp + n * x.strides[0] + c * x.strides[1];
+    int64_t* out = ip + n * index.strides[0] + c * index.strides[1];
+    for (int64_t oh = 0; oh < g.out_h; ++oh) {
+      const T* r0 = plane + 2 * oh * xs_h;
+      const T* r1 = r0 + xs_h;
+      int64_t* o = out + oh * ow_n;
+      const int64_t base = 2 * oh * in_w;
+      for (int64_t ow = 0; ow < ow_n; ++ow) {
+        // Candidates in scan order (row 0 then row 1, left to right) at offsets 0, 1, in_w, in_w + 1. Mask
+        // blends in lanes as wide as T, not branches: on real data each comparison is a coin flip, and
+        // this form vectorises.
+        const T a = r0[2 * ow], b = r0[2 * ow + 1], c2 = r1[2 * ow], d = r1[2 * ow + 1];
+        const Bits mb = Bits{0} - static_cast<Bits>(takes(b, a));
+        const T ab = std::bit_cast<T>((std::bit_cast<Bits>(b) & mb) | (std::bit_cast<Bits>(a) & ~mb));
+        const Bits mc = Bits{0} - static_cast<Bits>(takes(c2, ab));
+        const T abc = std::bit_cast<T>((std::bit_cast<Bits>(c2) & mc) | (std::bit_cast<Bits>(ab) & ~mc));
+        const Bits md = Bits{0} - static_cast<Bits>(takes(d, abc));
+        const Bits pos = (next_row_right & md) | (next_row & mc & ~md) | (Bits{1} & mb & ~mc & ~md);
+        o[ow] = base + 2 * ow + static_cast<int64_t>(pos);
+      }
+    }
+  }
+}
+
 template <class T>
 void max_pool_indices_typed(const WindowGeometry& g, const StridedArg& index, const StridedArg& x) {
   using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  if (g.kernel_h == 2 && g.kernel_w == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_h == 0 && g.pad_w == 0 &&
+      g.dilation_h == 1 && g.dilation_w == 1 && x.strides[3] == 1 && index.strides[2] == 1) {
+    return max_pool_2x2_indices<T>(g, index, x,
+                                   threads_for(g.batch * g.channels * g.out_h * g.out_w * 4, kGrain));
+  }
   const T* xp = static_cast<const T*>(x.data);
   auto* ip = static_cast<int64_t*>(index.data);
   const int64_t planes = g.batch * g.channels;
@@ -73,14 +123,12 @@ void max_pool_indices_typed(const WindowGeometry& g, const StridedArg& index, co
           for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
             const Span cols = col_spans[static_cast<size_t>(kw)];
             const int64_t shift = kw * g.dilation_w - g.pad_w;
-            // A later element wins only when strictly larger, or NaN while the best is not: the first maximum
-            // wins ties and the first NaN beats everything, as in PyTorch.
             for (int64_t ow = cols.lo; ow < cols.hi; ++ow) {
               const int64_t iw = ow * g.stride_w + shift;
               const T v = row[iw * xs_w];
               const T b = bv[ow];
               // All-ones when the element wins; blended with masks, so the compiler emits no branch.
-              const Bits take = Bits{0} - static_cast<Bits>((v > b) | ((v != v) & (b == b)));
+              const Bits take = Bits{0} - static_cast<Bits>(takes(v, b));
               bv[ow] = std::bit_cast<T>((std::bit_cast<Bits>(v) & take) | (std::bit_cast<Bits>(b) & ~take));
               const auto take_pos = static_cast<int64_t>(static_cast<uint64_t>(0) - (take & 1));
               bp[ow] = ((ih * g.in_w + iw) & take_pos) | (bp[ow] & ~take_pos);
