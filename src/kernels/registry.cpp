@@ -42,7 +42,7 @@ const char* op_name(UnaryOp op) {
 }
 
 const char* op_name(BinaryOp op) {
-  static constexpr const char* kNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum",
+  static constexpr const char* kNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "relu_grad",
                                            "eq",  "ne",  "lt",  "le",  "gt",  "ge"};
   static_assert(std::size(kNames) == kBinaryOpCount, "name every binary op");
   return kNames[static_cast<int>(op)];

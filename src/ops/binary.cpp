@@ -6,6 +6,7 @@
 
 #include "profiling.h"
 #include "record.h"
+#include "relu_grad.h"
 
 namespace tg {
 
@@ -76,6 +77,7 @@ Tensor binary_jvp(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& o
       const Tensor a_share = (is_max ? gt(a, b) : lt(a, b)) + tie, b_share = (is_max ? lt(a, b) : gt(a, b)) + tie;
       return ops::sum_defined({has_a ? ta * a_share : Tensor(), has_b ? tb * b_share : Tensor()});
     }
+    case BinaryOp::ReluGrad: return has_a ? ops::relu_grad(ta, b) : Tensor();
     default: break;
   }
   TG_FAIL("tg::", kernels::op_name(op), ": no JVP rule (not differentiable)");
@@ -158,6 +160,20 @@ Tensor lt(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Lt, a,
 Tensor le(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Le, a, b); }
 Tensor gt(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Gt, a, b); }
 Tensor ge(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Ge, a, b); }
+
+namespace ops {
+
+Tensor relu_grad(const Tensor& grad, const Tensor& input) {
+  TG_CHECK(is_floating(grad.dtype()) && grad.dtype() == input.dtype(), "tg::relu_grad: expected floating grad and "
+           "input of one dtype, got ", dtype_name(grad.dtype()), " and ", dtype_name(input.dtype()));
+  // Linear in grad; the input only selects, so it gets no gradient (relu'' = 0 almost everywhere).
+  const Tensor x = input.detach();
+  return binary_op(BinaryOp::ReluGrad, grad, x, {{x}}, [](const Tensor& g, const TensorList& s) {
+    return TensorList{relu_grad(g, s[0]), Tensor()};
+  });
+}
+
+}  // namespace ops
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   TG_PROFILE_OP("where", cond, a, b);

@@ -7,6 +7,7 @@
 
 #include "profiling.h"
 #include "record.h"
+#include "relu_grad.h"
 
 namespace tg {
 
@@ -115,9 +116,9 @@ Tensor sigmoid(const Tensor& x) {
 }
 
 Tensor relu(const Tensor& x) {
-  // The mask is bool: it carries no gradient, so relu'' = 0 comes out of the same rule.
+  // One fused pass (g where x > 0), itself differentiable in g; x gets no gradient, so relu'' = 0.
   return unary_op(UnaryOp::Relu, x, Saves::Input,
-                  [](const Tensor& g, const TensorList& s) { return TensorList{g * gt(s[0], scalar_like(0, s[0]))}; });
+                  [](const Tensor& g, const TensorList& s) { return TensorList{ops::relu_grad(g, s[0])}; });
 }
 
 Tensor gelu(const Tensor& x) {

@@ -13,8 +13,9 @@ enum class UnaryOp : uint8_t {
   Neg, Abs, Exp, Log, Log1p, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu, Gelu, Silu, Square, Reciprocal, Sign, Erf,
 };
 inline constexpr int kUnaryOpCount = 18;
-enum class BinaryOp : uint8_t { Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge };
-inline constexpr int kBinaryOpCount = 13;
+// ReluGrad(g, x) = x > 0 ? g : 0, relu's gradient in one pass (no mask tensor, no cast).
+enum class BinaryOp : uint8_t { Add, Sub, Mul, Div, Pow, Maximum, Minimum, ReluGrad, Eq, Ne, Lt, Le, Gt, Ge };
+inline constexpr int kBinaryOpCount = 14;
 enum class ReduceOp : uint8_t { Sum, Prod, Max, Min, ArgMax, ArgMin };
 
 const char* op_name(UnaryOp op);

@@ -97,4 +97,32 @@ void map2(const Shape& shape, const StridedArg& out, const StridedArg& a, const 
   });
 }
 
+// Three inputs (where's condition and both branches): unit stride everywhere, or one branch a scalar.
+template <class Out, class A, class B, class C, class F>
+void map3(const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b, const StridedArg& c,
+          F f) {
+  Out* o = static_cast<Out*>(out.data);
+  const A* pa0 = static_cast<const A*>(a.data);
+  const B* pb0 = static_cast<const B*>(b.data);
+  const C* pc0 = static_cast<const C*>(c.data);
+  for_each_run<4>(shape, {out.strides.data(), a.strides.data(), b.strides.data(), c.strides.data()},
+                  [&](int64_t n, auto off, auto s) {
+                    Out* po = o + off[0];
+                    const A* pa = pa0 + off[1];
+                    const B* pb = pb0 + off[2];
+                    const C* pc = pc0 + off[3];
+                    if (s[0] == 1 && s[1] == 1 && s[2] == 1 && s[3] == 1) {
+                      for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i], pc[i]);
+                    } else if (s[0] == 1 && s[1] == 1 && s[2] == 1 && s[3] == 0) {
+                      const C cv = pc[0];
+                      for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i], cv);
+                    } else if (s[0] == 1 && s[1] == 1 && s[2] == 0 && s[3] == 1) {
+                      const B bv = pb[0];
+                      for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], bv, pc[i]);
+                    } else {
+                      for (int64_t i = 0; i < n; ++i) po[i * s[0]] = f(pa[i * s[1]], pb[i * s[2]], pc[i * s[3]]);
+                    }
+                  });
+}
+
 }  // namespace tg::kernels

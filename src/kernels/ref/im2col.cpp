@@ -20,6 +20,25 @@ namespace {
 constexpr int64_t kGrain = int64_t{1} << 15;
 
 
+// Copies n elements. Rows of a sliding window are short (a 14- or 28-wide image), and std::copy would call
+// memmove once per row: that call was 4% of a CNN training step. Whole 8-element blocks, then the last 8
+// elements again (overlapping) instead of a tail loop the compiler would turn back into a memmove call.
+template <class T>
+inline void copy_row(const T* s, T* d, int64_t n) {
+  constexpr int64_t kBlock = 8;
+  if (n < kBlock) {
+    for (int64_t i = 0; i < n; ++i) d[i] = s[i];
+    return;
+  }
+  auto block = [&](int64_t i) {
+    T tmp[kBlock];
+    for (int64_t j = 0; j < kBlock; ++j) tmp[j] = s[i + j];
+    for (int64_t j = 0; j < kBlock; ++j) d[i + j] = tmp[j];
+  };
+  for (int64_t i = 0; i + kBlock <= n; i += kBlock) block(i);
+  block(n - kBlock);
+}
+
 // UnitL: the cols row is unit-stride (its L stride is 1), so the compiler sees contiguous stores.
 template <class T, bool UnitL>
 void im2col_loops(const WindowGeometry& g, T* cols, const Strides& cs, const T* x, const Strides& xs, T pad) {
@@ -55,7 +74,7 @@ void im2col_loops(const WindowGeometry& g, T* cols, const Strides& cs, const T* 
           const T* s = xc + (oh * SH + h_off) * xsH;
           fill(d, 0, ws.lo);
           if (UnitL && unit_w) {
-            std::copy(s + ws.lo + w_off, s + ws.hi + w_off, d + ws.lo);
+            copy_row(s + ws.lo + w_off, d + ws.lo, ws.hi - ws.lo);
           } else {
             const T* sw = s + w_off * xsW;
             const int64_t step = SW * xsW;
