@@ -5,6 +5,8 @@
 #include <tensorgrad/ops/elementwise.h>
 #include <tensorgrad/ops/view.h>
 
+#include <tensorgrad/kernels/fused_update.h>
+
 #include "update_ops.h"
 
 namespace tg::optim {
@@ -63,6 +65,15 @@ void SGD::apply_hyperparameters(const HyperParams& h) {
 
 void SGD::update(Tensor& param, const Tensor& grad, ParamState& state) {
   const SGDOptions& o = options_;
+  // After the first step (which makes the momentum buffer from the first direction), one fused pass.
+  Tensor* momentum_buf = o.momentum != 0.0 && !state.buffers.empty() ? &state.buffers[0] : nullptr;
+  if ((o.momentum == 0.0 || momentum_buf != nullptr) && detail::fusable(param, {&grad, momentum_buf})) {
+    const kernels::SgdCoefficients c{lr(), o.momentum, o.dampening, o.weight_decay, o.nesterov};
+    kernels::sgd_update(param.dtype(), param.numel(), c, param.data_ptr(), grad.data_ptr(),
+                        momentum_buf != nullptr ? momentum_buf->data_ptr() : nullptr);
+    detail::mark_written({&param, momentum_buf});
+    return;
+  }
   Tensor d = grad;
   if (o.weight_decay != 0.0) d = add(grad, mul(param, o.weight_decay));
   if (o.momentum != 0.0) {

@@ -219,6 +219,42 @@ TEST(OptimBase, UpdatesAViewOfALargerStorage) {
   EXPECT_EQ(got[5], 6.0);
 }
 
+// Contiguous CPU parameters take the one-pass kernels; a transposed parameter (and gradient) takes the
+// composed elementwise ops. Both must follow the same trajectory, in float32 and float64.
+TEST(OptimBase, FusedAndComposedUpdatesAgree) {
+  const std::vector<std::pair<std::string, MakeOptimizer>> makers = {
+      {"sgd", maker<SGD>(SGDOptions{.lr = 0.1})},
+      {"sgd momentum+wd", maker<SGD>(SGDOptions{.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .weight_decay = 0.01})},
+      {"sgd nesterov", maker<SGD>(SGDOptions{.lr = 0.05, .momentum = 0.8, .nesterov = true})},
+      {"adam", maker<Adam>(AdamOptions{.lr = 0.01})},
+      {"adam amsgrad+l2", maker<Adam>(AdamOptions{.lr = 0.01, .weight_decay = 0.1, .amsgrad = true})},
+      {"adamw", maker<AdamW>(AdamWOptions{.lr = 0.01, .weight_decay = 0.1})},
+  };
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    for (const auto& [name, make] : makers) {
+      tg::Generator gen(7);
+      const Tensor start = tg::randn({5, 3}, dtype, gen);
+      Tensor flat = tg::clone(start).requires_grad_();
+      Tensor strided = tg::transpose(tg::clone(tg::transpose(start, 0, 1)), 0, 1).detach().requires_grad_();
+      ASSERT_FALSE(strided.is_contiguous());
+      auto fused = make({flat});
+      auto composed = make({strided});
+      for (int step = 0; step < 4; ++step) {
+        const Tensor g = tg::randn({5, 3}, dtype, gen);
+        flat.set_grad(g);
+        strided.set_grad(tg::transpose(tg::clone(tg::transpose(g, 0, 1)), 0, 1));
+        fused->step();
+        composed->step();
+      }
+      const double tol = dtype == DType::Float32 ? 1e-5 : 1e-13;
+      const Vec a = values(flat), b = values(tg::contiguous(strided));
+      for (size_t i = 0; i < a.size(); ++i)
+        EXPECT_NEAR(a[i], b[i], tol * (1.0 + std::abs(b[i]))) << name << " " << tg::dtype_name(dtype) << " " << i;
+      EXPECT_NE(a, values(start)) << name;
+    }
+  }
+}
+
 TEST(OptimBase, ParametersWithoutGradientAreSkipped) {
   Tensor a = tg::from_vector(Vec{1.0, 2.0}).requires_grad_();
   Tensor b = tg::from_vector(Vec{3.0, 4.0}).requires_grad_();
