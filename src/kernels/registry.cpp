@@ -111,13 +111,33 @@ const char* activation_name(Activation act) {
   }
   return "?";
 }
+// Both split the index tensor's other dimensions across threads (max pooling's gradient is one scatter_add
+// over the whole activation). An out-of-range index throws, so the indices are checked before any thread starts.
+static void check_indices(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& index, const char* op) {
+  const auto* idx = static_cast<const int64_t*>(index.data);
+  for_each_run<1>(shape, {index.strides.data()}, [&](int64_t n, auto off, auto st) {
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t j = idx[off[0] + i * st[0]];
+      TG_CHECK(j >= 0 && j < dim_size, op, ": index ", j, " out of range for dimension ", dim, " of size ", dim_size);
+    }
+  });
+}
 void gather(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out, const StridedArg& in,
             const StridedArg& index) {
-  tables().gather.find("gather", kCpu, in.dtype)(shape, dim, dim_size, out, in, index);
+  const IndexFn fn = tables().gather.find("gather", kCpu, in.dtype);
+  check_indices(shape, dim, dim_size, index, "tg::gather");
+  // `in` has dim_size along `dim`, not the index's size; that stride is only ever added per index value.
+  cpu::parallel_elementwise<3>(shape, {out, in, index}, true, [&](const Shape& s, const auto& a) {
+    fn(s, dim, dim_size, a[0], a[1], a[2]);
+  }, dim);
 }
 void scatter_add(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out, const StridedArg& src,
                  const StridedArg& index) {
-  tables().scatter_add.find("scatter_add", kCpu, src.dtype)(shape, dim, dim_size, out, src, index);
+  const IndexFn fn = tables().scatter_add.find("scatter_add", kCpu, src.dtype);
+  check_indices(shape, dim, dim_size, index, "tg::scatter_add");
+  cpu::parallel_elementwise<3>(shape, {out, src, index}, true, [&](const Shape& s, const auto& a) {
+    fn(s, dim, dim_size, a[0], a[1], a[2]);
+  }, dim);
 }
 void im2col(const WindowGeometry& g, const StridedArg& cols, const StridedArg& x, double pad_value) {
   tables().im2col.find("im2col", kCpu, x.dtype)(g, cols, x, pad_value);

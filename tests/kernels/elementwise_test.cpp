@@ -59,4 +59,35 @@ TEST(KernelsElementwise, ThreadCountDoesNotChangeResults) {
   EXPECT_EQ(tg::min(t).item(), 2.0);
 }
 
+// gather / scatter_add split every dimension but the indexed one; the indices are checked before any
+// thread starts, so a bad index is still a tg::Error, not a crash inside the parallel region.
+TEST(KernelsElementwise, GatherAndScatterAddSplitAcrossThreads) {
+  ThreadCount restore;
+  tg::Generator gen(6);
+  // The indexed dimension is the largest, the one an unrestricted split would cut.
+  const Tensor x = tg::randn({16, 8, 3000}, DType::Float32, gen);
+  const Tensor index = tg::randint(0, 3000, {16, 8, 2500}, gen);
+  const Tensor src = tg::randn({16, 8, 2500}, DType::Float32, gen);
+  const Tensor x0 = tg::randn({2400, 8, 30}, DType::Float32, gen);
+  const Tensor index0 = tg::randint(0, 2400, {2000, 8, 30}, gen);
+  const Tensor src0 = tg::randn({2000, 8, 30}, DType::Float32, gen);
+  auto compute = [&] {
+    return std::vector<Tensor>{tg::gather(x, 2, index), tg::scatter_add(x, 2, index, src),
+                               tg::gather(x0, 0, index0), tg::scatter_add(tg::zeros({2400, 8, 30}), 0, index0, src0)};
+  };
+  tg::set_num_threads(1);
+  const auto serial = compute();
+  for (int threads : {2, 3}) {
+    tg::set_num_threads(threads);
+    const auto parallel = compute();
+    for (size_t i = 0; i < serial.size(); ++i)
+      EXPECT_TRUE(bitwise_equal(serial[i], parallel[i])) << "result " << i << " with " << threads << " threads";
+  }
+  tg::set_num_threads(2);
+  Tensor bad = index.clone();
+  bad.view({-1}).slice(0, 300000, 300001).fill_(3000);
+  EXPECT_THROW(tg::gather(x, 2, bad), tg::Error);
+  EXPECT_THROW(tg::scatter_add(x, 2, bad, src), tg::Error);
+}
+
 }  // namespace

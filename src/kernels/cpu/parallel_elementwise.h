@@ -16,12 +16,18 @@ inline constexpr int64_t kElementwiseGrain = int64_t{1} << 15;
 
 // Calls run(shape, args) once for the whole problem, or once per block from an OpenMP team. `run` must not
 // throw when `parallel_safe` (float kernels; integer ones may throw on division by zero and stay serial).
+// `whole_dim` (if >= 0) is never split: gather / scatter_add index along it, so blocks of the other
+// dimensions read and write disjoint slices.
 template <size_t K, class Run>
-void parallel_elementwise(const Shape& shape, const std::array<StridedArg, K>& args, bool parallel_safe, Run run) {
+void parallel_elementwise(const Shape& shape, const std::array<StridedArg, K>& args, bool parallel_safe, Run run,
+                          int64_t whole_dim = -1) {
   const int64_t n = numel_of(shape);
   const int threads = parallel_safe && !shape.empty() ? threads_for(n, kElementwiseGrain) : 1;
   if (threads <= 1) return run(shape, args);
-  const size_t d = static_cast<size_t>(std::max_element(shape.begin(), shape.end()) - shape.begin());
+  size_t d = 0;
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (static_cast<int64_t>(i) != whole_dim && (static_cast<int64_t>(d) == whole_dim || shape[i] > shape[d])) d = i;
+  if (static_cast<int64_t>(d) == whole_dim) return run(shape, args);
   const int64_t parts = std::min<int64_t>(threads, shape[d]);
   if (parts <= 1) return run(shape, args);
 #pragma omp parallel for num_threads(static_cast<int>(parts)) schedule(static)
