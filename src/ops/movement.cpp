@@ -175,6 +175,12 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   return out;
 }
 
+namespace {
+// `self_is_fresh`: self is a temporary no one else refers to (gather's VJP passes the zeros it has just made),
+// so the sums go straight into it instead of into a copy of it: one pass over the input's size fewer.
+Tensor scatter_add_impl(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, bool self_is_fresh);
+}  // namespace
+
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   TG_PROFILE_OP("gather", x, index);
   check_index_dtype(index, "tg::gather");
@@ -194,7 +200,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
     ops::record(
         "gather", {x}, out,
         [d, in_shape](const Tensor& g, const TensorList& saved) -> TensorList {
-          return {scatter_add(zeros(in_shape, g.dtype()), d, saved[0], g)};
+          return {scatter_add_impl(zeros(in_shape, g.dtype()), d, saved[0], g, /*self_is_fresh=*/true)};
         },
         {{index}});
   }
@@ -202,6 +208,12 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
 }
 
 Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
+  return scatter_add_impl(self, dim, index, src, false);
+}
+
+namespace {
+
+Tensor scatter_add_impl(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, bool self_is_fresh) {
   TG_PROFILE_OP("scatter_add", self, index, src);
   check_index_dtype(index, "tg::scatter_add");
   TG_CHECK(index.dim() == self.dim() && src.dim() == self.dim(), "tg::scatter_add: self ", self.shape(),
@@ -215,11 +227,15 @@ Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const T
   }
   const DType dt = promote_types(self.dtype(), src.dtype());
   const DType kd = index_dtype(dt);
-  // A fresh copy of self (in the kernel's dtype) receives the sums.
+  // A fresh copy of self (in the kernel's dtype) receives the sums, or self's own storage when it is fresh.
   Tensor acc = ops::cast_raw(self, kd);
   if (acc.same(self)) {
-    acc = Tensor::empty(self.shape(), kd);
-    kernels::copy(self.shape(), ops::arg(acc), ops::arg(self));
+    if (self_is_fresh && self.is_contiguous() && !self.requires_grad()) {
+      acc = self.detach();
+    } else {
+      acc = Tensor::empty(self.shape(), kd);
+      kernels::copy(self.shape(), ops::arg(acc), ops::arg(self));
+    }
   }
   const Tensor src_k = ops::cast_raw(src, kd);
   const Tensor acc1 = at_least_1d(acc), src1 = at_least_1d(src_k), index1 = at_least_1d(index);
@@ -252,6 +268,8 @@ Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const T
   }
   return out;
 }
+
+}  // namespace
 
 Tensor one_hot(const Tensor& labels, int64_t num_classes) {
   TG_PROFILE_OP("one_hot", labels);
