@@ -89,7 +89,7 @@ A fold_row(const T* row, int64_t n) {
 #define TG_ISA_CLONES
 #endif
 
-constexpr int64_t kSumBlock = int64_t{1} << 14;  // elements per block partial (64 KiB of float32)
+constexpr int64_t kSumBlock = int64_t{1} << 16;  // elements per block partial (256 KiB of float32)
 constexpr int64_t kSumGrain = int64_t{1} << 16;  // elements per thread at least
 
 // A double sum of n <= kSumBlock elements with 32 independent lanes (4 AVX-512 registers: the adds' latency
