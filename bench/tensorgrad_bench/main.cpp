@@ -1,6 +1,8 @@
 // tensorgrad-bench: benchmark programs with their own timing (interleaved samples, medians) and the reference
 // libraries linked in beside tensorgrad. Subcommands:
 //   gemm   the GEMM ladder, every rung against OpenBLAS, with the machine's FMA peak (docs/GEMM.md)
+//   ops    tiny-op overhead (with and without autograd) and add/sum of 1M floats (docs/PERFORMANCE.md;
+//          bench/ops_vs_torch.sh puts PyTorch beside it)
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -11,6 +13,7 @@
 #include <tensorgrad/base/error.h>
 
 #include "gemm_ladder_bench.h"
+#include "ops_bench.h"
 
 namespace {
 
@@ -48,6 +51,15 @@ int main(int argc, char** argv) {
   bool no_peak = false;
   gemm->add_flag("--no-peak", no_peak, "Skip the FMA peak measurement");
 
+  CLI::App* ops = app.add_subcommand("ops", "Tiny-op overhead and add/sum of 1M floats (us per call, medians)");
+  tg::bench::OpsBenchOptions ops_opt;
+  ops->add_option("--threads", ops_opt.threads, "Thread counts")->delimiter(',')->check(CLI::PositiveNumber);
+  ops->add_option("--reps", ops_opt.repetitions, "Interleaved samples per cell (median shown)")
+      ->check(CLI::PositiveNumber);
+  ops->add_option("--min-time", ops_opt.min_sample_seconds, "Seconds per sample (the call repeats until then)");
+  ops->add_option("--numel", ops_opt.big, "Elements of the add/sum operands")->check(CLI::PositiveNumber);
+  ops->add_flag("--tsv", ops_opt.tsv, "Print case<TAB>threads<TAB>median_us lines (for bench/ops_vs_torch.sh)");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (gemm->parsed()) {
@@ -56,6 +68,7 @@ int main(int argc, char** argv) {
       opt.peak = !no_peak;
       return tg::bench::run_gemm_bench(opt);
     }
+    if (ops->parsed()) return tg::bench::run_ops_bench(ops_opt);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tensorgrad-bench: %s\n", e.what());
     return 1;

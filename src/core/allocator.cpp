@@ -2,6 +2,7 @@
 #include <tensorgrad/core/allocator.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdlib>
 #include <mutex>
@@ -67,7 +68,7 @@ class CachingCpuAllocator final : public Allocator {
     if (caching_) {
       std::lock_guard lock(mutex_);
       if (cached_bytes_ + size <= kMaxCachedBytes) {
-        free_blocks_[size].push_back(ptr);
+        free_list(size).push_back(ptr);
         cached_bytes_ += size;
         return;
       }
@@ -86,6 +87,10 @@ class CachingCpuAllocator final : public Allocator {
     for (auto& [size, blocks] : free_blocks_)
       for (void* p : blocks) std::free(p);
     free_blocks_.clear();
+    for (auto& blocks : small_blocks_) {
+      for (void* p : blocks) std::free(p);
+      blocks.clear();
+    }
     cached_bytes_ = 0;
   }
 
@@ -99,20 +104,37 @@ class CachingCpuAllocator final : public Allocator {
   void* take_cached(size_t size) {
     if (!caching_) return nullptr;
     std::lock_guard lock(mutex_);
-    auto it = free_blocks_.find(size);
-    if (it == free_blocks_.end() || it->second.empty()) return nullptr;
-    void* ptr = it->second.back();
-    it->second.pop_back();
+    std::vector<void*>* blocks = nullptr;
+    if (size <= kSmallMax) {
+      blocks = &small_blocks_[size / kAlign];
+    } else {
+      auto it = free_blocks_.find(size);
+      if (it == free_blocks_.end()) return nullptr;
+      blocks = &it->second;
+    }
+    if (blocks->empty()) return nullptr;
+    void* ptr = blocks->back();
+    blocks->pop_back();
     cached_bytes_ -= size;
     return ptr;
   }
+
+  // The free list for blocks of `size` (a block_size() value); call with mutex_ held.
+  std::vector<void*>& free_list(size_t size) {
+    return size <= kSmallMax ? small_blocks_[size / kAlign] : free_blocks_[size];
+  }
+
+  // Small blocks (every size up to 4 KiB is a multiple of kAlign) are indexed by size directly: a tiny op's
+  // output then costs no hashing.
+  static constexpr size_t kSmallMax = 4096;
 
   std::atomic<int64_t> current_{0};
   std::atomic<int64_t> peak_{0};
   std::atomic<int64_t> allocations_{0};
   std::atomic<bool> caching_{kCacheByDefault};
   mutable std::mutex mutex_;
-  std::unordered_map<size_t, std::vector<void*>> free_blocks_;
+  std::unordered_map<size_t, std::vector<void*>> free_blocks_;  // sizes above kSmallMax
+  std::array<std::vector<void*>, kSmallMax / kAlign + 1> small_blocks_;
   size_t cached_bytes_ = 0;
 };
 

@@ -83,6 +83,11 @@ void Node::add_next_edge(Edge edge, InputMeta meta) {
   input_meta_.push_back(std::move(meta));
 }
 
+void Node::reserve_edges(size_t n) {
+  next_edges_.reserve(n);
+  input_meta_.reserve(n);
+}
+
 void Node::add_pre_hook(uint32_t output_nr, GradHook hook) { pre_hooks_[output_nr].push_back(std::move(hook)); }
 
 const std::vector<GradHook>* Node::pre_hooks(uint32_t output_nr) const {

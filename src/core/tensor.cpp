@@ -13,8 +13,14 @@ std::ostream& operator<<(std::ostream& os, Device d) {
 }
 
 // ---- Storage ----
+namespace {
+// Storage's constructor is protected; this lets make_shared put the object and its reference counts in one
+// allocation.
+struct MadeStorage final : Storage {};
+}  // namespace
+
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Allocator& allocator) {
-  std::shared_ptr<Storage> s(new Storage());
+  std::shared_ptr<Storage> s = std::make_shared<MadeStorage>();
   s->data_ = allocator.allocate(nbytes);
   s->nbytes_ = nbytes;
   s->allocator_ = &allocator;
@@ -23,7 +29,7 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Allocator& allocator) 
 }
 
 std::shared_ptr<Storage> Storage::wrap(void* data, size_t nbytes, std::function<void(void*)> deleter) {
-  std::shared_ptr<Storage> s(new Storage());
+  std::shared_ptr<Storage> s = std::make_shared<MadeStorage>();
   s->data_ = data;
   s->nbytes_ = nbytes;
   s->deleter_ = std::move(deleter);

@@ -1,3 +1,6 @@
+#include <array>
+
+#include "cpu/binary.h"
 #include "cpu/gemm.h"
 #include "cpu/parallel_elementwise.h"
 #include "cpu/reduce.h"
@@ -22,6 +25,7 @@ const KernelTables& tables() {
     ref::register_pool(k);
     // Faster CPU kernels replace the reference ones they cover (ref stays callable directly, as the oracle).
     cpu::register_gemm(k);
+    cpu::register_binary(k);
     cpu::register_reduce(k);
     cpu::register_unary(k);
     return k;
@@ -30,6 +34,56 @@ const KernelTables& tables() {
 }
 
 constexpr DeviceType kCpu = DeviceType::CPU;
+constexpr int kReduceOpCount = 6;
+
+// The per-call families resolved once into flat arrays indexed by (op, dtype), so dispatching a small op
+// costs an array read instead of a std::map lookup keyed by a string. Built from tables() (which stays the
+// one place kernels are registered, and answers the supports() queries); an empty slot falls back to the
+// table's find(), which throws its usual message.
+struct FlatTables {
+  std::array<CopyFn, kNumDTypes> copy{};
+  std::array<FillFn, kNumDTypes> fill{};
+  std::array<UnaryFn, kUnaryOpCount * kNumDTypes> unary{};
+  std::array<BinaryFn, kBinaryOpCount * kNumDTypes> binary{};
+  std::array<WhereFn, kNumDTypes> where{};
+  std::array<ReduceFn, kReduceOpCount * kNumDTypes> reduce{};
+};
+
+template <class Fn>
+Fn flat_entry(const KernelTable<Fn>& table, const char* op, DType dtype) {
+  return table.supports(op, kCpu, dtype) ? table.find(op, kCpu, dtype) : nullptr;
+}
+
+const FlatTables& flat() {
+  static const FlatTables f = [] {
+    const KernelTables& t = tables();
+    FlatTables k;
+    for (int d = 0; d < kNumDTypes; ++d) {
+      const auto dtype = static_cast<DType>(d);
+      k.copy[static_cast<size_t>(d)] = flat_entry(t.copy, "copy", dtype);
+      k.fill[static_cast<size_t>(d)] = flat_entry(t.fill, "fill", dtype);
+      k.where[static_cast<size_t>(d)] = flat_entry(t.where, "where", dtype);
+      for (int op = 0; op < kUnaryOpCount; ++op)
+        k.unary[static_cast<size_t>(op * kNumDTypes + d)] = flat_entry(t.unary, op_name(static_cast<UnaryOp>(op)), dtype);
+      for (int op = 0; op < kBinaryOpCount; ++op)
+        k.binary[static_cast<size_t>(op * kNumDTypes + d)] =
+            flat_entry(t.binary, op_name(static_cast<BinaryOp>(op)), dtype);
+      for (int op = 0; op < kReduceOpCount; ++op)
+        k.reduce[static_cast<size_t>(op * kNumDTypes + d)] =
+            flat_entry(t.reduce, op_name(static_cast<ReduceOp>(op)), dtype);
+    }
+    return k;
+  }();
+  return f;
+}
+
+// The flat entry for slot (op, dtype), or the table's lookup (which throws) when there is none.
+template <class Fn, size_t N>
+Fn lookup(const std::array<Fn, N>& flat_table, int op, DType dtype, const KernelTable<Fn>& table, const char* name) {
+  const Fn fn = flat_table[static_cast<size_t>(op * kNumDTypes + static_cast<int>(dtype))];
+  if (fn != nullptr) [[likely]] return fn;
+  return table.find(name, kCpu, dtype);
+}
 
 }  // namespace
 
@@ -50,6 +104,7 @@ const char* op_name(BinaryOp op) {
 
 const char* op_name(ReduceOp op) {
   static constexpr const char* kNames[] = {"sum", "prod", "max", "min", "argmax", "argmin"};
+  static_assert(std::size(kNames) == kReduceOpCount, "name every reduce op");
   return kNames[static_cast<int>(op)];
 }
 
@@ -59,38 +114,39 @@ bool unary_supports_integers(UnaryOp op) {
 }
 
 void copy(const Shape& shape, const StridedArg& out, const StridedArg& src, bool accumulate) {
-  const CopyFn fn = tables().copy.find("copy", kCpu, src.dtype);
+  const CopyFn fn = lookup(flat().copy, 0, src.dtype, tables().copy, "copy");
   const bool may_throw = accumulate && out.dtype == DType::Bool;
-  cpu::parallel_elementwise<2>(shape, {out, src}, !may_throw, [&](const Shape& s, const auto& a) {
-    fn(s, a[0], a[1], accumulate);
+  cpu::parallel_elementwise<2>(shape, {&out, &src}, !may_throw, [&](const Shape& s, const auto& a) {
+    fn(s, *a[0], *a[1], accumulate);
   });
 }
 void fill(const Shape& shape, const StridedArg& out, double value) {
-  const FillFn fn = tables().fill.find("fill", kCpu, out.dtype);
-  cpu::parallel_elementwise<1>(shape, {out}, true, [&](const Shape& s, const auto& a) { fn(s, a[0], value); });
+  const FillFn fn = lookup(flat().fill, 0, out.dtype, tables().fill, "fill");
+  cpu::parallel_elementwise<1>(shape, {&out}, true, [&](const Shape& s, const auto& a) { fn(s, *a[0], value); });
 }
 void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& in) {
-  const UnaryFn fn = tables().unary.find(op_name(op), kCpu, in.dtype);
-  cpu::parallel_elementwise<2>(shape, {out, in}, is_floating(in.dtype), [&](const Shape& s, const auto& a) {
-    fn(op, s, a[0], a[1]);
+  const UnaryFn fn = lookup(flat().unary, static_cast<int>(op), in.dtype, tables().unary, op_name(op));
+  cpu::parallel_elementwise<2>(shape, {&out, &in}, is_floating(in.dtype), [&](const Shape& s, const auto& a) {
+    fn(op, s, *a[0], *a[1]);
   });
 }
 void binary(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b) {
-  const BinaryFn fn = tables().binary.find(op_name(op), kCpu, a.dtype);
-  cpu::parallel_elementwise<3>(shape, {out, a, b}, is_floating(a.dtype), [&](const Shape& s, const auto& x) {
-    fn(op, s, x[0], x[1], x[2]);
+  const BinaryFn fn = lookup(flat().binary, static_cast<int>(op), a.dtype, tables().binary, op_name(op));
+  cpu::parallel_elementwise<3>(shape, {&out, &a, &b}, is_floating(a.dtype), [&](const Shape& s, const auto& x) {
+    fn(op, s, *x[0], *x[1], *x[2]);
   });
 }
 void where(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
            const StridedArg& b) {
-  const WhereFn fn = tables().where.find("where", kCpu, a.dtype);
-  cpu::parallel_elementwise<4>(shape, {out, cond, a, b}, true, [&](const Shape& s, const auto& x) {
-    fn(s, x[0], x[1], x[2], x[3]);
+  const WhereFn fn = lookup(flat().where, 0, a.dtype, tables().where, "where");
+  cpu::parallel_elementwise<4>(shape, {&out, &cond, &a, &b}, true, [&](const Shape& s, const auto& x) {
+    fn(s, *x[0], *x[1], *x[2], *x[3]);
   });
 }
 void reduce(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
             const StridedArg& in) {
-  tables().reduce.find(op_name(op), kCpu, in.dtype)(op, in_shape, reduce_dims, out, in);
+  lookup(flat().reduce, static_cast<int>(op), in.dtype, tables().reduce, op_name(op))(op, in_shape, reduce_dims, out,
+                                                                                        in);
 }
 void softmax(const Shape& shape, int64_t dim, bool log, const StridedArg& out, const StridedArg& in) {
   tables().softmax.find(log ? "log_softmax" : "softmax", kCpu, in.dtype)(shape, dim, log, out, in);
@@ -127,16 +183,16 @@ void gather(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg&
   const IndexFn fn = tables().gather.find("gather", kCpu, in.dtype);
   check_indices(shape, dim, dim_size, index, "tg::gather");
   // `in` has dim_size along `dim`, not the index's size; that stride is only ever added per index value.
-  cpu::parallel_elementwise<3>(shape, {out, in, index}, true, [&](const Shape& s, const auto& a) {
-    fn(s, dim, dim_size, a[0], a[1], a[2]);
+  cpu::parallel_elementwise<3>(shape, {&out, &in, &index}, true, [&](const Shape& s, const auto& a) {
+    fn(s, dim, dim_size, *a[0], *a[1], *a[2]);
   }, dim);
 }
 void scatter_add(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out, const StridedArg& src,
                  const StridedArg& index) {
   const IndexFn fn = tables().scatter_add.find("scatter_add", kCpu, src.dtype);
   check_indices(shape, dim, dim_size, index, "tg::scatter_add");
-  cpu::parallel_elementwise<3>(shape, {out, src, index}, true, [&](const Shape& s, const auto& a) {
-    fn(s, dim, dim_size, a[0], a[1], a[2]);
+  cpu::parallel_elementwise<3>(shape, {&out, &src, &index}, true, [&](const Shape& s, const auto& a) {
+    fn(s, dim, dim_size, *a[0], *a[1], *a[2]);
   }, dim);
 }
 void im2col(const WindowGeometry& g, const StridedArg& cols, const StridedArg& x, double pad_value) {

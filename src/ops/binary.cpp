@@ -1,5 +1,8 @@
 // Binary elementwise ops with NumPy broadcasting and PyTorch type promotion, where, the Scalar rules and the
 // C++ operators. Gradients are returned in the broadcast shape; the engine sums them back to each input.
+#include <array>
+#include <string>
+
 #include <tensorgrad/ops/creation.h>
 #include <tensorgrad/ops/elementwise.h>
 #include <tensorgrad/ops/view.h>
@@ -31,9 +34,20 @@ struct Broadcast {
   DType result;
 };
 
+// "tg::add", ... built once: the name is only read when a check fails.
+const char* qualified_name(BinaryOp op) {
+  static const std::array<std::string, kernels::kBinaryOpCount> names = [] {
+    std::array<std::string, kernels::kBinaryOpCount> n;
+    for (int i = 0; i < kernels::kBinaryOpCount; ++i)
+      n[static_cast<size_t>(i)] = std::string("tg::") + kernels::op_name(static_cast<BinaryOp>(i));
+    return n;
+  }();
+  return names[static_cast<size_t>(op)].c_str();
+}
+
 Broadcast plan_binary(BinaryOp op, const Tensor& a, const Tensor& b) {
-  const std::string name = std::string("tg::") + kernels::op_name(op);
-  Broadcast plan{broadcast_shapes(a.shape(), b.shape(), name.c_str()), promote_types(a.dtype(), b.dtype()), {}};
+  const char* name = qualified_name(op);
+  Broadcast plan{broadcast_shapes(a.shape(), b.shape(), name), promote_types(a.dtype(), b.dtype()), {}};
   if (op == BinaryOp::Div && !is_floating(plan.compute)) plan.compute = default_float_dtype();
   const bool bool_arith = op == BinaryOp::Sub || op == BinaryOp::Div || op == BinaryOp::Pow;
   TG_CHECK(!(plan.compute == DType::Bool && bool_arith), name, ": not defined for bool tensors (shapes ", a.shape(),
@@ -86,9 +100,9 @@ Tensor binary_jvp(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& o
 Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b, ops::SaveList save, VjpFn vjp) {
   TG_PROFILE_OP(kernels::op_name(op), a, b);
   Tensor out = binary_forward(op, a, b);
-  if (ops::needs_tangent({a, b}))
+  if (ops::needs_tangent(a, b))
     ops::push_tangent({a, b}, out, [&](const TensorList& t) { return binary_jvp(op, a, b, out, t[0], t[1]); });
-  if (ops::needs_grad({a, b})) ops::record(kernels::op_name(op), {a, b}, out, std::move(vjp), std::move(save));
+  if (ops::needs_grad(a, b)) ops::record(kernels::op_name(op), {a, b}, out, std::move(vjp), std::move(save));
   return out;
 }
 

@@ -60,6 +60,7 @@ Tensor sum_defined(std::initializer_list<Tensor> terms) {
 
 void record(const char* name, const TensorList& inputs, const Tensor& out, VjpFn vjp, SaveList save) {
   auto node = std::make_shared<FunctionNode>(name, std::move(vjp));
+  node->reserve_edges(inputs.size());
   for (const auto& t : inputs) node->add_next_edge(gradient_edge(t), InputMeta{t.shape(), t.dtype()});
   for (const auto& t : save.inputs) node->save(t);
   auto& meta = out.impl().autograd_meta();

@@ -17,6 +17,11 @@ inline kernels::StridedArg arg(const Tensor& t, const Shape& shape) {
 // True when the op must record a node: grad mode is on and some input requires grad.
 bool needs_grad(std::initializer_list<Tensor> inputs);
 bool needs_grad(const TensorList& inputs);
+// The same for a binary op's two operands, without copying them into a list (a tiny op's hot path).
+inline bool needs_grad(const Tensor& a, const Tensor& b) {
+  if (!GradMode::enabled()) return false;
+  return (a.defined() && a.requires_grad()) || (b.defined() && b.requires_grad());
+}
 
 struct SaveList {
   TensorList inputs;     // saved as given (with their own history)
@@ -34,6 +39,9 @@ bool needs_tangent(std::initializer_list<Tensor> inputs);
 bool needs_tangent(const TensorList& inputs);
 inline bool has_tangent(const Tensor& t) {
   return t.defined() && t.impl().autograd != nullptr && t.impl().autograd->tangent.defined();
+}
+inline bool needs_tangent(const Tensor& a, const Tensor& b) {
+  return TangentMode::enabled() && (has_tangent(a) || has_tangent(b));
 }
 
 // An op's JVP rule: the input tangents (one per input, undefined where the input carries none, which means

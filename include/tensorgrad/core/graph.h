@@ -105,6 +105,7 @@ class Node : public std::enable_shared_from_this<Node> {
   const std::vector<Edge>& next_edges() const { return next_edges_; }
   const std::vector<InputMeta>& input_meta() const { return input_meta_; }
   void add_next_edge(Edge edge, InputMeta meta);
+  void reserve_edges(size_t n);  // room for n next edges, so adding them allocates once
   uint64_t sequence_nr() const { return sequence_nr_; }
 
   void add_pre_hook(uint32_t output_nr, GradHook hook);

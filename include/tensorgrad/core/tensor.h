@@ -38,8 +38,10 @@ class Storage {
   uint64_t version() const { return version_; }
   void bump_version() { ++version_; }
 
+ protected:
+  Storage() = default;  // protected so allocate/wrap can make_shared a derived type (one allocation)
+
  private:
-  Storage() = default;
   void* data_ = nullptr;
   size_t nbytes_ = 0;
   Device device_{};

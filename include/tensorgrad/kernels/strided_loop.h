@@ -18,11 +18,39 @@ struct StridedArg {
   DType dtype = DType::Float32;
 };
 
+namespace detail {
+// A vector that keeps its first N elements inline: the loop state of for_each_run, so iterating a tensor of
+// up to N merged dimensions allocates nothing (a 1-element op's whole kernel call used to be two heap
+// allocations here).
+template <class T, size_t N>
+class InlineVec {
+ public:
+  void push_back(const T& v) {
+    if (size_ < N) inline_[size_] = v;
+    else {
+      if (size_ == N) heap_.assign(inline_.begin(), inline_.end());
+      heap_.push_back(v);
+    }
+    ++size_;
+  }
+  T* data() { return size_ <= N ? inline_.data() : heap_.data(); }
+  T& operator[](size_t i) { return data()[i]; }
+  T& back() { return data()[size_ - 1]; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+ private:
+  std::array<T, N> inline_{};
+  std::vector<T> heap_;
+  size_t size_ = 0;
+};
+}  // namespace detail
+
 // Calls run(count, offsets, inner_strides) for each innermost 1-D run, in row-major logical order.
 template <size_t K, class F>
 void for_each_run(const Shape& shape, const std::array<const int64_t*, K>& strides, F&& run) {
-  std::vector<int64_t> sizes;
-  std::vector<std::array<int64_t, K>> st;
+  detail::InlineVec<int64_t, 6> sizes;
+  detail::InlineVec<std::array<int64_t, K>, 6> st;
   for (size_t d = 0; d < shape.size(); ++d) {
     if (shape[d] == 0) return;
     if (shape[d] == 1) continue;
@@ -46,7 +74,12 @@ void for_each_run(const Shape& shape, const std::array<const int64_t*, K>& strid
     return;
   }
   const size_t inner = sizes.size() - 1;
-  std::vector<int64_t> index(inner, 0);
+  if (inner == 0) {  // one flat run: the contiguous fast path
+    run(sizes[0], offsets, st[0]);
+    return;
+  }
+  detail::InlineVec<int64_t, 6> index;
+  for (size_t d = 0; d < inner; ++d) index.push_back(0);
   while (true) {
     run(sizes[inner], offsets, st[inner]);
     size_t d = inner;

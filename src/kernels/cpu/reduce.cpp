@@ -5,10 +5,17 @@
 // element-wise into a row of accumulators, e.g. a bias gradient over the batch). Accumulators are a dense
 // buffer of the output's size: double for sums (as the reference, so float32 sums keep their accuracy), the
 // element type for max and min. Other layouts and ops go to the reference kernel.
+// Sums of unit-stride rows are folded in fixed blocks of kSumBlock elements, each block by a loop compiled per
+// ISA (GCC target_clones: AVX-512, AVX2, baseline; chosen at load time by CPUID) and the block partials added
+// in order; a whole-tensor sum computes its blocks on several threads. The blocks do not depend on the thread
+// count, so neither does the result.
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
+
+#include <tensorgrad/base/threads.h>
 
 #include "reduce.h"
 
@@ -76,6 +83,61 @@ A fold_row(const T* row, int64_t n) {
   return acc;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__gnu_linux__)
+#define TG_ISA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TG_ISA_CLONES
+#endif
+
+constexpr int64_t kSumBlock = int64_t{1} << 16;  // elements per block partial (256 KiB of float32)
+constexpr int64_t kSumGrain = int64_t{1} << 16;  // elements per thread at least
+
+// A double sum of n <= kSumBlock elements with 32 independent lanes (4 AVX-512 registers: the adds' latency
+// hidden), lanes combined in a fixed order.
+template <class T>
+inline __attribute__((always_inline)) double sum_block_impl(const T* row, int64_t n) {
+  constexpr int kLanes = 32;
+  double lanes[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) lanes[l] += static_cast<double>(row[i + l]);
+  double acc = 0;
+  for (; i < n; ++i) acc += static_cast<double>(row[i]);
+  for (int w = kLanes / 2; w > 0; w /= 2)
+    for (int l = 0; l < w; ++l) lanes[l] += lanes[l + w];
+  return acc + lanes[0];
+}
+TG_ISA_CLONES double sum_block(const float* row, int64_t n) { return sum_block_impl(row, n); }
+TG_ISA_CLONES double sum_block(const double* row, int64_t n) { return sum_block_impl(row, n); }
+
+// Sum of a unit-stride row: its blocks' partials added in order. With `threads` > 1 the blocks are computed
+// by an OpenMP team (same blocks, same order of addition: the same result).
+template <class T>
+double sum_row(const T* row, int64_t n, int threads = 1) {
+  const int64_t blocks = (n + kSumBlock - 1) / kSumBlock;
+  if (blocks <= 1) return n > 0 ? sum_block(row, n) : 0.0;
+  if (threads <= 1) {
+    double acc = 0;
+    for (int64_t b = 0; b < blocks; ++b) acc += sum_block(row + b * kSumBlock, std::min(kSumBlock, n - b * kSumBlock));
+    return acc;
+  }
+  std::vector<double> partial(static_cast<size_t>(blocks));
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t b = 0; b < blocks; ++b) {
+    apply_flush_denormal();
+    partial[static_cast<size_t>(b)] = sum_block(row + b * kSumBlock, std::min(kSumBlock, n - b * kSumBlock));
+  }
+  double acc = 0;
+  for (double p : partial) acc += p;
+  return acc;
+}
+
+template <class Op, class A, class T>
+A fold_reduced_row(const T* row, int64_t n) {
+  if constexpr (std::is_same_v<Op, SumOp<double>>) return sum_row(row, n);
+  else return fold_row<Op, A>(row, n);
+}
+
 template <class Op, class A, class T>
 void reduce_rows(const std::vector<Dim>& dims, const T* in, std::vector<A>& acc) {
   const Dim inner = dims.back();
@@ -85,7 +147,8 @@ void reduce_rows(const std::vector<Dim>& dims, const T* in, std::vector<A>& acc)
   while (true) {
     const T* row = in + in_off;
     if (inner.reduced) {
-      acc[static_cast<size_t>(acc_off)] = Op::combine(acc[static_cast<size_t>(acc_off)], fold_row<Op, A>(row, inner.size));
+      acc[static_cast<size_t>(acc_off)] =
+          Op::combine(acc[static_cast<size_t>(acc_off)], fold_reduced_row<Op, A>(row, inner.size));
     } else {
       A* out = acc.data() + acc_off;
       for (int64_t i = 0; i < inner.size; ++i) out[i] = Op::combine(out[i], static_cast<A>(row[i]));
@@ -132,7 +195,11 @@ void reduce_typed(ReduceOp op, const Shape& in_shape, const std::vector<bool>& r
       for (int64_t j = 0; j < n; ++j) dst[off[0] + j * st[0]] = static_cast<T>(acc[i++]);
     });
   };
-  if (op == ReduceOp::Sum) {
+  if (op == ReduceOp::Sum && dims.size() == 1 && dims[0].reduced) {
+    // The whole tensor is one contiguous run reduced to one value: split its blocks across threads.
+    const std::vector<double> acc{sum_row(src, dims[0].size, threads_for(dims[0].size, kSumGrain))};
+    write(acc);
+  } else if (op == ReduceOp::Sum) {
     std::vector<double> acc(static_cast<size_t>(kept), 0.0);
     reduce_rows<SumOp<double>>(dims, src, acc);
     write(acc);

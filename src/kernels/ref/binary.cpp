@@ -92,6 +92,13 @@ void where_typed(const Shape& shape, const StridedArg& out, const StridedArg& co
 
 }  // namespace
 
+template <class T>
+void binary_strided(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b) {
+  binary_typed<T>(op, shape, out, a, b);
+}
+template void binary_strided<float>(BinaryOp, const Shape&, const StridedArg&, const StridedArg&, const StridedArg&);
+template void binary_strided<double>(BinaryOp, const Shape&, const StridedArg&, const StridedArg&, const StridedArg&);
+
 void register_binary(KernelTables& t) {
   for (DType d : {DType::Bool, DType::Int64, DType::Float32, DType::Float64}) {
     visit_dtype(d, [&]<class T>(TypeTag<T>) {

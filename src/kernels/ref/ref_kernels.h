@@ -60,6 +60,9 @@ void register_matmul(KernelTables& t);
 void register_index(KernelTables& t);
 void register_im2col(KernelTables& t);
 void register_pool(KernelTables& t);
+// The reference binary kernel itself (float and double), for fast kernels to fall back on.
+template <class T>
+void binary_strided(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b);
 // The reference reduction itself, for fast kernels to fall back on for layouts they do not cover.
 template <class T>
 void reduce_strided(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,

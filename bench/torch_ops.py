@@ -1,0 +1,132 @@
+#!/usr/bin/python3
+"""PyTorch side of `tensorgrad-bench ops`: the same cases, timed the same way (interleaved rounds, median of
+samples, each sample repeating the call for >= --min-time seconds and reporting the mean per call).
+
+  /usr/bin/python3 bench/torch_ops.py [--threads 1,2] [--reps 15] [--min-time 0.02] [--numel 1048576] [--tsv]
+
+Cases (see bench/tensorgrad_bench/ops_bench.cpp):
+  tiny_add            c = a + b on float32 tensors of shape [1], no requires_grad; `c` is rebound every
+                      iteration, which frees the previous result: op + freeing its output.
+  tiny_add_grad       a and b require grad; results go into a pre-sized list and the chunk's results (and
+                      their graph nodes) are freed after the clock stops: forward op only.
+  tiny_add_grad_free  the same, `c` rebound every iteration: op + graph teardown.
+  add_1m              c = a + b on contiguous float32 vectors, a new output every call.
+  sum_1m              s = a.sum().
+Times include the Python interpreter's own loop cost; `loop_baseline` (the same loop storing a constant
+into the list) says how much that is.
+"""
+import argparse
+import statistics
+import sys
+import time
+
+import torch
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--reps", type=int, default=15)
+    ap.add_argument("--min-time", type=float, default=0.02)
+    ap.add_argument("--numel", type=int, default=1 << 20)
+    ap.add_argument("--tsv", action="store_true")
+    args = ap.parse_args()
+    threads = [int(t) for t in args.threads.split(",")]
+
+    clock = time.perf_counter
+    a1 = torch.full((1,), 1.5)
+    b1 = torch.full((1,), 2.25)
+    ga = torch.full((1,), 1.5, requires_grad=True)
+    gb = torch.full((1,), 2.25, requires_grad=True)
+    gen = torch.Generator().manual_seed(1234)
+    x = torch.rand(args.numel, generator=gen)
+    y = torch.rand(args.numel, generator=gen)
+
+    # Validate what is timed.
+    assert (a1 + b1).item() == 3.75 and (ga + gb).requires_grad
+    assert torch.equal(x + y, torch.add(x, y))
+    assert abs(x.sum().item() - x.double().sum().item()) <= 1e-5 * abs(x.double().sum().item())
+
+    chunk = 1000
+    slots = [None] * chunk
+    rng = range(chunk)
+
+    def tiny_add(n):
+        t0 = clock()
+        for _ in rng:
+            c = a1 + b1
+        return clock() - t0, chunk
+
+    def tiny_add_grad(n):
+        t0 = clock()
+        for i in rng:
+            slots[i] = ga + gb
+        t1 = clock()
+        for i in rng:
+            slots[i] = None  # untimed teardown
+        return t1 - t0, chunk
+
+    def tiny_add_grad_free(n):
+        t0 = clock()
+        for _ in rng:
+            c = ga + gb
+        return clock() - t0, chunk
+
+    def loop_baseline(n):
+        t0 = clock()
+        for i in rng:
+            slots[i] = a1
+        t1 = clock()
+        for i in rng:
+            slots[i] = None
+        return t1 - t0, chunk
+
+    def add_1m(n):
+        t0 = clock()
+        c = x + y
+        return clock() - t0, 1
+
+    def sum_1m(n):
+        t0 = clock()
+        s = x.sum()
+        return clock() - t0, 1
+
+    cases = [("tiny_add", tiny_add), ("tiny_add_grad", tiny_add_grad), ("tiny_add_grad_free", tiny_add_grad_free),
+             ("add_1m", add_1m), ("sum_1m", sum_1m), ("loop_baseline", loop_baseline)]
+
+    def sample(fn, min_time):
+        timed, calls = 0.0, 0
+        start = clock()
+        while True:
+            t, n = fn(0)
+            timed += t
+            calls += n
+            if clock() - start >= min_time:
+                return timed / calls
+
+    for t in threads:
+        torch.set_num_threads(t)
+        for _, fn in cases:
+            sample(fn, 0.01)
+    samples = {(t, name): [] for t in threads for name, _ in cases}
+    for _ in range(args.reps):
+        for t in threads:
+            torch.set_num_threads(t)
+            for name, fn in cases:
+                samples[(t, name)].append(sample(fn, args.min_time) * 1e6)
+
+    if args.tsv:
+        for t in threads:
+            for name, _ in cases:
+                print(f"{name}\t{t}\t{statistics.median(samples[(t, name)]):.6f}")
+        return
+    print(f"# torch {torch.__version__} ops (us per call, median of {args.reps})\n")
+    print("| case | threads | us per call (median) | min | max |\n|---|---:|---:|---:|---:|")
+    for name, _ in cases:
+        for t in threads:
+            s = samples[(t, name)]
+            print(f"| {name} | {t} | {statistics.median(s):.4f} | {min(s):.4f} | {max(s):.4f} |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+// The fast float add/sub/mul/div (src/kernels/cpu/binary.cpp, loops cloned per ISA) against the reference
+// binary kernel, bit for bit, over sizes around the vector widths and the threading grain, scalar operands
+// on either side, strided views and an output that aliases an input; and the blocked, threaded whole-tensor
+// sum (src/kernels/cpu/reduce.cpp): the same bits on 1 and 2 threads, and within a few double roundings of
+// a long-double oracle.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include <tensorgrad/base/threads.h>
+#include <tensorgrad/tensorgrad.h>
+
+#include "../../src/kernels/ref/ref_kernels.h"
+
+namespace {
+
+using tg::DType;
+using tg::Shape;
+using tg::Tensor;
+using tg::kernels::BinaryOp;
+using tg::kernels::StridedArg;
+
+class ThreadsGuard {
+ public:
+  ThreadsGuard() : saved_(tg::num_threads()) {}
+  ~ThreadsGuard() { tg::set_num_threads(saved_); }
+
+ private:
+  int saved_;
+};
+
+StridedArg arg_as(const Tensor& t, const Shape& shape) {
+  return {t.data_ptr(), tg::broadcast_strides(t.shape(), t.strides(), shape), t.dtype()};
+}
+
+bool same_bits(const Tensor& a, const Tensor& b) {
+  const Tensor ca = a.contiguous(), cb = b.contiguous();
+  return ca.numel() == cb.numel() &&
+         std::memcmp(ca.data_ptr(), cb.data_ptr(), static_cast<size_t>(ca.numel()) * tg::itemsize(ca.dtype())) == 0;
+}
+
+// out = op(a, b) by the registered kernel (fast when covered) and by the reference one.
+void expect_matches_reference(BinaryOp op, const Tensor& a, const Tensor& b, const std::string& what) {
+  const Shape shape = tg::broadcast_shapes(a.shape(), b.shape(), "test");
+  const Tensor fast = Tensor::empty(shape, a.dtype()), ref = Tensor::empty(shape, a.dtype());
+  tg::kernels::binary(op, shape, {fast.data_ptr(), fast.strides(), fast.dtype()}, arg_as(a, shape), arg_as(b, shape));
+  const StridedArg out{ref.data_ptr(), ref.strides(), ref.dtype()};
+  if (a.dtype() == DType::Float32) tg::kernels::ref::binary_strided<float>(op, shape, out, arg_as(a, shape), arg_as(b, shape));
+  else tg::kernels::ref::binary_strided<double>(op, shape, out, arg_as(a, shape), arg_as(b, shape));
+  EXPECT_TRUE(same_bits(fast, ref)) << tg::kernels::op_name(op) << " " << what << " shape " << tg::shape_str(shape);
+}
+
+TEST(FastBinary, MatchesReferenceBitForBit) {
+  ThreadsGuard guard;
+  tg::Generator gen(7);
+  for (int threads : {1, 2}) {
+    tg::set_num_threads(threads);
+    for (DType dtype : {DType::Float32, DType::Float64})
+      for (BinaryOp op : {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div})
+        for (int64_t n : std::vector<int64_t>{1, 2, 7, 15, 16, 17, 33, 257, 4099, 70001}) {
+          const Tensor a = tg::randn({n}, dtype, gen), b = tg::randn({n}, dtype, gen) + 3.0;
+          const Tensor s = tg::randn({1}, dtype, gen) + 3.0;
+          expect_matches_reference(op, a, b, "contiguous");
+          expect_matches_reference(op, a, s, "tensor-scalar");
+          expect_matches_reference(op, s, b, "scalar-tensor");
+          // every other element of a longer vector: a strided run
+          const Tensor wide = tg::randn({2 * n}, dtype, gen) + 3.0;
+          expect_matches_reference(op, a, tg::slice(wide, 0, 0, 2 * n, 2), "strided");
+          // rows broadcast against a matrix
+          const Tensor m = tg::randn({3, n}, dtype, gen), row = tg::randn({n}, dtype, gen) + 3.0;
+          expect_matches_reference(op, m, row, "row-broadcast");
+        }
+  }
+}
+
+TEST(FastBinary, OutputMayAliasAnInput) {
+  tg::Generator gen(8);
+  for (int64_t n : std::vector<int64_t>{5, 1000, 70001}) {
+    const Tensor a = tg::randn({n}, DType::Float32, gen), b = tg::randn({n}, DType::Float32, gen);
+    const Tensor want = tg::add(a, b);
+    const Shape shape{n};
+    tg::kernels::binary(BinaryOp::Add, shape, arg_as(a, shape), arg_as(a, shape), arg_as(b, shape));  // a += b
+    EXPECT_TRUE(same_bits(a, want)) << n;
+  }
+}
+
+long double oracle_sum(const Tensor& x) {
+  const Tensor c = x.contiguous();
+  const float* p = c.data<float>();
+  long double s = 0;
+  for (int64_t i = 0; i < c.numel(); ++i) s += p[i];
+  return s;
+}
+
+TEST(FastSum, SameBitsOnOneAndTwoThreadsAndAccurate) {
+  ThreadsGuard guard;
+  tg::Generator gen(9);
+  for (int64_t n : std::vector<int64_t>{1, 31, 32, 33, 16383, 16384, 16385, 65537, 131072 * 3 + 5, (int64_t{1} << 20) + 7}) {
+    const Tensor x = tg::randn({n}, DType::Float32, gen);
+    tg::set_num_threads(1);
+    const Tensor one = tg::sum(x);
+    tg::set_num_threads(2);
+    const Tensor two = tg::sum(x);
+    EXPECT_TRUE(same_bits(one, two)) << n << ": " << one.item() << " vs " << two.item();
+    long double abs_sum = 0;
+    for (float v : x.to_vector<float>()) abs_sum += std::fabs(v);
+    const double want = static_cast<double>(oracle_sum(x));
+    // the float32 result is the rounded double sum: half a float ulp plus a few double roundings
+    EXPECT_NEAR(one.item(), want, std::abs(want) * 6e-8 + static_cast<double>(abs_sum) * 1e-15) << n;
+  }
+}
+
+TEST(FastSum, LongRowsOfAMatrixMatchTheReference) {
+  tg::Generator gen(10);
+  const Tensor x = tg::randn({3, 50001}, DType::Float64, gen);
+  const Tensor got = tg::sum(x, {1});
+  for (int64_t r = 0; r < 3; ++r) {
+    long double want = 0, abs_sum = 0;
+    for (int64_t c = 0; c < 50001; ++c) want += x.at<double>({r, c}), abs_sum += std::fabs(x.at<double>({r, c}));
+    EXPECT_NEAR(got.at<double>({r}), static_cast<double>(want), static_cast<double>(abs_sum) * 1e-14) << r;
+  }
+}
+
+}  // namespace
