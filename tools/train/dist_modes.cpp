@@ -1,0 +1,164 @@
+// tg_train's --dist ps and --dist pipeline runs (dist_modes.h).
+#include "dist_modes.h"
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common.h"
+#include "models.h"
+
+namespace tg::train {
+
+// --dist ps: rank 0 serves the parameters and applies each pushed gradient with the optimizer; ranks 1..N-1
+// train on their shards of the data without waiting for each other. Rank 0 reports at the end.
+int run_parameter_server(const Flags& flags, const std::shared_ptr<dist::Communicator>& comm) {
+  TG_CHECK(comm->world_size() >= 2, "--dist ps needs a server and at least one worker: mpirun -np N with N >= 2");
+  TG_CHECK(flags.save.empty() && flags.resume.empty(), "--save and --resume are not supported with --dist ps");
+  const RunConfig& config = flags.config;
+  if (flags.threads > 0) set_num_threads(flags.threads);
+  const bool server = comm->rank() == 0;
+  const int workers = comm->world_size() - 1;
+  Generator gen(config.seed);
+  auto model = make_model(config.model, gen);
+  auto optimizer = make_optimizer(config, model->parameters());
+  dist::ParameterServer ps(comm, model->parameters(), {.staleness_bound = flags.staleness_bound});
+  FashionMnist train_set = first_examples(load_fashion_mnist("train", flags.data_dir), config.train_limit);
+  FashionMnist test_set = first_examples(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
+  if (config.inputs == "standard") standardise(train_set, test_set);
+  if (!server) {
+    DataLoader loader(TensorDataset(train_set.images, train_set.labels),
+                      {.batch_size = config.batch_size, .shuffle = true, .seed = config.seed,
+                       .rank = comm->rank() - 1, .world_size = workers});
+    for (int64_t epoch = 0; epoch < flags.epochs; ++epoch)
+      for (Batch& b : loader.epoch(epoch)) {
+        ps.pull();
+        model->zero_grad();
+        cross_entropy((*model)(b.inputs), b.targets).backward();
+        ps.push();
+      }
+    ps.finish();
+    return 0;
+  }
+  std::printf("tensorgrad %s on Fashion-MNIST with a parameter server: %d workers, %s lr %g, batch %lld per worker, "
+              "%lld epochs, staleness bound %lld\n",
+              config.model.c_str(), workers, config.optimizer.c_str(), config.lr,
+              static_cast<long long>(config.batch_size), static_cast<long long>(flags.epochs),
+              static_cast<long long>(flags.staleness_bound));
+  std::fflush(stdout);
+  const auto start = std::chrono::steady_clock::now();
+  const dist::StalenessStats stats = ps.serve([&] { optimizer->step(); });
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const Evaluation test = evaluate(*model, test_set);
+  std::string histogram;
+  for (size_t k = 0; k < stats.histogram.size(); ++k) {  // appended piece by piece: GCC 12 -Wrestrict false positive
+    if (k > 0) histogram += ' ';
+    histogram += std::to_string(k) + ':' + std::to_string(stats.histogram[k]);
+  }
+  std::printf("%lld updates in %.1f s; staleness mean %.2f, max %lld (staleness:count %s); %lld pulls held back "
+              "by the bound\n",
+              static_cast<long long>(stats.updates), seconds, stats.mean_staleness,
+              static_cast<long long>(stats.max_staleness), histogram.c_str(),
+              static_cast<long long>(stats.deferred_pulls));
+  std::printf("final test loss %.4f, test accuracy %.2f%%\n", test.loss, 100 * test.accuracy);
+  return 0;
+}
+
+namespace {
+
+// Layers [first, last) of the model for each rank: contiguous runs with about equal parameter counts.
+std::vector<std::pair<size_t, size_t>> split_layers(const nn::Sequential& model, int ranks) {
+  TG_CHECK(static_cast<size_t>(ranks) <= model.size(), "--dist pipeline: ", ranks, " ranks but the model has only ",
+           model.size(), " layers");
+  const double total = static_cast<double>(model.num_parameters());
+  std::vector<std::pair<size_t, size_t>> stages;
+  size_t first = 0;
+  double seen = 0;
+  for (size_t i = 0; i < model.size(); ++i) {
+    seen += static_cast<double>(model[i].num_parameters());
+    const int stage = static_cast<int>(stages.size());
+    const size_t layers_left = model.size() - i - 1, stages_left = static_cast<size_t>(ranks - stage - 1);
+    const bool enough = seen >= total * (stage + 1) / ranks;
+    if (stage < ranks - 1 && (enough || layers_left == stages_left)) {
+      stages.emplace_back(first, i + 1);
+      first = i + 1;
+    }
+  }
+  stages.emplace_back(first, model.size());
+  return stages;
+}
+
+// --dist pipeline: the model's layers split across the ranks, GPipe micro-batches. Every rank builds the whole
+// model from the seed and trains its own stage; after each epoch every stage's parameters are broadcast from
+// their owner so rank 0 holds the whole trained model to evaluate.
+}  // namespace
+
+int run_pipeline(const Flags& flags, const std::shared_ptr<dist::Communicator>& comm) {
+  TG_CHECK(flags.save.empty() && flags.resume.empty(), "--save and --resume are not supported with --dist pipeline");
+  const RunConfig& config = flags.config;
+  if (flags.threads > 0) set_num_threads(flags.threads);
+  const bool leader = comm->rank() == 0;
+  Generator gen(config.seed);
+  auto model = make_model(config.model, gen);
+  const auto stages = split_layers(*model, comm->world_size());
+  const auto [first, last] = stages[static_cast<size_t>(comm->rank())];
+  std::vector<Tensor> mine;
+  for (size_t i = first; i < last; ++i)
+    for (const Tensor& p : (*model)[i].parameters()) mine.push_back(p);
+  std::unique_ptr<optim::Optimizer> optimizer;
+  if (!mine.empty()) optimizer = make_optimizer(config, mine);
+  dist::Pipeline pipe(
+      comm,
+      [&, first = first, last = last](const Tensor& x) {
+        Tensor h = x;
+        for (size_t i = first; i < last; ++i) h = (*model)[i](h);
+        return h;
+      },
+      {.micro_batches = flags.micro_batches});
+  FashionMnist train_set = first_examples(load_fashion_mnist("train", flags.data_dir), config.train_limit);
+  FashionMnist test_set = first_examples(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
+  if (config.inputs == "standard") standardise(train_set, test_set);
+  if (leader) {
+    std::printf("tensorgrad %s on Fashion-MNIST, pipeline over %d ranks (GPipe, %lld micro-batches), %s lr %g, batch "
+                "%lld; stages (layers):",
+                config.model.c_str(), comm->world_size(), static_cast<long long>(flags.micro_batches),
+                config.optimizer.c_str(), config.lr, static_cast<long long>(config.batch_size));
+    for (const auto& [a, b] : stages) std::printf(" [%zu, %zu)", a, b);
+    std::printf("\n");
+    std::fflush(stdout);
+  }
+  DataLoader loader(TensorDataset(train_set.images, train_set.labels),
+                    {.batch_size = config.batch_size, .shuffle = true, .seed = config.seed, .drop_last = true});
+  auto loss_fn = [](const Tensor& logits, const Tensor& targets) { return cross_entropy(logits, targets); };
+  double accuracy = 0;
+  for (int64_t epoch = 0; epoch < flags.epochs; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    double loss_sum = 0, batches = 0;
+    for (Batch& b : loader.epoch(epoch)) {
+      if (optimizer) optimizer->zero_grad();
+      const Tensor loss = pipe.step(b.inputs, b.targets, loss_fn);
+      if (optimizer) optimizer->step();
+      if (loss.defined()) loss_sum += loss.item();
+      batches += 1;
+    }
+    std::vector<double> totals{loss_sum};
+    sum_over_ranks(comm.get(), totals);  // only the last rank has the loss
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    for (size_t stage = 0; stage < stages.size(); ++stage)
+      for (size_t i = stages[stage].first; i < stages[stage].second; ++i)
+        for (const auto& [name, p] : (*model)[i].named_parameters()) comm->broadcast(p, static_cast<int>(stage), name);
+    if (!leader) continue;
+    const Evaluation test = evaluate(*model, test_set);
+    accuracy = test.accuracy;
+    std::printf("epoch %lld/%lld  train loss %.4f  test loss %.4f  test acc %.2f%%  %.1f s\n",
+                static_cast<long long>(epoch + 1), static_cast<long long>(flags.epochs), totals[0] / batches, test.loss,
+                100 * test.accuracy, seconds);
+    std::fflush(stdout);
+  }
+  if (leader) std::printf("final test accuracy %.2f%%\n", 100 * accuracy);
+  return 0;
+}
+
+}  // namespace tg::train

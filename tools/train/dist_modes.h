@@ -1,0 +1,18 @@
+#pragma once
+// tg_train's --dist ps and --dist pipeline runs (--dist ddp is the ordinary run loop with DDP, run.h).
+#include <memory>
+
+#include <tensorgrad/tensorgrad.h>
+
+#include "flags.h"
+
+namespace tg::train {
+
+// --dist ps: rank 0 serves the parameters and applies each pushed gradient with the optimizer; ranks 1..N-1
+// train on their shards of the data without waiting for each other. Rank 0 reports at the end.
+int run_parameter_server(const Flags& flags, const std::shared_ptr<dist::Communicator>& comm);
+
+// --dist pipeline: the model's layers split across the ranks, GPipe micro-batches.
+int run_pipeline(const Flags& flags, const std::shared_ptr<dist::Communicator>& comm);
+
+}  // namespace tg::train
