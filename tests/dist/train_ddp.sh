@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tg_train under mpirun: a short data-parallel run on 2 ranks writes a checkpoint (rank 0 only), the run resumes
 # on 2 ranks, and resuming it in one process is refused because the data order depends on the world size;
-# then a short parameter-server run on 3 ranks, and a 2-stage pipeline whose losses equal the 1-process run's.
+# then a short parameter-server run on 3 ranks, a parameter-server checkpoint resumed on 2 ranks (equal to the
+# uninterrupted run), and a 2-stage pipeline whose losses equal the 1-process run's.
 # Usage: train_ddp.sh MPIEXEC TG_TRAIN WORKDIR
 set -euo pipefail
 mpiexec=$1 train=$2 work=$3
@@ -40,6 +41,28 @@ grep -q "was trained on 2 rank(s)" "$work/single.txt" || { cat "$work/single.txt
 "$mpiexec" -np 3 "$train" --dist ps --epochs 1 --staleness-bound 1 "${common[@]}" >"$work/ps.txt" 2>&1 ||
   { cat "$work/ps.txt"; fail "the parameter-server run failed"; }
 grep -q "^8 updates in .*staleness mean" "$work/ps.txt" || { cat "$work/ps.txt"; fail "expected 8 updates (2 workers x 4 batches)"; }
+# Parameter-server checkpoints: with one worker (2 ranks) the run is sequential, so 1 epoch saved and resumed to
+# 2 must end exactly as 2 epochs in one go; a resume with another world size is refused.
+"$mpiexec" -np 2 "$train" --dist ps --epochs 2 --save "$work/ps_full.safetensors" "${common[@]}" >"$work/ps_full.txt" 2>&1 ||
+  { cat "$work/ps_full.txt"; fail "the 2-epoch parameter-server run failed"; }
+"$mpiexec" -np 2 "$train" --dist ps --epochs 1 --save "$work/ps.safetensors" "${common[@]}" >"$work/ps_first.txt" 2>&1 ||
+  { cat "$work/ps_first.txt"; fail "the parameter-server run with --save failed"; }
+[ -f "$work/ps.safetensors" ] || fail "the parameter server wrote no checkpoint"
+ls "$work" | grep -q 'tmp' && fail "a temporary checkpoint file was left behind"
+"$mpiexec" -np 2 "$train" --dist ps --epochs 2 --resume "$work/ps.safetensors" --save "$work/ps_resumed.safetensors" \
+  "${common[@]}" >"$work/ps_resumed.txt" 2>&1 ||
+  { cat "$work/ps_resumed.txt"; fail "the parameter-server resume failed"; }
+cat "$work/ps_resumed.txt"
+grep -q "resumed from .* after 8 updates" "$work/ps_resumed.txt" || fail "the parameter server did not resume after 8 updates"
+grep -q "^8 updates in" "$work/ps_resumed.txt" || fail "the resumed run should apply the second epoch's 8 updates"
+full=$(grep '^final test loss' "$work/ps_full.txt") resumed=$(grep '^final test loss' "$work/ps_resumed.txt")
+[ -n "$full" ] && [ "$full" = "$resumed" ] || fail "resumed parameter server: '$resumed', uninterrupted: '$full'"
+# The final checkpoints (parameters, optimizer state, progress) must be byte for byte the same.
+cmp "$work/ps_full.safetensors" "$work/ps_resumed.safetensors" || fail "the resumed run's final checkpoint differs"
+if "$mpiexec" -np 3 "$train" --dist ps --epochs 2 --resume "$work/ps.safetensors" "${common[@]}" >"$work/ps_np3.txt" 2>&1; then
+  fail "a 3-rank resume of a 2-rank parameter-server checkpoint must be refused"
+fi
+grep -q "was trained on 2 rank(s)" "$work/ps_np3.txt" || { cat "$work/ps_np3.txt"; fail "unclear world-size error"; }
 # The pipeline: 2 stages, GPipe micro-batches; its losses must be those of the single-process run (the
 # gradients are the same up to summation order, so the printed 4-decimal losses agree to within 2e-4).
 "$mpiexec" -np 2 "$train" --dist pipeline --epochs 2 "${common[@]}" >"$work/pipeline.txt" 2>&1 ||

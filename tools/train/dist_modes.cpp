@@ -1,7 +1,10 @@
 // tg_train's --dist ps and --dist pipeline runs (dist_modes.h).
 #include "dist_modes.h"
 
+#include <CLI/CLI.hpp>
+
 #include <chrono>
+#include <functional>
 #include <cstdio>
 #include <string>
 #include <utility>
@@ -13,10 +16,20 @@
 namespace tg::train {
 
 // --dist ps: rank 0 serves the parameters and applies each pushed gradient with the optimizer; ranks 1..N-1
-// train on their shards of the data without waiting for each other. Rank 0 reports at the end.
-int run_parameter_server(const Flags& flags, const std::shared_ptr<dist::Communicator>& comm) {
+// train on their shards of the data without waiting for each other. Rank 0 reports at the end, and with --save
+// writes a checkpoint (atomically) each time another epoch's worth of updates has been applied, and at the end.
+int run_parameter_server(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicator>& comm) {
   TG_CHECK(comm->world_size() >= 2, "--dist ps needs a server and at least one worker: mpirun -np N with N >= 2");
-  TG_CHECK(flags.save.empty() && flags.resume.empty(), "--save and --resume are not supported with --dist ps");
+  flags.config.world_size = comm->world_size();
+  // Every rank reads the checkpoint: the server for the parameters, the optimizer state and the progress, each
+  // worker for where it stopped in its data.
+  std::unique_ptr<Checkpoint> resumed;
+  if (!flags.resume.empty()) {
+    resumed = std::make_unique<Checkpoint>(load_checkpoint(flags.resume));
+    adopt_checkpoint_config(app, flags, resumed->config, flags.resume);
+    TG_CHECK(!resumed->ps_pushes.empty(), "the checkpoint ", flags.resume, " was not written by --dist ps; resume it "
+             "the way it was trained");
+  }
   const RunConfig& config = flags.config;
   if (flags.threads > 0) set_num_threads(flags.threads);
   const bool server = comm->rank() == 0;
@@ -24,32 +37,65 @@ int run_parameter_server(const Flags& flags, const std::shared_ptr<dist::Communi
   Generator gen(config.seed);
   auto model = make_model(config.model, gen);
   auto optimizer = make_optimizer(config, model->parameters());
+  dist::ServerProgress progress;
+  if (resumed) {
+    model->load_state_dict(resumed->model);
+    optimizer->load_state_dict(resumed->optimizer);
+    progress.pushes = resumed->ps_pushes;
+    for (int64_t c : progress.pushes) progress.updates += c;
+  }
   dist::ParameterServer ps(comm, model->parameters(), {.staleness_bound = flags.staleness_bound});
   FashionMnist train_set = first_examples(load_fashion_mnist("train", flags.data_dir), config.train_limit);
   FashionMnist test_set = first_examples(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
   if (config.inputs == "standard") standardise(train_set, test_set);
+  // Every worker's shard has the same number of batches per epoch.
+  auto worker_loader = [&](int worker) {
+    return DataLoader(TensorDataset(train_set.images, train_set.labels),
+                      {.batch_size = config.batch_size, .shuffle = true, .seed = config.seed, .rank = worker,
+                       .world_size = workers});
+  };
   if (!server) {
-    DataLoader loader(TensorDataset(train_set.images, train_set.labels),
-                      {.batch_size = config.batch_size, .shuffle = true, .seed = config.seed,
-                       .rank = comm->rank() - 1, .world_size = workers});
-    for (int64_t epoch = 0; epoch < flags.epochs; ++epoch)
+    const DataLoader loader = worker_loader(comm->rank() - 1);
+    const int64_t skip = resumed ? resumed->ps_pushes[static_cast<size_t>(comm->rank())] : 0;
+    int64_t batch = 0;
+    for (int64_t epoch = 0; epoch < flags.epochs; ++epoch) {
+      const int64_t batches = static_cast<int64_t>(loader.epoch(epoch).size());
+      if (batch + batches <= skip) {  // a whole epoch already applied before the checkpoint
+        batch += batches;
+        continue;
+      }
       for (Batch& b : loader.epoch(epoch)) {
+        if (batch++ < skip) continue;
         ps.pull();
         model->zero_grad();
         cross_entropy((*model)(b.inputs), b.targets).backward();
         ps.push();
       }
+    }
     ps.finish();
     return 0;
   }
+  const int64_t updates_per_epoch = static_cast<int64_t>(worker_loader(0).epoch(0).size()) * workers;
+  auto save = [&](const dist::ServerProgress& p) {
+    save_checkpoint(flags.save, *model, *optimizer, config, 0, gen, {}, p.pushes);
+  };
+  std::function<void(const dist::ServerProgress&)> after_update;
+  if (!flags.save.empty())
+    after_update = [&](const dist::ServerProgress& p) {
+      if (p.updates % updates_per_epoch == 0) save(p);
+      progress = p;
+    };
   std::printf("tensorgrad %s on Fashion-MNIST with a parameter server: %d workers, %s lr %g, batch %lld per worker, "
               "%lld epochs, staleness bound %lld\n",
               config.model.c_str(), workers, config.optimizer.c_str(), config.lr,
               static_cast<long long>(config.batch_size), static_cast<long long>(flags.epochs),
               static_cast<long long>(flags.staleness_bound));
+  if (resumed)
+    std::printf("resumed from %s after %lld updates\n", flags.resume.c_str(), static_cast<long long>(progress.updates));
   std::fflush(stdout);
   const auto start = std::chrono::steady_clock::now();
-  const dist::StalenessStats stats = ps.serve([&] { optimizer->step(); });
+  const dist::StalenessStats stats = ps.serve([&] { optimizer->step(); }, after_update, progress);
+  if (!flags.save.empty() && progress.updates % updates_per_epoch != 0) save(progress);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const Evaluation test = evaluate(*model, test_set);
   std::string histogram;

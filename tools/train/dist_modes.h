@@ -6,11 +6,16 @@
 
 #include "flags.h"
 
+namespace CLI {
+class App;
+}
+
 namespace tg::train {
 
 // --dist ps: rank 0 serves the parameters and applies each pushed gradient with the optimizer; ranks 1..N-1
-// train on their shards of the data without waiting for each other. Rank 0 reports at the end.
-int run_parameter_server(const Flags& flags, const std::shared_ptr<dist::Communicator>& comm);
+// train on their shards of the data without waiting for each other. Rank 0 reports at the end and writes the
+// checkpoints (--save); --resume continues a --dist ps run with the same number of ranks.
+int run_parameter_server(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicator>& comm);
 
 // --dist pipeline: the model's layers split across the ranks, GPipe micro-batches.
 int run_pipeline(const Flags& flags, const std::shared_ptr<dist::Communicator>& comm);

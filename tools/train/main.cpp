@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     }
     if (flags.dist == "ps" || flags.dist == "pipeline") {
       if (app.count("--threads") == 0) flags.threads = std::max(1, flags.threads / comm->world_size());
-      return flags.dist == "ps" ? run_parameter_server(flags, comm) : run_pipeline(flags, comm);
+      return flags.dist == "ps" ? run_parameter_server(app, flags, comm) : run_pipeline(flags, comm);
     }
     return run(app, flags, comm);
   } catch (const std::exception& e) {

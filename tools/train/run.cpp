@@ -28,6 +28,8 @@ int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicat
   if (!flags.resume.empty()) {
     resumed = std::make_unique<Checkpoint>(load_checkpoint(flags.resume));
     adopt_checkpoint_config(app, flags, resumed->config, flags.resume);
+    TG_CHECK(resumed->ps_pushes.empty(), "the checkpoint ", flags.resume, " was written by --dist ps; resume it with "
+             "--dist ps");
     TG_CHECK(resumed->epochs_done < flags.epochs, "the checkpoint ", flags.resume, " has already trained ",
              resumed->epochs_done, " epochs; ask for more with --epochs N (N > ", resumed->epochs_done, ")");
   }
