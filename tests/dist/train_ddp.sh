@@ -63,6 +63,15 @@ if "$mpiexec" -np 3 "$train" --dist ps --epochs 2 --resume "$work/ps.safetensors
   fail "a 3-rank resume of a 2-rank parameter-server checkpoint must be refused"
 fi
 grep -q "was trained on 2 rank(s)" "$work/ps_np3.txt" || { cat "$work/ps_np3.txt"; fail "unclear world-size error"; }
+# A checkpoint resumes only in the mode that wrote it.
+if "$mpiexec" -np 2 "$train" --dist ddp --epochs 2 --resume "$work/ps.safetensors" "${common[@]}" >"$work/mode.txt" 2>&1; then
+  fail "a data-parallel resume of a parameter-server checkpoint must be refused"
+fi
+grep -q "was written by --dist ps" "$work/mode.txt" || { cat "$work/mode.txt"; fail "unclear mode error (ddp)"; }
+if "$mpiexec" -np 2 "$train" --dist ps --epochs 2 --resume "$work/ck.safetensors" "${common[@]}" >"$work/mode.txt" 2>&1; then
+  fail "a parameter-server resume of a data-parallel checkpoint must be refused"
+fi
+grep -q "was not written by --dist ps" "$work/mode.txt" || { cat "$work/mode.txt"; fail "unclear mode error (ps)"; }
 # The pipeline: 2 stages, GPipe micro-batches; its losses must be those of the single-process run (the
 # gradients are the same up to summation order, so the printed 4-decimal losses agree to within 2e-4).
 "$mpiexec" -np 2 "$train" --dist pipeline --epochs 2 "${common[@]}" >"$work/pipeline.txt" 2>&1 ||
