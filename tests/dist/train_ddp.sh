@@ -2,7 +2,7 @@
 # tg_train under mpirun: a short data-parallel run on 2 ranks writes a checkpoint (rank 0 only), the run resumes
 # on 2 ranks, and resuming it in one process is refused because the data order depends on the world size;
 # then a short parameter-server run on 3 ranks, a parameter-server checkpoint resumed on 2 ranks (equal to the
-# uninterrupted run), and a 2-stage pipeline whose losses equal the 1-process run's.
+# uninterrupted run), a 2-stage pipeline and a 2-way tensor-parallel MLP whose losses equal the 1-process run's.
 # Usage: train_ddp.sh MPIEXEC TG_TRAIN WORKDIR
 set -euo pipefail
 mpiexec=$1 train=$2 work=$3
@@ -82,4 +82,11 @@ paste <(losses "$work/pipeline.txt") <(losses "$work/single.txt") >"$work/losses
 [ "$(wc -l <"$work/losses.txt")" = 2 ] || { cat "$work/pipeline.txt" "$work/single.txt"; fail "expected 2 epoch lines each"; }
 awk '{ for (i = 1; i <= 2; i++) { d = $i - $(i + 2); if (d < 0) d = -d; if (d > 2e-4) bad = 1 } } END { exit bad }' \
   "$work/losses.txt" || { cat "$work/losses.txt"; fail "pipeline losses differ from the single-process run"; }
+# Tensor parallel: the MLP's first two Linear layers split over 2 ranks; the same losses as the 1-process run.
+"$mpiexec" -np 2 "$train" --dist tp --epochs 2 "${common[@]}" >"$work/tp.txt" 2>&1 ||
+  { cat "$work/tp.txt"; fail "the tensor-parallel run failed"; }
+paste <(losses "$work/tp.txt") <(losses "$work/single.txt") >"$work/losses.txt"
+[ "$(wc -l <"$work/losses.txt")" = 2 ] || { cat "$work/tp.txt" "$work/single.txt"; fail "expected 2 epoch lines each"; }
+awk '{ for (i = 1; i <= 2; i++) { d = $i - $(i + 2); if (d < 0) d = -d; if (d > 2e-4) bad = 1 } } END { exit bad }' \
+  "$work/losses.txt" || { cat "$work/losses.txt"; fail "tensor-parallel losses differ from the single-process run"; }
 echo "train_ddp: all checks passed"

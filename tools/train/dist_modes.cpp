@@ -207,4 +207,85 @@ int run_pipeline(const Flags& flags, const std::shared_ptr<dist::Communicator>& 
   return 0;
 }
 
+int run_tensor_parallel(const Flags& flags, const std::shared_ptr<dist::Communicator>& comm) {
+  TG_CHECK(flags.save.empty() && flags.resume.empty(), "--save and --resume are not supported with --dist tp");
+  const RunConfig& config = flags.config;
+  TG_CHECK(config.model == "mlp", "--dist tp splits the mlp model only, not ", config.model);
+  const int world = comm->world_size();
+  TG_CHECK(512 % world == 0, "--dist tp: ", world, " ranks do not divide the MLP's 512 hidden features evenly "
+           "(use 1, 2, 4, 8, ... ranks)");
+  if (flags.threads > 0) set_num_threads(flags.threads);
+  const bool leader = comm->rank() == 0;
+  // Every rank builds the whole model from the seed (the 1-process run's initial weights) and keeps its shards.
+  Generator gen(config.seed);
+  auto model = make_model(config.model, gen);
+  auto& fc1 = dynamic_cast<nn::Linear&>((*model)[1]);
+  auto& fc2 = dynamic_cast<nn::Linear&>((*model)[3]);
+  auto& fc3 = (*model)[5];
+  const Tensor w1 = dist::shard(fc1.weight, 0, *comm).requires_grad_();  // [512 / N, 784]: output features
+  const Tensor b1 = dist::shard(fc1.bias, 0, *comm).requires_grad_();
+  const Tensor w2 = dist::shard(fc2.weight, 1, *comm).requires_grad_();  // [256, 512 / N]: input features
+  const Tensor b2 = fc2.bias.detach().clone().requires_grad_();          // whole, added once after the reduce
+  std::vector<Tensor> params{w1, b1, w2, b2};
+  for (const Tensor& p : fc3.parameters()) params.push_back(p);          // replicated: same gradient everywhere
+  auto optimizer = make_optimizer(config, params);
+  auto forward = [&](const Tensor& images) {
+    Tensor h = relu(dist::column_parallel_linear(images.flatten(1), w1, b1, *comm));
+    h = relu(dist::row_parallel_linear(h, w2, b2, *comm));
+    return fc3(h);
+  };
+  // The whole model on rank 0, from the shards: all_gather stacks along dim 0, so fc2's column blocks travel
+  // transposed.
+  auto gather_model = [&] {
+    NoGradGuard no_grad;
+    Tensor full_w1 = Tensor::empty(fc1.weight.shape(), DType::Float32), full_b1 = Tensor::empty(fc1.bias.shape());
+    comm->all_gather(w1.detach(), full_w1, "tp fc1.weight");
+    comm->all_gather(b1.detach(), full_b1, "tp fc1.bias");
+    Tensor full_w2t = Tensor::empty({fc2.weight.size(1), fc2.weight.size(0)}, DType::Float32);
+    comm->all_gather(w2.detach().transpose(0, 1).contiguous(), full_w2t, "tp fc2.weight");
+    fc1.weight.detach().copy_(full_w1);
+    fc1.bias.detach().copy_(full_b1);
+    fc2.weight.detach().copy_(full_w2t.transpose(0, 1));
+    fc2.bias.detach().copy_(b2.detach());
+  };
+  FashionMnist train_set = first_examples(load_fashion_mnist("train", flags.data_dir), config.train_limit);
+  FashionMnist test_set = first_examples(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
+  if (config.inputs == "standard") standardise(train_set, test_set);
+  if (leader) {
+    std::printf("tensorgrad mlp on Fashion-MNIST, tensor parallel over %d ranks (784-512 by output features, 512-256 "
+                "by input features), %s lr %g, batch %lld\n",
+                world, config.optimizer.c_str(), config.lr, static_cast<long long>(config.batch_size));
+    std::fflush(stdout);
+  }
+  // Every rank sees every batch, in the 1-process run's order.
+  DataLoader loader(TensorDataset(train_set.images, train_set.labels),
+                    {.batch_size = config.batch_size, .shuffle = true, .seed = config.seed});
+  double accuracy = 0;
+  for (int64_t epoch = 0; epoch < flags.epochs; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    double loss_sum = 0;
+    int64_t seen = 0;
+    for (Batch& b : loader.epoch(epoch)) {
+      const Tensor loss = cross_entropy(forward(b.inputs), b.targets);
+      optimizer->zero_grad();
+      loss.backward();
+      optimizer->step();
+      const int64_t n = b.targets.size(0);
+      loss_sum += loss.item() * static_cast<double>(n);
+      seen += n;
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    gather_model();
+    if (!leader) continue;
+    const Evaluation test = evaluate(*model, test_set);
+    accuracy = test.accuracy;
+    std::printf("epoch %lld/%lld  train loss %.4f  test loss %.4f  test acc %.2f%%  %.1f s\n",
+                static_cast<long long>(epoch + 1), static_cast<long long>(flags.epochs),
+                loss_sum / static_cast<double>(seen), test.loss, 100 * test.accuracy, seconds);
+    std::fflush(stdout);
+  }
+  if (leader) std::printf("final test accuracy %.2f%%\n", 100 * accuracy);
+  return 0;
+}
+
 }  // namespace tg::train

@@ -20,4 +20,9 @@ int run_parameter_server(const CLI::App& app, Flags flags, const std::shared_ptr
 // --dist pipeline: the model's layers split across the ranks, GPipe micro-batches.
 int run_pipeline(const Flags& flags, const std::shared_ptr<dist::Communicator>& comm);
 
+// --dist tp: the MLP's 784-512 Linear split by output features (column parallel) and its 512-256 Linear by input
+// features (row parallel, one all-reduce forward), the last Linear replicated; every rank runs the whole batch.
+// Rank 0 gathers the shards after each epoch to evaluate and print the epoch line.
+int run_tensor_parallel(const Flags& flags, const std::shared_ptr<dist::Communicator>& comm);
+
 }  // namespace tg::train

@@ -57,8 +57,10 @@ void add_flags(CLI::App& app, Flags& flags) {
                  "none | ddp: synchronous data parallel over the ranks of `mpirun -np N tg_train --dist ddp ...` "
                  "(--batch-size is per rank; rank 0 prints and writes checkpoints) | ps: asynchronous, rank 0 serves "
                  "the parameters and ranks 1..N-1 train | pipeline: the model's layers split across the ranks, GPipe "
-                 "micro-batches (--batch-size is the whole batch)")
-      ->check(CLI::IsMember({"none", "ddp", "ps", "pipeline"}))
+                 "micro-batches (--batch-size is the whole batch) | tp: tensor parallel MLP, the first Linear split by "
+                 "output features and the second by input features across the ranks (N must divide 512; --batch-size "
+                 "is the whole batch)")
+      ->check(CLI::IsMember({"none", "ddp", "ps", "pipeline", "tp"}))
       ->capture_default_str();
   app.add_option("--bucket-kb", flags.bucket_kb, "ddp: gradient bucket size in KiB")
       ->check(CLI::PositiveNumber)

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <tensorgrad/tensorgrad.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -29,9 +30,10 @@ int main(int argc, char** argv) {
       options.progress_thread = flags.progress_thread;
       comm = dist::init(options);
     }
-    if (flags.dist == "ps" || flags.dist == "pipeline") {
+    if (flags.dist == "ps" || flags.dist == "pipeline" || flags.dist == "tp") {
       if (app.count("--threads") == 0) flags.threads = std::max(1, flags.threads / comm->world_size());
-      return flags.dist == "ps" ? run_parameter_server(app, flags, comm) : run_pipeline(flags, comm);
+      if (flags.dist == "ps") return run_parameter_server(app, flags, comm);
+      return flags.dist == "pipeline" ? run_pipeline(flags, comm) : run_tensor_parallel(flags, comm);
     }
     return run(app, flags, comm);
   } catch (const std::exception& e) {
