@@ -507,9 +507,7 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
     if (options_.verify_collectives && size_ > 1) verify(describe() + " [blocking]");
     if (!watchdog_)
       watchdog_ = std::make_unique<detail::Watchdog>(
-          [rank = rank_, size = size_, multiple = thread_multiple_](const std::string& what, double timeout) {
-            expire(what, timeout, rank, size, multiple);
-          });
+          [this](const std::string& what, double timeout) { expire(what, timeout); });
     int rc;
     {
       detail::Watchdog::Guard<Describe> armed(*watchdog_, options_.timeout_seconds, describe);
@@ -518,16 +516,26 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
     if (rc != MPI_SUCCESS) check_mpi(rc, describe());
   }
 
-  // On the watchdog thread, while the caller is stuck in a blocking MPI call: report and end the job.
-  [[noreturn]] static void expire(const std::string& what, double timeout, int rank, int size, bool multiple) {
-    std::fprintf(stderr,
-                 "tg::dist: %s did not complete within %g s on rank %d of %d (blocking fast path: the other ranks "
-                 "were not asked which call they are in; TG_DIST_FAST_PATH=0 gives that report); ending the job "
-                 "with %s\n",
-                 what.c_str(), timeout, rank, size, multiple ? "MPI_Abort" : "exit code 3");
+  // On the watchdog thread, while the caller is stuck in a blocking MPI call: report and end the job. Under
+  // MPI_THREAD_MULTIPLE this thread may call MPI, so it first asks the other ranks which call they are in (as a
+  // polled wait does; ranks stuck in a blocking call answer when their own watchdog fires, at about the same
+  // time); the caller is inside MPI and cannot touch the communicator's state meanwhile (if its call completes
+  // now, its disarm waits for the watchdog's lock, held until the end). Under MPI_THREAD_FUNNELED it may not.
+  [[noreturn]] void expire(const std::string& what, double timeout) {
+    if (thread_multiple_) {
+      const std::string report = diagnose(what);
+      std::fprintf(stderr, "tg::dist: %s did not complete within %g s%s (blocking fast path) ending the job with "
+                   "MPI_Abort\n", what.c_str(), timeout, report.c_str());
+    } else {
+      std::fprintf(stderr,
+                   "tg::dist: %s did not complete within %g s on rank %d of %d (blocking fast path at "
+                   "MPI_THREAD_FUNNELED: the other ranks were not asked which call they are in; "
+                   "TG_DIST_FAST_PATH=0 or the progress thread gives that report); ending the job with exit code "
+                   "3\n", what.c_str(), timeout, rank_, size_);
+    }
     std::fflush(nullptr);
     // MPI_Abort only where another thread may call MPI while the main thread is inside it.
-    if (multiple) MPI_Abort(MPI_COMM_WORLD, kWatchdogExitCode);
+    if (thread_multiple_) MPI_Abort(MPI_COMM_WORLD, kWatchdogExitCode);
     std::_Exit(kWatchdogExitCode);
   }
 

@@ -27,8 +27,9 @@
 // function (MPI_Allreduce, ...), which Open MPI runs with faster algorithms than its non-blocking ones, under a
 // watchdog thread: if the call has not returned after `timeout_seconds`, the watchdog prints the same kind of
 // description (collective, label, call number, dtype and shape, rank) to stderr and ends the process with exit
-// code 3 (MPI_Abort under MPI_THREAD_MULTIPLE, std::_Exit otherwise), so mpirun ends the whole job. It cannot
-// throw (the calling thread is inside MPI) and cannot ask the other ranks what they are doing. send/recv always
+// code 3, so mpirun ends the whole job: under MPI_THREAD_MULTIPLE it first asks the other ranks which call they
+// are in and ends with MPI_Abort; otherwise it may call no MPI function and ends with std::_Exit. It cannot
+// throw (the calling thread is inside MPI). send/recv always
 // take the polled path. Blocking and non-blocking MPI collectives never match each other, so the option must
 // be the same on every rank (verify_collectives reports a difference).
 #include <cstdint>
