@@ -7,13 +7,14 @@
 // Open MPI's progress engine.
 //
 // The blocking fast path (CommOptions::blocking_fast_path): the blocking collectives call MPI_Allreduce,
-// MPI_Bcast, ... directly (Open MPI's tuned algorithms, 1.3-2.5x faster on 2 ranks than libnbc's non-blocking
-// ones), with a Watchdog armed around the call. On expiry the watchdog thread prints the call's description and
-// ends the process. Thread levels: under MPI_THREAD_FUNNELED only the main thread may call MPI, so the watchdog
-// must not call MPI_Abort (the main thread is inside MPI_Allreduce at that very moment); it calls std::_Exit(3),
-// and mpirun, seeing a rank exit without MPI_Finalize, kills the rest of the job. Under MPI_THREAD_MULTIPLE
-// (progress thread on) it may, and calls MPI_Abort(MPI_COMM_WORLD, 3). Either way no other thread's MPI state
-// is touched and nothing is unwound: the stuck call never returns.
+// MPI_Bcast, ... directly (Open MPI's tuned algorithms; libnbc's non-blocking ones were 1.5-1.7x slower from 16K
+// floats up on 2 ranks, docs/DISTRIBUTED.md), with a Watchdog armed around the call. On expiry the watchdog
+// thread reports the call and ends the process. Thread levels: under MPI_THREAD_FUNNELED only the main thread
+// may call MPI, and it is inside MPI_Allreduce at that very moment, so the watchdog calls no MPI function (no
+// MPI_Abort, no asking the other ranks): it prints and calls std::_Exit(3), and mpirun, seeing a rank exit
+// without MPI_Finalize, kills the rest of the job. Under MPI_THREAD_MULTIPLE (progress thread on) it may: it
+// runs diagnose() (what the other ranks are waiting on), prints, and calls MPI_Abort(MPI_COMM_WORLD, 3). Either
+// way nothing is unwound: the stuck call never returns.
 #include <tensorgrad/dist/communicator.h>
 
 #include <cstdio>
