@@ -7,7 +7,7 @@
 // Open MPI's progress engine.
 //
 // The blocking fast path (CommOptions::blocking_fast_path): the blocking collectives call MPI_Allreduce,
-// MPI_Bcast, ... directly (Open MPI's tuned algorithms; libnbc's non-blocking ones were 1.5-1.7x slower from 16K
+// MPI_Bcast, ... directly (Open MPI's tuned algorithms; libnbc's non-blocking ones were 1.3-2.2x slower from 16K
 // floats up on 2 ranks, docs/DISTRIBUTED.md), with a Watchdog armed around the call. On expiry the watchdog
 // thread reports the call and ends the process. Thread levels: under MPI_THREAD_FUNNELED only the main thread
 // may call MPI, and it is inside MPI_Allreduce at that very moment, so the watchdog calls no MPI function (no
