@@ -55,6 +55,7 @@ CommOptions options_from_env() {
   }
   if (const char* verify = std::getenv("TG_DIST_VERIFY")) options.verify_collectives = std::string(verify) == "1";
   if (const char* progress = std::getenv("TG_DIST_PROGRESS")) options.progress_thread = std::string(progress) == "1";
+  if (const char* fast = std::getenv("TG_DIST_FAST_PATH")) options.blocking_fast_path = std::string(fast) != "0";
   return options;
 }
 
@@ -64,6 +65,11 @@ std::shared_ptr<Communicator> init(CommOptions options) {
 }
 
 namespace detail {
+
+bool buffer_ok(const Tensor& t) {
+  return t.defined() && t.device().type == DeviceType::CPU && t.is_contiguous() &&
+         (t.dtype() == DType::Float32 || t.dtype() == DType::Float64 || t.dtype() == DType::Int64);
+}
 
 void check_buffer(const Tensor& t, const std::string& what) {
   TG_CHECK(t.defined(), "tg::dist: ", what, ": the tensor is undefined");

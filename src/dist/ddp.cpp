@@ -92,7 +92,11 @@ struct DistributedDataParallel::State {
     comm->poll();
   }
 
-  void launch(size_t i) {
+  // `blocking`: reduce now with the communicator's blocking all_reduce (MPI_Allreduce on the fast path) instead of
+  // starting a non-blocking one. Only with overlap off, where every rank starts every bucket here, in order: with
+  // overlap on, one rank may start a bucket from a hook (non-blocking) that another starts in synchronize(), and
+  // MPI never matches a blocking collective with a non-blocking one.
+  void launch(size_t i, bool blocking = false) {
     Bucket& b = buckets[i];
     const size_t item = itemsize(b.flat.dtype());
     char* flat = static_cast<char*>(b.flat.data_ptr());
@@ -107,7 +111,8 @@ struct DistributedDataParallel::State {
     stats.gradient_bytes += bytes;
     ++stats.collectives;
     if (options.compression.kind == CompressionKind::None) {
-      b.work = comm->all_reduce_async(b.flat, ReduceOp::Avg, b.label);
+      if (blocking) comm->all_reduce(b.flat, ReduceOp::Avg, b.label);
+      else b.work = comm->all_reduce_async(b.flat, ReduceOp::Avg, b.label);
       stats.bytes_sent += bytes;
     } else {
       int64_t sent = 0;
@@ -118,9 +123,10 @@ struct DistributedDataParallel::State {
 
   void synchronize() {
     const auto start = std::chrono::steady_clock::now();
-    while (next_to_launch < buckets.size()) launch(next_to_launch++);
+    const bool blocking = !options.overlap && options.compression.kind == CompressionKind::None;
+    while (next_to_launch < buckets.size()) launch(next_to_launch++, blocking);
     for (Bucket& b : buckets) {
-      b.work->wait();
+      if (b.work) b.work->wait();
       b.work.reset();
       const size_t item = itemsize(b.flat.dtype());
       const char* flat = static_cast<const char*>(b.flat.data_ptr());

@@ -61,12 +61,25 @@ void ParameterServer::unpack(const Tensor& flat, bool gradients) const {
   }
 }
 
-StalenessStats ParameterServer::serve(const std::function<void()>& apply) {
+StalenessStats ParameterServer::serve(const std::function<void()>& apply,
+                                      const std::function<void(const ServerProgress&)>& after_update,
+                                      const ServerProgress& resume) {
   TG_CHECK(comm_->rank() == 0, "tg::dist::ParameterServer::serve: runs on rank 0, not ", comm_->rank());
   const int workers = comm_->world_size() - 1;
+  ServerProgress progress = resume;
+  if (progress.pushes.empty()) progress.pushes.assign(static_cast<size_t>(workers) + 1, 0);
+  TG_CHECK(static_cast<int64_t>(progress.pushes.size()) == workers + 1, "tg::dist::ParameterServer::serve: the run "
+           "to resume had ", progress.pushes.size() - 1, " worker(s) and this one has ", workers,
+           "; each worker's place in its data depends on it, so resume with mpirun -np ", progress.pushes.size());
+  int64_t pushed = 0;
+  for (int64_t c : progress.pushes) pushed += c;
+  TG_CHECK(progress.pushes[0] == 0 && pushed == progress.updates && progress.updates >= 0,
+           "tg::dist::ParameterServer::serve: inconsistent progress to resume: ", progress.updates,
+           " updates but the per-rank pushes add up to ", pushed);
   StalenessStats stats;
-  int64_t version = 0, staleness_sum = 0;
-  std::vector<int64_t> pushes(static_cast<size_t>(workers) + 1, 0);
+  int64_t& version = progress.updates;
+  int64_t staleness_sum = 0;
+  std::vector<int64_t>& pushes = progress.pushes;
   std::vector<bool> finished(static_cast<size_t>(workers) + 1, false);
   std::vector<Tensor> requests(static_cast<size_t>(workers) + 1);
   std::vector<WorkHandle> waiting(static_cast<size_t>(workers) + 1);
@@ -121,6 +134,7 @@ StalenessStats ParameterServer::serve(const std::function<void()>& apply) {
         stats.max_staleness = std::max(stats.max_staleness, staleness);
         if (static_cast<int64_t>(stats.histogram.size()) <= staleness) stats.histogram.resize(staleness + 1, 0);
         ++stats.histogram[static_cast<size_t>(staleness)];
+        if (after_update) after_update(progress);
       } else {
         TG_CHECK(kind == kFinish, "tg::dist::ParameterServer: unknown request ", kind, " from rank ", w);
         finished[static_cast<size_t>(w)] = true;

@@ -64,7 +64,9 @@ class DoneWork final : public Work {
   std::string description_;
 };
 
-// Checks shared by the backends: a contiguous CPU tensor of a dtype the collectives carry.
+// Checks shared by the backends: a contiguous CPU tensor of a dtype the collectives carry. buffer_ok is the
+// same test without building a message (for fast paths that call check_buffer only when it fails).
+bool buffer_ok(const Tensor& t);
 void check_buffer(const Tensor& t, const std::string& what);
 // "float32[4, 5]"
 std::string tensor_summary(const Tensor& t);

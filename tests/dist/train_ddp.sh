@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tg_train under mpirun: a short data-parallel run on 2 ranks writes a checkpoint (rank 0 only), the run resumes
 # on 2 ranks, and resuming it in one process is refused because the data order depends on the world size;
-# then a short parameter-server run on 3 ranks, and a 2-stage pipeline whose losses equal the 1-process run's.
+# then a short parameter-server run on 3 ranks, a parameter-server checkpoint resumed on 2 ranks (equal to the
+# uninterrupted run), a 2-stage pipeline and a 2-way tensor-parallel MLP whose losses equal the 1-process run's.
 # Usage: train_ddp.sh MPIEXEC TG_TRAIN WORKDIR
 set -euo pipefail
 mpiexec=$1 train=$2 work=$3
@@ -40,6 +41,37 @@ grep -q "was trained on 2 rank(s)" "$work/single.txt" || { cat "$work/single.txt
 "$mpiexec" -np 3 "$train" --dist ps --epochs 1 --staleness-bound 1 "${common[@]}" >"$work/ps.txt" 2>&1 ||
   { cat "$work/ps.txt"; fail "the parameter-server run failed"; }
 grep -q "^8 updates in .*staleness mean" "$work/ps.txt" || { cat "$work/ps.txt"; fail "expected 8 updates (2 workers x 4 batches)"; }
+# Parameter-server checkpoints: with one worker (2 ranks) the run is sequential, so 1 epoch saved and resumed to
+# 2 must end exactly as 2 epochs in one go; a resume with another world size is refused.
+"$mpiexec" -np 2 "$train" --dist ps --epochs 2 --save "$work/ps_full.safetensors" "${common[@]}" >"$work/ps_full.txt" 2>&1 ||
+  { cat "$work/ps_full.txt"; fail "the 2-epoch parameter-server run failed"; }
+"$mpiexec" -np 2 "$train" --dist ps --epochs 1 --save "$work/ps.safetensors" "${common[@]}" >"$work/ps_first.txt" 2>&1 ||
+  { cat "$work/ps_first.txt"; fail "the parameter-server run with --save failed"; }
+[ -f "$work/ps.safetensors" ] || fail "the parameter server wrote no checkpoint"
+ls "$work" | grep -q 'tmp' && fail "a temporary checkpoint file was left behind"
+"$mpiexec" -np 2 "$train" --dist ps --epochs 2 --resume "$work/ps.safetensors" --save "$work/ps_resumed.safetensors" \
+  "${common[@]}" >"$work/ps_resumed.txt" 2>&1 ||
+  { cat "$work/ps_resumed.txt"; fail "the parameter-server resume failed"; }
+cat "$work/ps_resumed.txt"
+grep -q "resumed from .* after 8 updates" "$work/ps_resumed.txt" || fail "the parameter server did not resume after 8 updates"
+grep -q "^8 updates in" "$work/ps_resumed.txt" || fail "the resumed run should apply the second epoch's 8 updates"
+full=$(grep '^final test loss' "$work/ps_full.txt") resumed=$(grep '^final test loss' "$work/ps_resumed.txt")
+[ -n "$full" ] && [ "$full" = "$resumed" ] || fail "resumed parameter server: '$resumed', uninterrupted: '$full'"
+# The final checkpoints (parameters, optimizer state, progress) must be byte for byte the same.
+cmp "$work/ps_full.safetensors" "$work/ps_resumed.safetensors" || fail "the resumed run's final checkpoint differs"
+if "$mpiexec" -np 3 "$train" --dist ps --epochs 2 --resume "$work/ps.safetensors" "${common[@]}" >"$work/ps_np3.txt" 2>&1; then
+  fail "a 3-rank resume of a 2-rank parameter-server checkpoint must be refused"
+fi
+grep -q "was trained on 2 rank(s)" "$work/ps_np3.txt" || { cat "$work/ps_np3.txt"; fail "unclear world-size error"; }
+# A checkpoint resumes only in the mode that wrote it.
+if "$mpiexec" -np 2 "$train" --dist ddp --epochs 2 --resume "$work/ps.safetensors" "${common[@]}" >"$work/mode.txt" 2>&1; then
+  fail "a data-parallel resume of a parameter-server checkpoint must be refused"
+fi
+grep -q "was written by --dist ps" "$work/mode.txt" || { cat "$work/mode.txt"; fail "unclear mode error (ddp)"; }
+if "$mpiexec" -np 2 "$train" --dist ps --epochs 2 --resume "$work/ck.safetensors" "${common[@]}" >"$work/mode.txt" 2>&1; then
+  fail "a parameter-server resume of a data-parallel checkpoint must be refused"
+fi
+grep -q "was not written by --dist ps" "$work/mode.txt" || { cat "$work/mode.txt"; fail "unclear mode error (ps)"; }
 # The pipeline: 2 stages, GPipe micro-batches; its losses must be those of the single-process run (the
 # gradients are the same up to summation order, so the printed 4-decimal losses agree to within 2e-4).
 "$mpiexec" -np 2 "$train" --dist pipeline --epochs 2 "${common[@]}" >"$work/pipeline.txt" 2>&1 ||
@@ -50,4 +82,11 @@ paste <(losses "$work/pipeline.txt") <(losses "$work/single.txt") >"$work/losses
 [ "$(wc -l <"$work/losses.txt")" = 2 ] || { cat "$work/pipeline.txt" "$work/single.txt"; fail "expected 2 epoch lines each"; }
 awk '{ for (i = 1; i <= 2; i++) { d = $i - $(i + 2); if (d < 0) d = -d; if (d > 2e-4) bad = 1 } } END { exit bad }' \
   "$work/losses.txt" || { cat "$work/losses.txt"; fail "pipeline losses differ from the single-process run"; }
+# Tensor parallel: the MLP's first two Linear layers split over 2 ranks; the same losses as the 1-process run.
+"$mpiexec" -np 2 "$train" --dist tp --epochs 2 "${common[@]}" >"$work/tp.txt" 2>&1 ||
+  { cat "$work/tp.txt"; fail "the tensor-parallel run failed"; }
+paste <(losses "$work/tp.txt") <(losses "$work/single.txt") >"$work/losses.txt"
+[ "$(wc -l <"$work/losses.txt")" = 2 ] || { cat "$work/tp.txt" "$work/single.txt"; fail "expected 2 epoch lines each"; }
+awk '{ for (i = 1; i <= 2; i++) { d = $i - $(i + 2); if (d < 0) d = -d; if (d > 2e-4) bad = 1 } } END { exit bad }' \
+  "$work/losses.txt" || { cat "$work/losses.txt"; fail "tensor-parallel losses differ from the single-process run"; }
 echo "train_ddp: all checks passed"

@@ -46,11 +46,11 @@ class Metadata {
 
 void save_checkpoint(const std::string& path, const nn::Module& model, const optim::Optimizer& optimizer,
                      const RunConfig& config, int64_t epochs_done, const Generator& gen,
-                     const std::vector<EpochMetrics>& history) {
+                     const std::vector<EpochMetrics>& history, const std::vector<int64_t>& ps_pushes) {
   StateDict tensors;
   for (auto& [name, t] : model.state_dict()) tensors["model." + name] = t;
   for (auto& [name, t] : optimizer.state_dict()) tensors["optimizer." + name] = t;
-  const std::map<std::string, std::string> metadata{
+  std::map<std::string, std::string> metadata{
       {"format", kFormat},
       {"model", config.model},
       {"optimizer", config.optimizer},
@@ -67,6 +67,14 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const opt
       {"rng_offset", std::to_string(gen.offset())},
       {"metrics_csv", metrics_csv(history)},
   };
+  if (!ps_pushes.empty()) {
+    std::string pushes;
+    for (size_t r = 0; r < ps_pushes.size(); ++r) {
+      if (r > 0) pushes += ',';
+      pushes += std::to_string(ps_pushes[r]);
+    }
+    metadata["ps_pushes"] = pushes;
+  }
   save_safetensors(path, tensors, metadata);
 }
 
@@ -95,6 +103,21 @@ Checkpoint load_checkpoint(const std::string& path) {
   ck.history = parse_metrics_csv(meta.text("metrics_csv"), path);
   TG_CHECK(ck.epochs_done >= 0 && static_cast<size_t>(ck.epochs_done) == ck.history.size(), path,
            ": checkpoint says ", ck.epochs_done, " epochs are done but holds metrics for ", ck.history.size());
+  if (file.metadata.count("ps_pushes")) {
+    const std::string& text = meta.text("ps_pushes");
+    for (size_t begin = 0; begin <= text.size();) {
+      size_t end = text.find(',', begin);
+      if (end == std::string::npos) end = text.size();
+      int64_t value = -1;
+      const auto [stop, ec] = std::from_chars(text.data() + begin, text.data() + end, value);
+      TG_CHECK(ec == std::errc() && stop == text.data() + end && value >= 0, path, ": metadata \"ps_pushes\" = \"",
+               text, "\" is not a list of counts");
+      ck.ps_pushes.push_back(value);
+      begin = end + 1;
+    }
+    TG_CHECK(static_cast<int64_t>(ck.ps_pushes.size()) == ck.config.world_size, path, ": \"ps_pushes\" has ",
+             ck.ps_pushes.size(), " entries for a world of ", ck.config.world_size);
+  }
   for (const auto& [name, t] : file.tensors) {
     if (name.rfind("model.", 0) == 0) ck.model[name.substr(6)] = t;
     else if (name.rfind("optimizer.", 0) == 0) ck.optimizer[name.substr(10)] = t;

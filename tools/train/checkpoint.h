@@ -36,11 +36,14 @@ struct Checkpoint {
   uint64_t rng_seed = 0, rng_offset = 0;
   std::vector<EpochMetrics> history;
   StateDict model, optimizer;
+  // --dist ps only: the gradients applied from each rank (index 0, the server, is 0); empty otherwise. Worker w
+  // resumes at its ps_pushes[w]-th batch.
+  std::vector<int64_t> ps_pushes;
 };
 
 void save_checkpoint(const std::string& path, const nn::Module& model, const optim::Optimizer& optimizer,
                      const RunConfig& config, int64_t epochs_done, const Generator& gen,
-                     const std::vector<EpochMetrics>& history);
+                     const std::vector<EpochMetrics>& history, const std::vector<int64_t>& ps_pushes = {});
 
 // Throws tg::Error naming the file (and, from the safetensors reader, the byte offset) when the file is
 // missing, damaged, or not a tensorgrad training checkpoint.

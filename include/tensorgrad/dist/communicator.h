@@ -19,6 +19,19 @@
 // every collective first exchanges a small fingerprint (operation, call number, dtype, element count, root,
 // label) so ranks calling different collectives fail at once with each rank's call listed instead of
 // corrupting data or deadlocking; it costs one extra small all-gather per collective.
+//
+// Two paths (MPI). The `_async` forms, and the blocking forms with `blocking_fast_path` off, start a non-blocking
+// MPI operation (MPI_Iallreduce, ...) and wait by polling it against the deadline; a timeout throws the
+// tg::Error described above, with every other rank's answer. With `blocking_fast_path` on (the default), the
+// blocking collectives (all_reduce, broadcast, all_gather, reduce_scatter, barrier) call the blocking MPI
+// function (MPI_Allreduce, ...), which Open MPI runs with faster algorithms than its non-blocking ones, under a
+// watchdog thread: if the call has not returned after `timeout_seconds`, the watchdog prints the same kind of
+// description (collective, label, call number, dtype and shape, rank) to stderr and ends the process with exit
+// code 3, so mpirun ends the whole job: under MPI_THREAD_MULTIPLE it first asks the other ranks which call they
+// are in and ends with MPI_Abort; otherwise it may call no MPI function and ends with std::_Exit. It cannot
+// throw (the calling thread is inside MPI). send/recv always
+// take the polled path. Blocking and non-blocking MPI collectives never match each other, so the option must
+// be the same on every rank (verify_collectives reports a difference).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -53,6 +66,10 @@ struct CommOptions {
   // communicator warns and runs without the thread); env TG_DIST_PROGRESS=1. On two ranks sharing two cores
   // it halved the MLP's DDP epoch (docs/DISTRIBUTED.md).
   bool progress_thread = false;
+  // Blocking collectives call the blocking MPI function under a watchdog that ends the job on timeout (see
+  // above) instead of polling a non-blocking one and throwing; env TG_DIST_FAST_PATH=0 turns it off. Must be the
+  // same on every rank. The world of one ignores it.
+  bool blocking_fast_path = true;
 };
 
 class Communicator {
@@ -84,20 +101,22 @@ class Communicator {
   // Lets in-flight operations advance (MPI progresses non-blocking collectives only when called); cheap.
   virtual void poll() {}
 
-  void all_reduce(const Tensor& tensor, ReduceOp op, const std::string& label = "");
-  void broadcast(const Tensor& tensor, int root, const std::string& label = "");
-  void all_gather(const Tensor& input, const Tensor& output, const std::string& label = "");
-  void reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op, const std::string& label = "");
+  // Blocking forms: by default the `_async` form and wait(); the MPI backend overrides the collectives with its
+  // blocking fast path when CommOptions::blocking_fast_path is on.
+  virtual void all_reduce(const Tensor& tensor, ReduceOp op, const std::string& label = "");
+  virtual void broadcast(const Tensor& tensor, int root, const std::string& label = "");
+  virtual void all_gather(const Tensor& input, const Tensor& output, const std::string& label = "");
+  virtual void reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op, const std::string& label = "");
   void send(const Tensor& tensor, int dst, int tag, const std::string& label = "");
   void recv(const Tensor& tensor, int src, int tag, const std::string& label = "");
-  void barrier(const std::string& label = "");
+  virtual void barrier(const std::string& label = "");
 
  protected:
   explicit Communicator(CommOptions options) : options_(options) {}
   CommOptions options_;
 };
 
-// Options from the environment: TG_DIST_TIMEOUT (seconds), TG_DIST_VERIFY (0/1).
+// Options from the environment: TG_DIST_TIMEOUT (seconds), TG_DIST_VERIFY, TG_DIST_PROGRESS, TG_DIST_FAST_PATH (0/1).
 CommOptions options_from_env();
 
 // A world of one: collectives copy or leave their data as it is, send/recv to rank 0 go through a mailbox.

@@ -18,7 +18,8 @@
 // start the same collectives in the same order), the bucket's gradients are packed into one flat buffer and
 // its all-reduce (average) starts without blocking, overlapping the rest of backward. synchronize() starts what
 // is left (a parameter that got no gradient contributes zeros), waits, and writes the averages into .grad.
-// With overlap off every bucket starts in synchronize(), after backward.
+// With overlap off every bucket is reduced in synchronize(), after backward, one after the other with the
+// communicator's blocking all_reduce (so on MPI's blocking fast path, CommOptions::blocking_fast_path).
 //
 // One backward per synchronize(): with overlap on, a gradient that arrives twice before synchronize() throws
 // (accumulating over several backward passes needs overlap off).

@@ -28,6 +28,14 @@ struct ParameterServerOptions {
   int64_t staleness_bound = -1;  // -1: fully asynchronous
 };
 
+// Where an asynchronous run stands: with the parameters and the update rule's state, what a checkpoint needs to
+// resume the run with the same number of workers. Worker w resumes at its pushes[w]-th batch: the gradients it
+// computed after the checkpoint was taken are lost with the job, so they are computed again.
+struct ServerProgress {
+  int64_t updates = 0;          // gradients applied since the run began (the parameters' version)
+  std::vector<int64_t> pushes;  // per rank, the gradients applied from it; pushes[0] (the server) is 0
+};
+
 struct StalenessStats {
   int64_t updates = 0;
   int64_t max_staleness = 0;
@@ -42,8 +50,14 @@ class ParameterServer {
   ParameterServer(std::shared_ptr<Communicator> comm, std::vector<Tensor> parameters, ParameterServerOptions options = {});
 
   // Rank 0: answers pulls and applies pushes until every worker has finished. `apply` is called with each
-  // pushed gradient in the parameters' .grad (e.g. optimizer.step()).
-  StalenessStats serve(const std::function<void()>& apply);
+  // pushed gradient in the parameters' .grad (e.g. optimizer.step()); then `after_update` (optional) with the
+  // progress so far, where a checkpoint can be written (parameters, update rule state and the progress).
+  // `resume`: the progress of the checkpoint this run continues (the parameters and the update rule's state
+  // restored by the caller); it must have one entry per rank of this world. The statistics count this call's
+  // updates only.
+  StalenessStats serve(const std::function<void()>& apply,
+                       const std::function<void(const ServerProgress&)>& after_update = {},
+                       const ServerProgress& resume = {});
 
   // Workers: the server's current parameters into the local ones; then their .grad to the server.
   void pull();

@@ -99,5 +99,49 @@ TEST(MpiCollectives, WrongShapesAreReportedBeforeMpiSeesThem) {
   EXPECT_THROW(world().send(in, world().rank(), 0), Error);
 }
 
+// The blocking forms run MPI_Allreduce & co. on the fast path and MPI_Iallreduce & co. on the polled path; both
+// must give every collective's exact result (integer-valued data, so summation order cannot matter).
+TEST(MpiCollectives, BlockingCollectivesGiveTheSameResultsOnTheFastAndThePolledPath) {
+  const int n = world().world_size(), me = world().rank();
+  std::vector<std::vector<double>> results[2];
+  for (bool fast : {true, false}) {
+    auto comm = make_mpi_communicator({.timeout_seconds = 20, .verify_collectives = true, .blocking_fast_path = fast});
+    auto& out = results[fast ? 1 : 0];
+    Tensor sum = contribution_tensor(me, 1000, DType::Float32), avg = contribution_tensor(me, 9, DType::Float64),
+           max = contribution_tensor(me, 9, DType::Int64);
+    comm->all_reduce(sum, ReduceOp::Sum, "sum");
+    comm->all_reduce(avg, ReduceOp::Avg, "avg");
+    comm->all_reduce(max, ReduceOp::Max, "max");
+    Tensor bcast = full({3}, me == n - 1 ? 4.5 : -1.0);
+    comm->broadcast(bcast, n - 1, "bcast");
+    Tensor gathered = zeros({n, 2}, DType::Int64);
+    comm->all_gather(full({1, 2}, me + 1.0, DType::Int64), gathered, "gather");
+    Tensor scattered = zeros({2}, DType::Float64);
+    comm->reduce_scatter(contribution_tensor(me, 2 * n, DType::Float64), scattered, ReduceOp::Avg, "scatter");
+    comm->barrier("done");
+    for (const Tensor& t : {sum, avg, max, bcast, gathered, scattered})
+      out.push_back(t.to(DType::Float64).contiguous().to_vector<double>());
+    EXPECT_THROW(comm->all_reduce(max, ReduceOp::Avg, "int avg"), Error);
+    EXPECT_THROW(comm->broadcast(bcast, n, "no such root"), Error);
+  }
+  EXPECT_EQ(results[0], results[1]);
+  auto expected_sum = [&](int64_t i) {
+    double s = 0;
+    for (int r = 0; r < n; ++r) s += contribution(r, i);
+    return s;
+  };
+  const auto& fast = results[1];
+  for (int64_t i = 0; i < 1000; ++i) ASSERT_EQ(fast[0][static_cast<size_t>(i)], expected_sum(i)) << "sum element " << i;
+  for (int64_t i = 0; i < 9; ++i) EXPECT_DOUBLE_EQ(fast[1][static_cast<size_t>(i)], expected_sum(i) / n);
+  for (int64_t i = 0; i < 9; ++i) {
+    double m = -1e300;
+    for (int r = 0; r < n; ++r) m = std::max(m, contribution(r, i));
+    EXPECT_EQ(fast[2][static_cast<size_t>(i)], m);
+  }
+  EXPECT_EQ(fast[3], std::vector<double>(3, 4.5));
+  for (int r = 0; r < n; ++r) EXPECT_EQ(fast[4][2 * static_cast<size_t>(r)], r + 1.0);
+  for (int64_t i = 0; i < 2; ++i) EXPECT_DOUBLE_EQ(fast[5][static_cast<size_t>(i)], expected_sum(2 * me + i) / n);
+}
+
 }  // namespace
 }  // namespace tg::dist

@@ -1,6 +1,8 @@
 // Faults: a rank that does not arrive, and ranks that call different collectives, become errors naming the
 // call and the ranks within the timeout instead of hangs. Each test uses a fresh communicator with a short
-// timeout, then lets the late calls complete so nothing is left pending.
+// timeout, then lets the late calls complete so nothing is left pending. The tests that expect a tg::Error from
+// a timed-out blocking call turn the blocking fast path off (on it, a timeout ends the job: see the last test,
+// run on its own by tests/dist/watchdog.sh).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -19,7 +21,7 @@ using tgtest::world;
 constexpr double kTimeout = 0.3;
 
 TEST(MpiFaults, ARankThatNeverArrivesIsNamedWithinTheTimeout) {
-  auto comm = make_mpi_communicator({.timeout_seconds = kTimeout});
+  auto comm = make_mpi_communicator({.timeout_seconds = kTimeout, .blocking_fast_path = false});
   const int late = comm->world_size() - 1;
   Tensor t = full({8}, 1.0);
   if (comm->rank() == late) {
@@ -54,7 +56,7 @@ TEST(MpiFaults, MismatchedCollectivesAreReportedByTheFingerprintCheck) {
 }
 
 TEST(MpiFaults, AMismatchWithoutFingerprintsIsReportedWhenTheWaitTimesOut) {
-  auto comm = make_mpi_communicator({.timeout_seconds = kTimeout});
+  auto comm = make_mpi_communicator({.timeout_seconds = kTimeout, .blocking_fast_path = false});
   Tensor t = zeros({4});
   if (comm->rank() == 0) {
     const std::string message = tgtest::error_message([&] { comm->recv(t, 1, 3, "activations"); });
@@ -71,6 +73,33 @@ TEST(MpiFaults, AMismatchWithoutFingerprintsIsReportedWhenTheWaitTimesOut) {
     if (comm->rank() == 1) comm->send(t, 0, 3, "activations");
   }
   world().barrier("after the timed-out mismatch");
+}
+
+// Blocking and non-blocking MPI collectives never match, so ranks that disagree on the fast path would hang; the
+// fingerprint check names the path and reports it at once.
+TEST(MpiFaults, RanksOnDifferentPathsAreReportedByTheFingerprintCheck) {
+  auto comm = make_mpi_communicator(
+      {.timeout_seconds = 5, .verify_collectives = true, .blocking_fast_path = world().rank() == 0});
+  Tensor t = zeros({4});
+  const std::string message = tgtest::error_message([&] { comm->all_reduce(t, ReduceOp::Sum, "bucket 2"); });
+  EXPECT_TRUE(tgtest::contains_all(message, {"mismatched collectives",
+                                             "rank 0 calls all_reduce(sum) 'bucket 2' (call #1, float32[4]) [blocking]",
+                                             "rank 1 calls all_reduce(sum) 'bucket 2' (call #1, float32[4]);"}));
+  world().barrier("after the path mismatch");
+}
+
+// Ends the job on purpose, so it is disabled here and run alone by tests/dist/watchdog.sh (ctest
+// dist_watchdog_np2), which checks the message, the exit status and the time: the last rank never arrives, and
+// the others' blocking all_reduce must end the whole job soon after the 0.5 s timeout instead of hanging.
+TEST(MpiFaults, DISABLED_BlockingFastPathTimeoutEndsTheJobNamingTheCall) {
+  auto comm = make_mpi_communicator({.timeout_seconds = 0.5});  // the fast path is the default
+  Tensor t = full({8}, 1.0);
+  if (comm->rank() == comm->world_size() - 1) {
+    std::this_thread::sleep_for(std::chrono::seconds(60));  // mpirun should kill this rank long before
+  } else {
+    comm->all_reduce(t, ReduceOp::Sum, "bucket 7");
+  }
+  ADD_FAILURE() << "rank " << comm->rank() << " is still running: the watchdog did not end the job";
 }
 
 }  // namespace

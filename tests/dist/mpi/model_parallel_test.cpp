@@ -125,5 +125,73 @@ TEST(MpiParameterServer, StalenessBoundHoldsAndTrainingConverges) {
   }
 }
 
+// A run checkpointed after K updates and resumed from that progress: the workers start again at their pushes[w]-th
+// batch and the run ends with every worker's batches applied once. With one worker (2 ranks) the schedule is
+// sequential, so the resumed run ends bit-identical to the uninterrupted one. A progress from another world size
+// is refused.
+TEST(MpiParameterServer, AResumedRunContinuesFromTheCheckpointedProgress) {
+  const int n = world().world_size(), me = world().rank();
+  const int64_t steps = 20, total = steps * (n - 1), checkpoint_at = total / 2 + 1;
+  const Tensor truth = from_vector(std::vector<float>{1.0f, -2.0f, 0.5f}, {1, 3});
+  auto sgd = [](Tensor& w) {
+    NoGradGuard no_grad;
+    w.sub_(w.grad(), 0.1);
+  };
+  auto work = [&](ParameterServer& ps, const Tensor& w, int64_t first) {
+    for (int64_t s = first; s < steps; ++s) {
+      ps.pull();
+      Generator gen(static_cast<uint64_t>(me * 1000 + s));  // batch s of this worker, whenever it is computed
+      const Tensor x = randn({16, 3}, DType::Float32, gen);
+      w.zero_grad();
+      mean((linear(x, w) - linear(x, truth)) * (linear(x, w) - linear(x, truth))).backward();
+      ps.push();
+    }
+    ps.finish();
+  };
+  // The uninterrupted run, with a snapshot of the parameters and the progress after `checkpoint_at` updates.
+  Tensor w = zeros({1, 3}).requires_grad_();
+  Tensor snapshot;
+  ServerProgress saved;
+  {
+    ParameterServer ps(shared_world(), {w}, {.staleness_bound = 0});
+    if (me == 0) {
+      ps.serve([&] { sgd(w); }, [&](const ServerProgress& p) {
+        if (p.updates == checkpoint_at) {
+          snapshot = w.detach().clone();
+          saved = p;
+        }
+      });
+      ASSERT_TRUE(snapshot.defined());
+      const ServerProgress other_world{.updates = 0, .pushes = std::vector<int64_t>(static_cast<size_t>(n) + 1, 0)};
+      EXPECT_THROW(ps.serve([] {}, {}, other_world), Error);  // refused before any message
+    } else {
+      work(ps, w, 0);
+    }
+  }
+  // Every rank learns where it stopped, as every rank would read it from the checkpoint file.
+  Tensor pushes = zeros({n}, DType::Int64);
+  if (me == 0) pushes.copy_(from_vector(saved.pushes));
+  world().broadcast(pushes, 0, "progress");
+  const auto where = pushes.to_vector<int64_t>();
+  // The resumed run.
+  Tensor resumed = me == 0 ? snapshot.clone().requires_grad_() : zeros({1, 3}).requires_grad_();
+  ParameterServer ps(shared_world(), {resumed}, {.staleness_bound = 0});
+  if (me == 0) {
+    ServerProgress last;
+    const StalenessStats stats = ps.serve([&] { sgd(resumed); }, [&](const ServerProgress& p) { last = p; }, saved);
+    EXPECT_EQ(stats.updates, total - checkpoint_at);
+    EXPECT_EQ(last.updates, total);
+    for (int r = 1; r < n; ++r) EXPECT_EQ(last.pushes[static_cast<size_t>(r)], steps) << "rank " << r;
+    if (n == 2) {
+      EXPECT_EQ(max_abs_difference(resumed, w), 0.0);
+    }
+    EXPECT_LT(max_abs_difference(resumed, truth), 0.2);
+  } else {
+    EXPECT_GT(where[static_cast<size_t>(me)], 0);
+    work(ps, resumed, where[static_cast<size_t>(me)]);
+  }
+  world().barrier("after the resumed parameter server");
+}
+
 }  // namespace
 }  // namespace tg::dist

@@ -1,0 +1,43 @@
+#pragma once
+// What tg_train's run modes share: the optimizer from the flags, the data sets, evaluation, resuming, and the
+// sum of per-rank counters.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <tensorgrad/tensorgrad.h>
+
+#include "checkpoint.h"
+#include "flags.h"
+
+namespace CLI {
+class App;
+}
+
+namespace tg::train {
+
+constexpr int64_t kProfileWarmupSteps = 2;
+
+std::unique_ptr<optim::Optimizer> make_optimizer(const RunConfig& c, std::vector<Tensor> params);
+
+// The first `limit` examples (all when limit is 0 or larger than the set).
+FashionMnist first_examples(const FashionMnist& data, int64_t limit);
+
+// Standardises both sets with the training images' mean and standard deviation (PyTorch's
+// transforms.Normalize with the statistics of the data actually trained on).
+void standardise(FashionMnist& train, FashionMnist& test);
+
+struct Evaluation {
+  double loss, accuracy;
+};
+
+Evaluation evaluate(nn::Module& model, const FashionMnist& data);
+
+// Resuming takes the run's settings from the checkpoint; a flag given explicitly must agree with it.
+void adopt_checkpoint_config(const CLI::App& app, Flags& flags, const RunConfig& saved, const std::string& path);
+
+// Sums per-rank counters so every rank (and rank 0's report) sees the totals over all ranks.
+void sum_over_ranks(dist::Communicator* comm, std::vector<double>& values);
+
+}  // namespace tg::train
