@@ -33,10 +33,11 @@ class ThreadCount {
 TEST(KernelsElementwise, ThreadCountDoesNotChangeResults) {
   ThreadCount restore;
   tg::Generator gen(5);
-  const Tensor a = tg::randn({300, 257}, DType::Float32, gen);
+  // Above the 2 x 64K elements where a second thread starts.
+  const Tensor a = tg::randn({700, 257}, DType::Float32, gen);
   const Tensor row = tg::randn({257}, DType::Float32, gen);
-  const Tensor wide = tg::randn({257, 601}, DType::Float32, gen);
-  const Tensor transposed = tg::slice(tg::transpose(wide, 0, 1), 0, 1, 601, 2);  // [300, 257], strided
+  const Tensor wide = tg::randn({257, 1401}, DType::Float32, gen);
+  const Tensor transposed = tg::slice(tg::transpose(wide, 0, 1), 0, 1, 1401, 2);  // [700, 257], strided
   auto compute = [&] {
     return std::vector<Tensor>{a + row,           a * transposed,        tg::exp(transposed),
                                tg::relu(a - row), tg::where(a > 0, a, row), tg::to(a, DType::Float64),
