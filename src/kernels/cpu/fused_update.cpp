@@ -30,26 +30,44 @@ void split(int64_t n, F&& body) {
   }
 }
 
-template <class T>
-void adam_typed(int64_t n, const AdamCoefficients& c, T* p, const T* g, T* m, T* v, T* vmax) {
+// The options are template parameters so each loop body has no branch and vectorises.
+template <class T, bool L2, bool Decoupled, bool AmsGrad>
+void adam_loop(int64_t lo, int64_t hi, const AdamCoefficients& c, T* __restrict p, const T* __restrict g,
+               T* __restrict m, T* __restrict v, T* __restrict vmax) {
   const T step = static_cast<T>(c.lr_over_bias_correction1), b1 = static_cast<T>(c.one_minus_beta1),
           b2 = static_cast<T>(c.one_minus_beta2), bc2 = static_cast<T>(c.bias_correction2_sqrt),
           eps = static_cast<T>(c.eps), wd = static_cast<T>(c.weight_decay),
           decay = static_cast<T>(c.decoupled_decay);
+  for (int64_t i = lo; i < hi; ++i) {
+    T pi = p[i];
+    T gi = g[i];
+    if constexpr (L2) gi += wd * pi;
+    if constexpr (Decoupled) pi *= decay;
+    const T mi = m[i] + b1 * (gi - m[i]);
+    const T vi = v[i] + b2 * (gi * gi - v[i]);
+    m[i] = mi;
+    v[i] = vi;
+    T second = vi;
+    if constexpr (AmsGrad) {
+      second = std::max(vmax[i], vi);
+      vmax[i] = second;
+    }
+    p[i] = pi - step * (mi / (std::sqrt(second) / bc2 + eps));
+  }
+}
+
+template <class T>
+void adam_typed(int64_t n, const AdamCoefficients& c, T* p, const T* g, T* m, T* v, T* vmax) {
   const bool l2 = !c.decoupled && c.weight_decay != 0.0, decoupled = c.decoupled && c.weight_decay != 0.0;
   split(n, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) {
-      T pi = p[i];
-      T gi = g[i];
-      if (l2) gi += wd * pi;
-      if (decoupled) pi *= decay;
-      const T mi = m[i] + b1 * (gi - m[i]);
-      const T vi = v[i] + b2 * (gi * gi - v[i]);
-      m[i] = mi;
-      v[i] = vi;
-      T second = vi;
-      if (vmax != nullptr) second = vmax[i] = std::max(vmax[i], vi);
-      p[i] = pi - step * (mi / (std::sqrt(second) / bc2 + eps));
+    if (vmax != nullptr) {
+      if (l2) adam_loop<T, true, false, true>(lo, hi, c, p, g, m, v, vmax);
+      else if (decoupled) adam_loop<T, false, true, true>(lo, hi, c, p, g, m, v, vmax);
+      else adam_loop<T, false, false, true>(lo, hi, c, p, g, m, v, vmax);
+    } else {
+      if (l2) adam_loop<T, true, false, false>(lo, hi, c, p, g, m, v, vmax);
+      else if (decoupled) adam_loop<T, false, true, false>(lo, hi, c, p, g, m, v, vmax);
+      else adam_loop<T, false, false, false>(lo, hi, c, p, g, m, v, vmax);
     }
   });
 }
