@@ -30,6 +30,19 @@ class ThreadCount {
   int saved_;
 };
 
+// compute() on 1 thread, then on 2 and 3: every result bitwise the same.
+template <class Compute>
+void expect_same_bits_on_any_thread_count(Compute compute) {
+  tg::set_num_threads(1);
+  const std::vector<Tensor> serial = compute();
+  for (int threads : {2, 3}) {
+    tg::set_num_threads(threads);
+    const std::vector<Tensor> parallel = compute();
+    for (size_t i = 0; i < serial.size(); ++i)
+      EXPECT_TRUE(bitwise_equal(serial[i], parallel[i])) << "result " << i << " with " << threads << " threads";
+  }
+}
+
 TEST(KernelsElementwise, ThreadCountDoesNotChangeResults) {
   ThreadCount restore;
   tg::Generator gen(5);
@@ -43,14 +56,7 @@ TEST(KernelsElementwise, ThreadCountDoesNotChangeResults) {
                                tg::relu(a - row), tg::where(a > 0, a, row), tg::to(a, DType::Float64),
                                tg::maximum(a, transposed)};
   };
-  tg::set_num_threads(1);
-  const auto serial = compute();
-  for (int threads : {2, 3}) {
-    tg::set_num_threads(threads);
-    const auto parallel = compute();
-    for (size_t i = 0; i < serial.size(); ++i)
-      EXPECT_TRUE(bitwise_equal(serial[i], parallel[i])) << "result " << i << " with " << threads << " threads";
-  }
+  expect_same_bits_on_any_thread_count(compute);
   // Every element written exactly once: a fill then an accumulating copy of ones gives exactly 2 everywhere.
   tg::set_num_threads(2);
   Tensor t = tg::zeros({1000, 129}, DType::Float64);
@@ -76,14 +82,7 @@ TEST(KernelsElementwise, GatherAndScatterAddSplitAcrossThreads) {
     return std::vector<Tensor>{tg::gather(x, 2, index), tg::scatter_add(x, 2, index, src),
                                tg::gather(x0, 0, index0), tg::scatter_add(tg::zeros({2400, 8, 30}), 0, index0, src0)};
   };
-  tg::set_num_threads(1);
-  const auto serial = compute();
-  for (int threads : {2, 3}) {
-    tg::set_num_threads(threads);
-    const auto parallel = compute();
-    for (size_t i = 0; i < serial.size(); ++i)
-      EXPECT_TRUE(bitwise_equal(serial[i], parallel[i])) << "result " << i << " with " << threads << " threads";
-  }
+  expect_same_bits_on_any_thread_count(compute);
   tg::set_num_threads(2);
   Tensor bad = index.clone();
   bad.view({-1}).slice(0, 300000, 300001).fill_(3000);
