@@ -5,22 +5,20 @@ namespace tg::kernels::ref {
 namespace {
 
 // Both walk the index tensor's shape; `data` strides are given over that shape with the indexed dim's
-// stride 0, and the dim's real stride is added per element from the index value.
+// stride 0, and the dim's real stride is added per element from the index value. The indices are in range:
+// kernels::gather / scatter_add check them all before any thread runs these loops.
 template <class T, bool Scatter>
-void index_along(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& dense, const StridedArg& indexed,
+void index_along(const Shape& shape, int64_t dim, int64_t /*dim_size*/, const StridedArg& dense, const StridedArg& indexed,
                  const StridedArg& index, int64_t indexed_dim_stride) {
   T* d = static_cast<T*>(dense.data);
   T* x = static_cast<T*>(indexed.data);
   const int64_t* idx = static_cast<const int64_t*>(index.data);
   Strides indexed_strides = indexed.strides;
   indexed_strides[static_cast<size_t>(dim)] = 0;
-  const char* op = Scatter ? "tg::scatter_add" : "tg::gather";
   for_each_run<3>(shape, {dense.strides.data(), indexed_strides.data(), index.strides.data()},
                   [&](int64_t n, auto off, auto st) {
                     for (int64_t i = 0; i < n; ++i) {
                       const int64_t j = idx[off[2] + i * st[2]];
-                      TG_CHECK(j >= 0 && j < dim_size, op, ": index ", j, " out of range for dimension ", dim,
-                               " of size ", dim_size);
                       T& target = x[off[1] + i * st[1] + j * indexed_dim_stride];
                       T& value = d[off[0] + i * st[0]];
                       if constexpr (Scatter) target = static_cast<T>(target + value);
