@@ -34,6 +34,13 @@ void standardise(FashionMnist& train, FashionMnist& test) {
   test.images = (test.images - mean) / deviation;
 }
 
+DataSets load_data_sets(const Flags& flags, const RunConfig& config) {
+  DataSets sets{first_examples(load_fashion_mnist("train", flags.data_dir), config.train_limit),
+                first_examples(load_fashion_mnist("test", flags.data_dir), flags.test_limit)};
+  if (config.inputs == "standard") standardise(sets.train, sets.test);
+  return sets;
+}
+
 Evaluation evaluate(nn::Module& model, const FashionMnist& data) {
   NoGradGuard no_grad;
   model.eval();

@@ -28,6 +28,13 @@ FashionMnist first_examples(const FashionMnist& data, int64_t limit);
 // transforms.Normalize with the statistics of the data actually trained on).
 void standardise(FashionMnist& train, FashionMnist& test);
 
+// The run's training and test sets: loaded from flags.data_dir, cut to --train-limit / --test-limit and, with
+// --inputs standard, standardised.
+struct DataSets {
+  FashionMnist train, test;
+};
+DataSets load_data_sets(const Flags& flags, const RunConfig& config);
+
 struct Evaluation {
   double loss, accuracy;
 };

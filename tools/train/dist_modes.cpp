@@ -45,9 +45,7 @@ int run_parameter_server(const CLI::App& app, Flags flags, const std::shared_ptr
     for (int64_t c : progress.pushes) progress.updates += c;
   }
   dist::ParameterServer ps(comm, model->parameters(), {.staleness_bound = flags.staleness_bound});
-  FashionMnist train_set = first_examples(load_fashion_mnist("train", flags.data_dir), config.train_limit);
-  FashionMnist test_set = first_examples(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
-  if (config.inputs == "standard") standardise(train_set, test_set);
+  auto [train_set, test_set] = load_data_sets(flags, config);
   // Every worker's shard has the same number of batches per epoch.
   auto worker_loader = [&](int worker) {
     return DataLoader(TensorDataset(train_set.images, train_set.labels),
@@ -163,9 +161,7 @@ int run_pipeline(const Flags& flags, const std::shared_ptr<dist::Communicator>& 
         return h;
       },
       {.micro_batches = flags.micro_batches});
-  FashionMnist train_set = first_examples(load_fashion_mnist("train", flags.data_dir), config.train_limit);
-  FashionMnist test_set = first_examples(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
-  if (config.inputs == "standard") standardise(train_set, test_set);
+  auto [train_set, test_set] = load_data_sets(flags, config);
   if (leader) {
     std::printf("tensorgrad %s on Fashion-MNIST, pipeline over %d ranks (GPipe, %lld micro-batches), %s lr %g, batch "
                 "%lld; stages (layers):",
@@ -248,9 +244,7 @@ int run_tensor_parallel(const Flags& flags, const std::shared_ptr<dist::Communic
     fc2.weight.detach().copy_(full_w2t.transpose(0, 1));
     fc2.bias.detach().copy_(b2.detach());
   };
-  FashionMnist train_set = first_examples(load_fashion_mnist("train", flags.data_dir), config.train_limit);
-  FashionMnist test_set = first_examples(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
-  if (config.inputs == "standard") standardise(train_set, test_set);
+  auto [train_set, test_set] = load_data_sets(flags, config);
   if (leader) {
     std::printf("tensorgrad mlp on Fashion-MNIST, tensor parallel over %d ranks (784-512 by output features, 512-256 "
                 "by input features), %s lr %g, batch %lld\n",

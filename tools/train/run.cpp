@@ -37,9 +37,7 @@ int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicat
   if (flags.out_dir.empty()) flags.out_dir = "runs/" + config.model;
   if (flags.threads > 0) set_num_threads(flags.threads);
 
-  FashionMnist train_set = first_examples(load_fashion_mnist("train", flags.data_dir), config.train_limit);
-  FashionMnist test_set = first_examples(load_fashion_mnist("test", flags.data_dir), flags.test_limit);
-  if (config.inputs == "standard") standardise(train_set, test_set);
+  auto [train_set, test_set] = load_data_sets(flags, config);
 
   Generator gen(config.seed);
   auto model = make_model(config.model, gen);
