@@ -186,7 +186,7 @@ class GraphTask {
       if (captured_.count({&node, i}) == 0 && is_captured(&node, i)) captured_[{&node, i}] = grads[i];
 
     if (auto* sink = dynamic_cast<AccumulateGrad*>(&node)) {
-      if (captures_.empty() && grads[0].defined()) accumulate_into_leaf(*sink, grads[0], create_graph_);
+      if (captures_.empty() && grads[0].defined()) accumulate_into_leaf(*sink, std::move(grads[0]), create_graph_);
       return;
     }
     if (!captures_.empty() && !needed_.count(&node)) return;

@@ -179,6 +179,30 @@ TEST(Engine, LeafHookReplacesGradient) {
   expect_values(x.grad(), {20.0, 40.0});
 }
 
+// The first gradient of a leaf becomes its .grad without a copy when nothing else holds that memory (a
+// backward pass made it), and is copied when something does (an optimizer writes into .grad in place).
+TEST(Engine, FreshGradientIsAdoptedAndSharedGradientIsCopied) {
+  Tensor x = vec({1.0, 2.0}).requires_grad_();
+  const void* arriving = nullptr;
+  x.register_hook([&](const Tensor& g) {
+    arriving = g.data_ptr();
+    return Tensor();
+  });
+  sum(x * 3.0).backward();
+  EXPECT_EQ(x.grad().data_ptr(), arriving);
+
+  Tensor y = vec({1.0, 2.0}).requires_grad_();
+  Tensor kept;
+  y.register_hook([&](const Tensor& g) {
+    kept = g;
+    return Tensor();
+  });
+  sum(y * 3.0).backward();
+  EXPECT_NE(y.grad().data_ptr(), kept.data_ptr());
+  kept.fill_(0.0);
+  expect_values(y.grad(), {3.0, 3.0});
+}
+
 TEST(Engine, PostAccumulateHookSeesTheAccumulatedGradientOncePerPass) {
   Tensor x = vec({1.0, 2.0}).requires_grad_();
   Tensor y = vec({5.0}).requires_grad_();
