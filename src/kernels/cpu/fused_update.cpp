@@ -72,21 +72,36 @@ void adam_typed(int64_t n, const AdamCoefficients& c, T* p, const T* g, T* m, T*
   });
 }
 
-template <class T>
-void sgd_typed(int64_t n, const SgdCoefficients& c, T* p, const T* g, T* buf) {
+template <class T, bool Decay, bool Momentum, bool Nesterov>
+void sgd_loop(int64_t lo, int64_t hi, const SgdCoefficients& c, T* __restrict p, const T* __restrict g,
+              T* __restrict buf) {
   const T lr = static_cast<T>(c.lr), mom = static_cast<T>(c.momentum), damp = static_cast<T>(1.0 - c.dampening),
           wd = static_cast<T>(c.weight_decay);
-  const bool decay = c.weight_decay != 0.0, nesterov = c.nesterov;
+  for (int64_t i = lo; i < hi; ++i) {
+    T d = g[i];
+    if constexpr (Decay) d += wd * p[i];
+    if constexpr (Momentum) {
+      const T b = mom * buf[i] + damp * d;
+      buf[i] = b;
+      d = Nesterov ? d + mom * b : b;
+    }
+    p[i] -= lr * d;
+  }
+}
+
+template <class T>
+void sgd_typed(int64_t n, const SgdCoefficients& c, T* p, const T* g, T* buf) {
+  const bool decay = c.weight_decay != 0.0;
   split(n, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) {
-      T d = g[i];
-      if (decay) d += wd * p[i];
-      if (buf != nullptr) {
-        const T b = mom * buf[i] + damp * d;
-        buf[i] = b;
-        d = nesterov ? d + mom * b : b;
-      }
-      p[i] -= lr * d;
+    if (buf == nullptr) {
+      if (decay) sgd_loop<T, true, false, false>(lo, hi, c, p, g, buf);
+      else sgd_loop<T, false, false, false>(lo, hi, c, p, g, buf);
+    } else if (c.nesterov) {
+      if (decay) sgd_loop<T, true, true, true>(lo, hi, c, p, g, buf);
+      else sgd_loop<T, false, true, true>(lo, hi, c, p, g, buf);
+    } else {
+      if (decay) sgd_loop<T, true, true, false>(lo, hi, c, p, g, buf);
+      else sgd_loop<T, false, true, false>(lo, hi, c, p, g, buf);
     }
   });
 }
