@@ -131,14 +131,17 @@ int mpi_count(const Tensor& t, const std::string& what) {
   return static_cast<int>(t.numel());
 }
 
+template <class T>
+void divide_elements(T* __restrict p, int64_t n, T divisor) {
+  for (int64_t i = 0; i < n; ++i) p[i] /= divisor;
+}
+
+// Avg = Sum, then this. The element count and the pointer are locals so the loop vectorises: written with
+// t.numel() in the condition it could not (a store through p might change it) and took 1 ms of scalar
+// divisions per 400K floats, four times the all-reduce itself.
 void divide_in_place(const Tensor& t, int divisor) {
-  if (t.dtype() == DType::Float32) {
-    float* p = t.data<float>();
-    for (int64_t i = 0; i < t.numel(); ++i) p[i] /= static_cast<float>(divisor);
-  } else {
-    double* p = t.data<double>();
-    for (int64_t i = 0; i < t.numel(); ++i) p[i] /= divisor;
-  }
+  if (t.dtype() == DType::Float32) divide_elements(t.data<float>(), t.numel(), static_cast<float>(divisor));
+  else divide_elements(t.data<double>(), t.numel(), static_cast<double>(divisor));
 }
 
 constexpr int kDiagnosisBytes = 512;
