@@ -12,15 +12,45 @@ namespace tg::dist {
 
 namespace {
 
+template <class T>
+void divide_into(const T* in, T* out, int64_t n, T divisor) {
+  for (int64_t i = 0; i < n; ++i) out[i] = in[i] / divisor;
+}
+
 struct Bucket {
   std::vector<size_t> params;     // indices into State::params, in fill order
   std::vector<int64_t> offsets;   // element offset of each in `flat`
   Tensor flat;                    // the packed gradients
+  std::vector<Tensor> views;      // each parameter's part of `flat`, in its shape (gradient_as_bucket_view)
   Tensor residual;                // TopK's error feedback (float32 buckets only)
   int64_t pending = 0;            // gradients not yet ready this step
   WorkHandle work;
   std::string label;
 };
+
+// A parameter's gradient into its part of a bucket, divided by `divisor`; zeros for a parameter that got no
+// gradient this step. With gradient_as_bucket_view the gradient may already be that part (the parameter was
+// unused and its .grad not cleared).
+void pack(const Tensor& grad, const Tensor& part, int divisor) {
+  const size_t bytes = static_cast<size_t>(part.numel()) * itemsize(part.dtype());
+  if (!grad.defined()) {
+    std::memset(part.data_ptr(), 0, bytes);
+    return;
+  }
+  TG_CHECK(grad.dtype() == part.dtype() && grad.shape() == part.shape(), "tg::dist::DistributedDataParallel: a ",
+           dtype_name(grad.dtype()), grad.shape(), " gradient for a ", dtype_name(part.dtype()), part.shape(),
+           " parameter");
+  const bool same_layout = grad.is_contiguous();
+  if (!same_layout) copy_to_contiguous(grad, part.data_ptr());
+  const void* from = same_layout ? grad.data_ptr() : part.data_ptr();
+  if (divisor == 1) {
+    if (from != part.data_ptr()) std::memcpy(part.data_ptr(), from, bytes);
+  } else if (part.dtype() == DType::Float32) {
+    divide_into(static_cast<const float*>(from), part.data<float>(), part.numel(), static_cast<float>(divisor));
+  } else {
+    divide_into(static_cast<const double*>(from), part.data<double>(), part.numel(), static_cast<double>(divisor));
+  }
+}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -62,6 +92,10 @@ struct DistributedDataParallel::State {
       const Tensor& last = params[b.params.back()].second;
       const int64_t numel = b.offsets.back() + last.numel();
       b.flat = Tensor::empty({numel}, last.dtype());
+      for (size_t j = 0; j < b.params.size(); ++j) {
+        const Tensor& p = params[b.params[j]].second;
+        b.views.push_back(b.flat.narrow(0, b.offsets[j], p.numel()).view(p.shape()));
+      }
       b.pending = static_cast<int64_t>(b.params.size());
       std::ostringstream label;
       label << "bucket " << i << " (" << params[b.params.front()].first;
@@ -88,31 +122,40 @@ struct DistributedDataParallel::State {
     ready[index] = true;
     Bucket& b = buckets[bucket_of[index]];
     --b.pending;
-    while (next_to_launch < buckets.size() && buckets[next_to_launch].pending == 0) launch(next_to_launch++);
+    while (next_to_launch < hook_launchable() && buckets[next_to_launch].pending == 0) launch(next_to_launch++);
     comm->poll();
   }
 
+  // Buckets a gradient hook may start. The last one is left to synchronize(), which every rank reaches with every
+  // other bucket started, so it can take the blocking call (on MPI's fast path, twice as fast as the non-blocking
+  // one for large buckets: docs/DISTRIBUTED.md); in a feed-forward model backward has no work left to overlap it
+  // with by the time it is ready. Compressed buckets have no blocking form.
+  size_t hook_launchable() const {
+    return options.compression.kind == CompressionKind::None ? buckets.size() - 1 : buckets.size();
+  }
+
   // `blocking`: reduce now with the communicator's blocking all_reduce (MPI_Allreduce on the fast path) instead of
-  // starting a non-blocking one. Only with overlap off, where every rank starts every bucket here, in order: with
-  // overlap on, one rank may start a bucket from a hook (non-blocking) that another starts in synchronize(), and
-  // MPI never matches a blocking collective with a non-blocking one.
+  // starting a non-blocking one. Only for buckets every rank starts in synchronize(), in order (all of them with
+  // overlap off, the last one with overlap on): one rank may start any other bucket from a hook (non-blocking)
+  // that another starts in synchronize(), and MPI never matches a blocking collective with a non-blocking one.
   void launch(size_t i, bool blocking = false) {
     Bucket& b = buckets[i];
     const size_t item = itemsize(b.flat.dtype());
-    char* flat = static_cast<char*>(b.flat.data_ptr());
+    const bool compressed = options.compression.kind != CompressionKind::None;
+    // Uncompressed buckets are divided by the world size while they are packed (as torch's default hook does),
+    // so the reduction is a plain sum and no pass over the bucket follows it.
+    const int world = compressed ? 1 : comm->world_size();
     for (size_t j = 0; j < b.params.size(); ++j) {
       const Tensor& p = params[b.params[j]].second;
-      const Tensor g = p.grad();
-      char* dst = flat + b.offsets[j] * static_cast<int64_t>(item);
-      if (g.defined()) copy_to_contiguous(g, dst);
-      else std::memset(dst, 0, static_cast<size_t>(p.numel()) * item);  // unused this step: contributes zero
+      pack(p.grad(), b.views[j], world);
     }
+    b.flat.storage()->bump_version();
     const int64_t bytes = b.flat.numel() * static_cast<int64_t>(item);
     stats.gradient_bytes += bytes;
     ++stats.collectives;
-    if (options.compression.kind == CompressionKind::None) {
-      if (blocking) comm->all_reduce(b.flat, ReduceOp::Avg, b.label);
-      else b.work = comm->all_reduce_async(b.flat, ReduceOp::Avg, b.label);
+    if (!compressed) {
+      if (blocking) comm->all_reduce(b.flat, ReduceOp::Sum, b.label);
+      else b.work = comm->all_reduce_async(b.flat, ReduceOp::Sum, b.label);
       stats.bytes_sent += bytes;
     } else {
       int64_t sent = 0;
@@ -123,24 +166,28 @@ struct DistributedDataParallel::State {
 
   void synchronize() {
     const auto start = std::chrono::steady_clock::now();
-    const bool blocking = !options.overlap && options.compression.kind == CompressionKind::None;
-    while (next_to_launch < buckets.size()) launch(next_to_launch++, blocking);
+    const bool uncompressed = options.compression.kind == CompressionKind::None;
+    for (; next_to_launch < buckets.size(); ++next_to_launch)
+      launch(next_to_launch, uncompressed && (!options.overlap || next_to_launch + 1 == buckets.size()));
     for (Bucket& b : buckets) {
       if (b.work) b.work->wait();
       b.work.reset();
-      const size_t item = itemsize(b.flat.dtype());
-      const char* flat = static_cast<const char*>(b.flat.data_ptr());
       for (size_t j = 0; j < b.params.size(); ++j) {
         const Tensor& p = params[b.params[j]].second;
+        if (options.gradient_as_bucket_view) {
+          p.set_grad(b.views[j]);
+          continue;
+        }
         Tensor g = p.grad();
-        if (!g.defined() || !g.is_contiguous() || g.shape() != p.shape() || g.dtype() != p.dtype()) {
+        if (!g.defined() || !g.is_contiguous() || g.shape() != p.shape() || g.dtype() != p.dtype() ||
+            g.storage() == b.flat.storage()) {
           g = Tensor::empty(p.shape(), p.dtype());
           p.set_grad(g);
         }
-        std::memcpy(g.data_ptr(), flat + b.offsets[j] * static_cast<int64_t>(item),
-                    static_cast<size_t>(p.numel()) * item);
+        copy_to_contiguous(b.views[j], g.data_ptr());
         g.storage()->bump_version();
       }
+      b.flat.storage()->bump_version();
       b.pending = static_cast<int64_t>(b.params.size());
     }
     ready.assign(params.size(), false);

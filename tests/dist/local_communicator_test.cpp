@@ -133,5 +133,31 @@ TEST(DistributedDataParallel, InAWorldOfOneGradientsAreUnchangedAndUnusedOnesBec
                                    {"parameter w", "second gradient before synchronize()"}));
 }
 
+// gradient_as_bucket_view: after synchronize() the gradients of a bucket are views of one buffer, laid out in
+// the bucket's order; turned off, each .grad has memory of its own. The values are the same either way.
+TEST(DistributedDataParallel, GradientsBecomeViewsOfTheirBucketUnlessTurnedOff) {
+  auto comm = make_local_communicator();
+  for (bool as_view : {true, false}) {
+    Tensor w = from_vector(std::vector<float>{1, 2}).requires_grad_();
+    Tensor v = from_vector(std::vector<float>{3, 4, 5}).requires_grad_();
+    DistributedDataParallel ddp(comm, {{"w", w}, {"v", v}}, {.gradient_as_bucket_view = as_view});
+    ASSERT_EQ(ddp.bucket_names(), (std::vector<std::vector<std::string>>{{"v", "w"}}));
+    for (int step = 1; step <= 2; ++step) {
+      w.zero_grad();
+      v.zero_grad();
+      sum((w * w) * static_cast<double>(step)).backward();
+      sum(v * 3.0).backward();
+      ddp.synchronize();
+      EXPECT_EQ(w.grad().to_vector<float>(), (std::vector<float>{2.0f * step, 4.0f * step}));
+      EXPECT_EQ(v.grad().to_vector<float>(), (std::vector<float>{3, 3, 3}));
+      const bool shared = w.grad().storage() == v.grad().storage();
+      EXPECT_EQ(shared, as_view) << "step " << step;
+      if (as_view) {  // v first (reverse registration order), then w
+        EXPECT_EQ(static_cast<const float*>(w.grad().data_ptr()), static_cast<const float*>(v.grad().data_ptr()) + 3);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tg::dist

@@ -16,10 +16,12 @@
 // backward produces them for a feed-forward model). A post-accumulate hook on each parameter marks its
 // gradient ready; when every gradient of a bucket is ready, and every earlier bucket has started (so all ranks
 // start the same collectives in the same order), the bucket's gradients are packed into one flat buffer and
-// its all-reduce (average) starts without blocking, overlapping the rest of backward. synchronize() starts what
-// is left (a parameter that got no gradient contributes zeros), waits, and writes the averages into .grad.
-// With overlap off every bucket is reduced in synchronize(), after backward, one after the other with the
-// communicator's blocking all_reduce (so on MPI's blocking fast path, CommOptions::blocking_fast_path).
+// its all-reduce starts without blocking, overlapping the rest of backward (each gradient is divided by the
+// world size as it is packed, so the reduction is a sum). The last bucket is left to synchronize(), which starts
+// what is left (a parameter that got no gradient contributes zeros), reduces the last bucket with the
+// communicator's blocking all_reduce (MPI's blocking fast path, CommOptions::blocking_fast_path), waits for the
+// others, and makes the averages the .grad tensors. With overlap off every bucket is reduced in synchronize(),
+// after backward, one after the other with the blocking all_reduce.
 //
 // One backward per synchronize(): with overlap on, a gradient that arrives twice before synchronize() throws
 // (accumulating over several backward passes needs overlap off).
@@ -39,6 +41,11 @@ using NamedTensorList = std::vector<std::pair<std::string, Tensor>>;
 struct DDPOptions {
   int64_t bucket_bytes = 256 << 10;  // a bucket closes once it holds at least this many bytes
   bool overlap = true;             // start each bucket's all-reduce during backward
+  // After synchronize(), each .grad is a view of its part of the bucket (as torch's gradient_as_bucket_view):
+  // no copy out of the bucket, and no second copy of the gradients in memory. The next step's reduction
+  // overwrites that memory, so a .grad kept past the next backward changes with it; turn this off to get
+  // .grad tensors of their own.
+  bool gradient_as_bucket_view = true;
   CompressionOptions compression{};
 };
 

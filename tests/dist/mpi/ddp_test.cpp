@@ -159,5 +159,26 @@ TEST(MpiCompression, DataParallelWithCompressionStaysCloseAndSendsFewerBytes) {
   EXPECT_LT(max_difference(model, reference), 5e-3);
 }
 
+// A parameter only rank 0 uses: its bucket starts from a gradient hook there and in synchronize() elsewhere.
+// Every rank still makes the same collectives in the same order (the hooks never start the last bucket, which
+// every rank reduces with the blocking call), and the unused side contributes zeros to the average.
+TEST(MpiDataParallel, AParameterUsedOnOneRankOnlyIsAveragedWithZeros) {
+  const int n = world().world_size();
+  auto comm = std::shared_ptr<Communicator>(&world(), [](Communicator*) {});
+  Tensor a = full({3}, 1.0).requires_grad_(), u = full({2}, 2.0).requires_grad_(), c = full({3}, 3.0).requires_grad_();
+  DistributedDataParallel ddp(comm, {{"a", a}, {"u", u}, {"c", c}}, {.bucket_bytes = 4});
+  ASSERT_EQ(ddp.bucket_names(), (std::vector<std::vector<std::string>>{{"c"}, {"u"}, {"a"}}));
+  for (int step = 0; step < 2; ++step) {
+    for (const Tensor* p : {&a, &u, &c}) p->zero_grad();
+    Tensor loss = sum(a * 2.0) + sum(c * c);
+    if (world().rank() == 0) loss = loss + sum(u * u);
+    loss.backward();
+    ddp.synchronize();
+    EXPECT_EQ(a.grad().to_vector<float>(), (std::vector<float>{2, 2, 2}));
+    EXPECT_EQ(c.grad().to_vector<float>(), (std::vector<float>{6, 6, 6}));
+    EXPECT_EQ(u.grad().to_vector<float>(), (std::vector<float>(2, 4.0f / static_cast<float>(n))));
+  }
+}
+
 }  // namespace
 }  // namespace tg::dist
