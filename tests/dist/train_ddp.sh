@@ -24,6 +24,9 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
   { cat "$work/first.txt"; fail "the 2-rank run failed"; }
 cat "$work/first.txt"
 grep -q "data parallel over 2 ranks (mpi)" "$work/first.txt" || fail "no data-parallel banner"
+# --progress-thread auto: a progress thread only where the 2 ranks x 1 thread leave this machine a core free.
+expected=off; [ "$(getconf _NPROCESSORS_ONLN)" -gt 2 ] && expected=on
+grep -q "progress thread $expected\$" "$work/first.txt" || fail "expected progress thread $expected on $(getconf _NPROCESSORS_ONLN) cores"
 [ "$(grep -c '^epoch 1/1' "$work/first.txt")" = 1 ] || fail "the epoch line must be printed once, by rank 0"
 [ -f "$work/ck.safetensors" ] || fail "no checkpoint written"
 ls "$work" | grep -q 'tmp' && fail "a temporary checkpoint file was left behind"

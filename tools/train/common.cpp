@@ -3,6 +3,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cstdlib>
+#include <thread>
+
 namespace tg::train {
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const RunConfig& c, std::vector<Tensor> params) {
@@ -84,6 +88,23 @@ void adopt_checkpoint_config(const CLI::App& app, Flags& flags, const RunConfig&
 }
 
 // Sums per-rank counters so every rank (and rank 0's report) sees the totals over all ranks.
+int ranks_on_this_node() {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"})
+    if (const char* value = std::getenv(name)) {
+      const int n = std::atoi(value);
+      if (n > 0) return n;
+    }
+  return 0;
+}
+
+void plan_rank_threads(const CLI::App& app, Flags& flags) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int local = ranks_on_this_node();
+  if (app.count("--threads") == 0 && local > 0) flags.threads = std::max(1, cores / local);
+  if (flags.progress_thread == "auto")
+    flags.progress_thread = local > 0 && local * flags.threads < cores ? "on" : "off";
+}
+
 void sum_over_ranks(dist::Communicator* comm, std::vector<double>& values) {
   if (comm == nullptr) return;
   Tensor t = from_vector(values);

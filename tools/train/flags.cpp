@@ -66,9 +66,16 @@ void add_flags(CLI::App& app, Flags& flags) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_flag("!--no-overlap", flags.overlap, "ddp: all-reduce every bucket after backward instead of during it");
-  app.add_flag("!--no-progress-thread", flags.progress_thread,
-               "ddp/ps: no background thread moving MPI's non-blocking all-reduces along during backward (by "
-               "default there is one; it needs MPI_THREAD_MULTIPLE)");
+  auto* progress_thread =
+      app.add_option("--progress-thread", flags.progress_thread,
+                     "ddp/ps: a background thread moving MPI's non-blocking operations along during backward (it "
+                     "needs MPI_THREAD_MULTIPLE). auto: only when this node's ranks leave a core free for it "
+                     "(ranks x --threads < cores), since it takes its time from backward otherwise")
+          ->check(CLI::IsMember({"auto", "on", "off"}))
+          ->capture_default_str();
+  app.add_flag_callback("--no-progress-thread", [&flags] { flags.progress_thread = "off"; },
+                        "the same as --progress-thread off")
+      ->excludes(progress_thread);
   app.add_option("--compression", flags.compression, "ddp: none | fp16 | bf16 | topk (with error feedback)")
       ->check(CLI::IsMember({"none", "fp16", "bf16", "topk"}))
       ->capture_default_str();

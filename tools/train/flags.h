@@ -24,7 +24,7 @@ struct Flags {
   std::string compression = "none";
   double topk_ratio = 0.01;
   int64_t staleness_bound = -1;
-  bool progress_thread = true;
+  std::string progress_thread = "auto";  // auto | on | off
   int64_t micro_batches = 4;
   bool profile = false;
   int64_t profile_steps = 10;

@@ -21,9 +21,6 @@ namespace tg::train {
 int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicator>& comm) {
   const bool leader = comm == nullptr || comm->rank() == 0;  // prints and writes files
   if (comm) flags.config.world_size = comm->world_size();
-  // Ranks share the machine's cores unless told otherwise (on several machines, pass --threads).
-  if (comm && app.count("--threads") == 0)
-    flags.threads = std::max(1, flags.threads / comm->world_size());
   std::unique_ptr<Checkpoint> resumed;
   if (!flags.resume.empty()) {
     resumed = std::make_unique<Checkpoint>(load_checkpoint(flags.resume));
@@ -70,9 +67,11 @@ int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicat
               num_threads(),
               static_cast<unsigned long long>(config.seed));
   if (comm && leader)
-    std::printf("data parallel over %d ranks (%s): per-rank batch %lld, buckets of %lld KiB, overlap %s, compression %s\n",
+    std::printf("data parallel over %d ranks (%s): per-rank batch %lld, buckets of %lld KiB, overlap %s, compression %s, "
+                "progress thread %s\n",
                 comm->world_size(), comm->backend().c_str(), static_cast<long long>(config.batch_size),
-                static_cast<long long>(flags.bucket_kb), flags.overlap ? "on" : "off", flags.compression.c_str());
+                static_cast<long long>(flags.bucket_kb), flags.overlap ? "on" : "off", flags.compression.c_str(),
+                flags.progress_thread.c_str());
   if (resumed && leader)
     std::printf("resumed from %s after epoch %lld\n", flags.resume.c_str(), static_cast<long long>(start_epoch));
 
