@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "termination.h"
 #include "watchdog.h"
 #include "work.h"
 #endif
@@ -189,6 +190,7 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
     }
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &size_);
+    detail::install_termination_report(rank_, size_);
     if (options_.progress_thread) progress_ = std::thread([this] { drive_progress(); });
   }
 
@@ -514,7 +516,9 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
           [this](const std::string& what, double timeout) { expire(what, timeout); });
     int rc;
     {
-      detail::Watchdog::Guard<Describe> armed(*watchdog_, options_.timeout_seconds, describe);
+      // The guard outlives the watchdog's: a termination report the watchdog is printing finishes first.
+      const detail::CallInProgress waiting;
+      const detail::Watchdog::Guard<Describe> armed(*watchdog_, options_.timeout_seconds, describe);
       rc = call();
     }
     if (rc != MPI_SUCCESS) check_mpi(rc, describe());

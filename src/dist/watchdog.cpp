@@ -1,6 +1,8 @@
 // The watchdog of the blocking fast path (watchdog.h).
 #include "watchdog.h"
 
+#include "termination.h"
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -23,6 +25,8 @@ void Watchdog::arm_impl(double timeout_seconds, const void* context, DescribeFn 
                             std::chrono::duration<double>(timeout_seconds));
   std::lock_guard lock(mutex_);
   armed_ = true;
+  armed_at_ = deadline - std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                             std::chrono::duration<double>(timeout_seconds));
   deadline_ = deadline;
   timeout_seconds_ = timeout_seconds;
   context_ = context;
@@ -37,6 +41,8 @@ void Watchdog::disarm() {
 void Watchdog::run() {
   std::unique_lock lock(mutex_);
   while (!stop_) {
+    // The caller is inside the blocking call (disarming needs this lock), so the context is alive.
+    if (armed_ && pending_termination() != 0) report_termination(describe_(context_), armed_at_);
     if (armed_ && std::chrono::steady_clock::now() >= deadline_) {
       // The caller is still inside the blocking call (disarming needs this lock), so the context is alive.
       const std::string description = describe_(context_);

@@ -3,7 +3,8 @@
 // interrupted or made to throw, so a thread watches it instead: the caller arms the watchdog with a deadline
 // and a way to describe the call, runs the blocking call, and disarms it. If the deadline passes while armed,
 // the watchdog thread calls `expire(description, timeout)`, which must end the process (it never returns to a
-// caller that is still stuck in MPI).
+// caller that is still stuck in MPI). A termination signal while armed (termination.h) is reported the same way:
+// the watchdog prints the call and ends the process.
 //
 // Cost on the caller's side: two uncontended mutex lock/unlock pairs and one clock read per call; no string
 // is built and the watchdog thread is not woken (it wakes on its own every few milliseconds while armed, every
@@ -57,7 +58,7 @@ class Watchdog {
   std::condition_variable wake_;  // only for stopping
   bool stop_ = false;
   bool armed_ = false;
-  std::chrono::steady_clock::time_point deadline_{};
+  std::chrono::steady_clock::time_point armed_at_{}, deadline_{};
   double timeout_seconds_ = 0;
   const void* context_ = nullptr;
   DescribeFn describe_ = nullptr;

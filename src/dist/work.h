@@ -8,6 +8,8 @@
 #include <tensorgrad/base/error.h>
 #include <tensorgrad/dist/communicator.h>
 
+#include "termination.h"
+
 namespace tg::dist::detail {
 
 class PolledWork : public Work {
@@ -25,12 +27,15 @@ class PolledWork : public Work {
 
   void wait() override {
     if (test()) return;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds_);
+    const CallInProgress waiting;
+    const auto started = std::chrono::steady_clock::now();
+    const auto deadline = started + std::chrono::duration<double>(timeout_seconds_);
     // Spins: MPI progresses only inside its calls. Yields the core (to ranks sharing it) only after 2 ms: a
     // yield on a loaded machine can cost a whole scheduler time slice, ten times a medium all-reduce.
-    const auto yield_after = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
+    const auto yield_after = started + std::chrono::milliseconds(2);
     for (int64_t spins = 0; !test(); ++spins) {
       if ((spins & 63) != 0) continue;
+      if (pending_termination() != 0) report_termination(description_, started);
       const auto now = std::chrono::steady_clock::now();
       if (now > deadline)
         TG_FAIL("tg::dist: ", description_, " did not complete within ", timeout_seconds_, " s", timeout_report());

@@ -5,6 +5,8 @@
 // run on its own by tests/dist/watchdog.sh).
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 #include <chrono>
 #include <thread>
 
@@ -100,6 +102,19 @@ TEST(MpiFaults, DISABLED_BlockingFastPathTimeoutEndsTheJobNamingTheCall) {
     comm->all_reduce(t, ReduceOp::Sum, "bucket 7");
   }
   ADD_FAILURE() << "rank " << comm->rank() << " is still running: the watchdog did not end the job";
+}
+
+// Kills a rank on purpose, so it is disabled here and run alone by tests/dist/dead_rank.sh (ctest
+// dist_dead_rank_np2): the last rank dies (SIGKILL) while the others wait for it in an all_reduce; the launcher
+// must end the job naming the dead rank, and every other rank must say which call it was waiting in. The
+// script runs it on the blocking fast path and on the polled path (TG_DIST_FAST_PATH=0).
+TEST(MpiFaults, DISABLED_ARankThatDiesEndsTheJobAndTheOthersNameTheirCall) {
+  auto comm = make_mpi_communicator({.timeout_seconds = 60});
+  Tensor t = full({8}, 1.0);
+  comm->all_reduce(t, ReduceOp::Sum, "bucket 2");
+  if (comm->rank() == comm->world_size() - 1) std::raise(SIGKILL);
+  comm->all_reduce(t, ReduceOp::Sum, "bucket 3");
+  ADD_FAILURE() << "rank " << comm->rank() << " completed an all_reduce with a dead rank";
 }
 
 }  // namespace
