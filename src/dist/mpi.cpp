@@ -145,19 +145,40 @@ void divide_in_place(const Tensor& t, int divisor) {
   else divide_elements(t.data<double>(), t.numel(), static_cast<double>(divisor));
 }
 
+template <class T>
+void add_typed(T* __restrict into, const T* __restrict from, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) into[i] += from[i];
+}
+
+void add_elements(DType dtype, void* into, const void* from, int64_t n) {
+  switch (dtype) {
+    case DType::Float32: return add_typed(static_cast<float*>(into), static_cast<const float*>(from), n);
+    case DType::Float64: return add_typed(static_cast<double*>(into), static_cast<const double*>(from), n);
+    case DType::Int64: return add_typed(static_cast<int64_t*>(into), static_cast<const int64_t*>(from), n);
+    default: TG_FAIL("tg::dist: cannot add ", dtype_name(dtype));
+  }
+}
+
 constexpr int kDiagnosisBytes = 512;
 constexpr int kDiagnosisTag = 7;
 constexpr int kFingerprintBytes = 256;
 constexpr int kWatchdogExitCode = 3;
+// Polled sums of at least this many elements take ring_all_reduce instead of MPI_Iallreduce (measured: see there).
+constexpr int64_t kRingMinElements = 16384;
 
 class MpiCommunicator;
 
 class MpiWork final : public detail::PolledWork {
  public:
+  // Runs each time every current request has completed: starts the next step's requests and returns true, or
+  // returns false when the schedule is over (the ring all-reduce's steps; single-call operations have none).
+  using Advance = std::function<bool(MPI_Request* requests)>;
+  static constexpr int kRequests = 2;  // a step is at most a send and a receive
+
   MpiWork(std::shared_ptr<MpiCommunicator> comm, std::string description, std::vector<Tensor> keep_alive,
-          std::function<void()> finish);
+          std::function<void()> finish, Advance advance = {});
   ~MpiWork() override;
-  MPI_Request* request() { return &request_; }
+  MPI_Request* request() { return requests_.data(); }
 
  protected:
   bool poll_once() override;
@@ -168,9 +189,10 @@ class MpiWork final : public detail::PolledWork {
 
  private:
   std::shared_ptr<MpiCommunicator> comm_;
-  MPI_Request request_ = MPI_REQUEST_NULL;
+  std::array<MPI_Request, kRequests> requests_{MPI_REQUEST_NULL, MPI_REQUEST_NULL};
   std::vector<Tensor> keep_alive_;  // the buffers MPI reads and writes
   std::function<void()> finish_;
+  Advance advance_;
 };
 
 class MpiCommunicator final : public Communicator, public std::enable_shared_from_this<MpiCommunicator> {
@@ -184,7 +206,7 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
                    "%d (the first communicator of the process decides)\n", provided);
       options_.progress_thread = false;
     }
-    for (MPI_Comm* c : {&comm_, &verify_comm_, &diagnosis_comm_, &progress_comm_}) {
+    for (MPI_Comm* c : {&comm_, &verify_comm_, &diagnosis_comm_, &progress_comm_, &ring_comm_}) {
       check_mpi(MPI_Comm_dup(MPI_COMM_WORLD, c), "MPI_Comm_dup");
       MPI_Comm_set_errhandler(*c, MPI_ERRORS_RETURN);
     }
@@ -207,7 +229,7 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
       new std::vector<Orphan>(std::move(orphans_));
       return;
     }
-    for (MPI_Comm* c : {&comm_, &verify_comm_, &diagnosis_comm_, &progress_comm_}) MPI_Comm_free(c);
+    for (MPI_Comm* c : {&comm_, &verify_comm_, &diagnosis_comm_, &progress_comm_, &ring_comm_}) MPI_Comm_free(c);
   }
 
   int rank() const override { return rank_; }
@@ -219,10 +241,63 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
     TG_CHECK(op != ReduceOp::Avg || tensor.dtype() != DType::Int64, "tg::dist: ", what, ": avg needs a floating tensor");
     std::function<void()> finish;
     if (op == ReduceOp::Avg) finish = [tensor, n = size_] { divide_in_place(tensor, n); };
+    if (op != ReduceOp::Max && size_ > 1 && tensor.numel() >= kRingMinElements)
+      return ring_all_reduce(tensor, what, std::move(finish));
     return launch(what, {tensor}, std::move(finish), [&](MPI_Request* r) {
       return MPI_Iallreduce(MPI_IN_PLACE, tensor.data_ptr(), mpi_count(tensor, what), mpi_type(tensor.dtype()),
                             mpi_op(op), comm_, r);
     });
+  }
+
+  // A sum over the ranks as a ring of point-to-point messages on ring_comm_: N - 1 reduce-scatter steps (send one
+  // chunk to the right, receive the next from the left into scratch, add it in), then N - 1 all-gather steps
+  // (pass the finished chunks along), one chunk per rank. Each rank sends and receives 2 (N - 1) / N of the
+  // buffer, as MPI's ring algorithm does, and every chunk is summed once, on one rank, in ring order, so every
+  // rank gets the same bits. For the polled path's large all-reduces in place of MPI_Iallreduce, which Open MPI
+  // runs through libnbc: 1.4-2x slower than this on 2 ranks from 100K floats (docs/DISTRIBUTED.md). The steps
+  // advance when the work is polled (DDP's gradient hooks, wait()).
+  WorkHandle ring_all_reduce(const Tensor& tensor, const std::string& what, std::function<void()> finish) {
+    const int64_t n = tensor.numel();
+    const int world = size_, me = rank_, left = (me + world - 1) % world, right = (me + 1) % world;
+    const int tag = static_cast<int>(calls_ % 32000);  // rings in flight at once never share a tag
+    const DType dtype = tensor.dtype();
+    const MPI_Datatype type = mpi_type(dtype);
+    const int64_t item = static_cast<int64_t>(itemsize(dtype));
+    char* base = static_cast<char*>(tensor.data_ptr());
+    const Tensor scratch = Tensor::empty({(n + world - 1) / world}, dtype);
+    const MPI_Comm ring = ring_comm_;
+    // Chunk k (any integer, taken mod world): its first element and length.
+    auto chunk = [n, world](int k) {
+      k = ((k % world) + world) % world;
+      const int64_t lo = n * k / world, hi = n * (k + 1) / world;
+      return std::pair<int64_t, int>{lo, static_cast<int>(hi - lo)};
+    };
+    const int steps = 2 * (world - 1);
+    auto start_step = [=](int s, MPI_Request* r) {
+      const bool scatter = s < world - 1;
+      const int a = scatter ? s : s - (world - 1);
+      const auto [send_at, send_n] = chunk(scatter ? me - a : me + 1 - a);
+      const auto [recv_at, recv_n] = chunk(scatter ? me - a - 1 : me - a);
+      void* into = scatter ? scratch.data_ptr() : base + recv_at * item;
+      check_mpi(MPI_Irecv(into, recv_n, type, left, tag, ring, &r[0]), what);
+      check_mpi(MPI_Isend(base + send_at * item, send_n, type, right, tag, ring, &r[1]), what);
+    };
+    auto step = std::make_shared<int>(0);  // the step in flight
+    auto advance = [=](MPI_Request* r) -> bool {
+      if (*step < world - 1) {
+        const auto [at, count] = chunk(me - *step - 1);
+        add_elements(dtype, base + at * item, scratch.data_ptr(), count);
+      }
+      if (++*step == steps) return false;
+      start_step(*step, r);
+      return true;
+    };
+    return launch(what, {tensor, scratch}, std::move(finish),
+                  [&](MPI_Request* r) {
+                    start_step(0, r);
+                    return MPI_SUCCESS;
+                  },
+                  std::move(advance));
   }
 
   WorkHandle broadcast_async(const Tensor& tensor, int root, const std::string& label) override {
@@ -407,6 +482,7 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
 
   void adopt_orphan(MPI_Request request, std::vector<Tensor> keep_alive) {
     orphans_.push_back({request, std::move(keep_alive)});
+    operation_started();
   }
   // In-flight operations, for the progress thread (orphans included: they still need progress).
   void operation_started() { in_flight_count_.fetch_add(1, std::memory_order_release); }
@@ -481,7 +557,6 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
     check_mpi(MPI_Iallgather(mine.data_ptr(), kFingerprintBytes, MPI_BYTE, all.data_ptr(), kFingerprintBytes,
                              MPI_BYTE, verify_comm_, work->request()),
               work->describe());
-    operation_started();
     work->wait();
     const char* base = static_cast<const char*>(all.data_ptr());
     std::vector<std::string> calls;
@@ -549,10 +624,10 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
 
   template <class Start>
   WorkHandle launch(const std::string& what, std::vector<Tensor> keep_alive, std::function<void()> finish,
-                    Start&& start) {
-    auto work = std::make_shared<MpiWork>(shared_from_this(), what, std::move(keep_alive), std::move(finish));
+                    Start&& start, MpiWork::Advance advance = {}) {
+    auto work = std::make_shared<MpiWork>(shared_from_this(), what, std::move(keep_alive), std::move(finish),
+                                          std::move(advance));
     check_mpi(start(work->request()), what);
-    operation_started();
     // Finished or dropped handles leave the list here too, so blocking calls (which never poll) keep it short.
     if (in_flight_.size() >= 64)
       std::erase_if(in_flight_, [](const std::weak_ptr<MpiWork>& w) {
@@ -564,7 +639,7 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
   }
 
   MPI_Comm comm_ = MPI_COMM_NULL, verify_comm_ = MPI_COMM_NULL, diagnosis_comm_ = MPI_COMM_NULL,
-           progress_comm_ = MPI_COMM_NULL;
+           progress_comm_ = MPI_COMM_NULL, ring_comm_ = MPI_COMM_NULL;  // ring_comm_: ring_all_reduce's messages
   std::atomic<int64_t> in_flight_count_{0};
   std::atomic<bool> stop_progress_{false};
   std::thread progress_;
@@ -578,21 +653,33 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
 };
 
 MpiWork::MpiWork(std::shared_ptr<MpiCommunicator> comm, std::string description, std::vector<Tensor> keep_alive,
-                 std::function<void()> finish)
+                 std::function<void()> finish, Advance advance)
     : PolledWork(std::move(description), comm->options().timeout_seconds),
       comm_(std::move(comm)),
       keep_alive_(std::move(keep_alive)),
-      finish_(std::move(finish)) {}
+      finish_(std::move(finish)),
+      advance_(std::move(advance)) {
+  comm_->operation_started();  // balanced when it completes, or when it is dropped unfinished (below)
+}
 
 MpiWork::~MpiWork() {
-  if (!done() && request_ != MPI_REQUEST_NULL && !mpi_finalized()) comm_->adopt_orphan(request_, std::move(keep_alive_));
+  if (done() || mpi_finalized()) return;
+  // Abandoned (after a timeout): the pending requests keep their buffers until MPI completes them. The later
+  // steps of a schedule never start.
+  for (MPI_Request& r : requests_)
+    if (r != MPI_REQUEST_NULL) comm_->adopt_orphan(r, keep_alive_);
+  comm_->operation_finished();
 }
 
 bool MpiWork::poll_once() {
-  int flag = 0;
-  check_mpi(MPI_Test(&request_, &flag, MPI_STATUS_IGNORE), describe());
-  if (flag) comm_->operation_finished();
-  return flag != 0;
+  for (;;) {
+    int flag = 0;
+    check_mpi(MPI_Testall(kRequests, requests_.data(), &flag, MPI_STATUSES_IGNORE), describe());
+    if (!flag) return false;
+    if (!advance_ || !advance_(requests_.data())) break;
+  }
+  comm_->operation_finished();
+  return true;
 }
 
 std::string MpiWork::timeout_report() { return comm_->diagnose(describe()); }

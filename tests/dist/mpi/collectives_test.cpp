@@ -1,6 +1,8 @@
 // Every collective against values each rank can compute for all ranks, for float32, float64 and int64.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include <tensorgrad/tensorgrad.h>
 
 #include "world.h"
@@ -97,6 +99,43 @@ TEST(MpiCollectives, WrongShapesAreReportedBeforeMpiSeesThem) {
   Tensor in = zeros({2}), wrong = zeros({3});
   EXPECT_THROW(world().all_gather(in, wrong, "rows"), Error);
   EXPECT_THROW(world().send(in, world().rank(), 0), Error);
+}
+
+// Non-blocking sums of at least 16384 elements run as a ring of point-to-point messages (mpi.cpp,
+// ring_all_reduce): exact on integer-valued data for every dtype and for chunk sizes that do not divide evenly,
+// two rings in flight at once kept apart, and on random data every rank ends with the same bits.
+TEST(MpiCollectives, LargeNonBlockingSumsRunAsARingAndGiveEveryRankTheSameBits) {
+  const int n = world().world_size(), me = world().rank();
+  for (DType dtype : {DType::Float32, DType::Float64, DType::Int64}) {
+    for (int64_t count : {int64_t{16384}, int64_t{3 * 16384 + 1}}) {
+      Tensor a = contribution_tensor(me, count, dtype), b = contribution_tensor(me, count + 7, dtype);
+      WorkHandle first = world().all_reduce_async(a, ReduceOp::Sum, "ring a");
+      WorkHandle second = world().all_reduce_async(b, ReduceOp::Sum, "ring b");
+      second->wait();
+      first->wait();
+      for (const Tensor& t : {a, b}) {
+        const auto got = t.to(DType::Float64).to_vector<double>();
+        for (int64_t i = 0; i < t.numel(); ++i) {
+          double expected = 0;
+          for (int r = 0; r < n; ++r) expected += contribution(r, i);
+          ASSERT_EQ(got[static_cast<size_t>(i)], expected) << dtype_name(dtype) << " count " << t.numel() << " element " << i;
+        }
+      }
+    }
+  }
+  Generator gen(17 + static_cast<uint64_t>(me));
+  Tensor avg = randn({50001}, DType::Float32, gen);
+  const Tensor own = avg.clone();
+  world().all_reduce_async(avg, ReduceOp::Avg, "ring avg")->wait();
+  Tensor every = zeros({n, 50001});
+  world().all_gather(avg.reshape({1, 50001}), every, "ring results");
+  const float* rows = every.data<float>();
+  for (int r = 1; r < n; ++r)
+    ASSERT_EQ(std::memcmp(rows + static_cast<ptrdiff_t>(r) * 50001, rows, 50001 * sizeof(float)), 0)
+        << "rank " << r << " got other bits than rank 0";
+  Tensor mean_check = own.clone();  // the average is within float rounding of the exact one
+  world().all_reduce(mean_check, ReduceOp::Avg, "blocking avg");
+  EXPECT_LT(max(abs(avg - mean_check)).item(), 1e-5);
 }
 
 // The blocking forms run MPI_Allreduce & co. on the fast path and MPI_Iallreduce & co. on the polled path; both
