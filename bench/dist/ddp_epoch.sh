@@ -35,8 +35,17 @@ for ((r = 0; r < REPS; r++)); do
   times[single]+="$(epoch_seconds <<<"$out") "
 done
 printf '%-28s %10s %18s   (median of %d; samples: epoch s | exposed s)\n' setup epoch_s comm_not_hidden_s "$REPS"
+declare -A epoch_median exposed_median
 for key in overlap no_overlap progress_overlap progress_no_overlap single; do
   e=$(tr ' ' '\n' <<<"${times[$key]}" | grep . | median)
   x=-; [ -n "${exposed[$key]:-}" ] && x=$(tr ' ' '\n' <<<"${exposed[$key]}" | grep . | median)
+  epoch_median[$key]=$e exposed_median[$key]=$x
   printf '%-28s %10s %18s   %s| %s\n' "$key" "$e" "$x" "${times[$key]}" "${exposed[$key]:-}"
 done
+# The issue's two ratios, from the medians: 2 ranks x 1 thread against 1 process x 2 threads (best DDP setup
+# without the progress thread), and the share of the no-overlap synchronize() time that overlap hides.
+awk -v o="${epoch_median[overlap]}" -v n="${epoch_median[no_overlap]}" -v s="${epoch_median[single]}" \
+    -v xo="${exposed_median[overlap]}" -v xn="${exposed_median[no_overlap]}" 'BEGIN {
+  best = o < n ? o : n
+  printf "2x1 / 1x2: %.2f (overlap %.2f, no overlap %.2f); overlap hides %.0f%% of the no-overlap synchronize() time\n",
+         best / s, o / s, n / s, 100 * (xn - xo) / xn }'
