@@ -257,7 +257,7 @@ class MpiCommunicator final : public Communicator, public std::enable_shared_fro
   // runs through libnbc: 1.4-2x slower than this on 2 ranks from 100K floats (docs/DISTRIBUTED.md). The steps
   // advance when the work is polled (DDP's gradient hooks, wait()).
   WorkHandle ring_all_reduce(const Tensor& tensor, const std::string& what, std::function<void()> finish) {
-    const int64_t n = tensor.numel();
+    const int64_t n = mpi_count(tensor, what);  // the bound MPI_Iallreduce had; chunks then fit an int too
     const int world = size_, me = rank_, left = (me + world - 1) % world, right = (me + 1) % world;
     const int tag = static_cast<int>(calls_ % 32000);  // rings in flight at once never share a tag
     const DType dtype = tensor.dtype();
