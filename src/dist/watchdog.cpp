@@ -20,13 +20,12 @@ Watchdog::~Watchdog() {
 }
 
 void Watchdog::arm_impl(double timeout_seconds, const void* context, DescribeFn describe) {
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                            std::chrono::duration<double>(timeout_seconds));
+  const auto now = std::chrono::steady_clock::now();
+  const auto deadline = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                  std::chrono::duration<double>(timeout_seconds));
   std::lock_guard lock(mutex_);
   armed_ = true;
-  armed_at_ = deadline - std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                             std::chrono::duration<double>(timeout_seconds));
+  armed_at_ = now;
   deadline_ = deadline;
   timeout_seconds_ = timeout_seconds;
   context_ = context;
@@ -41,10 +40,10 @@ void Watchdog::disarm() {
 void Watchdog::run() {
   std::unique_lock lock(mutex_);
   while (!stop_) {
-    // The caller is inside the blocking call (disarming needs this lock), so the context is alive.
+    // While armed the caller is still inside the blocking call (disarming needs this lock), so the context is
+    // alive.
     if (armed_ && pending_termination() != 0) report_termination(describe_(context_), armed_at_);
     if (armed_ && std::chrono::steady_clock::now() >= deadline_) {
-      // The caller is still inside the blocking call (disarming needs this lock), so the context is alive.
       const std::string description = describe_(context_);
       expire_(description, timeout_seconds_);
       std::abort();  // expire must end the process; never give control back to a stuck caller
