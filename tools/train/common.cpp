@@ -87,7 +87,10 @@ void adopt_checkpoint_config(const CLI::App& app, Flags& flags, const RunConfig&
   flags.config = saved;
 }
 
-// Sums per-rank counters so every rank (and rank 0's report) sees the totals over all ranks.
+namespace {
+
+// Ranks of this job on this node, from the launcher's environment (Open MPI's OMPI_COMM_WORLD_LOCAL_SIZE,
+// MPICH's MPI_LOCALNRANKS); 0 when it does not say.
 int ranks_on_this_node() {
   for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"})
     if (const char* value = std::getenv(name)) {
@@ -97,14 +100,18 @@ int ranks_on_this_node() {
   return 0;
 }
 
-void plan_rank_threads(const CLI::App& app, Flags& flags) {
+}  // namespace
+
+int plan_rank_threads(const CLI::App& app, Flags& flags) {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int local = ranks_on_this_node();
   if (app.count("--threads") == 0 && local > 0) flags.threads = std::max(1, cores / local);
   if (flags.progress_thread == "auto")
     flags.progress_thread = local > 0 && local * flags.threads < cores ? "on" : "off";
+  return local;
 }
 
+// Sums per-rank counters so every rank (and rank 0's report) sees the totals over all ranks.
 void sum_over_ranks(dist::Communicator* comm, std::vector<double>& values) {
   if (comm == nullptr) return;
   Tensor t = from_vector(values);

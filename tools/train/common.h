@@ -44,14 +44,11 @@ Evaluation evaluate(nn::Module& model, const FashionMnist& data);
 // Resuming takes the run's settings from the checkpoint; a flag given explicitly must agree with it.
 void adopt_checkpoint_config(const CLI::App& app, Flags& flags, const RunConfig& saved, const std::string& path);
 
-// Ranks of this job on this node, from the launcher's environment (Open MPI's OMPI_COMM_WORLD_LOCAL_SIZE,
-// MPICH's MPI_LOCALNRANKS); 0 when it does not say.
-int ranks_on_this_node();
-
 // Under --dist, before the communicator exists: each rank's kernel threads (without --threads, an equal
 // share of this node's cores) and, for --progress-thread auto, whether a progress thread gets a core of its
-// own. Resolves flags.progress_thread to "on" or "off".
-void plan_rank_threads(const CLI::App& app, Flags& flags);
+// own. Resolves flags.progress_thread to "on" or "off". Returns the ranks on this node as the launcher's
+// environment gives them (OMPI_COMM_WORLD_LOCAL_SIZE, MPI_LOCALNRANKS), 0 when it does not say.
+int plan_rank_threads(const CLI::App& app, Flags& flags);
 
 // Sums per-rank counters so every rank (and rank 0's report) sees the totals over all ranks.
 void sum_over_ranks(dist::Communicator* comm, std::vector<double>& values);

@@ -27,12 +27,12 @@ int main(int argc, char** argv) {
   std::shared_ptr<dist::Communicator> comm;
   try {
     if (flags.dist != "none") {
-      plan_rank_threads(app, flags);
+      const int ranks_on_this_node = plan_rank_threads(app, flags);
       dist::CommOptions options = dist::options_from_env();
       options.progress_thread = flags.progress_thread == "on";
       comm = dist::init(options);
       // A launcher that does not say how many ranks share this node: assume all of them do.
-      if (app.count("--threads") == 0 && ranks_on_this_node() == 0)
+      if (app.count("--threads") == 0 && ranks_on_this_node == 0)
         flags.threads = std::max(1, flags.threads / comm->world_size());
     }
     if (flags.dist == "ps" || flags.dist == "pipeline" || flags.dist == "tp") {
