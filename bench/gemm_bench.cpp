@@ -98,13 +98,11 @@ void bench_gemm(benchmark::State& state, Shape3 s, cpu::MicroKernel<float> kerne
 }
 
 void bench_ref(benchmark::State& state, Shape3 s) {
-  tg::kernels::KernelTables tables;
-  tg::kernels::ref::register_matmul(tables);
-  const auto ref = tables.matmul.find("matmul", tg::DeviceType::CPU, tg::DType::Float32);
+  const auto ref = tg::kernels::reference_tables().matmul.find(tg::DeviceType::CPU, tg::DType::Float32);
   const Operands o = operands(s, tg::DType::Float32);
   const Tensor c = Tensor::empty({s.m, s.n}, tg::DType::Float32);
   for (auto _ : state) {
-    ref({}, s.m, s.n, s.k, arg(c), arg(o.a), arg(o.b));
+    ref({}, s.m, s.n, s.k, arg(c), arg(o.a), arg(o.b), {});
     benchmark::ClobberMemory();
   }
   set_flops(state, s);

@@ -17,6 +17,7 @@
 #include <tensorgrad/ops/loss.h>
 #include <tensorgrad/ops/movement.h>
 #include <tensorgrad/ops/normalization.h>
+#include <tensorgrad/ops/optimizer_update.h>
 #include <tensorgrad/ops/pool.h>
 #include <tensorgrad/ops/reduce.h>
 #include <tensorgrad/ops/softmax.h>

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cstring>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -144,6 +145,39 @@ Allocator& cpu_allocator() {
   // Never destroyed: tensors in other static objects may be freed after main returns.
   static auto* allocator = new CachingCpuAllocator;
   return *allocator;
+}
+
+void Allocator::copy_from_host(void* dst, const void* src, size_t nbytes) const {
+  if (nbytes != 0) std::memcpy(dst, src, nbytes);
+}
+void Allocator::copy_to_host(void* dst, const void* src, size_t nbytes) const {
+  if (nbytes != 0) std::memcpy(dst, src, nbytes);
+}
+
+namespace {
+std::array<Allocator*, kNumDeviceTypes>& device_allocators() {
+  static std::array<Allocator*, kNumDeviceTypes> allocators{};
+  return allocators;
+}
+}  // namespace
+
+Allocator& allocator_for(Device device) {
+  if (device.type == DeviceType::CPU) return cpu_allocator();
+  Allocator* a = device_allocators()[static_cast<size_t>(device.type)];
+  TG_CHECK(a != nullptr, "tg: no allocator for device ", device, ": tensorgrad was built without a backend for ",
+           device_type_name(device.type), " (or it has not been registered)");
+  return *a;
+}
+
+bool has_allocator(DeviceType type) {
+  return type == DeviceType::CPU || device_allocators()[static_cast<size_t>(type)] != nullptr;
+}
+
+void register_allocator(DeviceType type, Allocator* allocator) {
+  TG_CHECK(type != DeviceType::CPU, "tg::register_allocator: the CPU allocator is built in");
+  TG_CHECK(allocator == nullptr || allocator->device().type == type, "tg::register_allocator: an allocator for ",
+           device_type_name(allocator->device().type), " registered as ", device_type_name(type));
+  device_allocators()[static_cast<size_t>(type)] = allocator;
 }
 
 }  // namespace tg

@@ -53,8 +53,9 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   const auto flags = os.flags();
   const auto precision = os.precision();
   os << "tensor(";
-  print_dim(os, t, 0, 0, t.numel() > kElideThreshold, 7);
+  print_dim(os, host_view(t), 0, 0, t.numel() > kElideThreshold, 7);
   os << ", shape=" << shape_str(t.shape()) << ", dtype=" << dtype_name(t.dtype());
+  if (!t.is_cpu()) os << ", device=" << t.device();
   if (t.grad_fn()) os << ", grad_fn=" << t.grad_fn()->name();
   else if (t.requires_grad()) os << ", requires_grad=true";
   os << ')';

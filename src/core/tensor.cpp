@@ -8,10 +8,6 @@
 
 namespace tg {
 
-std::ostream& operator<<(std::ostream& os, Device d) {
-  return os << (d.type == DeviceType::CPU ? "cpu" : "cuda") << ':' << d.index;
-}
-
 // ---- Storage ----
 namespace {
 // Storage's constructor is protected; this lets make_shared put the object and its reference counts in one
@@ -24,6 +20,7 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Allocator& allocator) 
   s->data_ = allocator.allocate(nbytes);
   s->nbytes_ = nbytes;
   s->allocator_ = &allocator;
+  s->device_ = allocator.device();
   TG_PROFILE_ALLOCATION(static_cast<int64_t>(nbytes));
   return s;
 }
@@ -57,9 +54,9 @@ AutogradMeta& TensorImpl::autograd_meta() {
 }
 
 // ---- Tensor: geometry and data ----
-Tensor Tensor::empty(const Shape& shape, DType dtype) {
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   for (int64_t s : shape) TG_CHECK(s >= 0, "tg::empty: negative dimension in shape ", shape);
-  auto storage = Storage::allocate(static_cast<size_t>(numel_of(shape)) * itemsize(dtype));
+  auto storage = Storage::allocate(static_cast<size_t>(numel_of(shape)) * itemsize(dtype), allocator_for(device));
   return Tensor(std::make_shared<TensorImpl>(std::move(storage), shape, contiguous_strides(shape), 0, dtype));
 }
 
@@ -107,7 +104,8 @@ int64_t Tensor::element_offset(const std::vector<int64_t>& index) const {
 
 double Tensor::item() const {
   TG_CHECK(numel() == 1, "tg::Tensor::item: expected a tensor with one element, got shape ", shape());
-  return visit_dtype(dtype(), [&]<class T>(TypeTag<T>) { return static_cast<double>(*static_cast<T*>(data_ptr())); });
+  const Tensor host = host_view(*this);
+  return visit_dtype(dtype(), [&]<class T>(TypeTag<T>) { return static_cast<double>(*static_cast<T*>(host.data_ptr())); });
 }
 
 template <class T>
@@ -117,7 +115,8 @@ std::vector<T> Tensor::to_vector() const {
   std::vector<T> out;
   out.reserve(static_cast<size_t>(numel()));
   if (numel() == 0) return out;
-  const T* base = static_cast<const T*>(data_ptr());
+  const Tensor host = host_view(*this);
+  const T* base = static_cast<const T*>(host.data_ptr());
   std::vector<int64_t> idx(static_cast<size_t>(dim()), 0);
   for (int64_t n = 0; n < numel(); ++n) {
     int64_t off = 0;
@@ -217,10 +216,11 @@ Tensor Tensor::detach() const {
 
 // Copies the logical elements of `src` (any strides) into contiguous memory at dst, running the innermost
 // dimension as one memcpy when it is contiguous.
-void copy_to_contiguous(const Tensor& src, void* destination) {
+void copy_to_contiguous(const Tensor& source, void* destination) {
   char* dst = static_cast<char*>(destination);
-  const int64_t n = src.numel();
+  const int64_t n = source.numel();
   if (n == 0) return;
+  const Tensor src = host_view(source);
   const size_t item = itemsize(src.dtype());
   const char* base = static_cast<const char*>(src.data_ptr());
   if (src.is_contiguous()) {
@@ -249,6 +249,20 @@ void copy_to_contiguous(const Tensor& src, void* destination) {
       idx[d] = 0;
     }
   }
+}
+
+Tensor host_view(const Tensor& t) {
+  if (t.is_cpu()) return t;
+  // The span of storage the view reads: from its lowest to its highest element (strides are never negative).
+  const size_t item = itemsize(t.dtype());
+  int64_t extent = t.numel() == 0 ? 0 : 1;
+  for (int64_t d = 0; d < t.dim() && extent > 0; ++d) extent += (t.shape()[static_cast<size_t>(d)] - 1) * t.strides()[static_cast<size_t>(d)];
+  const size_t first = static_cast<size_t>(t.offset()) * item, bytes = static_cast<size_t>(extent) * item;
+  TG_CHECK(first + bytes <= t.storage()->nbytes(), "tg::host_view: view of ", bytes, " bytes at byte ", first,
+           " lies outside its storage of ", t.storage()->nbytes(), " bytes");
+  auto host = Storage::allocate(bytes);
+  allocator_for(t.device()).copy_to_host(host->data(), static_cast<const char*>(t.storage()->data()) + first, bytes);
+  return Tensor(std::make_shared<TensorImpl>(std::move(host), t.shape(), t.strides(), 0, t.dtype()));
 }
 
 }  // namespace tg

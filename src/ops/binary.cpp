@@ -22,7 +22,9 @@ DType Scalar::dtype_with(DType other) const {
   return other;
 }
 
-Tensor scalar_like(Scalar s, const Tensor& like) { return full({}, s.value(), s.dtype_with(like.dtype())); }
+Tensor scalar_like(Scalar s, const Tensor& like) {
+  return full({}, s.value(), s.dtype_with(like.dtype()), like.device());
+}
 
 namespace {
 
@@ -47,6 +49,7 @@ const char* qualified_name(BinaryOp op) {
 
 Broadcast plan_binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   const char* name = qualified_name(op);
+  ops::check_same_device(name, a, b);
   Broadcast plan{broadcast_shapes(a.shape(), b.shape(), name), promote_types(a.dtype(), b.dtype()), {}};
   if (op == BinaryOp::Div && !is_floating(plan.compute)) plan.compute = default_float_dtype();
   const bool bool_arith = op == BinaryOp::Sub || op == BinaryOp::Div || op == BinaryOp::Pow;
@@ -59,7 +62,7 @@ Broadcast plan_binary(BinaryOp op, const Tensor& a, const Tensor& b) {
 Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b) {
   const Broadcast plan = plan_binary(op, a, b);
   const Tensor ca = ops::cast_raw(a, plan.compute), cb = ops::cast_raw(b, plan.compute);
-  Tensor out = Tensor::empty(plan.shape, plan.result);
+  Tensor out = Tensor::empty(plan.shape, plan.result, a.device());
   kernels::binary(op, plan.shape, ops::arg(out), ops::arg(ca, plan.shape), ops::arg(cb, plan.shape));
   return out;
 }
@@ -195,8 +198,9 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
            " (shape ", cond.shape(), ")");
   const Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "tg::where"), b.shape(), "tg::where");
   const DType dtype = promote_types(a.dtype(), b.dtype());
+  ops::check_same_device("tg::where", {cond, a, b});
   const Tensor ca = ops::cast_raw(a, dtype), cb = ops::cast_raw(b, dtype);
-  Tensor out = Tensor::empty(shape, dtype);
+  Tensor out = Tensor::empty(shape, dtype, a.device());
   kernels::where(shape, ops::arg(out), ops::arg(cond, shape), ops::arg(ca, shape), ops::arg(cb, shape));
   if (ops::needs_tangent({a, b})) {
     ops::push_tangent({a, b}, out, [&](const TensorList& t) {

@@ -39,7 +39,7 @@ Tensor col2im_recorded(const Tensor& cols, const Window& w, int64_t channels);
 Tensor im2col_recorded(const Tensor& x, const Window& w, double pad_value, bool batch_inner = false) {
   TG_PROFILE_OP("im2col", x);
   const int64_t n = x.size(0), c = x.size(1), rows = c * w.kernel_numel(), l = w.positions();
-  Tensor cols = Tensor::empty({n, rows, l}, x.dtype());
+  Tensor cols = Tensor::empty({n, rows, l}, x.dtype(), x.device());
   if (batch_inner) cols = cols.as_strided({n, rows, l}, {l, n * l, 1}, 0);
   if (cols.numel() > 0) kernels::im2col(geometry(w, n, c), ops::arg(cols), image_arg(x), pad_value);
   if (ops::needs_tangent({x})) {
@@ -60,7 +60,7 @@ Tensor col2im_recorded(const Tensor& cols, const Window& w, int64_t channels) {
   const int64_t n = cols.size(0);
   Shape shape{n, channels};
   shape.insert(shape.end(), w.in.begin(), w.in.end());
-  Tensor x = Tensor::empty(shape, cols.dtype());
+  Tensor x = Tensor::empty(shape, cols.dtype(), cols.device());
   if (x.numel() > 0) kernels::col2im(geometry(w, n, channels), image_arg(x), ops::arg(cols));
   if (ops::needs_tangent({cols}))
     ops::push_tangent({cols}, x, [&](const TensorList& t) { return col2im_recorded(t[0], w, channels); });

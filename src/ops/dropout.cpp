@@ -18,19 +18,15 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
            " (shape ", x.shape(), ")");
   if (!training || p == 0.0) return x;
 
-  // keep[i] for element i in row-major order: draw i % 4 of block first + i / 4.
-  Tensor keep = Tensor::empty(x.shape(), DType::Bool);
-  bool* k = keep.data<bool>();
-  const int64_t n = keep.numel();
+  // keep[i] for element i in row-major order: draw i % 4 of block first + i / 4 is at least p.
+  Tensor keep = Tensor::empty(x.shape(), DType::Bool, x.device());
   if (p == 1.0) {
-    std::fill(k, k + n, false);
+    kernels::fill(keep.shape(), ops::arg(keep), 0.0);
   } else {
-    const uint64_t first = gen.reserve(static_cast<uint64_t>((n + 3) / 4));
-    for (int64_t b = 0; b * 4 < n; ++b) {
-      const std::array<uint32_t, 4> bits = gen.block(first + static_cast<uint64_t>(b));
-      const int64_t m = std::min<int64_t>(4, n - b * 4);
-      for (int64_t j = 0; j < m; ++j) k[b * 4 + j] = static_cast<double>(uniform_float(bits[static_cast<size_t>(j)])) >= p;
-    }
+    constexpr kernels::RandomOp kBernoulli = kernels::RandomOp::Bernoulli;
+    kernels::RandomParams params{.seed = gen.seed(), .threshold = p};
+    params.first_block = gen.reserve(kernels::random_blocks(kBernoulli, DType::Bool, keep.numel()));
+    kernels::random(kBernoulli, keep.shape(), ops::arg(keep), params);
   }
 
   const double q = 1.0 - p;

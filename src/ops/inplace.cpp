@@ -113,7 +113,7 @@ Tensor& Tensor::div_(const Tensor& other) {
 Tensor& Tensor::fill_(double value) {
   // The old value no longer matters: its gradient is zero, which old * 0 expresses within the graph.
   return apply_inplace(*this, "fill_", {}, [&](const Tensor& old) {
-    return old.requires_grad() ? add(mul(old, 0.0), value) : full({}, value, old.dtype());
+    return old.requires_grad() ? add(mul(old, 0.0), value) : full({}, value, old.dtype(), old.device());
   });
 }
 

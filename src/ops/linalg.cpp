@@ -27,7 +27,7 @@ kernels::StridedArg matrix_arg(const Tensor& m, const Shape& batch) {
   Strides strides = broadcast_strides(batch_of(m), batch_strides, batch);
   strides.push_back(m.strides()[m.strides().size() - 2]);
   strides.push_back(m.strides().back());
-  return {m.data_ptr(), strides, m.dtype()};
+  return {m.data_ptr(), strides, m.dtype(), m.device().type};
 }
 
 Tensor last_two_swapped(const Tensor& t) { return transpose(t, t.dim() - 2, t.dim() - 1); }
@@ -76,7 +76,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   full.push_back(n);
   if (!a_vec) result.push_back(m);
   if (!b_vec) result.push_back(n);
-  Tensor c = Tensor::empty(full, dt);
+  ops::check_same_device("tg::matmul", a, b);
+  Tensor c = Tensor::empty(full, dt, a.device());
   kernels::matmul(batch, m, n, k, ops::arg(c), matrix_arg(am, batch), matrix_arg(bm, batch));
   // Dropping the size-1 dims a 1-D operand added leaves the layout contiguous.
   Tensor out = result == full ? c : c.as_strided(result, contiguous_strides(result), 0);
@@ -121,8 +122,9 @@ namespace {
 // written with ordinary ops: d rows = g W, d W = g^T rows, d bias = g (summed over rows by the engine).
 Tensor fused_linear(const Tensor& rows, const Tensor& weight, const Tensor& bias) {
   const int64_t n = rows.size(0), in = rows.size(1), out_features = weight.size(0);
-  Tensor y = Tensor::empty({n, out_features}, rows.dtype());
-  const kernels::StridedArg weight_t{weight.data_ptr(), {weight.stride(1), weight.stride(0)}, weight.dtype()};
+  Tensor y = Tensor::empty({n, out_features}, rows.dtype(), rows.device());
+  const kernels::StridedArg weight_t{weight.data_ptr(), {weight.stride(1), weight.stride(0)}, weight.dtype(),
+                                     weight.device().type};
   kernels::MatmulEpilogue epilogue;
   epilogue.bias = bias.data_ptr();
   epilogue.bias_stride = bias.stride(0);
@@ -146,11 +148,11 @@ Tensor fused_linear(const Tensor& rows, const Tensor& weight, const Tensor& bias
   return y;
 }
 
-// The fused path covers one dtype throughout on the CPU, where a fused kernel is registered.
+// The fused path takes one floating dtype and one device throughout (every device's matmul kernel takes the
+// epilogue; those without a fused one apply it after the product).
 bool fused_linear_applies(const Tensor& rows, const Tensor& weight, const Tensor& bias) {
   return bias.defined() && is_floating(rows.dtype()) && weight.dtype() == rows.dtype() &&
-         bias.dtype() == rows.dtype() && rows.device().type == DeviceType::CPU &&
-         weight.device().type == DeviceType::CPU && bias.device().type == DeviceType::CPU;
+         bias.dtype() == rows.dtype() && rows.device() == weight.device() && bias.device() == rows.device();
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ namespace {
 // A kernel argument for the part of `t` that starts at element `first` (relative to t's data) and spans `shape`.
 kernels::StridedArg sub_arg(const Tensor& t, int64_t first) {
   char* base = static_cast<char*>(t.data_ptr()) + first * static_cast<int64_t>(itemsize(t.dtype()));
-  return {base, t.strides(), t.dtype()};
+  return {base, t.strides(), t.dtype(), t.device().type};
 }
 
 // The index kernels have no bool instantiation: bool data goes through int64 and back.
@@ -31,7 +31,7 @@ void check_index_dtype(const Tensor& index, const char* op) {
 // Raw gather over index's shape: out[i] = x[i with index[i] at dim].
 Tensor gather_raw(const Tensor& x, int64_t dim, const Tensor& index) {
   const Tensor xk = ops::cast_raw(x, index_dtype(x.dtype()));
-  Tensor out = Tensor::empty(index.shape(), xk.dtype());
+  Tensor out = Tensor::empty(index.shape(), xk.dtype(), xk.device());
   kernels::gather(index.shape(), dim, xk.size(dim), ops::arg(out), ops::arg(xk), ops::arg(index));
   return ops::cast_raw(out, x.dtype());
 }
@@ -56,9 +56,11 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
                " but tensor 0 has shape ", first.shape(), "; sizes must match except in dimension ", d);
     shape[static_cast<size_t>(d)] += t.size(d);
     dt = promote_types(dt, t.dtype());
+    TG_CHECK(t.device() == first.device(), "tg::cat: tensor ", i, " is on ", t.device(), " but tensor 0 is on ",
+             first.device(), "; move them to one device first");
   }
 
-  Tensor out = Tensor::empty(shape, dt);
+  Tensor out = Tensor::empty(shape, dt, first.device());
   std::vector<int64_t> offsets, sizes;
   int64_t offset = 0;
   for (const Tensor& t : tensors) {
@@ -117,7 +119,7 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value) {
     shape[d] += pads[2 * i] + pads[2 * i + 1];
   }
 
-  Tensor out = Tensor::empty(shape, x.dtype());
+  Tensor out = Tensor::empty(shape, x.dtype(), x.device());
   kernels::fill(shape, ops::arg(out), value);
   int64_t first = 0;
   for (size_t d = 0; d < before.size(); ++d) first += before[d] * out.strides()[d];
@@ -168,7 +170,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
         "index_select", {x}, out,
         [d, in_shape, idx_view](const Tensor& g, const TensorList& saved) -> TensorList {
           const Tensor spread = expand(reshape(saved[0], idx_view), g.shape());
-          return {scatter_add(zeros(in_shape, g.dtype()), d, spread, g)};
+          return {scatter_add(zeros(in_shape, g.dtype(), g.device()), d, spread, g)};
         },
         {{idx}});
   }
@@ -200,7 +202,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
     ops::record(
         "gather", {x}, out,
         [d, in_shape](const Tensor& g, const TensorList& saved) -> TensorList {
-          return {scatter_add_impl(zeros(in_shape, g.dtype()), d, saved[0], g, /*self_is_fresh=*/true)};
+          return {scatter_add_impl(zeros(in_shape, g.dtype(), g.device()), d, saved[0], g, /*self_is_fresh=*/true)};
         },
         {{index}});
   }
@@ -233,7 +235,7 @@ Tensor scatter_add_impl(const Tensor& self, int64_t dim, const Tensor& index, co
     if (self_is_fresh && self.is_contiguous() && !self.requires_grad()) {
       acc = self.detach();
     } else {
-      acc = Tensor::empty(self.shape(), kd);
+      acc = Tensor::empty(self.shape(), kd, self.device());
       kernels::copy(self.shape(), ops::arg(acc), ops::arg(self));
     }
   }
@@ -285,17 +287,16 @@ Tensor one_hot(const Tensor& labels, int64_t num_classes) {
 
   Shape shape = labels.shape();
   shape.push_back(num_classes);
-  Tensor out = zeros(shape, DType::Int64);
+  Tensor out = zeros(shape, DType::Int64, labels.device());
   // A scatter of ones: the labels (with a trailing size-1 dim) index the new last dim.
   Shape index_shape = labels.shape();
   index_shape.push_back(1);
   Strides index_strides = labels.strides();
   index_strides.push_back(0);
   const Tensor index = labels.as_strided(index_shape, index_strides, labels.offset());
-  int64_t one = 1;
+  const Tensor one = ones({}, DType::Int64, labels.device());
   const int64_t last = static_cast<int64_t>(index_shape.size()) - 1;
-  const kernels::StridedArg ones{&one, Strides(index_shape.size(), 0), DType::Int64};
-  kernels::scatter_add(index_shape, last, num_classes, ops::arg(out), ones, ops::arg(index));
+  kernels::scatter_add(index_shape, last, num_classes, ops::arg(out), ops::arg(one, index_shape), ops::arg(index));
   return out;
 }
 

@@ -55,7 +55,7 @@ Tensor unflatten(const Tensor& t, const Window& w) {
 
 // [N, C, L] int64: each window's maximum as a position in the flattened spatial plane of `x`.
 Tensor window_argmax(const Tensor& x, const Window& w) {
-  Tensor index = Tensor::empty({x.size(0), x.size(1), numel_of(w.out)}, DType::Int64);
+  Tensor index = Tensor::empty({x.size(0), x.size(1), numel_of(w.out)}, DType::Int64, x.device());
   kernels::max_pool_indices(geometry(w, x.size(0), x.size(1)), ops::arg(index), image_arg(x));
   return index;
 }
@@ -90,7 +90,7 @@ Tensor avg_pool(const Tensor& x, const SpatialArg& kernel, const SpatialArg& str
     }
     inner *= w.out[d];
   }
-  const Tensor divisor = to(from_vector(counts, {numel_of(w.out)}), x.dtype());
+  const Tensor divisor = to(from_vector(counts, {numel_of(w.out)}, x.device()), x.dtype());
   return unflatten(sums / divisor, w);
 }
 

@@ -76,9 +76,20 @@ void mark_view(const Tensor& out) {
   if (out.requires_grad()) out.impl().autograd_meta().is_view = true;
 }
 
+void check_same_device(const char* op, std::initializer_list<Tensor> tensors) {
+  const Tensor* first = nullptr;
+  for (const Tensor& t : tensors) {
+    if (!t.defined()) continue;
+    if (first == nullptr) first = &t;
+    else
+      TG_CHECK(t.device() == first->device(), op, ": expected all tensors on one device, got ", first->device(),
+               " (shape ", first->shape(), ") and ", t.device(), " (shape ", t.shape(), "); move them with .to(device)");
+  }
+}
+
 Tensor cast_raw(const Tensor& x, DType dtype) {
   if (x.dtype() == dtype) return x;
-  Tensor out = Tensor::empty(x.shape(), dtype);
+  Tensor out = Tensor::empty(x.shape(), dtype, x.device());
   kernels::copy(x.shape(), arg(out), arg(x));
   return out;
 }

@@ -8,10 +8,16 @@
 
 namespace tg::ops {
 
-inline kernels::StridedArg arg(const Tensor& t) { return {t.data_ptr(), t.strides(), t.dtype()}; }
+inline kernels::StridedArg arg(const Tensor& t) { return {t.data_ptr(), t.strides(), t.dtype(), t.device().type}; }
 // `t` read as if broadcast to `shape`.
 inline kernels::StridedArg arg(const Tensor& t, const Shape& shape) {
-  return {t.data_ptr(), broadcast_strides(t.shape(), t.strides(), shape), t.dtype()};
+  return {t.data_ptr(), broadcast_strides(t.shape(), t.strides(), shape), t.dtype(), t.device().type};
+}
+
+// Throws tg::Error naming `op` and the devices when the defined tensors are not all on one device.
+void check_same_device(const char* op, std::initializer_list<Tensor> tensors);
+inline void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
+  if (a.device() != b.device()) [[unlikely]] check_same_device(op, {a, b});
 }
 
 // True when the op must record a node: grad mode is on and some input requires grad.

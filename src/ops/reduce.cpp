@@ -54,7 +54,7 @@ Plan make_plan(const Shape& shape, const Dims& dims, bool keepdim, const char* o
 
 // Runs the reduce kernel on `x` (already of the kernel's dtype) into a fresh tensor of shape p.out.
 Tensor reduce_raw(ReduceOp op, const Tensor& x, const Plan& p, DType out_dtype) {
-  Tensor out = Tensor::empty(p.out, out_dtype);
+  Tensor out = Tensor::empty(p.out, out_dtype, x.device());
   // The kernel wants out's strides over the input shape, 0 in the reduced dims.
   Strides strides(p.reduced.size(), 0);
   size_t od = 0;
@@ -62,7 +62,7 @@ Tensor reduce_raw(ReduceOp op, const Tensor& x, const Plan& p, DType out_dtype) 
     if (!p.reduced[d]) strides[d] = out.strides()[od++];
     else if (p.keepdim) ++od;
   }
-  kernels::reduce(op, x.shape(), p.reduced, {out.data_ptr(), strides, out_dtype}, ops::arg(x));
+  kernels::reduce(op, x.shape(), p.reduced, {out.data_ptr(), strides, out_dtype, out.device().type}, ops::arg(x));
   return out;
 }
 
@@ -260,7 +260,7 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
     const Tensor xf = ops::cast_raw(x, float_dtype(x.dtype()));
     // The shift only keeps exp in range; an infinite maximum (or an empty slice) shifts by 0 instead, so
     // inf - inf never appears, and an empty slice gives log(0) = -inf.
-    Tensor m = p.count > 0 ? max(xf, dims, /*keepdim=*/true) : zeros(p.kept, xf.dtype());
+    Tensor m = p.count > 0 ? max(xf, dims, /*keepdim=*/true) : zeros(p.kept, xf.dtype(), xf.device());
     m = where(eq(abs(m), scalar_like(std::numeric_limits<double>::infinity(), m)), Scalar(0.0), m);
     const Tensor m_out = keepdim ? m : reshape(m, p.out);
     out = log(sum(exp(xf - m), dims, keepdim)) + m_out;

@@ -14,12 +14,13 @@ Tensor softmax_forward(const Tensor& x, int64_t dim, bool log) {
   const char* op = log ? "tg::log_softmax" : "tg::softmax";
   const int64_t d = wrap_dim(dim, x.dim(), op);
   const Tensor xf = ops::cast_raw(x, is_floating(x.dtype()) ? x.dtype() : default_float_dtype());
-  Tensor out = Tensor::empty(xf.shape(), xf.dtype());
+  Tensor out = Tensor::empty(xf.shape(), xf.dtype(), xf.device());
+  const kernels::SoftmaxOp kind = log ? kernels::SoftmaxOp::LogSoftmax : kernels::SoftmaxOp::Softmax;
   if (xf.dim() == 0) {
     // The kernel needs a real dimension to run along: a 0-d tensor is one row of length 1.
-    kernels::softmax({1}, 0, log, {out.data_ptr(), {0}, out.dtype()}, {xf.data_ptr(), {0}, xf.dtype()});
+    kernels::softmax(kind, {1}, 0, ops::arg(out.as_strided({1}, {0}, 0)), ops::arg(xf.as_strided({1}, {0}, xf.offset())));
   } else {
-    kernels::softmax(xf.shape(), d, log, ops::arg(out), ops::arg(xf));
+    kernels::softmax(kind, xf.shape(), d, ops::arg(out), ops::arg(xf));
   }
   return out;
 }

@@ -27,6 +27,7 @@ Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const { return tg::fl
 Tensor Tensor::contiguous() const { return tg::contiguous(*this); }
 Tensor Tensor::clone() const { return tg::clone(*this); }
 Tensor Tensor::to(DType dtype) const { return tg::to(*this, dtype); }
+Tensor Tensor::to(Device device) const { return tg::to(*this, device); }
 
 Tensor Tensor::sum() const { return tg::sum(*this); }
 Tensor Tensor::sum(const std::vector<int64_t>& dims, bool keepdim) const { return tg::sum(*this, dims, keepdim); }

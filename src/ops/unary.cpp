@@ -26,7 +26,7 @@ DType unary_result_dtype(UnaryOp op, DType in) {
 Tensor unary_forward(UnaryOp op, const Tensor& x) {
   const DType dtype = unary_result_dtype(op, x.dtype());
   const Tensor in = ops::cast_raw(x, dtype);
-  Tensor out = Tensor::empty(x.shape(), dtype);
+  Tensor out = Tensor::empty(x.shape(), dtype, x.device());
   kernels::unary(op, x.shape(), ops::arg(out), ops::arg(in));
   return out;
 }

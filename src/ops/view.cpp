@@ -101,7 +101,7 @@ std::optional<Strides> compute_strides(const Shape& old_shape, const Strides& ol
 }
 
 Tensor copy_of(const Tensor& x) {
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
   kernels::copy(x.shape(), ops::arg(out), ops::arg(x));
   return out;
 }
@@ -109,7 +109,7 @@ Tensor copy_of(const Tensor& x) {
 // Gradient of a strided window (slice, narrow, select): zeros of the input's shape with g written into the
 // window at `start` with `step` along `dim`. Its own VJP is the slice again, so higher orders work.
 Tensor slice_backward(const Tensor& g, const Shape& input_shape, int64_t dim, int64_t start, int64_t step) {
-  Tensor out = zeros(input_shape, g.dtype());
+  Tensor out = zeros(input_shape, g.dtype(), g.device());
   Strides window_strides = out.strides();
   const auto d = static_cast<size_t>(dim);
   window_strides[d] *= step;
@@ -153,7 +153,7 @@ Tensor reshape(const Tensor& x, Shape shape) {
     return make_view("reshape", x, shape, *strides, x.offset(), reshape_back(x.shape()),
                      [&shape](const Tensor& t) { return reshape(t, shape); });
   // No strides describe the result: copy into a fresh contiguous tensor of the new shape.
-  Tensor out = Tensor::empty(shape, x.dtype());
+  Tensor out = Tensor::empty(shape, x.dtype(), x.device());
   kernels::copy(x.shape(), ops::arg(out.as_strided(x.shape(), contiguous_strides(x.shape()), 0)), ops::arg(x));
   if (ops::needs_tangent({x})) ops::push_tangent({x}, out, [&](const TensorList& t) { return reshape(t[0], shape); });
   if (ops::needs_grad({x})) ops::record("reshape", {x}, out, reshape_back(x.shape()));
@@ -363,6 +363,44 @@ Tensor to(const Tensor& x, DType dtype) {
     const DType input_dtype = x.dtype();
     ops::record("to", {x}, out, [input_dtype](const Tensor& g, const TensorList&) -> TensorList {
       return {to(g, input_dtype)};
+    });
+  }
+  return out;
+}
+
+namespace {
+
+// A contiguous copy of x on `device`: the bytes move through the two devices' allocators (host memory in
+// between when neither is the CPU); the layout is made contiguous on x's own device first.
+Tensor copy_to_device(const Tensor& x, Device device) {
+  const Tensor src = x.is_contiguous() ? x : copy_of(x);
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), device);
+  const size_t nbytes = static_cast<size_t>(x.numel()) * itemsize(x.dtype());
+  if (nbytes == 0) return out;
+  if (src.is_cpu()) {
+    allocator_for(device).copy_from_host(out.data_ptr(), src.data_ptr(), nbytes);
+  } else if (device.is_cpu()) {
+    allocator_for(src.device()).copy_to_host(out.data_ptr(), src.data_ptr(), nbytes);
+  } else {
+    const Tensor staging = Tensor::empty(x.shape(), x.dtype());
+    allocator_for(src.device()).copy_to_host(staging.data_ptr(), src.data_ptr(), nbytes);
+    allocator_for(device).copy_from_host(out.data_ptr(), staging.data_ptr(), nbytes);
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor to(const Tensor& x, Device device) {
+  TG_PROFILE_OP("to", x);
+  TG_CHECK(x.defined(), "tg::to: the tensor is undefined");
+  if (x.device() == device) return x;
+  Tensor out = copy_to_device(x, device);
+  if (ops::needs_tangent({x})) ops::push_tangent({x}, out, [device](const TensorList& t) { return to(t[0], device); });
+  if (ops::needs_grad({x})) {
+    const Device input_device = x.device();
+    ops::record("to", {x}, out, [input_device](const Tensor& g, const TensorList&) -> TensorList {
+      return {to(g, input_device)};
     });
   }
   return out;

@@ -56,7 +56,7 @@ inline kernels::WindowGeometry geometry(const Window& w, int64_t batch, int64_t 
 inline kernels::StridedArg image_arg(const Tensor& t) {
   const Strides& s = t.strides();
   if (t.dim() == 4) return ops::arg(t);
-  return {t.data_ptr(), {s[0], s[1], 0, s[2]}, t.dtype()};
+  return {t.data_ptr(), {s[0], s[1], 0, s[2]}, t.dtype(), t.device().type};
 }
 
 }  // namespace tg::ops

@@ -5,9 +5,8 @@
 #include <tensorgrad/ops/creation.h>
 #include <tensorgrad/ops/elementwise.h>
 
-#include <tensorgrad/kernels/fused_update.h>
+#include <tensorgrad/ops/optimizer_update.h>
 
-#include "update_ops.h"
 
 namespace tg::optim {
 
@@ -93,40 +92,17 @@ void Adam::update(Tensor& param, const Tensor& grad, ParamState& state) {
   const double t = static_cast<double>(state.step);
   const double bias_correction1 = 1.0 - std::pow(o.beta1, t);
   const double bias_correction2_sqrt = std::sqrt(1.0 - std::pow(o.beta2, t));
-  Tensor* max_sq = o.amsgrad ? &state.buffers[2] : nullptr;
-  if (detail::fusable(param, {&grad, &state.buffers[0], &state.buffers[1], max_sq})) {
-    const kernels::AdamCoefficients c{.lr_over_bias_correction1 = lr / bias_correction1,
-                                      .one_minus_beta1 = 1.0 - o.beta1,
-                                      .one_minus_beta2 = 1.0 - o.beta2,
-                                      .bias_correction2_sqrt = bias_correction2_sqrt,
-                                      .eps = o.eps,
-                                      .weight_decay = o.weight_decay,
-                                      .decoupled_decay = 1.0 - lr * o.weight_decay,
-                                      .decoupled = decoupled_};
-    kernels::adam_update(param.dtype(), param.numel(), c, param.data_ptr(), grad.data_ptr(),
-                         state.buffers[0].data_ptr(), state.buffers[1].data_ptr(),
-                         max_sq != nullptr ? max_sq->data_ptr() : nullptr);
-    detail::mark_written({&param, &state.buffers[0], &state.buffers[1], max_sq});
-    return;
-  }
-  Tensor g = grad;
-  if (o.weight_decay != 0.0) {
-    if (decoupled_) param.mul_(1.0 - lr * o.weight_decay);
-    else g = add(grad, mul(param, o.weight_decay));
-  }
-  Tensor& exp_avg = state.buffers[0];
-  Tensor& exp_avg_sq = state.buffers[1];
-  detail::lerp_(exp_avg, g, 1.0 - o.beta1);
-  detail::lerp_(exp_avg_sq, square(g), 1.0 - o.beta2);
-
-  Tensor second = exp_avg_sq;
-  if (o.amsgrad) {
-    Tensor& max_exp_avg_sq = state.buffers[2];
-    max_exp_avg_sq.copy_(maximum(max_exp_avg_sq, exp_avg_sq));
-    second = max_exp_avg_sq;
-  }
-  const Tensor denom = add(div(sqrt(second), bias_correction2_sqrt), o.eps);
-  param.sub_(div(exp_avg, denom), lr / bias_correction1);
+  Tensor none;
+  Tensor& max_sq = o.amsgrad ? state.buffers[2] : none;
+  const AdamCoefficients c{.lr_over_bias_correction1 = lr / bias_correction1,
+                           .one_minus_beta1 = 1.0 - o.beta1,
+                           .one_minus_beta2 = 1.0 - o.beta2,
+                           .bias_correction2_sqrt = bias_correction2_sqrt,
+                           .eps = o.eps,
+                           .weight_decay = o.weight_decay,
+                           .decoupled_decay = 1.0 - lr * o.weight_decay,
+                           .decoupled = decoupled_};
+  adam_update_(param, grad, state.buffers[0], state.buffers[1], max_sq, c);
 }
 
 }  // namespace tg::optim

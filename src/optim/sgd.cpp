@@ -5,9 +5,9 @@
 #include <tensorgrad/ops/elementwise.h>
 #include <tensorgrad/ops/view.h>
 
-#include <tensorgrad/kernels/fused_update.h>
+#include <tensorgrad/ops/creation.h>
+#include <tensorgrad/ops/optimizer_update.h>
 
-#include "update_ops.h"
 
 namespace tg::optim {
 
@@ -65,28 +65,15 @@ void SGD::apply_hyperparameters(const HyperParams& h) {
 
 void SGD::update(Tensor& param, const Tensor& grad, ParamState& state) {
   const SGDOptions& o = options_;
-  // After the first step (which makes the momentum buffer from the first direction), one fused pass.
-  Tensor* momentum_buf = o.momentum != 0.0 && !state.buffers.empty() ? &state.buffers[0] : nullptr;
-  if ((o.momentum == 0.0 || momentum_buf != nullptr) && detail::fusable(param, {&grad, momentum_buf})) {
-    const kernels::SgdCoefficients c{lr(), o.momentum, o.dampening, o.weight_decay, o.nesterov};
-    kernels::sgd_update(param.dtype(), param.numel(), c, param.data_ptr(), grad.data_ptr(),
-                        momentum_buf != nullptr ? momentum_buf->data_ptr() : nullptr);
-    detail::mark_written({&param, momentum_buf});
-    return;
+  SgdCoefficients c{lr(), o.momentum, o.dampening, o.weight_decay, o.nesterov};
+  Tensor none;
+  if (o.momentum == 0.0) return sgd_update_(param, grad, none, c);
+  if (state.buffers.empty()) {
+    // torch's first step sets buf = d: from a zero buffer, momentum * 0 + 1 * d is exactly that.
+    state.buffers.push_back(zeros_like(param));
+    c.dampening = 0.0;
   }
-  Tensor d = grad;
-  if (o.weight_decay != 0.0) d = add(grad, mul(param, o.weight_decay));
-  if (o.momentum != 0.0) {
-    if (state.buffers.empty()) {
-      state.buffers.push_back(clone(d));  // the first step: buf = g
-    } else {
-      Tensor& buf = state.buffers[0];
-      detail::scale_add_(buf, o.momentum, o.dampening == 0.0 ? d : mul(d, 1.0 - o.dampening));
-    }
-    const Tensor& buf = state.buffers[0];
-    d = o.nesterov ? add(d, mul(buf, o.momentum)) : buf;
-  }
-  param.sub_(d, lr());
+  sgd_update_(param, grad, state.buffers[0], c);
 }
 
 }  // namespace tg::optim

@@ -47,8 +47,8 @@ void expect_matches_reference(BinaryOp op, const Tensor& a, const Tensor& b, con
   const Tensor fast = Tensor::empty(shape, a.dtype()), ref = Tensor::empty(shape, a.dtype());
   tg::kernels::binary(op, shape, {fast.data_ptr(), fast.strides(), fast.dtype()}, arg_as(a, shape), arg_as(b, shape));
   const StridedArg out{ref.data_ptr(), ref.strides(), ref.dtype()};
-  if (a.dtype() == DType::Float32) tg::kernels::ref::binary_strided<float>(op, shape, out, arg_as(a, shape), arg_as(b, shape));
-  else tg::kernels::ref::binary_strided<double>(op, shape, out, arg_as(a, shape), arg_as(b, shape));
+  tg::kernels::reference_tables().binary.find(op, tg::DeviceType::CPU, a.dtype())(op, shape, out, arg_as(a, shape),
+                                                                               arg_as(b, shape));
   EXPECT_TRUE(same_bits(fast, ref)) << tg::kernels::op_name(op) << " " << what << " shape " << tg::shape_str(shape);
 }
 

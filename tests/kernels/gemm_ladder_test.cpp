@@ -49,13 +49,12 @@ std::vector<T> run(const cpu::LadderRung& rung, const Matrices<T>& x, int thread
 
 template <class T>
 std::vector<T> reference(const Matrices<T>& x) {
-  tg::kernels::KernelTables tables;
-  tg::kernels::ref::register_matmul(tables);
+  const tg::kernels::KernelTables& tables = tg::kernels::reference_tables();
   std::vector<T> c(static_cast<size_t>(std::max<int64_t>(x.m * x.ldc, 1)), std::numeric_limits<T>::quiet_NaN());
   const auto dt = tg::dtype_of<T>();
-  tables.matmul.find("matmul", tg::DeviceType::CPU, dt)({}, x.m, x.n, x.k, {c.data(), {x.ldc, 1}, dt},
-                                                        {const_cast<T*>(x.a.data()), {x.lda, 1}, dt},
-                                                        {const_cast<T*>(x.b.data()), {x.ldb, 1}, dt});
+  tables.matmul.find(tg::DeviceType::CPU, dt)({}, x.m, x.n, x.k, {c.data(), {x.ldc, 1}, dt},
+                                              {const_cast<T*>(x.a.data()), {x.lda, 1}, dt},
+                                              {const_cast<T*>(x.b.data()), {x.ldb, 1}, dt}, {});
   return c;
 }
 

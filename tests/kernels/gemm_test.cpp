@@ -31,13 +31,10 @@ using tg::kernels::StridedArg;
 namespace cpu = tg::kernels::cpu;
 
 // The reference kernel, called directly (not through the registry, which routes float32/float64 to the GEMM).
-tg::kernels::MatmulFn ref_matmul(DType dtype) {
-  static const tg::kernels::KernelTables tables = [] {
-    tg::kernels::KernelTables t;
-    tg::kernels::ref::register_matmul(t);
-    return t;
-  }();
-  return tables.matmul.find("matmul", tg::DeviceType::CPU, dtype);
+auto ref_matmul(DType dtype) {
+  const tg::kernels::MatmulFn fn = tg::kernels::reference_tables().matmul.find(tg::DeviceType::CPU, dtype);
+  return [fn](const tg::Shape& batch, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
+              const StridedArg& b) { fn(batch, m, n, k, c, a, b, {}); };
 }
 
 int64_t product(const Shape& s) {

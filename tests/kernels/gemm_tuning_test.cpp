@@ -95,10 +95,8 @@ TEST_F(KernelsGemmTuning, TunedKernelComputesCorrectProducts) {
   const tg::DType dt = tg::DType::Float32;
   cpu::gemm<float>({}, m, n, k, {c.data(), {n, 1}, dt}, {a.data(), {k, 1}, dt}, {b.data(), {n, 1}, dt}, kernel,
                    kernel.blocking, {2, 1});
-  tg::kernels::KernelTables tables;
-  tg::kernels::ref::register_matmul(tables);
-  tables.matmul.find("matmul", tg::DeviceType::CPU, dt)({}, m, n, k, {want.data(), {n, 1}, dt},
-                                                        {a.data(), {k, 1}, dt}, {b.data(), {n, 1}, dt});
+  tg::kernels::reference_tables().matmul.find(tg::DeviceType::CPU, dt)({}, m, n, k, {want.data(), {n, 1}, dt},
+                                                                      {a.data(), {k, 1}, dt}, {b.data(), {n, 1}, dt}, {});
   EXPECT_EQ(c, want);
 }
 

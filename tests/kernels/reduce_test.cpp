@@ -38,8 +38,7 @@ Tensor reduce_with(bool reference, ReduceOp op, const Tensor& x, const std::vect
     if (reduce[d]) out_strides[d] = 0;
   const tg::kernels::StridedArg o{out.data_ptr(), out_strides, x.dtype()}, i{x.data_ptr(), x.strides(), x.dtype()};
   if (!reference) tg::kernels::reduce(op, x.shape(), reduce, o, i);
-  else if (x.dtype() == DType::Float32) tg::kernels::ref::reduce_strided<float>(op, x.shape(), reduce, o, i);
-  else tg::kernels::ref::reduce_strided<double>(op, x.shape(), reduce, o, i);
+  else tg::kernels::reference_tables().reduce.find(op, tg::DeviceType::CPU, x.dtype())(op, x.shape(), reduce, o, i);
   return out;
 }
 

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <tensorgrad/core/device.h>
+
 namespace tg {
 
 struct AllocatorStats {
@@ -14,9 +16,13 @@ struct AllocatorStats {
   int64_t cached_bytes = 0;  // freed blocks kept for reuse (not counted in current_bytes)
 };
 
+// One allocator per device type, behind this interface. Besides memory, a device's allocator moves bytes
+// between its memory and the host's (as c10::Allocator::copy_data), which is all the core needs to copy a
+// tensor across devices, read an item() or print; everything else a device does goes through its kernels.
 class Allocator {
  public:
   virtual ~Allocator() = default;
+  virtual Device device() const { return kCPU; }
   virtual void* allocate(size_t nbytes) = 0;
   virtual void deallocate(void* ptr, size_t nbytes) = 0;
   virtual AllocatorStats stats() const = 0;
@@ -28,10 +34,22 @@ class Allocator {
   // so a use after free is still caught). Turning it off empties the cache.
   virtual void set_caching(bool) {}
   virtual bool caching() const { return false; }
+  // dst (this device) <- src (host memory), and dst (host memory) <- src (this device); nbytes each.
+  // Blocking: the bytes are in place when the call returns. The CPU's are memcpy.
+  virtual void copy_from_host(void* dst, const void* src, size_t nbytes) const;
+  virtual void copy_to_host(void* dst, const void* src, size_t nbytes) const;
 };
 
 // The process-wide CPU allocator: 64-byte aligned (a cache line, and an AVX-512 register) blocks, with freed
 // blocks cached by size for reuse. current/peak bytes count what tensors hold, not the cache.
 Allocator& cpu_allocator();
+
+// The allocator of a device type: the CPU's always; another type's once its backend has registered one.
+// Asking for a type without one throws tg::Error naming the device ("... tensorgrad was built without a
+// backend for cuda"). Registration is a documented setting done once, before that device is used (the
+// registry is read without a lock); the allocator must outlive every tensor on that device.
+Allocator& allocator_for(Device device);
+bool has_allocator(DeviceType type);
+void register_allocator(DeviceType type, Allocator* allocator);
 
 }  // namespace tg

@@ -8,18 +8,11 @@
 #include <vector>
 
 #include <tensorgrad/core/allocator.h>
+#include <tensorgrad/core/device.h>
 #include <tensorgrad/core/dtype.h>
 #include <tensorgrad/core/shape.h>
 
 namespace tg {
-
-enum class DeviceType : uint8_t { CPU, CUDA };
-struct Device {
-  DeviceType type = DeviceType::CPU;
-  int index = 0;
-  bool operator==(const Device&) const = default;
-};
-std::ostream& operator<<(std::ostream& os, Device d);
 
 // A block of memory shared by a tensor and all its views. The version counter lives here, so an in-place
 // write through any view is seen by every saved reference to the same memory.
@@ -79,8 +72,8 @@ class Tensor {
   Tensor() = default;
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
-  // Fresh, uninitialised, contiguous tensor.
-  static Tensor empty(const Shape& shape, DType dtype = DType::Float32);
+  // Fresh, uninitialised, contiguous tensor, from `device`'s allocator.
+  static Tensor empty(const Shape& shape, DType dtype = DType::Float32, Device device = kCPU);
   // A view of the same storage with different geometry (no autograd: ops wrap this).
   Tensor as_strided(const Shape& shape, const Strides& strides, int64_t offset) const;
 
@@ -94,6 +87,7 @@ class Tensor {
   int64_t numel() const { return numel_of(impl().shape); }
   DType dtype() const { return impl().dtype; }
   Device device() const { return impl().storage->device(); }
+  bool is_cpu() const { return device().type == DeviceType::CPU; }
   bool is_contiguous() const;
   const std::shared_ptr<Storage>& storage() const { return impl().storage; }
   uint64_t version() const { return impl().storage->version(); }
@@ -108,20 +102,20 @@ class Tensor {
              " from a tensor of dtype ", dtype_name(dtype()));
     return static_cast<T*>(data_ptr());
   }
-  // Element access by index (negative indices count from the end). Writes through the reference do not
+  // Element access by index (negative indices count from the end); CPU tensors only. Writes through the reference do not
   // bump the version counter: use it to fill fresh tensors, not to edit tensors autograd has saved.
   template <class T>
   T& at(std::initializer_list<int64_t> index) const {
     return data<T>()[element_offset(std::vector<int64_t>(index))];
   }
   int64_t element_offset(const std::vector<int64_t>& index) const;  // relative to data_ptr(), in elements
-  double item() const;  // the single element of a one-element tensor, as double
+  double item() const;  // the single element of a one-element tensor, as double (copied to the host if needed)
   template <class T>
   T item() const {
     return static_cast<T>(item());
   }
   template <class T>
-  std::vector<T> to_vector() const;  // all elements in logical (row-major) order
+  std::vector<T> to_vector() const;  // all elements in logical (row-major) order, on the host
 
   // ---- autograd state (data only; the engine lives in tg_autograd) ----
   bool requires_grad() const;
@@ -163,6 +157,9 @@ class Tensor {
   Tensor contiguous() const;
   Tensor clone() const;
   Tensor to(DType dtype) const;
+  // A copy on `device` (this tensor itself when it is there already); differentiable, like torch's .to().
+  Tensor to(Device device) const;
+  Tensor cpu() const { return to(kCPU); }
   Tensor sum() const;
   Tensor sum(const std::vector<int64_t>& dims, bool keepdim = false) const;
   Tensor mean() const;
@@ -201,8 +198,12 @@ extern template std::vector<int64_t> Tensor::to_vector<int64_t>() const;
 extern template std::vector<float> Tensor::to_vector<float>() const;
 extern template std::vector<double> Tensor::to_vector<double>() const;
 
-// Copies the logical elements of `src` (any strides) into contiguous memory at `dst` (numel * itemsize bytes),
-// running the innermost dimension as one memcpy when it is contiguous. Outside autograd; for I/O and batching.
+// Copies the logical elements of `src` (any strides, any device) into contiguous host memory at `dst` (numel *
+// itemsize bytes), running the innermost dimension as one memcpy when it is contiguous. Outside autograd; for
+// I/O and batching.
 void copy_to_contiguous(const Tensor& src, void* dst);
+// `t` itself when it is on the CPU; otherwise a CPU tensor with the same shape, strides and offset over a host
+// copy of the storage bytes the view spans (outside autograd). What printing, item() and to_vector() read.
+Tensor host_view(const Tensor& t);
 
 }  // namespace tg

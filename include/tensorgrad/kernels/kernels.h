@@ -1,14 +1,16 @@
 #pragma once
-// The kernel layer's entry points. Kernels see raw pointers, shapes and strides, never Tensor or autograd.
-// Each entry point looks up (op, device, dtype) in its family's table, so a faster or another device's
-// kernel plugs in by registering, without any change above this layer.
+// The kernel layer's entry points (implemented in src/kernels/kernels.cpp). Kernels see raw pointers, shapes
+// and strides, never Tensor or autograd. Each entry point looks up (op, device, dtype) in its family's table
+// (kernel_tables.h), the device being the output operand's, so a faster kernel or another device's plugs in
+// by registering, without any change above this layer. Operands on different devices are an error.
 #include <cstdint>
 
 #include <tensorgrad/kernels/strided_loop.h>
 
 namespace tg::kernels {
 
-// The complete op lists; kUnaryOpCount / kBinaryOpCount keep name tables and registrations in step.
+// The complete op lists of each family; each count sits beside its enum and sizes the family's table and
+// name list (a static_assert in kernel_tables.cpp fails when they disagree).
 enum class UnaryOp : uint8_t {
   Neg, Abs, Exp, Log, Log1p, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu, Gelu, Silu, Square, Reciprocal, Sign, Erf,
 };
@@ -17,10 +19,24 @@ inline constexpr int kUnaryOpCount = 18;
 enum class BinaryOp : uint8_t { Add, Sub, Mul, Div, Pow, Maximum, Minimum, ReluGrad, Eq, Ne, Lt, Le, Gt, Ge };
 inline constexpr int kBinaryOpCount = 14;
 enum class ReduceOp : uint8_t { Sum, Prod, Max, Min, ArgMax, ArgMin };
+inline constexpr int kReduceOpCount = 6;
+enum class SoftmaxOp : uint8_t { Softmax, LogSoftmax };
+inline constexpr int kSoftmaxOpCount = 2;
+enum class IndexOp : uint8_t { Gather, ScatterAdd };
+inline constexpr int kIndexOpCount = 2;
+enum class WindowOp : uint8_t { Im2col, Col2im, MaxPoolIndices };
+inline constexpr int kWindowOpCount = 3;
+// Counter-based random fills (see random()).
+enum class RandomOp : uint8_t { Uniform, Normal, Integer, Bernoulli };
+inline constexpr int kRandomOpCount = 4;
 
 const char* op_name(UnaryOp op);
 const char* op_name(BinaryOp op);
 const char* op_name(ReduceOp op);
+const char* op_name(SoftmaxOp op);
+const char* op_name(IndexOp op);
+const char* op_name(WindowOp op);
+const char* op_name(RandomOp op);
 inline bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
 // Which unary ops are defined on int64 (the rest need a floating input).
 bool unary_supports_integers(UnaryOp op);
@@ -41,7 +57,7 @@ void where(const Shape& shape, const StridedArg& out, const StridedArg& cond, co
 void reduce(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
             const StridedArg& in);
 // Numerically stable (log-)softmax along `dim`.
-void softmax(const Shape& shape, int64_t dim, bool log, const StridedArg& out, const StridedArg& in);
+void softmax(SoftmaxOp op, const Shape& shape, int64_t dim, const StridedArg& out, const StridedArg& in);
 // C[b, m, n] = sum_k A[b, m, k] B[b, k, n]; strides are (batch dims..., row, col) for each operand.
 void matmul(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
             const StridedArg& b);
@@ -54,8 +70,8 @@ struct MatmulEpilogue {
   Activation activation = Activation::None;
 };
 const char* activation_name(Activation act);
-// matmul followed by the epilogue, in one kernel where the dtype has one (float32/float64 GEMM), else the
-// reference (matmul, then the epilogue over C).
+// matmul followed by the epilogue, in one pass over C where the kernel fuses it (the CPU's float32/float64
+// GEMM), else the reference (matmul, then the epilogue over C).
 void matmul_fused(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c,
                   const StridedArg& a, const StridedArg& b, const MatmulEpilogue& epilogue);
 // out[i..] = in[i.., index[i..] at dim, i..]; index is int64 with out's shape; `in` strides over out's shape.
@@ -85,5 +101,49 @@ void col2im(const WindowGeometry& g, const StridedArg& x, const StridedArg& cols
 // (oh, ow), the first one on ties; a NaN counts as the largest. Padding is never chosen (every window holds
 // at least one input element). x strides are [N, C, H, W], index (int64) strides [N, C, OH*OW].
 void max_pool_indices(const WindowGeometry& g, const StridedArg& index, const StridedArg& x);
+
+// Counter-based random numbers (Philox4x32-10, core/random.h) into a contiguous `out` of `shape`. A Philox
+// block gives four 32-bit draws; float32 values and bools take one draw each, float64 and int64 two, so
+// element i comes from block first_block + i / per_block and every element is a pure function of (seed,
+// first_block, i): the same for any thread count and device.
+//   Uniform: [0, 1).  Normal: N(0, 1) by Box-Muller (a block's draws pair up).  Integer (int64): low + the 64
+//   drawn bits modulo range.  Bernoulli (bool): uniform >= threshold (dropout's keep mask, threshold = p).
+struct RandomParams {
+  uint64_t seed = 0;
+  uint64_t first_block = 0;
+  double threshold = 0;
+  int64_t low = 0;
+  uint64_t range = 0;
+};
+// The number of Philox blocks a fill of n elements of `dtype` consumes (what the generator must reserve).
+uint64_t random_blocks(RandomOp op, DType dtype, int64_t n);
+void random(RandomOp op, const Shape& shape, const StridedArg& out, const RandomParams& params);
+// out[i] = start + i * step over a 1-D `out` of any stride (arange; linspace fills its second half backwards
+// from `end` with a negative stride).
+void sequence(const Shape& shape, const StridedArg& out, double start, double step);
+
+// Optimizer updates, one pass over contiguous buffers of n elements of one float dtype (the element formulas
+// are torch.optim's, foreach / fused off); coefficients are computed once, in double, by the caller.
+struct SgdCoefficients {
+  double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
+  bool nesterov = false;
+};
+// d = grad (+ weight_decay * p); with momentum: buf = momentum * buf + (1 - dampening) d,
+// d = nesterov ? d + momentum * buf : buf; then p -= lr * d. buf.data may be null when momentum is 0.
+void sgd_update(int64_t n, const SgdCoefficients& c, const StridedArg& param, const StridedArg& grad,
+                const StridedArg& momentum_buffer);
+struct AdamCoefficients {
+  double lr_over_bias_correction1 = 0;  // lr / (1 - beta1^t)
+  double one_minus_beta1 = 0, one_minus_beta2 = 0;
+  double bias_correction2_sqrt = 1;  // sqrt(1 - beta2^t)
+  double eps = 0;
+  double weight_decay = 0;  // L2 (added to the gradient) unless `decoupled`
+  double decoupled_decay = 1;  // AdamW: the parameter is first multiplied by this (1 - lr * weight_decay)
+  bool decoupled = false;
+};
+// g = grad (+ weight_decay * p); m += (1 - b1)(g - m); v += (1 - b2)(g^2 - v); vmax = max(vmax, v) when given
+// (max_exp_avg_sq.data not null); p -= lr / bc1 * m / (sqrt(vmax or v) / sqrt(bc2) + eps).
+void adam_update(int64_t n, const AdamCoefficients& c, const StridedArg& param, const StridedArg& grad,
+                 const StridedArg& exp_avg, const StridedArg& exp_avg_sq, const StridedArg& max_exp_avg_sq);
 
 }  // namespace tg::kernels

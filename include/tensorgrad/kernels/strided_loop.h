@@ -6,16 +6,19 @@
 #include <cstdint>
 #include <vector>
 
+#include <tensorgrad/core/device.h>
 #include <tensorgrad/core/dtype.h>
 #include <tensorgrad/core/shape.h>
 
 namespace tg::kernels {
 
-// One operand of a kernel: a pointer to its element (0, ..., 0) and strides in elements, one per loop dim.
+// One operand of a kernel: a pointer to its element (0, ..., 0) and strides in elements, one per loop dim,
+// and the device whose memory `data` points into (the kernel tables dispatch on the output's).
 struct StridedArg {
   void* data = nullptr;
   Strides strides;
   DType dtype = DType::Float32;
+  DeviceType device = DeviceType::CPU;
 };
 
 namespace detail {

@@ -24,5 +24,8 @@ Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = -1);
 Tensor contiguous(const Tensor& x);
 Tensor clone(const Tensor& x);
 Tensor to(const Tensor& x, DType dtype);
+// A copy of x on `device` (x itself when it is there already), as torch's .to(device): the gradient goes back
+// to x's device, and so does the tangent's image.
+Tensor to(const Tensor& x, Device device);
 
 }  // namespace tg

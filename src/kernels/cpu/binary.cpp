@@ -67,7 +67,7 @@ inline void run(BinaryOp op, int64_t n, double* o, const double* a, int64_t as, 
 template <class T>
 void binary_fast(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b) {
   const bool covered = op == BinaryOp::Add || op == BinaryOp::Sub || op == BinaryOp::Mul || op == BinaryOp::Div;
-  if (!covered) return ref::binary_strided<T>(op, shape, out, a, b);
+  if (!covered) return ref::binary(op, shape, out, a, b);
   T* po = static_cast<T*>(out.data);
   const T* pa = static_cast<const T*>(a.data);
   const T* pb = static_cast<const T*>(b.data);
@@ -93,11 +93,10 @@ void binary_fast(BinaryOp op, const Shape& shape, const StridedArg& out, const S
 
 }  // namespace
 
-void register_binary(KernelTables& t) {
-  for (BinaryOp op : {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div}) {
-    t.binary.add(op_name(op), DeviceType::CPU, DType::Float32, &binary_fast<float>);
-    t.binary.add(op_name(op), DeviceType::CPU, DType::Float64, &binary_fast<double>);
-  }
+void binary(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b) {
+  if (a.dtype == DType::Float32) return binary_fast<float>(op, shape, out, a, b);
+  if (a.dtype == DType::Float64) return binary_fast<double>(op, shape, out, a, b);
+  ref::binary(op, shape, out, a, b);
 }
 
 }  // namespace tg::kernels::cpu

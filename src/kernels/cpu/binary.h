@@ -3,8 +3,8 @@
 
 namespace tg::kernels::cpu {
 
-// Registers the fast float32 / float64 add, sub, mul and div (replacing the reference ones registered
-// before; the other binary ops and layouts other than one contiguous run still run the reference loop).
-void register_binary(KernelTables& t);
+// float32 / float64 add, sub, mul and div over contiguous runs with ISA-cloned loops (bit-identical to the
+// reference); the other ops and layouts run the reference loop. Single-threaded: register.cpp splits it.
+void binary(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b);
 
 }  // namespace tg::kernels::cpu

@@ -2,7 +2,7 @@
 // Only the micro-kernels are per ISA; everything here is portable C++ compiled with the project's flags.
 #include "gemm.h"
 
-#include <omp.h>
+#include "parallel.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -500,32 +500,35 @@ void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const Strid
   const int64_t a_size = pl.a_buffer(pl.m), b_size = pl.b_buffer(pl.n);  // multiples of 16 elements
   const auto scratch = PackScratch::lease(static_cast<size_t>((a_size + b_size) * threads) * sizeof(T));
 
-#pragma omp parallel num_threads(threads)
-  {
-    apply_flush_denormal();
-    const int tid = omp_get_thread_num();
-    const int team = omp_get_num_threads();  // may be fewer than asked (OMP_DYNAMIC, thread limits)
-    T* abuf = scratch.get<T>() + (a_size + b_size) * tid;
-    T* bbuf = abuf + a_size;
-    if (by_batch && team == threads) {
-#pragma omp for schedule(static)
-      for (int64_t e = 0; e < batch; ++e) {
+  // Each part (thread) packs into its own slice of the scratch.
+  auto buffers = [&](int part) {
+    T* abuf = scratch.get<T>() + (a_size + b_size) * part;
+    return std::pair<T*, T*>{abuf, abuf + a_size};
+  };
+  if (by_batch) {
+    parallel_for(batch, threads, [&](int64_t first, int64_t last, int part) {
+      const auto [abuf, bbuf] = buffers(part);
+      for (int64_t e = first; e < last; ++e) {
         const BatchOffsets o = offsets(e);
         gemm_rect(pl, c0 + o.c, a_base + o.a, b_base + o.b, 0, pl.m, 0, pl.n, abuf, bbuf);
       }
-    } else {
-      const Grid grid = choose_grid(team, pl.m, pl.n, pl.mr, pl.nr);
-      if (tid < grid.tm * grid.tn) {
-        const auto [i0, i1] = split(pl.m, pl.mr, grid.tm, tid / grid.tn);
-        const auto [j0, j1] = split(pl.n, pl.nr, grid.tn, tid % grid.tn);
-        if (i0 < i1 && j0 < j1)
-          for (int64_t e = 0; e < batch; ++e) {
-            const BatchOffsets o = offsets(e);
-            gemm_rect(pl, c0 + o.c, a_base + o.a, b_base + o.b, i0, i1, j0, j1, abuf, bbuf);
-          }
-      }
-    }
+    });
+    return;
   }
+  // One rectangle of C per part, every batch entry in turn.
+  const Grid grid = choose_grid(threads, pl.m, pl.n, pl.mr, pl.nr);
+  parallel_for(grid.tm * grid.tn, threads, [&](int64_t first, int64_t last, int part) {
+    const auto [abuf, bbuf] = buffers(part);
+    for (int64_t cell = first; cell < last; ++cell) {
+      const auto [i0, i1] = split(pl.m, pl.mr, grid.tm, static_cast<int>(cell / grid.tn));
+      const auto [j0, j1] = split(pl.n, pl.nr, grid.tn, static_cast<int>(cell % grid.tn));
+      if (i0 < i1 && j0 < j1)
+        for (int64_t e = 0; e < batch; ++e) {
+          const BatchOffsets o = offsets(e);
+          gemm_rect(pl, c0 + o.c, a_base + o.a, b_base + o.b, i0, i1, j0, j1, abuf, bbuf);
+        }
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -623,11 +626,9 @@ void gemm_fused(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const
 
 }  // namespace
 
-void register_gemm(KernelTables& t) {
-  t.matmul.add("matmul", DeviceType::CPU, DType::Float32, &gemm<float>);
-  t.matmul.add("matmul", DeviceType::CPU, DType::Float64, &gemm<double>);
-  t.matmul_fused.add("matmul_fused", DeviceType::CPU, DType::Float32, &gemm_fused<float>);
-  t.matmul_fused.add("matmul_fused", DeviceType::CPU, DType::Float64, &gemm_fused<double>);
+void matmul(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
+            const StridedArg& b, const MatmulEpilogue& epilogue) {
+  visit_floating(a.dtype, "tg::matmul", [&]<class T>(TypeTag<T>) { gemm_fused<T>(batch_shape, m, n, k, c, a, b, epilogue); });
 }
 
 }  // namespace tg::kernels::cpu

@@ -22,7 +22,6 @@
 
 namespace tg::kernels {
 
-struct KernelTables;
 
 namespace cpu {
 
@@ -82,9 +81,10 @@ template <class T>
 void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
           const StridedArg& b);
 
-// Registers gemm<float> / gemm<double> as the CPU float32 / float64 "matmul" and "matmul_fused" kernels (replacing the
-// reference ones registered before it; int64 stays on ref).
-void register_gemm(KernelTables& t);
+// The CPU float32 / float64 matmul kernel (MatmulFn): gemm<T> with the default micro-kernel, the epilogue
+// applied to each tile of C as it is finished. cpu/register.cpp registers it; int64 stays on the reference.
+void matmul(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
+            const StridedArg& b, const MatmulEpilogue& epilogue);
 
 // The per-ISA micro-kernels (defined in gemm_<isa>.cpp; null when that file was built for another target).
 namespace isa {

@@ -17,6 +17,7 @@
 
 #include <tensorgrad/base/threads.h>
 
+#include "parallel.h"
 #include "reduce.h"
 
 namespace tg::kernels::cpu {
@@ -122,11 +123,10 @@ double sum_row(const T* row, int64_t n, int threads = 1) {
     return acc;
   }
   std::vector<double> partial(static_cast<size_t>(blocks));
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (int64_t b = 0; b < blocks; ++b) {
-    apply_flush_denormal();
-    partial[static_cast<size_t>(b)] = sum_block(row + b * kSumBlock, std::min(kSumBlock, n - b * kSumBlock));
-  }
+  parallel_for(blocks, threads, [&](int64_t first, int64_t last, int) {
+    for (int64_t b = first; b < last; ++b)
+      partial[static_cast<size_t>(b)] = sum_block(row + b * kSumBlock, std::min(kSumBlock, n - b * kSumBlock));
+  });
   double acc = 0;
   for (double p : partial) acc += p;
   return acc;
@@ -175,7 +175,7 @@ void reduce_typed(ReduceOp op, const Shape& in_shape, const std::vector<bool>& r
   const std::vector<Dim> dims = merged_dims(in_shape, reduce_dims, in.strides);
   const bool fast = (op == ReduceOp::Sum || op == ReduceOp::Max || op == ReduceOp::Min) && !dims.empty() &&
                     dims.back().in_stride == 1 && numel_of(in_shape) > 0;
-  if (!fast) return ref::reduce_strided<T>(op, in_shape, reduce_dims, out, in);
+  if (!fast) return ref::reduce(op, in_shape, reduce_dims, out, in);
   int64_t kept = 1;
   for (const Dim& d : dims)
     if (!d.reduced) kept *= d.size;
@@ -213,11 +213,11 @@ void reduce_typed(ReduceOp op, const Shape& in_shape, const std::vector<bool>& r
 
 }  // namespace
 
-void register_reduce(KernelTables& t) {
-  for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min}) {
-    t.reduce.add(op_name(op), DeviceType::CPU, DType::Float32, &reduce_typed<float>);
-    t.reduce.add(op_name(op), DeviceType::CPU, DType::Float64, &reduce_typed<double>);
-  }
+void reduce(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
+            const StridedArg& in) {
+  if (in.dtype == DType::Float32) return reduce_typed<float>(op, in_shape, reduce_dims, out, in);
+  if (in.dtype == DType::Float64) return reduce_typed<double>(op, in_shape, reduce_dims, out, in);
+  ref::reduce(op, in_shape, reduce_dims, out, in);
 }
 
 }  // namespace tg::kernels::cpu

@@ -3,8 +3,9 @@
 
 namespace tg::kernels::cpu {
 
-// Registers the fast float32 / float64 sum, max and min (replacing the reference ones registered before;
-// layouts they do not cover still run the reference loop).
-void register_reduce(KernelTables& t);
+// float32 / float64 sum, max and min in one pass over the input in memory order (layouts they do not cover
+// run the reference loop); a whole-tensor sum splits its blocks over threads with the same result.
+void reduce(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
+            const StridedArg& in);
 
 }  // namespace tg::kernels::cpu

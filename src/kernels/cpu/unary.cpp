@@ -16,10 +16,16 @@ void unary_f32(UnaryOp, const Shape& shape, const StridedArg& out, const Strided
 
 }  // namespace
 
-void register_unary(KernelTables& t) {
-  t.unary.add(op_name(UnaryOp::Exp), DeviceType::CPU, DType::Float32, &unary_f32<exp_f32>);
-  t.unary.add(op_name(UnaryOp::Sigmoid), DeviceType::CPU, DType::Float32, &unary_f32<sigmoid_f32>);
-  t.unary.add(op_name(UnaryOp::Tanh), DeviceType::CPU, DType::Float32, &unary_f32<tanh_f32>);
+void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& in) {
+  if (in.dtype == DType::Float32) {
+    switch (op) {
+      case UnaryOp::Exp: return unary_f32<exp_f32>(op, shape, out, in);
+      case UnaryOp::Sigmoid: return unary_f32<sigmoid_f32>(op, shape, out, in);
+      case UnaryOp::Tanh: return unary_f32<tanh_f32>(op, shape, out, in);
+      default: break;
+    }
+  }
+  ref::unary(op, shape, out, in);
 }
 
 }  // namespace tg::kernels::cpu

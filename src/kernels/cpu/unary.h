@@ -3,7 +3,8 @@
 
 namespace tg::kernels::cpu {
 
-// Registers the vectorisable float32 exp, sigmoid and tanh (replacing the reference ones registered before).
-void register_unary(KernelTables& t);
+// float32 exp, sigmoid and tanh as vectorisable loops; every other (op, dtype) runs the reference loop.
+// Single-threaded: register.cpp splits it.
+void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& in);
 
 }  // namespace tg::kernels::cpu

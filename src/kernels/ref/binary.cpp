@@ -92,25 +92,24 @@ void where_typed(const Shape& shape, const StridedArg& out, const StridedArg& co
 
 }  // namespace
 
-template <class T>
-void binary_strided(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b) {
-  binary_typed<T>(op, shape, out, a, b);
+void binary(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b) {
+  visit_dtype(a.dtype, [&]<class T>(TypeTag<T>) { binary_typed<T>(op, shape, out, a, b); });
 }
-template void binary_strided<float>(BinaryOp, const Shape&, const StridedArg&, const StridedArg&, const StridedArg&);
-template void binary_strided<double>(BinaryOp, const Shape&, const StridedArg&, const StridedArg&, const StridedArg&);
+void where(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
+           const StridedArg& b) {
+  visit_dtype(a.dtype, [&]<class T>(TypeTag<T>) { where_typed<T>(shape, out, cond, a, b); });
+}
 
 void register_binary(KernelTables& t) {
   for (DType d : {DType::Bool, DType::Int64, DType::Float32, DType::Float64}) {
-    visit_dtype(d, [&]<class T>(TypeTag<T>) {
-      for (int i = 0; i < kBinaryOpCount; ++i) {
-        const auto op = static_cast<BinaryOp>(i);
-        const bool bool_arith = op == BinaryOp::Sub || op == BinaryOp::Div || op == BinaryOp::Pow;
-        if (std::is_same_v<T, bool> && bool_arith) continue;
-        if (!std::is_floating_point_v<T> && op == BinaryOp::ReluGrad) continue;
-        t.binary.add(op_name(op), DeviceType::CPU, d, &binary_typed<T>);
-      }
-      t.where.add("where", DeviceType::CPU, d, &where_typed<T>);
-    });
+    for (int i = 0; i < kBinaryOpCount; ++i) {
+      const auto op = static_cast<BinaryOp>(i);
+      const bool bool_arith = op == BinaryOp::Sub || op == BinaryOp::Div || op == BinaryOp::Pow;
+      if (d == DType::Bool && bool_arith) continue;
+      if (!is_floating(d) && op == BinaryOp::ReluGrad) continue;
+      t.binary.add(op, DeviceType::CPU, d, &binary);
+    }
+    t.where.add(DeviceType::CPU, d, &where);
   }
 }
 

@@ -41,12 +41,17 @@ void fill_typed(const Shape& shape, const StridedArg& out, double value) {
 
 }  // namespace
 
+void copy(const Shape& shape, const StridedArg& out, const StridedArg& src, bool accumulate) {
+  visit_dtype(src.dtype, [&]<class T>(TypeTag<T>) { copy_from<T>(shape, out, src, accumulate); });
+}
+void fill(const Shape& shape, const StridedArg& out, double value) {
+  visit_dtype(out.dtype, [&]<class T>(TypeTag<T>) { fill_typed<T>(shape, out, value); });
+}
+
 void register_copy(KernelTables& t) {
   for (DType d : {DType::Bool, DType::Int64, DType::Float32, DType::Float64}) {
-    visit_dtype(d, [&]<class T>(TypeTag<T>) {
-      t.copy.add("copy", DeviceType::CPU, d, &copy_from<T>);
-      t.fill.add("fill", DeviceType::CPU, d, &fill_typed<T>);
-    });
+    t.copy.add(DeviceType::CPU, d, &copy);
+    t.fill.add(DeviceType::CPU, d, &fill);
   }
 }
 

@@ -5,8 +5,8 @@ namespace tg::kernels::ref {
 namespace {
 
 // Both walk the index tensor's shape; `data` strides are given over that shape with the indexed dim's
-// stride 0, and the dim's real stride is added per element from the index value. The indices are in range:
-// kernels::gather / scatter_add check them all before any thread runs these loops.
+// stride 0, and the dim's real stride is added per element from the index value. The indices are checked
+// (check_indices) before anything is written, so a bad index leaves the output untouched.
 template <class T, bool Scatter>
 void index_along(const Shape& shape, int64_t dim, int64_t /*dim_size*/, const StridedArg& dense, const StridedArg& indexed,
                  const StridedArg& index, int64_t indexed_dim_stride) {
@@ -41,13 +41,35 @@ void scatter_add_typed(const Shape& shape, int64_t dim, int64_t dim_size, const 
 
 }  // namespace
 
+void check_indices(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& index, const char* op) {
+  const auto* idx = static_cast<const int64_t*>(index.data);
+  for_each_run<1>(shape, {index.strides.data()}, [&](int64_t n, auto off, auto st) {
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t j = idx[off[0] + i * st[0]];
+      TG_CHECK(j >= 0 && j < dim_size, "tg::", op, ": index ", j, " out of range for dimension ", dim, " of size ",
+               dim_size);
+    }
+  });
+}
+
+void index(IndexOp op, const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out,
+           const StridedArg& in, const StridedArg& index) {
+  check_indices(shape, dim, dim_size, index, op_name(op));
+  index_unchecked(op, shape, dim, dim_size, out, in, index);
+}
+
+void index_unchecked(IndexOp op, const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out,
+                     const StridedArg& in, const StridedArg& index) {
+  visit_dtype(in.dtype, [&]<class T>(TypeTag<T>) {
+    if constexpr (std::is_same_v<T, bool>) TG_FAIL("tg::", op_name(op), ": no reference kernel for bool");
+    else if (op == IndexOp::Gather) gather_typed<T>(shape, dim, dim_size, out, in, index);
+    else scatter_add_typed<T>(shape, dim, dim_size, out, in, index);
+  });
+}
+
 void register_index(KernelTables& t) {
-  for (DType d : {DType::Int64, DType::Float32, DType::Float64}) {
-    visit_dtype(d, [&]<class T>(TypeTag<T>) {
-      t.gather.add("gather", DeviceType::CPU, d, &gather_typed<T>);
-      t.scatter_add.add("scatter_add", DeviceType::CPU, d, &scatter_add_typed<T>);
-    });
-  }
+  for (DType d : {DType::Int64, DType::Float32, DType::Float64})
+    for (IndexOp op : {IndexOp::Gather, IndexOp::ScatterAdd}) t.index.add(op, DeviceType::CPU, d, &index);
 }
 
 }  // namespace tg::kernels::ref

@@ -45,6 +45,7 @@ template <class T>
 void matmul_fused_typed(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c,
                         const StridedArg& a, const StridedArg& b, const MatmulEpilogue& epilogue) {
   matmul_typed<T>(batch_shape, m, n, k, c, a, b);
+  if (epilogue.bias == nullptr && epilogue.activation == Activation::None) return;
   const size_t nb = batch_shape.size();
   T* c0 = static_cast<T*>(c.data);
   const int64_t* strides = c.strides.data();
@@ -57,11 +58,9 @@ void matmul_fused_typed(const Shape& batch_shape, int64_t m, int64_t n, int64_t 
 }  // namespace
 
 void register_matmul(KernelTables& t) {
-  t.matmul.add("matmul", DeviceType::CPU, DType::Float32, &matmul_typed<float>);
-  t.matmul.add("matmul", DeviceType::CPU, DType::Float64, &matmul_typed<double>);
-  t.matmul.add("matmul", DeviceType::CPU, DType::Int64, &matmul_typed<int64_t>);
-  t.matmul_fused.add("matmul_fused", DeviceType::CPU, DType::Float32, &matmul_fused_typed<float>);
-  t.matmul_fused.add("matmul_fused", DeviceType::CPU, DType::Float64, &matmul_fused_typed<double>);
+  t.matmul.add(DeviceType::CPU, DType::Float32, &matmul_fused_typed<float>);
+  t.matmul.add(DeviceType::CPU, DType::Float64, &matmul_fused_typed<double>);
+  t.matmul.add(DeviceType::CPU, DType::Int64, &matmul_fused_typed<int64_t>);
 }
 
 }  // namespace tg::kernels::ref

@@ -11,8 +11,6 @@ namespace {
 template <class T>
 using Acc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
 
-}  // namespace
-
 template <class T>
 void reduce_strided(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
                     const StridedArg& in) {
@@ -66,19 +64,16 @@ void reduce_strided(ReduceOp op, const Shape& in_shape, const std::vector<bool>&
   });
 }
 
-template void reduce_strided<float>(ReduceOp, const Shape&, const std::vector<bool>&, const StridedArg&,
-                                   const StridedArg&);
-template void reduce_strided<double>(ReduceOp, const Shape&, const std::vector<bool>&, const StridedArg&,
-                                    const StridedArg&);
+}  // namespace
+
+void reduce(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
+            const StridedArg& in) {
+  visit_dtype(in.dtype, [&]<class T>(TypeTag<T>) { reduce_strided<T>(op, in_shape, reduce_dims, out, in); });
+}
 
 void register_reduce(KernelTables& t) {
-  for (DType d : {DType::Bool, DType::Int64, DType::Float32, DType::Float64}) {
-    visit_dtype(d, [&]<class T>(TypeTag<T>) {
-      for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Prod, ReduceOp::Max, ReduceOp::Min, ReduceOp::ArgMax,
-                          ReduceOp::ArgMin})
-        t.reduce.add(op_name(op), DeviceType::CPU, d, &reduce_strided<T>);
-    });
-  }
+  for (DType d : {DType::Bool, DType::Int64, DType::Float32, DType::Float64})
+    for (int op = 0; op < kReduceOpCount; ++op) t.reduce.add(static_cast<ReduceOp>(op), DeviceType::CPU, d, &reduce);
 }
 
 }  // namespace tg::kernels::ref

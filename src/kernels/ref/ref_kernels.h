@@ -1,45 +1,12 @@
 #pragma once
-// Reference (scalar, strided) CPU kernels: correct for every layout, and the oracle faster kernels are
-// checked against. Each file registers its family into the tables.
+// Reference (scalar, strided, single-threaded) kernels: correct for every layout, and the oracle every faster
+// kernel is checked against. Each family file registers what it covers for the CPU (ref/register.cpp calls
+// them all); the CPU's production kernels reuse a few of them as fallbacks for layouts they do not cover.
 #include <type_traits>
 
-#include <tensorgrad/kernels/kernels.h>
-#include <tensorgrad/kernels/registry.h>
+#include <tensorgrad/kernels/kernel_tables.h>
 
 namespace tg::kernels {
-
-using CopyFn = void (*)(const Shape&, const StridedArg&, const StridedArg&, bool);
-using FillFn = void (*)(const Shape&, const StridedArg&, double);
-using UnaryFn = void (*)(UnaryOp, const Shape&, const StridedArg&, const StridedArg&);
-using BinaryFn = void (*)(BinaryOp, const Shape&, const StridedArg&, const StridedArg&, const StridedArg&);
-using WhereFn = void (*)(const Shape&, const StridedArg&, const StridedArg&, const StridedArg&, const StridedArg&);
-using ReduceFn = void (*)(ReduceOp, const Shape&, const std::vector<bool>&, const StridedArg&, const StridedArg&);
-using SoftmaxFn = void (*)(const Shape&, int64_t, bool, const StridedArg&, const StridedArg&);
-using MatmulFn = void (*)(const Shape&, int64_t, int64_t, int64_t, const StridedArg&, const StridedArg&,
-                          const StridedArg&);
-using MatmulFusedFn = void (*)(const Shape&, int64_t, int64_t, int64_t, const StridedArg&, const StridedArg&,
-                               const StridedArg&, const MatmulEpilogue&);
-using IndexFn = void (*)(const Shape&, int64_t, int64_t, const StridedArg&, const StridedArg&, const StridedArg&);
-using Im2colFn = void (*)(const WindowGeometry&, const StridedArg&, const StridedArg&, double);
-using Col2imFn = void (*)(const WindowGeometry&, const StridedArg&, const StridedArg&);
-using MaxPoolIndicesFn = void (*)(const WindowGeometry&, const StridedArg&, const StridedArg&);
-
-struct KernelTables {
-  KernelTable<CopyFn> copy{"copy"};
-  KernelTable<FillFn> fill{"fill"};
-  KernelTable<UnaryFn> unary{"unary"};
-  KernelTable<BinaryFn> binary{"binary"};
-  KernelTable<WhereFn> where{"where"};
-  KernelTable<ReduceFn> reduce{"reduction"};
-  KernelTable<SoftmaxFn> softmax{"softmax"};
-  KernelTable<MatmulFn> matmul{"matmul"};
-  KernelTable<MatmulFusedFn> matmul_fused{"fused matmul"};
-  KernelTable<IndexFn> gather{"gather"};
-  KernelTable<IndexFn> scatter_add{"scatter_add"};
-  KernelTable<Im2colFn> im2col{"im2col"};
-  KernelTable<Col2imFn> col2im{"col2im"};
-  KernelTable<MaxPoolIndicesFn> max_pool_indices{"max_pool_indices"};
-};
 
 // Turns a run-time op into a compile-time constant, so each op gets its own specialised inner loop.
 template <class Enum, int Count, int I = 0, class F>
@@ -51,22 +18,38 @@ void visit_op(Enum op, F&& f) {
 }
 
 namespace ref {
-void register_copy(KernelTables& t);
+void register_copy(KernelTables& t);      // copy, fill
 void register_unary(KernelTables& t);
-void register_binary(KernelTables& t);
+void register_binary(KernelTables& t);    // binary, where
 void register_reduce(KernelTables& t);
 void register_softmax(KernelTables& t);
 void register_matmul(KernelTables& t);
-void register_index(KernelTables& t);
-void register_im2col(KernelTables& t);
-void register_pool(KernelTables& t);
-// The reference binary kernel itself (float and double), for fast kernels to fall back on.
-template <class T>
-void binary_strided(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b);
-// The reference reduction itself, for fast kernels to fall back on for layouts they do not cover.
-template <class T>
-void reduce_strided(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
-                    const StridedArg& in);
+void register_index(KernelTables& t);     // gather, scatter_add
+void register_window(KernelTables& t);    // im2col, col2im, max_pool_indices
+void register_creation(KernelTables& t);  // random, sequence
+void register_optimizer(KernelTables& t); // sgd_update, adam_update
+
+// The reference kernels the CPU's production kernels call directly, for layouts or ops they do not cover.
+void copy(const Shape& shape, const StridedArg& out, const StridedArg& src, bool accumulate);
+void fill(const Shape& shape, const StridedArg& out, double value);
+void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& in);
+void binary(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b);
+void where(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
+           const StridedArg& b);
+void reduce(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
+            const StridedArg& in);
+void index(IndexOp op, const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out,
+           const StridedArg& in, const StridedArg& index);
+void random(RandomOp op, const Shape& shape, const StridedArg& out, const RandomParams& params);
+void sequence(const Shape& shape, const StridedArg& out, double start, double step);
+// Blocks [first_block, last_block) of a random fill of n elements (element i of the fill at out.data[i]).
+void random_range(RandomOp op, const StridedArg& out, int64_t n, const RandomParams& params, int64_t first_block,
+                  int64_t last_block);
+// index() without the index check: for callers that have checked them all already.
+void index_unchecked(IndexOp op, const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out,
+                     const StridedArg& in, const StridedArg& index);
+// Throws tg::Error naming `op` when an index of `index` (over `shape`) is outside [0, dim_size).
+void check_indices(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& index, const char* op);
 }  // namespace ref
 
 }  // namespace tg::kernels

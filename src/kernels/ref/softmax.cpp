@@ -9,7 +9,8 @@ namespace {
 // softmax(x)_i = exp(x_i - m) / sum_j exp(x_j - m) with m = max_j x_j, so exp never overflows;
 // log_softmax(x)_i = x_i - m - log(sum_j exp(x_j - m)).
 template <class T>
-void softmax_typed(const Shape& shape, int64_t dim, bool log, const StridedArg& out, const StridedArg& in) {
+void softmax_typed(SoftmaxOp op, const Shape& shape, int64_t dim, const StridedArg& out, const StridedArg& in) {
+  const bool log = op == SoftmaxOp::LogSoftmax;
   Shape outer = shape;
   outer[static_cast<size_t>(dim)] = 1;
   const int64_t n = shape[static_cast<size_t>(dim)];
@@ -39,9 +40,9 @@ void softmax_typed(const Shape& shape, int64_t dim, bool log, const StridedArg& 
 }  // namespace
 
 void register_softmax(KernelTables& t) {
-  for (const char* name : {"softmax", "log_softmax"}) {
-    t.softmax.add(name, DeviceType::CPU, DType::Float32, &softmax_typed<float>);
-    t.softmax.add(name, DeviceType::CPU, DType::Float64, &softmax_typed<double>);
+  for (SoftmaxOp op : {SoftmaxOp::Softmax, SoftmaxOp::LogSoftmax}) {
+    t.softmax.add(op, DeviceType::CPU, DType::Float32, &softmax_typed<float>);
+    t.softmax.add(op, DeviceType::CPU, DType::Float64, &softmax_typed<double>);
   }
 }
 

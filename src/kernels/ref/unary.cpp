@@ -62,12 +62,21 @@ void unary_typed(UnaryOp op, const Shape& shape, const StridedArg& out, const St
 
 }  // namespace
 
+void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& in) {
+  switch (in.dtype) {
+    case DType::Float32: return unary_typed<float>(op, shape, out, in);
+    case DType::Float64: return unary_typed<double>(op, shape, out, in);
+    case DType::Int64: return unary_typed<int64_t>(op, shape, out, in);
+    default: TG_FAIL("tg::", op_name(op), ": no reference kernel for ", dtype_name(in.dtype));
+  }
+}
+
 void register_unary(KernelTables& t) {
   for (int i = 0; i < kUnaryOpCount; ++i) {
     const auto op = static_cast<UnaryOp>(i);
-    t.unary.add(op_name(op), DeviceType::CPU, DType::Float32, &unary_typed<float>);
-    t.unary.add(op_name(op), DeviceType::CPU, DType::Float64, &unary_typed<double>);
-    if (unary_supports_integers(op)) t.unary.add(op_name(op), DeviceType::CPU, DType::Int64, &unary_typed<int64_t>);
+    t.unary.add(op, DeviceType::CPU, DType::Float32, &unary);
+    t.unary.add(op, DeviceType::CPU, DType::Float64, &unary);
+    if (unary_supports_integers(op)) t.unary.add(op, DeviceType::CPU, DType::Int64, &unary);
   }
 }
 

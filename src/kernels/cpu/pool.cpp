@@ -7,12 +7,11 @@
 #include <limits>
 #include <vector>
 
-#include <tensorgrad/base/threads.h>
-
-#include "ref_kernels.h"
+#include "parallel.h"
+#include "window.h"
 #include "window_span.h"
 
-namespace tg::kernels::ref {
+namespace tg::kernels::cpu {
 
 namespace {
 
@@ -53,8 +52,8 @@ void max_pool_2x2_indices(const WindowGeometry& g, const StridedArg& index, cons
   const int64_t xs_h = x.strides[2];
   using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
   const auto next_row = static_cast<Bits>(in_w), next_row_right = static_cast<Bits>(in_w + 1);
-#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
-  for (int64_t p = 0; p < planes; ++p) {
+  parallel_for(planes, threads, [&](int64_t first, int64_t last, int) {
+  for (int64_t p = first; p < last; ++p) {
     const int64_t n = p / g.channels, c = p % g.channels;
     const T* plane = xp + n * x.strides[0] + c * x.strides[1];
     int64_t* out = ip + n * index.strides[0] + c * index.strides[1];
@@ -78,6 +77,7 @@ void max_pool_2x2_indices(const WindowGeometry& g, const StridedArg& index, cons
       }
     }
   }
+  });
 }
 
 template <class T>
@@ -97,12 +97,10 @@ void max_pool_indices_typed(const WindowGeometry& g, const StridedArg& index, co
   const auto first_col = valid_offsets(g.out_w, g.stride_w, g.pad_w, g.dilation_w, g.kernel_w, g.in_w);
   const int64_t xs_h = x.strides[2], xs_w = x.strides[3], is_l = index.strides[2];
   const int threads = threads_for(planes * positions * g.kernel_h * g.kernel_w, kGrain);
-#pragma omp parallel num_threads(threads) if (threads > 1)
-  {
+  parallel_for(planes, threads, [&](int64_t first, int64_t last, int) {
     std::vector<T> best(static_cast<size_t>(g.out_w));
     std::vector<int64_t> best_pos(static_cast<size_t>(g.out_w));
-#pragma omp for schedule(static)
-    for (int64_t p = 0; p < planes; ++p) {
+    for (int64_t p = first; p < last; ++p) {
       const int64_t n = p / g.channels, c = p % g.channels;
       const T* plane = xp + n * x.strides[0] + c * x.strides[1];
       int64_t* out = ip + n * index.strides[0] + c * index.strides[1];
@@ -138,14 +136,17 @@ void max_pool_indices_typed(const WindowGeometry& g, const StridedArg& index, co
         for (int64_t ow = 0; ow < g.out_w; ++ow) out[(oh * g.out_w + ow) * is_l] = bp[ow];
       }
     }
-  }
+  });
 }
 
 }  // namespace
 
-void register_pool(KernelTables& t) {
-  t.max_pool_indices.add("max_pool_indices", DeviceType::CPU, DType::Float32, &max_pool_indices_typed<float>);
-  t.max_pool_indices.add("max_pool_indices", DeviceType::CPU, DType::Float64, &max_pool_indices_typed<double>);
+void max_pool_indices(const WindowGeometry& g, const StridedArg& index, const StridedArg& x) {
+  switch (x.dtype) {
+    case DType::Float32: return max_pool_indices_typed<float>(g, index, x);
+    case DType::Float64: return max_pool_indices_typed<double>(g, index, x);
+    default: TG_FAIL("tg::max_pool_indices: no kernel for ", dtype_name(x.dtype));
+  }
 }
 
-}  // namespace tg::kernels::ref
+}  // namespace tg::kernels::cpu

@@ -3,16 +3,15 @@
 // the output columns that fall inside the input, worked out once per kernel offset: no division, modulo or
 // bounds test per element, and a plain copy / add when the input row and the columns row are unit-stride
 // with stride 1 (the layout a contiguous NCHW input and a fresh cols tensor have). Both split the (n, c)
-// planes over the OpenMP pool (tg::num_threads) when there is enough work.
+// planes over threads (parallel_for) when there is enough work. ref/window.cpp is their oracle.
 #include <algorithm>
 #include <vector>
 
-#include <tensorgrad/base/threads.h>
-
-#include "ref_kernels.h"
+#include "parallel.h"
+#include "window.h"
 #include "window_span.h"
 
-namespace tg::kernels::ref {
+namespace tg::kernels::cpu {
 
 namespace {
 
@@ -57,8 +56,8 @@ void im2col_loops(const WindowGeometry& g, T* cols, const Strides& cs, const T* 
   // One (n, c) plane per iteration: planes write disjoint rows of cols, so they run in parallel.
   const int64_t planes = g.batch * g.channels;
   const int threads = threads_for(planes * KH * KW * OH * OW, kGrain);
-#pragma omp parallel for if (threads > 1) num_threads(threads) schedule(static)
-  for (int64_t nc = 0; nc < planes; ++nc) {
+  parallel_for(planes, threads, [&](int64_t first, int64_t last, int) {
+  for (int64_t nc = first; nc < last; ++nc) {
     const int64_t n = nc / g.channels, c = nc % g.channels;
     const T* xc = x + n * xsN + c * xsC;
     for (int64_t kh = 0; kh < KH; ++kh) {
@@ -86,6 +85,7 @@ void im2col_loops(const WindowGeometry& g, T* cols, const Strides& cs, const T* 
       }
     }
   }
+  });
 }
 
 template <class T>
@@ -110,8 +110,8 @@ void col2im_loops(const WindowGeometry& g, T* x, const Strides& xs, const T* col
   // One (n, c) plane of x per iteration: each is written only by its own iteration, so they run in parallel.
   const int64_t planes = g.batch * g.channels;
   const int threads = threads_for(planes * KH * KW * g.out_h * OW, kGrain);
-#pragma omp parallel for if (threads > 1) num_threads(threads) schedule(static)
-  for (int64_t nc = 0; nc < planes; ++nc) {
+  parallel_for(planes, threads, [&](int64_t first, int64_t last, int) {
+  for (int64_t nc = first; nc < last; ++nc) {
     const int64_t n = nc / g.channels, c = nc % g.channels;
     T* xc = x + n * xsN + c * xsC;
     for (int64_t h = 0; h < g.in_h; ++h) {
@@ -142,6 +142,7 @@ void col2im_loops(const WindowGeometry& g, T* x, const Strides& xs, const T* col
       }
     }
   }
+  });
 }
 
 template <class T>
@@ -154,14 +155,20 @@ void col2im_typed(const WindowGeometry& g, const StridedArg& x, const StridedArg
 
 }  // namespace
 
-void register_im2col(KernelTables& t) {
-  constexpr DeviceType cpu = DeviceType::CPU;
-  t.im2col.add("im2col", cpu, DType::Float32, &im2col_typed<float>);
-  t.im2col.add("im2col", cpu, DType::Float64, &im2col_typed<double>);
-  t.im2col.add("im2col", cpu, DType::Int64, &im2col_typed<int64_t>);
-  t.col2im.add("col2im", cpu, DType::Float32, &col2im_typed<float>);
-  t.col2im.add("col2im", cpu, DType::Float64, &col2im_typed<double>);
-  t.col2im.add("col2im", cpu, DType::Int64, &col2im_typed<int64_t>);
+void window(WindowOp op, const WindowGeometry& g, const StridedArg& out, const StridedArg& in, double pad_value) {
+  switch (op) {
+    case WindowOp::Im2col:
+      return visit_dtype(in.dtype, [&]<class T>(TypeTag<T>) {
+        if constexpr (std::is_same_v<T, bool>) TG_FAIL("tg::im2col: no kernel for bool");
+        else im2col_typed<T>(g, out, in, pad_value);
+      });
+    case WindowOp::Col2im:
+      return visit_dtype(in.dtype, [&]<class T>(TypeTag<T>) {
+        if constexpr (std::is_same_v<T, bool>) TG_FAIL("tg::col2im: no kernel for bool");
+        else col2im_typed<T>(g, out, in);
+      });
+    case WindowOp::MaxPoolIndices: return cpu::max_pool_indices(g, out, in);
+  }
 }
 
-}  // namespace tg::kernels::ref
+}  // namespace tg::kernels::cpu

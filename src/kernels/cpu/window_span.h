@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace tg::kernels::ref {
+namespace tg::kernels::cpu {
 
 // Output positions o in [lo, hi) whose input position o * stride + offset lies in [0, size).
 struct Span {
@@ -30,4 +30,4 @@ inline std::vector<Span> spans(int64_t kernel, int64_t stride, int64_t pad, int6
   return out;
 }
 
-}  // namespace tg::kernels::ref
+}  // namespace tg::kernels::cpu

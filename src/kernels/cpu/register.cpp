@@ -1,0 +1,96 @@
+// The CPU's production kernels, registered over the reference ones (ref/register.cpp): every CPU slot that
+// has something faster than the reference loop is set here, and only here. Elementwise families are the
+// reference (or a vectorised) loop split over threads by parallel_elementwise; the others bring their own
+// threading through parallel_for.
+#include <tensorgrad/kernels/kernel_tables.h>
+
+#include "binary.h"
+#include "fused_update.h"
+#include "gemm.h"
+#include "parallel.h"
+#include "reduce.h"
+#include "unary.h"
+#include "window.h"
+
+namespace tg::kernels::cpu {
+
+namespace {
+
+constexpr DeviceType kCpu = DeviceType::CPU;
+constexpr DType kFloatTypes[] = {DType::Float32, DType::Float64};
+constexpr DType kAllTypes[] = {DType::Bool, DType::Int64, DType::Float32, DType::Float64};
+
+// ---- elementwise families: the single-threaded kernel, split over threads ----
+// Integer kernels may throw (division by zero), which cannot leave a parallel region: they stay serial.
+void copy(const Shape& shape, const StridedArg& out, const StridedArg& src, bool accumulate) {
+  const bool may_throw = accumulate && out.dtype == DType::Bool;
+  parallel_elementwise<2>(shape, {&out, &src}, !may_throw,
+                          [&](const Shape& s, const auto& a) { ref::copy(s, *a[0], *a[1], accumulate); });
+}
+void fill(const Shape& shape, const StridedArg& out, double value) {
+  parallel_elementwise<1>(shape, {&out}, true, [&](const Shape& s, const auto& a) { ref::fill(s, *a[0], value); });
+}
+void unary_threaded(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& in) {
+  parallel_elementwise<2>(shape, {&out, &in}, is_floating(in.dtype),
+                          [&](const Shape& s, const auto& a) { cpu::unary(op, s, *a[0], *a[1]); });
+}
+void binary_threaded(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a,
+                     const StridedArg& b) {
+  parallel_elementwise<3>(shape, {&out, &a, &b}, is_floating(a.dtype),
+                          [&](const Shape& s, const auto& x) { cpu::binary(op, s, *x[0], *x[1], *x[2]); });
+}
+void where(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
+           const StridedArg& b) {
+  parallel_elementwise<4>(shape, {&out, &cond, &a, &b}, true,
+                          [&](const Shape& s, const auto& x) { ref::where(s, *x[0], *x[1], *x[2], *x[3]); });
+}
+// gather / scatter_add: every index is checked before any thread starts (a bad one throws with nothing
+// written), then blocks of the index tensor's other dimensions run in parallel: max pooling's gradient is
+// one scatter_add over the whole activation. `in` has dim_size along `dim`, not the index's size; that stride
+// is only ever added per index value, so `dim` is never split.
+void index(IndexOp op, const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out, const StridedArg& in,
+           const StridedArg& index) {
+  ref::check_indices(shape, dim, dim_size, index, op_name(op));
+  parallel_elementwise<3>(shape, {&out, &in, &index}, true, [&](const Shape& s, const auto& a) {
+    ref::index_unchecked(op, s, dim, dim_size, *a[0], *a[1], *a[2]);
+  }, dim);
+}
+
+// ---- creation: every element a function of its index, so blocks of the fill split freely ----
+constexpr int64_t kRandomGrain = int64_t{1} << 14;  // Philox blocks per thread at least
+void random(RandomOp op, const Shape& shape, const StridedArg& out, const RandomParams& params) {
+  const int64_t n = numel_of(shape);
+  const auto blocks = static_cast<int64_t>(random_blocks(op, out.dtype, n));
+  parallel_for(blocks, threads_for(blocks, kRandomGrain),
+               [&](int64_t first, int64_t last, int) { ref::random_range(op, out, n, params, first, last); });
+}
+
+}  // namespace
+
+void register_kernels(KernelTables& t) {
+  for (DType d : kAllTypes) {
+    t.copy.add(kCpu, d, &copy);
+    t.fill.add(kCpu, d, &fill);
+    t.where.add(kCpu, d, &where);
+    // Only the slots the reference fills: the rest stay errors.
+    for (int op = 0; op < kUnaryOpCount; ++op)
+      if (t.unary.supports(static_cast<UnaryOp>(op), kCpu, d)) t.unary.add(static_cast<UnaryOp>(op), kCpu, d, &unary_threaded);
+    for (int op = 0; op < kBinaryOpCount; ++op)
+      if (t.binary.supports(static_cast<BinaryOp>(op), kCpu, d))
+        t.binary.add(static_cast<BinaryOp>(op), kCpu, d, &binary_threaded);
+    for (IndexOp op : {IndexOp::Gather, IndexOp::ScatterAdd})
+      if (t.index.supports(op, kCpu, d)) t.index.add(op, kCpu, d, &index);
+    for (int op = 0; op < kRandomOpCount; ++op)
+      if (t.random.supports(static_cast<RandomOp>(op), kCpu, d)) t.random.add(static_cast<RandomOp>(op), kCpu, d, &random);
+  }
+  for (DType d : kFloatTypes) {
+    for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min}) t.reduce.add(op, kCpu, d, &reduce);
+    t.matmul.add(kCpu, d, &matmul);
+    for (WindowOp op : {WindowOp::Im2col, WindowOp::Col2im, WindowOp::MaxPoolIndices}) t.window.add(op, kCpu, d, &window);
+    t.sgd_update.add(kCpu, d, &sgd_update);
+    t.adam_update.add(kCpu, d, &adam_update);
+  }
+  for (WindowOp op : {WindowOp::Im2col, WindowOp::Col2im}) t.window.add(op, kCpu, DType::Int64, &window);
+}
+
+}  // namespace tg::kernels::cpu

@@ -1,0 +1,112 @@
+// The entry points of kernels.h: check that the operands share a device, look the kernel up by (op, device,
+// dtype) and call it. Nothing else happens here: threading, fast paths and fallbacks belong to the kernels a
+// device registers (src/kernels/cpu/register.cpp for the CPU).
+#include <tensorgrad/kernels/kernel_tables.h>
+
+#include <initializer_list>
+
+namespace tg::kernels {
+
+namespace {
+
+const KernelTables& tables() { return kernel_tables(); }
+
+// Every operand must live on the output's device; a kernel never reads another device's memory.
+template <class... Args>
+DeviceType device_of(const char* op, const StridedArg& out, const Args&... in) {
+  if (((in.device == out.device) && ...)) [[likely]] return out.device;
+  DeviceType other = out.device;
+  ((other = in.device != out.device ? in.device : other), ...);
+  TG_FAIL("tg::", op, ": operands on different devices (", device_type_name(out.device), " and ",
+          device_type_name(other), "); move them to one device with .to(device) first");
+}
+
+}  // namespace
+
+void copy(const Shape& shape, const StridedArg& out, const StridedArg& src, bool accumulate) {
+  tables().copy.find(device_of("copy", out, src), src.dtype)(shape, out, src, accumulate);
+}
+void fill(const Shape& shape, const StridedArg& out, double value) {
+  tables().fill.find(out.device, out.dtype)(shape, out, value);
+}
+void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& in) {
+  tables().unary.find(op, device_of(op_name(op), out, in), in.dtype, op_name(op))(op, shape, out, in);
+}
+void binary(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b) {
+  tables().binary.find(op, device_of(op_name(op), out, a, b), a.dtype, op_name(op))(op, shape, out, a, b);
+}
+void where(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
+           const StridedArg& b) {
+  tables().where.find(device_of("where", out, cond, a, b), a.dtype)(shape, out, cond, a, b);
+}
+void reduce(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
+            const StridedArg& in) {
+  tables().reduce.find(op, device_of(op_name(op), out, in), in.dtype, op_name(op))(op, in_shape, reduce_dims, out,
+                                                                                   in);
+}
+void softmax(SoftmaxOp op, const Shape& shape, int64_t dim, const StridedArg& out, const StridedArg& in) {
+  tables().softmax.find(op, device_of(op_name(op), out, in), in.dtype, op_name(op))(op, shape, dim, out, in);
+}
+void matmul(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
+            const StridedArg& b) {
+  tables().matmul.find(device_of("matmul", c, a, b), a.dtype)(batch_shape, m, n, k, c, a, b, MatmulEpilogue{});
+}
+void matmul_fused(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c,
+                  const StridedArg& a, const StridedArg& b, const MatmulEpilogue& epilogue) {
+  tables().matmul.find(device_of("matmul", c, a, b), a.dtype)(batch_shape, m, n, k, c, a, b, epilogue);
+}
+void gather(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out, const StridedArg& in,
+            const StridedArg& index) {
+  constexpr IndexOp op = IndexOp::Gather;
+  tables().index.find(op, device_of("gather", out, in, index), in.dtype, "gather")(op, shape, dim, dim_size, out, in,
+                                                                                   index);
+}
+void scatter_add(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out, const StridedArg& src,
+                 const StridedArg& index) {
+  constexpr IndexOp op = IndexOp::ScatterAdd;
+  tables().index.find(op, device_of("scatter_add", out, src, index), src.dtype, "scatter_add")(op, shape, dim,
+                                                                                               dim_size, out, src,
+                                                                                               index);
+}
+void im2col(const WindowGeometry& g, const StridedArg& cols, const StridedArg& x, double pad_value) {
+  constexpr WindowOp op = WindowOp::Im2col;
+  tables().window.find(op, device_of("im2col", cols, x), x.dtype, "im2col")(op, g, cols, x, pad_value);
+}
+void col2im(const WindowGeometry& g, const StridedArg& x, const StridedArg& cols) {
+  constexpr WindowOp op = WindowOp::Col2im;
+  tables().window.find(op, device_of("col2im", x, cols), cols.dtype, "col2im")(op, g, x, cols, 0.0);
+}
+void max_pool_indices(const WindowGeometry& g, const StridedArg& index, const StridedArg& x) {
+  constexpr WindowOp op = WindowOp::MaxPoolIndices;
+  tables().window.find(op, device_of("max_pool_indices", index, x), x.dtype, "max_pool_indices")(op, g, index, x,
+                                                                                                 0.0);
+}
+
+uint64_t random_blocks(RandomOp op, DType dtype, int64_t n) {
+  // Draws per element: float64 and int64 values take two 32-bit draws, the rest one; a block has four.
+  const bool wide = dtype == DType::Float64 || op == RandomOp::Integer;
+  const int64_t per_block = wide ? 2 : 4;
+  return static_cast<uint64_t>((n + per_block - 1) / per_block);
+}
+void random(RandomOp op, const Shape& shape, const StridedArg& out, const RandomParams& params) {
+  tables().random.find(op, out.device, out.dtype, op_name(op))(op, shape, out, params);
+}
+void sequence(const Shape& shape, const StridedArg& out, double start, double step) {
+  tables().sequence.find(out.device, out.dtype)(shape, out, start, step);
+}
+
+void sgd_update(int64_t n, const SgdCoefficients& c, const StridedArg& param, const StridedArg& grad,
+                const StridedArg& momentum_buffer) {
+  const DeviceType device = momentum_buffer.data != nullptr ? device_of("sgd_update_", param, grad, momentum_buffer)
+                                                            : device_of("sgd_update_", param, grad);
+  tables().sgd_update.find(device, param.dtype)(n, c, param, grad, momentum_buffer);
+}
+void adam_update(int64_t n, const AdamCoefficients& c, const StridedArg& param, const StridedArg& grad,
+                 const StridedArg& exp_avg, const StridedArg& exp_avg_sq, const StridedArg& max_exp_avg_sq) {
+  const DeviceType device =
+      max_exp_avg_sq.data != nullptr ? device_of("adam_update_", param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq)
+                                     : device_of("adam_update_", param, grad, exp_avg, exp_avg_sq);
+  tables().adam_update.find(device, param.dtype)(n, c, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq);
+}
+
+}  // namespace tg::kernels

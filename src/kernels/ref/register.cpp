@@ -1,0 +1,20 @@
+// Every reference kernel, registered for the CPU: the whole op set runs on these alone (the oracle), and
+// cpu/register.cpp then replaces the ones that have a faster CPU kernel.
+#include "ref_kernels.h"
+
+namespace tg::kernels::ref {
+
+void register_kernels(KernelTables& t) {
+  register_copy(t);
+  register_unary(t);
+  register_binary(t);
+  register_reduce(t);
+  register_softmax(t);
+  register_matmul(t);
+  register_index(t);
+  register_window(t);
+  register_creation(t);
+  register_optimizer(t);
+}
+
+}  // namespace tg::kernels::ref
