@@ -17,7 +17,7 @@
 #include <tensorgrad/base/threads.h>
 
 #include "../../src/kernels/cpu/gemm.h"
-#include "../../src/kernels/cpu/gemm_ladder.h"
+#include "../gemm_ladder/gemm_ladder.h"
 #include "fma_peak.h"
 
 #if TG_BENCH_OPENBLAS

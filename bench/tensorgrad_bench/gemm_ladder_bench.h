@@ -1,5 +1,5 @@
 #pragma once
-// tensorgrad-bench gemm: the GEMM ladder (src/kernels/cpu/gemm_ladder.h) against OpenBLAS, in one run.
+// tensorgrad-bench gemm: the GEMM ladder (bench/gemm_ladder/gemm_ladder.h) against OpenBLAS, in one run.
 #include <string>
 #include <vector>
 

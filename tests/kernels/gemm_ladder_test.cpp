@@ -1,4 +1,4 @@
-// Every rung of the GEMM ladder (src/kernels/cpu/gemm_ladder.cpp), float32 and float64, against the reference
+// Every rung of the GEMM ladder (bench/gemm_ladder/gemm_ladder.cpp, target tg_gemm_ladder), float32 and float64, against the reference
 // matmul kernel: exactly on small-integer inputs (every product and partial sum is exact, so any summation order,
 // Strassen's included, must agree bit for bit), and by random projection (C x == A (B x)) on real values.
 // Shapes are odd on purpose: 1, 7, 33, 65 and non-multiples of every micro-tile and cache block, with row
@@ -13,7 +13,7 @@
 
 #include <tensorgrad/core/dtype.h>
 
-#include "../../src/kernels/cpu/gemm_ladder.h"
+#include "../../bench/gemm_ladder/gemm_ladder.h"
 #include "../../src/kernels/ref/ref_kernels.h"
 
 namespace {

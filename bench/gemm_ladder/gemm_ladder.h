@@ -1,7 +1,9 @@
 #pragma once
 // The GEMM ladder: every step from the textbook triple loop up to the production GEMM, kept as named, callable
 // variants so the benchmark (tensorgrad-bench gemm) can show what each step buys and the tests can check each
-// one against the reference kernel. Internal to tg_kernels, like gemm.h; tg::matmul never calls these.
+// one against the reference kernel. tg::matmul never calls these, so they are not part of the library: they
+// build into their own static library, tg_gemm_ladder (bench/gemm_ladder/CMakeLists.txt), over tg_kernels'
+// private GEMM (src/kernels/cpu/gemm.h), whenever the tests or the benchmarks are built.
 //
 //   naive      i-j-k triple loop: the inner loop walks a column of B (stride n), one dot product at a time
 //   reordered  i-k-j: the inner loop walks rows of B and C with unit stride, so the compiler vectorises it

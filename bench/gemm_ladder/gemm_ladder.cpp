@@ -9,7 +9,7 @@
 
 #include <tensorgrad/base/error.h>
 
-#include "gemm.h"
+#include "../../src/kernels/cpu/gemm.h"  // private to tg_kernels: gemm<T>, the micro-kernels, the tune file
 
 namespace tg::kernels::cpu {
 
