@@ -3,6 +3,7 @@
 #include <tensorgrad/ops/creation.h>
 #include <tensorgrad/ops/elementwise.h>
 #include <tensorgrad/ops/loss.h>
+#include <tensorgrad/ops/movement.h>
 #include <tensorgrad/ops/reduce.h>
 #include <tensorgrad/ops/softmax.h>
 #include <tensorgrad/ops/view.h>
@@ -44,8 +45,12 @@ Tensor reduce_loss(const Tensor& per_element, Reduction r) {
 }
 
 // ---------------------------------------------------------------- class-index targets
+// Class targets as tensors on the input's device, so the losses run as ops there: no loop over target values
+// on the host. Only the count of counted targets (a scalar the reductions divide by) and, on bad input, the
+// first offending target come back to the host.
 struct ClassTargets {
-  std::vector<int64_t> values;
+  Tensor valid;  // bool [N]: the target is not ignore_index
+  Tensor safe;   // int64 [N]: the target where valid, 0 where ignored (so it can index a row)
   int64_t n = 0, classes = 0;
   int64_t counted = 0;  // targets that are not ignore_index
 };
@@ -62,17 +67,19 @@ ClassTargets check_class_targets(const Tensor& input, const Tensor& targets, int
            " ", input.shape());
   TG_CHECK(targets.size(0) == input.size(0), op, ": ", input_name, " ", input.shape(), " and targets ",
            targets.shape(), " disagree on the batch size");
+  ops::check_same_device(op, input, targets);
+  NoGradGuard no_grad;
+  NoTangentGuard no_tangent;
   ClassTargets t;
   t.n = input.size(0);
   t.classes = input.size(1);
-  t.values = targets.to_vector<int64_t>();
-  for (size_t i = 0; i < t.values.size(); ++i) {
-    const int64_t v = t.values[i];
-    if (v == ignore_index) continue;
-    TG_CHECK(v >= 0 && v < t.classes, op, ": target ", v, " at position ", i, " is out of range for ", t.classes,
-             " classes (", input_name, " ", input.shape(), "); targets must be in [0, ", t.classes,
-             ") or equal ignore_index ", ignore_index);
-    ++t.counted;
+  t.valid = ne(targets, Scalar(ignore_index));
+  t.safe = where(t.valid, targets, Scalar(int64_t{0}));
+  t.counted = t.n == 0 ? 0 : sum(t.valid).item<int64_t>();
+  if (const int64_t i = ops::first_out_of_range(t.safe, 0, t.classes); i >= 0) {
+    TG_FAIL(op, ": target ", targets.slice(0, i, i + 1).item<int64_t>(), " at position ", i, " is out of range for ",
+            t.classes, " classes (", input_name, " ", input.shape(), "); targets must be in [0, ", t.classes,
+            ") or equal ignore_index ", ignore_index);
   }
   return t;
 }
@@ -80,40 +87,25 @@ ClassTargets check_class_targets(const Tensor& input, const Tensor& targets, int
 // The target distribution as an [N, C] tensor: on_value at each target's class plus off_value everywhere
 // in its row; rows of ignored targets are all zero. `row_mask`, when given, receives [N, 1] with 1 for
 // counted rows and 0 for ignored ones.
-Tensor target_weights(const ClassTargets& t, int64_t ignore_index, double on_value, double off_value, DType dtype,
+Tensor target_weights(const ClassTargets& t, double on_value, double off_value, DType dtype,
                       Tensor* row_mask = nullptr) {
-  Tensor w = Tensor::empty({t.n, t.classes}, dtype);
-  if (row_mask) *row_mask = Tensor::empty({t.n, 1}, dtype);
-  visit_floating(dtype, "tg::target_weights", [&]<class T>(TypeTag<T>) {
-    T* p = w.data<T>();
-    T* m = row_mask ? row_mask->data<T>() : nullptr;
-    for (int64_t i = 0; i < t.n; ++i) {
-      const int64_t v = t.values[static_cast<size_t>(i)];
-      const bool ignored = v == ignore_index;
-      T* row = p + i * t.classes;
-      for (int64_t c = 0; c < t.classes; ++c) row[c] = ignored ? T(0) : static_cast<T>(off_value);
-      if (!ignored) row[v] = static_cast<T>(on_value + off_value);
-      if (m) m[i] = ignored ? T(0) : T(1);
-    }
-  });
-  return w;
+  NoGradGuard no_grad;
+  NoTangentGuard no_tangent;
+  const Tensor mask = unsqueeze(t.valid, 1).to(dtype);
+  const Tensor hot = one_hot(t.safe, t.classes).to(dtype);
+  if (row_mask) *row_mask = mask;
+  return (hot * on_value + off_value) * mask;
 }
 
-// Per-row losses (contiguous [N] doubles) reduced as asked into a fresh tensor of `dtype`.
-Tensor reduce_rows(const std::vector<double>& rows, int64_t counted, Reduction r, DType dtype) {
-  Tensor out = Tensor::empty(r == Reduction::None ? Shape{static_cast<int64_t>(rows.size())} : Shape{}, dtype);
-  visit_floating(dtype, "tg::reduce_rows", [&]<class T>(TypeTag<T>) {
-    T* p = out.data<T>();
-    if (r == Reduction::None) {
-      for (size_t i = 0; i < rows.size(); ++i) p[i] = static_cast<T>(rows[i]);
-      return;
-    }
-    double total = 0;
-    for (double v : rows) total += v;
-    // Mean over zero counted targets is 0 / 0 = NaN, as in PyTorch.
-    p[0] = static_cast<T>(r == Reduction::Sum ? total : total / static_cast<double>(counted));
-  });
-  return out;
+// Per-row losses [N] (zero in ignored rows) reduced as asked; a mean divides by the counted rows (0 / 0 = NaN
+// when none is counted, as in PyTorch).
+Tensor reduce_rows(const Tensor& rows, int64_t counted, Reduction r) {
+  switch (r) {
+    case Reduction::None: return rows;
+    case Reduction::Mean: return sum(rows) / Scalar(static_cast<double>(counted));
+    case Reduction::Sum: return sum(rows);
+  }
+  return rows;
 }
 
 // The upstream gradient as a factor for [N, C] per-row gradients.
@@ -167,35 +159,21 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEnt
 
   // Per-row loss: -(1 - eps) * logp[target] - eps / C * sum_c logp[c], read straight from the log_softmax rows
   // (no [N, C] product: a -inf logit in another class leaves an unsmoothed loss finite).
-  std::vector<double> rows(static_cast<size_t>(n), 0.0);
-  Tensor logp;
+  Tensor logp, out;
   {
     NoGradGuard no_grad;
     NoTangentGuard no_tangent;
     logp = log_softmax(logits, 1);  // fresh and contiguous
-    visit_floating(logp.dtype(), op, [&]<class T>(TypeTag<T>) {
-      const T* lp = logp.data<T>();
-      for (int64_t i = 0; i < n; ++i) {
-        const int64_t v = t.values[static_cast<size_t>(i)];
-        if (v == ignore) continue;
-        const T* row = lp + i * c;
-        double loss = -static_cast<double>(row[v]);
-        if (eps > 0) {
-          double smooth = 0;
-          for (int64_t k = 0; k < c; ++k) smooth -= static_cast<double>(row[k]);
-          loss = (1.0 - eps) * loss + eps / static_cast<double>(c) * smooth;
-        }
-        rows[static_cast<size_t>(i)] = loss;
-      }
-    });
+    Tensor rows = -squeeze(gather(logp, 1, unsqueeze(t.safe, 1)), 1);
+    if (eps > 0) rows = rows * (1.0 - eps) - sum(logp, {1}) * (eps / static_cast<double>(c));
+    out = reduce_rows(where(t.valid, rows, Scalar(0.0)), t.counted, options.reduction);
   }
-  Tensor out = reduce_rows(rows, t.counted, options.reduction, logits.dtype());
   if (ops::needs_tangent({logits})) {
     // d loss_i = sum_c (softmax(x_i) * (row weight sum) - w_i)_c * tx_ic, as in the VJP.
     ops::push_tangent({logits}, out, [&](const TensorList& tl) {
       Tensor mask;
       const bool any_ignored = t.counted < n;
-      const Tensor w = target_weights(t, ignore, 1.0 - eps, eps / static_cast<double>(c), logits.dtype(),
+      const Tensor w = target_weights(t, 1.0 - eps, eps / static_cast<double>(c), logits.dtype(),
                                       any_ignored ? &mask : nullptr);
       Tensor p = exp(logp);
       if (any_ignored) p = p * mask;
@@ -212,10 +190,10 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEnt
     // function of the logits and recomputes it with the differentiable op.
     ops::record(
         "cross_entropy", {logits}, out,
-        [t, eps, ignore, r, any_ignored](const Tensor& g, const TensorList& saved) -> TensorList {
+        [t, eps, r, any_ignored](const Tensor& g, const TensorList& saved) -> TensorList {
           const Tensor& x = saved[0];
           Tensor mask;
-          const Tensor w = target_weights(t, ignore, 1.0 - eps, eps / static_cast<double>(t.classes), x.dtype(),
+          const Tensor w = target_weights(t, 1.0 - eps, eps / static_cast<double>(t.classes), x.dtype(),
                                           any_ignored ? &mask : nullptr);
           Tensor p = GradMode::enabled() || ops::has_tangent(x) ? softmax(x, 1) : exp(saved[1]);
           if (any_ignored) p = p * mask;
@@ -231,23 +209,16 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduct
   const char* op = "tg::nll_loss";
   check_reduction(reduction, op);
   const ClassTargets t = check_class_targets(log_probs, targets, ignore_index, op, "log_probs");
-  std::vector<double> rows(static_cast<size_t>(t.n), 0.0);
+  Tensor out;
   {
     NoGradGuard no_grad;
     NoTangentGuard no_tangent;
-    const Tensor lp = contiguous(log_probs);
-    visit_floating(lp.dtype(), op, [&]<class T>(TypeTag<T>) {
-      const T* p = lp.data<T>();
-      for (int64_t i = 0; i < t.n; ++i) {
-        const int64_t v = t.values[static_cast<size_t>(i)];
-        if (v != ignore_index) rows[static_cast<size_t>(i)] = -static_cast<double>(p[i * t.classes + v]);
-      }
-    });
+    const Tensor rows = -squeeze(gather(log_probs, 1, unsqueeze(t.safe, 1)), 1);
+    out = reduce_rows(where(t.valid, rows, Scalar(0.0)), t.counted, reduction);
   }
-  Tensor out = reduce_rows(rows, t.counted, reduction, log_probs.dtype());
   if (ops::needs_tangent({log_probs})) {
     ops::push_tangent({log_probs}, out, [&](const TensorList& tl) {
-      const Tensor w = target_weights(t, ignore_index, -1.0, 0.0, log_probs.dtype());
+      const Tensor w = target_weights(t, -1.0, 0.0, log_probs.dtype());
       return reduce_row_tangent(sum(w * tl[0], {1}), reduction, t.counted);
     });
   }
@@ -255,8 +226,8 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduct
   if (ops::needs_grad({log_probs})) {
     const DType dtype = log_probs.dtype();
     ops::record("nll_loss", {log_probs}, out,
-                [t, ignore_index, reduction, dtype](const Tensor& g, const TensorList&) -> TensorList {
-                  const Tensor w = target_weights(t, ignore_index, -1.0, 0.0, dtype);
+                [t, reduction, dtype](const Tensor& g, const TensorList&) -> TensorList {
+                  const Tensor w = target_weights(t, -1.0, 0.0, dtype);
                   return {w * row_scale(g, reduction, t.counted)};
                 });
   }

@@ -3,6 +3,7 @@
 
 #include <tensorgrad/ops/creation.h>
 #include <tensorgrad/ops/movement.h>
+#include <tensorgrad/ops/reduce.h>
 #include <tensorgrad/ops/view.h>
 
 #include "profiling.h"
@@ -147,9 +148,10 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   const int64_t d = wrap_dim(dim, x.dim(), "tg::index_select");
   const Tensor idx = at_least_1d(index);
   const int64_t size = x.size(d);
-  for (int64_t i : idx.to_vector<int64_t>())
-    TG_CHECK(i >= 0 && i < size, "tg::index_select: index ", i, " is out of range for dimension ", d, " of size ",
-             size, " (input shape ", x.shape(), ")");
+  ops::check_same_device("tg::index_select", x, index);
+  if (const int64_t i = ops::first_out_of_range(idx, 0, size); i >= 0)
+    TG_FAIL("tg::index_select: index ", idx.slice(0, i, i + 1).item<int64_t>(), " is out of range for dimension ", d,
+            " of size ", size, " (input shape ", x.shape(), ")");
 
   // A gather whose index is `idx` along d, broadcast (stride 0) over every other dim.
   Shape out_shape = x.shape();
@@ -276,14 +278,14 @@ Tensor scatter_add_impl(const Tensor& self, int64_t dim, const Tensor& index, co
 Tensor one_hot(const Tensor& labels, int64_t num_classes) {
   TG_PROFILE_OP("one_hot", labels);
   TG_CHECK(labels.dtype() == DType::Int64, "tg::one_hot: labels must be int64, got ", dtype_name(labels.dtype()));
-  const std::vector<int64_t> values = labels.to_vector<int64_t>();
   if (num_classes == -1) {
-    TG_CHECK(!values.empty(), "tg::one_hot: cannot infer num_classes from empty labels of shape ", labels.shape());
-    num_classes = *std::max_element(values.begin(), values.end()) + 1;
+    TG_CHECK(labels.numel() > 0, "tg::one_hot: cannot infer num_classes from empty labels of shape ", labels.shape());
+    num_classes = max(labels).item<int64_t>() + 1;
   }
   TG_CHECK(num_classes >= 0, "tg::one_hot: num_classes must be non-negative or -1, got ", num_classes);
-  for (int64_t v : values)
-    TG_CHECK(v >= 0 && v < num_classes, "tg::one_hot: label ", v, " is out of range for num_classes ", num_classes);
+  if (const int64_t i = ops::first_out_of_range(labels, 0, num_classes); i >= 0)
+    TG_FAIL("tg::one_hot: label ", reshape(labels, {-1}).slice(0, i, i + 1).item<int64_t>(),
+            " is out of range for num_classes ", num_classes);
 
   Shape shape = labels.shape();
   shape.push_back(num_classes);

@@ -1,6 +1,7 @@
 #include "record.h"
 
 #include <tensorgrad/ops/elementwise.h>
+#include <tensorgrad/ops/reduce.h>
 #include <tensorgrad/ops/view.h>
 
 namespace tg::ops {
@@ -85,6 +86,17 @@ void check_same_device(const char* op, std::initializer_list<Tensor> tensors) {
       TG_CHECK(t.device() == first->device(), op, ": expected all tensors on one device, got ", first->device(),
                " (shape ", first->shape(), ") and ", t.device(), " (shape ", t.shape(), "); move them with .to(device)");
   }
+}
+
+int64_t first_out_of_range(const Tensor& index, int64_t low, int64_t high) {
+  if (index.numel() == 0) return -1;
+  NoGradGuard no_grad;
+  NoTangentGuard no_tangent;
+  const Tensor flat = reshape(index, {-1});
+  const Tensor bad = maximum(lt(flat, Scalar(low)), ge(flat, Scalar(high)));  // bool: or
+  const int64_t first = argmax(bad.to(DType::Int64)).item<int64_t>();     // the first true one, or 0
+  const int64_t v = flat.slice(0, first, first + 1).item<int64_t>();
+  return v >= low && v < high ? -1 : first;
 }
 
 Tensor cast_raw(const Tensor& x, DType dtype) {

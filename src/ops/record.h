@@ -20,6 +20,10 @@ inline void check_same_device(const char* op, const Tensor& a, const Tensor& b) 
   if (a.device() != b.device()) [[unlikely]] check_same_device(op, {a, b});
 }
 
+// The flat (row-major) position of the first element of the int64 tensor `index` outside [low, high), or -1
+// when all are inside. Runs as ops on the index's device; only the answer comes to the host.
+int64_t first_out_of_range(const Tensor& index, int64_t low, int64_t high);
+
 // True when the op must record a node: grad mode is on and some input requires grad.
 bool needs_grad(std::initializer_list<Tensor> inputs);
 bool needs_grad(const TensorList& inputs);
