@@ -1,4 +1,4 @@
-// Large elementwise problems are split across threads (src/kernels/cpu/parallel_elementwise.h). Each output
+// Large elementwise problems are split across threads (src/kernels/cpu/parallel.h). Each output
 // element depends on its own inputs only, so 1, 2 and 3 threads must give bitwise the same tensors, for
 // broadcast, transposed and sliced operands alike, and the split must cover every element exactly once.
 #include <gtest/gtest.h>

@@ -1,0 +1,201 @@
+// The CPU's production kernels that replace reference ones in cpu/register.cpp, checked against the reference
+// kernels (kernels::reference_tables(), the oracle): the sliding-window kernels (im2col, col2im, max-pool
+// positions), the counter-based random fills, the optimizer updates. Each on 1 and 2 threads.
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <tensorgrad/base/threads.h>
+#include <tensorgrad/kernels/kernel_tables.h>
+#include <tensorgrad/tensorgrad.h>
+
+namespace {
+
+using tg::DeviceType;
+using tg::DType;
+using tg::Shape;
+using tg::Tensor;
+namespace k = tg::kernels;
+
+constexpr DeviceType kCpu = DeviceType::CPU;
+
+k::StridedArg arg(const Tensor& t) { return {t.data_ptr(), t.strides(), t.dtype()}; }
+
+bool same_bits(const Tensor& a, const Tensor& b) {
+  const Tensor x = a.contiguous(), y = b.contiguous();
+  return x.shape() == y.shape() && x.dtype() == y.dtype() &&
+         std::memcmp(x.data_ptr(), y.data_ptr(), static_cast<size_t>(x.numel()) * tg::itemsize(x.dtype())) == 0;
+}
+
+class Threads {
+ public:
+  explicit Threads(int n) : saved_(tg::num_threads()) { tg::set_num_threads(n); }
+  ~Threads() { tg::set_num_threads(saved_); }
+  Threads(const Threads&) = delete;
+  Threads& operator=(const Threads&) = delete;
+
+ private:
+  int saved_;
+};
+
+struct Geometry {
+  int64_t n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw;
+};
+
+k::WindowGeometry window(const Geometry& g) {
+  k::WindowGeometry w;
+  w.batch = g.n;
+  w.channels = g.c;
+  w.in_h = g.h;
+  w.in_w = g.w;
+  w.kernel_h = g.kh;
+  w.kernel_w = g.kw;
+  w.stride_h = g.sh;
+  w.stride_w = g.sw;
+  w.pad_h = g.ph;
+  w.pad_w = g.pw;
+  w.dilation_h = g.dh;
+  w.dilation_w = g.dw;
+  w.out_h = (g.h + 2 * g.ph - g.dh * (g.kh - 1) - 1) / g.sh + 1;
+  w.out_w = (g.w + 2 * g.pw - g.dw * (g.kw - 1) - 1) / g.sw + 1;
+  return w;
+}
+
+// Small and odd shapes, padding, stride, dilation, the 1x1 and the 2x2/2 fast paths, and one big enough to
+// be split over threads.
+const std::vector<Geometry> kGeometries = {
+    {2, 3, 5, 7, 3, 3, 1, 1, 1, 1, 1, 1}, {1, 2, 9, 8, 2, 2, 2, 2, 0, 0, 1, 1}, {2, 1, 7, 7, 3, 2, 2, 1, 1, 0, 2, 1},
+    {1, 4, 6, 5, 1, 1, 1, 1, 0, 0, 1, 1}, {3, 2, 1, 11, 1, 4, 1, 3, 0, 2, 1, 1}, {8, 16, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1},
+    {4, 8, 28, 28, 2, 2, 2, 2, 0, 0, 1, 1}};
+
+TEST(KernelsCpuVsReference, WindowKernelsMatchTheDefinition) {
+  tg::Generator gen(3);
+  for (int threads : {1, 2}) {
+    Threads t(threads);
+    for (const Geometry& geo : kGeometries) {
+      const k::WindowGeometry g = window(geo);
+      SCOPED_TRACE(::testing::Message() << "geometry " << geo.n << "x" << geo.c << "x" << geo.h << "x" << geo.w
+                                        << " kernel " << geo.kh << "x" << geo.kw << " threads " << threads);
+      for (DType dt : {DType::Float32, DType::Float64}) {
+        const Tensor x = tg::randn({g.batch, g.channels, g.in_h, g.in_w}, dt, gen);
+        const Shape cols_shape{g.batch, g.channels * g.kernel_h * g.kernel_w, g.out_h * g.out_w};
+        Tensor fast = Tensor::empty(cols_shape, dt), ref = Tensor::empty(cols_shape, dt);
+        k::im2col(g, arg(fast), arg(x), -1.5);
+        k::reference_tables().window.find(k::WindowOp::Im2col, kCpu, dt)(k::WindowOp::Im2col, g, arg(ref), arg(x), -1.5);
+        EXPECT_TRUE(same_bits(fast, ref)) << "im2col";
+
+        const Tensor cols = tg::randn(cols_shape, dt, gen);
+        Tensor xf = Tensor::empty(x.shape(), dt), xr = Tensor::empty(x.shape(), dt);
+        k::col2im(g, arg(xf), arg(cols));
+        k::reference_tables().window.find(k::WindowOp::Col2im, kCpu, dt)(k::WindowOp::Col2im, g, arg(xr), arg(cols), 0);
+        EXPECT_TRUE(same_bits(xf, xr)) << "col2im";
+
+        // Ties and NaN: values from a small set, one NaN.
+        Tensor xt = tg::randint(0, 3, x.shape(), gen).to(dt);
+        if (xt.numel() > 5) {
+          if (dt == DType::Float32) xt.data<float>()[5] = std::numeric_limits<float>::quiet_NaN();
+          else xt.data<double>()[5] = std::numeric_limits<double>::quiet_NaN();
+        }
+        const Shape index_shape{g.batch, g.channels, g.out_h * g.out_w};
+        Tensor pf = Tensor::empty(index_shape, DType::Int64), pr = Tensor::empty(index_shape, DType::Int64);
+        if (geo.ph * 2 < geo.kh && geo.pw * 2 < geo.kw) {  // pooling needs every window to touch the input
+          k::max_pool_indices(g, arg(pf), arg(xt));
+          k::reference_tables().window.find(k::WindowOp::MaxPoolIndices, kCpu, dt)(k::WindowOp::MaxPoolIndices, g,
+                                                                                   arg(pr), arg(xt), 0);
+          EXPECT_TRUE(same_bits(pf, pr)) << "max_pool_indices";
+        }
+      }
+    }
+  }
+}
+
+TEST(KernelsCpuVsReference, RandomFillsAreTheReferenceOnAnyThreadCount) {
+  const int64_t n = 300001;  // odd: a partial last Philox block
+  for (auto [op, dt] : {std::pair{k::RandomOp::Uniform, DType::Float32}, std::pair{k::RandomOp::Uniform, DType::Float64},
+                        std::pair{k::RandomOp::Normal, DType::Float32}, std::pair{k::RandomOp::Normal, DType::Float64},
+                        std::pair{k::RandomOp::Integer, DType::Int64}, std::pair{k::RandomOp::Bernoulli, DType::Bool}}) {
+    k::RandomParams params{.seed = 0x1234'5678'9abcULL, .first_block = 77, .threshold = 0.3, .low = -5, .range = 11};
+    Tensor ref = Tensor::empty({n}, dt);
+    k::reference_tables().random.find(op, kCpu, dt)(op, {n}, arg(ref), params);
+    for (int threads : {1, 2}) {
+      Threads t(threads);
+      Tensor fast = Tensor::empty({n}, dt);
+      k::random(op, {n}, arg(fast), params);
+      EXPECT_TRUE(same_bits(fast, ref)) << k::op_name(op) << " " << tg::dtype_name(dt) << " threads " << threads;
+    }
+  }
+}
+
+TEST(KernelsCpuVsReference, OptimizerUpdatesAgreeWithTheReferenceLoop) {
+  tg::Generator gen(5);
+  const int64_t n = 100003;
+  for (DType dt : {DType::Float32, DType::Float64}) {
+    const double tol = dt == DType::Float32 ? 1e-6 : 1e-14;
+    for (int threads : {1, 2}) {
+      Threads t(threads);
+      // Adam / AdamW / AMSGrad.
+      for (int variant = 0; variant < 3; ++variant) {
+        const Tensor p0 = tg::randn({n}, dt, gen), g = tg::randn({n}, dt, gen), m0 = tg::randn({n}, dt, gen) * 0.1,
+                     v0 = tg::rand({n}, dt, gen), vmax0 = tg::rand({n}, dt, gen);
+        const k::AdamCoefficients c{.lr_over_bias_correction1 = 0.01 / 0.1,
+                                    .one_minus_beta1 = 0.1,
+                                    .one_minus_beta2 = 0.001,
+                                    .bias_correction2_sqrt = std::sqrt(0.001),
+                                    .eps = 1e-8,
+                                    .weight_decay = variant == 0 ? 0.0 : 0.01,
+                                    .decoupled_decay = 1.0 - 0.01 * 0.01,
+                                    .decoupled = variant == 1};
+        Tensor pf = p0.clone(), mf = m0.clone(), vf = v0.clone(), xf = vmax0.clone();
+        Tensor pr = p0.clone(), mr = m0.clone(), vr = v0.clone(), xr = vmax0.clone();
+        const bool ams = variant == 2;
+        k::adam_update(n, c, arg(pf), arg(g), arg(mf), arg(vf), ams ? arg(xf) : k::StridedArg{});
+        k::reference_tables().adam_update.find(kCpu, dt)(n, c, arg(pr), arg(g), arg(mr), arg(vr),
+                                                         ams ? arg(xr) : k::StridedArg{});
+        for (auto [a, b] : {std::pair{pf, pr}, std::pair{mf, mr}, std::pair{vf, vr}, std::pair{xf, xr}})
+          EXPECT_LE(tg::max(tg::abs(a - b)).item(), tol) << "adam variant " << variant << " " << tg::dtype_name(dt);
+        EXPECT_GT(tg::max(tg::abs(pf - p0)).item(), 0.0) << "the update moved the parameter";
+      }
+      // SGD: plain, momentum + weight decay, Nesterov.
+      for (int variant = 0; variant < 3; ++variant) {
+        const Tensor p0 = tg::randn({n}, dt, gen), g = tg::randn({n}, dt, gen), b0 = tg::randn({n}, dt, gen);
+        const k::SgdCoefficients c{.lr = 0.1,
+                                   .momentum = variant == 0 ? 0.0 : 0.9,
+                                   .dampening = variant == 1 ? 0.1 : 0.0,
+                                   .weight_decay = variant == 1 ? 1e-3 : 0.0,
+                                   .nesterov = variant == 2};
+        Tensor pf = p0.clone(), bf = b0.clone(), pr = p0.clone(), br = b0.clone();
+        const bool momentum = variant != 0;
+        k::sgd_update(n, c, arg(pf), arg(g), momentum ? arg(bf) : k::StridedArg{});
+        k::reference_tables().sgd_update.find(kCpu, dt)(n, c, arg(pr), arg(g), momentum ? arg(br) : k::StridedArg{});
+        EXPECT_LE(tg::max(tg::abs(pf - pr)).item(), tol) << "sgd variant " << variant;
+        EXPECT_LE(tg::max(tg::abs(bf - br)).item(), tol) << "sgd variant " << variant;
+      }
+    }
+  }
+}
+
+TEST(KernelsCpuVsReference, EveryCpuSlotHasAReferenceKernel) {
+  // The CPU registers production kernels only over reference ones: a fast kernel without an oracle would be
+  // untestable. Checked for the families the CPU overrides.
+  const k::KernelTables& cpu = k::kernel_tables();
+  const k::KernelTables& ref = k::reference_tables();
+  for (int d = 0; d < tg::kNumDTypes; ++d) {
+    const auto dt = static_cast<DType>(d);
+    for (int op = 0; op < k::kUnaryOpCount; ++op)
+      EXPECT_EQ(cpu.unary.supports(static_cast<k::UnaryOp>(op), kCpu, dt), ref.unary.supports(static_cast<k::UnaryOp>(op), kCpu, dt));
+    for (int op = 0; op < k::kBinaryOpCount; ++op)
+      EXPECT_EQ(cpu.binary.supports(static_cast<k::BinaryOp>(op), kCpu, dt), ref.binary.supports(static_cast<k::BinaryOp>(op), kCpu, dt));
+    for (int op = 0; op < k::kReduceOpCount; ++op)
+      EXPECT_EQ(cpu.reduce.supports(static_cast<k::ReduceOp>(op), kCpu, dt), ref.reduce.supports(static_cast<k::ReduceOp>(op), kCpu, dt));
+    for (int op = 0; op < k::kWindowOpCount; ++op)
+      EXPECT_EQ(cpu.window.supports(static_cast<k::WindowOp>(op), kCpu, dt), ref.window.supports(static_cast<k::WindowOp>(op), kCpu, dt));
+    EXPECT_EQ(cpu.matmul.supports(kCpu, dt), ref.matmul.supports(kCpu, dt));
+    EXPECT_EQ(cpu.adam_update.supports(kCpu, dt), ref.adam_update.supports(kCpu, dt));
+    EXPECT_EQ(cpu.sgd_update.supports(kCpu, dt), ref.sgd_update.supports(kCpu, dt));
+  }
+}
+
+}  // namespace
