@@ -64,10 +64,7 @@ Tensor Tensor::as_strided(const Shape& shape, const Strides& strides, int64_t of
   return Tensor(std::make_shared<TensorImpl>(impl().storage, shape, strides, offset, impl().dtype));
 }
 
-TensorImpl& Tensor::impl() const {
-  TG_CHECK(impl_ != nullptr, "tg::Tensor: operation on an undefined tensor");
-  return *impl_;
-}
+void Tensor::throw_undefined() { TG_FAIL("tg::Tensor: operation on an undefined tensor"); }
 
 int64_t Tensor::size(int64_t d) const { return impl().shape[wrap_dim(d, dim(), "tg::Tensor::size")]; }
 int64_t Tensor::stride(int64_t d) const { return impl().strides[wrap_dim(d, dim(), "tg::Tensor::stride")]; }

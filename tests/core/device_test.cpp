@@ -29,7 +29,7 @@ constexpr Device kTestDevice{DeviceType::PrivateUse1, 0};
 // crosses to or from the host is counted too.
 class TestDeviceAllocator final : public tg::Allocator {
  public:
-  Device device() const override { return kTestDevice; }
+  TestDeviceAllocator() : Allocator(kTestDevice) {}
   void* allocate(size_t nbytes) override {
     void* p = std::aligned_alloc(64, (std::max<size_t>(nbytes, 1) + 63) / 64 * 64);
     std::lock_guard lock(mutex_);

@@ -21,8 +21,10 @@ struct AllocatorStats {
 // tensor across devices, read an item() or print; everything else a device does goes through its kernels.
 class Allocator {
  public:
+  explicit Allocator(Device device = kCPU) : device_(device) {}
   virtual ~Allocator() = default;
-  virtual Device device() const { return kCPU; }
+  // Not virtual: read on every allocation.
+  Device device() const { return device_; }
   virtual void* allocate(size_t nbytes) = 0;
   virtual void deallocate(void* ptr, size_t nbytes) = 0;
   virtual AllocatorStats stats() const = 0;
@@ -38,6 +40,9 @@ class Allocator {
   // Blocking: the bytes are in place when the call returns. The CPU's are memcpy.
   virtual void copy_from_host(void* dst, const void* src, size_t nbytes) const;
   virtual void copy_to_host(void* dst, const void* src, size_t nbytes) const;
+
+ private:
+  Device device_;
 };
 
 // The process-wide CPU allocator: 64-byte aligned (a cache line, and an AVX-512 register) blocks, with freed

@@ -91,7 +91,11 @@ class Tensor {
   bool is_contiguous() const;
   const std::shared_ptr<Storage>& storage() const { return impl().storage; }
   uint64_t version() const { return impl().storage->version(); }
-  TensorImpl& impl() const;
+  // Inline: every accessor goes through it, and a tiny op makes dozens of calls.
+  TensorImpl& impl() const {
+    if (impl_ == nullptr) [[unlikely]] throw_undefined();
+    return *impl_;
+  }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
   bool same(const Tensor& other) const { return impl_ == other.impl_; }
 
@@ -174,6 +178,7 @@ class Tensor {
   Tensor& copy_(const Tensor& src);
 
  private:
+  [[noreturn]] static void throw_undefined();
   std::shared_ptr<TensorImpl> impl_;
 };
 
