@@ -10,7 +10,8 @@ struct FmaPeak {
   double gflops = 0;      // float32 GFLOP/s (2 per FMA lane) on `threads` threads together
 };
 
-// Runs the loop for about `seconds` on `threads` OpenMP threads.
-FmaPeak measure_fma_peak(double seconds, int threads);
+// Runs the loop for about `seconds` on `threads` OpenMP threads, with the widest ISA the CPU has ("auto"), or
+// "avx2" / "avx512" when the CPU has it (to measure the AVX2 peak on an AVX-512 machine too).
+FmaPeak measure_fma_peak(double seconds, int threads, const std::string& isa = "auto");
 
 }  // namespace tg::bench

@@ -125,7 +125,7 @@ int run_gemm_bench(const GemmBenchOptions& opt) {
 
   std::vector<double> peak_samples;
   auto sample_peak = [&](int n) {
-    for (int i = 0; i < n; ++i) peak_samples.push_back(measure_fma_peak(0.1, 1).gflops);
+    for (int i = 0; i < n; ++i) peak_samples.push_back(measure_fma_peak(0.1, 1, opt.peak_isa).gflops);
   };
   if (opt.peak) sample_peak(3);
 
@@ -223,7 +223,7 @@ int run_gemm_bench(const GemmBenchOptions& opt) {
     sample_peak(3);
     const double peak = median(peak_samples);
     std::printf("\n## FMA peak (register-only loop, %s, 1 thread): %.1f GFLOP/s (median of %zu samples, min %.1f, max %.1f)\n",
-                measure_fma_peak(0.01, 1).isa.c_str(), peak, peak_samples.size(),
+                measure_fma_peak(0.01, 1, opt.peak_isa).isa.c_str(), peak, peak_samples.size(),
                 *std::min_element(peak_samples.begin(), peak_samples.end()),
                 *std::max_element(peak_samples.begin(), peak_samples.end()));
     if (best_1024 > 0)

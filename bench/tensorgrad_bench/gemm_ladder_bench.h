@@ -21,6 +21,7 @@ struct GemmBenchOptions {
   int pause_ms = 150;                 // idle time before each multi-threaded sample (lets the other pool's
                                       // spinning workers go to sleep; OpenBLAS spins ~0.1 s after a call)
   bool peak = true;                   // measure the register-only FMA peak
+  std::string peak_isa = "auto";      // the peak loop's ISA: auto (widest), avx2 or avx512
 };
 
 // Prints the ladder as Markdown tables on stdout; returns a process exit code.

@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
   gemm->add_option("--pause-ms", opt.pause_ms, "Idle ms before each multi-threaded sample");
   bool no_peak = false;
   gemm->add_flag("--no-peak", no_peak, "Skip the FMA peak measurement");
+  gemm->add_option("--peak-isa", opt.peak_isa, "ISA of the FMA peak loop: auto (the widest this CPU has), avx2, avx512")
+      ->check(CLI::IsMember({"auto", "avx2", "avx512"}));
 
   CLI::App* ops = app.add_subcommand("ops", "Tiny-op overhead and add/sum of 1M floats (us per call, medians)");
   tg::bench::OpsBenchOptions ops_opt;
