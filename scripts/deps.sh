@@ -1,6 +1,6 @@
 # Sourced by the other scripts: installs the build dependencies with apt-get when any is missing.
 # On a prepared machine (all packages present) it does nothing, so CI needs no network there.
-TG_PACKAGES=(g++ cmake ninja-build libgtest-dev libgmock-dev zlib1g-dev libcli11-dev nlohmann-json3-dev dataset-fashion-mnist
+TG_PACKAGES=(g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev zlib1g-dev libcli11-dev nlohmann-json3-dev dataset-fashion-mnist
   libopenmpi-dev openmpi-bin)
 
 tg_package_installed() {
