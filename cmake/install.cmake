@@ -6,7 +6,10 @@ include(CMakePackageConfigHelpers)
 # Link order: every layer before the layers it uses (what a static link needs).
 set(TG_LAYER_LIBRARIES tg_nn tg_optim tg_data tg_io tg_dist tg_autograd tg_ops tg_kernels tg_core tg_profiler tg_base)
 foreach(lib ${TG_LAYER_LIBRARIES})
-  set_target_properties(${lib} PROPERTIES VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
+  # Shared: a versioned soname, and $ORIGIN so each installed layer finds the layers below it beside itself
+  # (a program's RUNPATH does not apply to its libraries' own dependencies).
+  set_target_properties(${lib} PROPERTIES VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR}
+                                          INSTALL_RPATH "$ORIGIN")
 endforeach()
 
 install(DIRECTORY include/tensorgrad DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
