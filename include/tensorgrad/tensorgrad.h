@@ -8,6 +8,7 @@
 #include <tensorgrad/core/random.h>
 #include <tensorgrad/core/state_dict.h>
 #include <tensorgrad/core/tensor.h>
+#include <tensorgrad/ops/attention.h>
 #include <tensorgrad/ops/conv.h>
 #include <tensorgrad/ops/creation.h>
 #include <tensorgrad/ops/dropout.h>
