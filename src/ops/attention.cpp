@@ -18,10 +18,9 @@
 
 namespace tg {
 
-Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
-                                    const AttentionOptions& options, Generator& gen) {
-  TG_PROFILE_OP("scaled_dot_product_attention", q, k, v);
-  const char* op = "tg::scaled_dot_product_attention";
+namespace {
+
+void check_qkv(const char* op, const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& options) {
   TG_CHECK(q.defined() && k.defined() && v.defined(), op, ": q, k and v must be defined");
   TG_CHECK(q.dim() >= 2 && k.dim() >= 2 && v.dim() >= 2, op, ": q, k and v need at least 2 dims [..., L, E], got ",
            q.shape(), ", ", k.shape(), ", ", v.shape());
@@ -29,11 +28,15 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
            ": q, k and v must share one floating dtype, got ", dtype_name(q.dtype()), ", ", dtype_name(k.dtype()),
            ", ", dtype_name(v.dtype()));
   ops::check_same_device(op, {q, k, v, options.attn_mask});
-  const int64_t L = q.size(-2), S = k.size(-2), E = q.size(-1);
+  const int64_t E = q.size(-1);
   TG_CHECK(k.size(-1) == E, op, ": q ", q.shape(), " and k ", k.shape(), " disagree on the embedding size E");
-  TG_CHECK(v.size(-2) == S, op, ": k ", k.shape(), " and v ", v.shape(), " disagree on the number of keys S");
+  TG_CHECK(v.size(-2) == k.size(-2), op, ": k ", k.shape(), " and v ", v.shape(), " disagree on the number of keys S");
   TG_CHECK(options.dropout_p >= 0.0 && options.dropout_p <= 1.0, op, ": dropout_p must be in [0, 1], got ",
            options.dropout_p);
+}
+
+Tensor weights(const char* op, const Tensor& q, const Tensor& k, const AttentionOptions& options, Generator& gen) {
+  const int64_t L = q.size(-2), S = k.size(-2), E = q.size(-1);
   const double scale = options.scale.value_or(1.0 / std::sqrt(static_cast<double>(E)));
 
   Tensor scores = matmul(q, transpose(k, -2, -1)) * scale;  // [..., L, S]
@@ -65,7 +68,24 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
     attn = softmax(scores, -1);
   }
   if (options.dropout_p > 0.0) attn = dropout(attn, options.dropout_p, /*training=*/true, gen);
-  return matmul(attn, v);
+  return attn;
+}
+
+}  // namespace
+
+Tensor attention_weights(const Tensor& q, const Tensor& k, const AttentionOptions& options, Generator& gen) {
+  TG_PROFILE_OP("attention_weights", q, k);
+  const char* op = "tg::attention_weights";
+  check_qkv(op, q, k, k, options);
+  return weights(op, q, k, options, gen);
+}
+
+Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
+                                    const AttentionOptions& options, Generator& gen) {
+  TG_PROFILE_OP("scaled_dot_product_attention", q, k, v);
+  const char* op = "tg::scaled_dot_product_attention";
+  check_qkv(op, q, k, v, options);
+  return matmul(weights(op, q, k, options, gen), v);
 }
 
 }  // namespace tg

@@ -1,6 +1,7 @@
 #pragma once
 // The nn layer: modules, layers and initialisers.
 #include <tensorgrad/nn/activation.h>
+#include <tensorgrad/nn/attention.h>
 #include <tensorgrad/nn/checkpoint.h>
 #include <tensorgrad/nn/container.h>
 #include <tensorgrad/nn/conv.h>

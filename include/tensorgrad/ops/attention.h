@@ -19,7 +19,12 @@ struct AttentionOptions {
   std::optional<double> scale;  // default 1 / sqrt(E)
 };
 
-// A query row whose keys are all excluded gives zeros (PyTorch gives NaN there), and no NaN in any gradient.
+// The attention weights alone: softmax(q k^T * scale + mask) [..., L, S], after dropout when dropout_p > 0.
+// A row whose keys are all excluded has zero weights.
+Tensor attention_weights(const Tensor& q, const Tensor& k, const AttentionOptions& options = {},
+                         Generator& gen = default_generator());
+
+// attention_weights(q, k) v. A query row whose keys are all excluded gives zeros (PyTorch gives NaN there), and no NaN in any gradient.
 // Composed of differentiable ops, so gradients of every order and forward mode work. Dropout draws from `gen`.
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
                                     const AttentionOptions& options = {}, Generator& gen = default_generator());
