@@ -11,6 +11,7 @@
 #include <tensorgrad/ops/attention.h>
 #include <tensorgrad/ops/conv.h>
 #include <tensorgrad/ops/creation.h>
+#include <tensorgrad/ops/ctc.h>
 #include <tensorgrad/ops/dropout.h>
 #include <tensorgrad/ops/elementwise.h>
 #include <tensorgrad/ops/embedding.h>

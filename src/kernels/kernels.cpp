@@ -95,6 +95,15 @@ void sequence(const Shape& shape, const StridedArg& out, double start, double st
   tables().sequence.find(out.device, out.dtype)(shape, out, start, step);
 }
 
+void ctc_loss(const CtcProblem& problem, const StridedArg& log_probs, const StridedArg& targets,
+              const StridedArg& input_lengths, const StridedArg& target_lengths, const StridedArg& nll,
+              const StridedArg& grad) {
+  const DeviceType device = grad.data != nullptr
+                                ? device_of("ctc_loss", nll, log_probs, targets, input_lengths, target_lengths, grad)
+                                : device_of("ctc_loss", nll, log_probs, targets, input_lengths, target_lengths);
+  tables().ctc.find(device, log_probs.dtype)(problem, log_probs, targets, input_lengths, target_lengths, nll, grad);
+}
+
 void sgd_update(int64_t n, const SgdCoefficients& c, const StridedArg& param, const StridedArg& grad,
                 const StridedArg& momentum_buffer) {
   const DeviceType device = momentum_buffer.data != nullptr ? device_of("sgd_update_", param, grad, momentum_buffer)

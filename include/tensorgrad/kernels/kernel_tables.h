@@ -31,6 +31,9 @@ using WindowFn = void (*)(WindowOp, const WindowGeometry&, const StridedArg& out
                           double pad_value);
 using RandomFn = void (*)(RandomOp, const Shape&, const StridedArg& out, const RandomParams& params);
 using SequenceFn = void (*)(const Shape&, const StridedArg& out, double start, double step);
+using CtcFn = void (*)(const CtcProblem&, const StridedArg& log_probs, const StridedArg& targets,
+                       const StridedArg& input_lengths, const StridedArg& target_lengths, const StridedArg& nll,
+                       const StridedArg& grad);
 using SgdUpdateFn = void (*)(int64_t n, const SgdCoefficients&, const StridedArg& param, const StridedArg& grad,
                              const StridedArg& momentum_buffer);
 using AdamUpdateFn = void (*)(int64_t n, const AdamCoefficients&, const StridedArg& param, const StridedArg& grad,
@@ -50,6 +53,7 @@ struct KernelTables {
   KernelTable<WindowOp, kWindowOpCount, WindowFn> window{"window"};
   KernelTable<RandomOp, kRandomOpCount, RandomFn> random{"random"};
   KernelTable<SingleOp, 1, SequenceFn> sequence{"sequence"};
+  KernelTable<SingleOp, 1, CtcFn> ctc{"ctc_loss"};
   KernelTable<SingleOp, 1, SgdUpdateFn> sgd_update{"sgd_update"};
   KernelTable<SingleOp, 1, AdamUpdateFn> adam_update{"adam_update"};
 };

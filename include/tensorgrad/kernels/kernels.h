@@ -122,6 +122,23 @@ void random(RandomOp op, const Shape& shape, const StridedArg& out, const Random
 // from `end` with a negative stride).
 void sequence(const Shape& shape, const StridedArg& out, double start, double step);
 
+// CTC (connectionist temporal classification) for a batch: for each sample n, nll[n] = -log p(target_n |
+// log_probs[:input_lengths[n], n, :]) summed over every alignment (log-space alpha recursion), +inf when no
+// alignment exists; and, when grad.data is not null, grad[t, n, c] = d nll[n] / d log_probs[t, n, c] in
+// closed form from alpha and beta (zeros for an infinite nll and for t >= input_lengths[n]). log_probs is
+// [T, N, C] (float32 / float64, any strides); targets int64 [N, max_target] padded, or 1-D with the targets
+// concatenated; lengths int64 [N]; nll [N] and grad [T, N, C] of log_probs' dtype. Labels must be in [0, C)
+// and not `blank`, lengths in range: otherwise tg::Error before anything is written.
+struct CtcProblem {
+  int64_t time = 0, batch = 0, classes = 0;
+  int64_t max_target = 0;     // the padded targets' second dim (unused when concatenated)
+  bool concatenated = false;  // targets 1-D: sample n's labels follow sample n-1's
+  int64_t blank = 0;
+};
+void ctc_loss(const CtcProblem& problem, const StridedArg& log_probs, const StridedArg& targets,
+              const StridedArg& input_lengths, const StridedArg& target_lengths, const StridedArg& nll,
+              const StridedArg& grad);
+
 // Optimizer updates, one pass over contiguous buffers of n elements of one float dtype (the element formulas
 // are torch.optim's, foreach / fused off); coefficients are computed once, in double, by the caller.
 struct SgdCoefficients {

@@ -65,6 +65,18 @@ void random(RandomOp op, const Shape& shape, const StridedArg& out, const Random
                [&](int64_t first, int64_t last, int) { ref::random_range(op, out, n, params, first, last); });
 }
 
+// CTC: every sample's lengths and labels checked first (a bad one throws with nothing written), then the
+// samples spread over threads; each sample's result depends on its own data only.
+void ctc(const CtcProblem& p, const StridedArg& log_probs, const StridedArg& targets, const StridedArg& input_lengths,
+         const StridedArg& target_lengths, const StridedArg& nll, const StridedArg& grad) {
+  ref::ctc_check(p, targets, input_lengths, target_lengths);
+  const int64_t work = p.time * p.classes * std::max<int64_t>(p.max_target, 1);  // per sample, roughly
+  parallel_for(p.batch, threads_for(p.batch * work, int64_t{1} << 16), [&](int64_t first, int64_t last, int) {
+    for (int64_t n = first; n < last; ++n)
+      ref::ctc_sample(p, n, log_probs, targets, input_lengths, target_lengths, nll, grad);
+  });
+}
+
 }  // namespace
 
 void register_kernels(KernelTables& t) {
@@ -89,6 +101,7 @@ void register_kernels(KernelTables& t) {
     for (WindowOp op : {WindowOp::Im2col, WindowOp::Col2im, WindowOp::MaxPoolIndices}) t.window.add(op, kCpu, d, &window);
     t.sgd_update.add(kCpu, d, &sgd_update);
     t.adam_update.add(kCpu, d, &adam_update);
+    t.ctc.add(kCpu, d, &ctc);
   }
   for (WindowOp op : {WindowOp::Im2col, WindowOp::Col2im}) t.window.add(op, kCpu, DType::Int64, &window);
 }

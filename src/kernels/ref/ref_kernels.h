@@ -28,6 +28,7 @@ void register_index(KernelTables& t);     // gather, scatter_add
 void register_window(KernelTables& t);    // im2col, col2im, max_pool_indices
 void register_creation(KernelTables& t);  // random, sequence
 void register_optimizer(KernelTables& t); // sgd_update, adam_update
+void register_ctc(KernelTables& t);
 
 // The reference kernels the CPU's production kernels call directly, for layouts or ops they do not cover.
 void copy(const Shape& shape, const StridedArg& out, const StridedArg& src, bool accumulate);
@@ -45,6 +46,13 @@ void sequence(const Shape& shape, const StridedArg& out, double start, double st
 // Blocks [first_block, last_block) of a random fill of n elements (element i of the fill at out.data[i]).
 void random_range(RandomOp op, const StridedArg& out, int64_t n, const RandomParams& params, int64_t first_block,
                   int64_t last_block);
+// CTC: the checks of every sample's lengths and labels (throws), then one sample's nll and gradient; the CPU
+// kernel runs the samples on several threads.
+void ctc_check(const CtcProblem& p, const StridedArg& targets, const StridedArg& input_lengths,
+               const StridedArg& target_lengths);
+void ctc_sample(const CtcProblem& p, int64_t n, const StridedArg& log_probs, const StridedArg& targets,
+                const StridedArg& input_lengths, const StridedArg& target_lengths, const StridedArg& nll,
+                const StridedArg& grad);
 // index() without the index check: for callers that have checked them all already.
 void index_unchecked(IndexOp op, const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out,
                      const StridedArg& in, const StridedArg& index);
