@@ -11,3 +11,4 @@
 #include <tensorgrad/nn/module.h>
 #include <tensorgrad/nn/normalization.h>
 #include <tensorgrad/nn/pool.h>
+#include <tensorgrad/nn/transformer.h>
