@@ -3,6 +3,7 @@
 #include <tensorgrad/nn/activation.h>
 #include <tensorgrad/nn/attention.h>
 #include <tensorgrad/nn/checkpoint.h>
+#include <tensorgrad/nn/conformer.h>
 #include <tensorgrad/nn/container.h>
 #include <tensorgrad/nn/conv.h>
 #include <tensorgrad/nn/dropout.h>
