@@ -25,9 +25,11 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-epoch_seconds() {  # build model threads
+epoch_seconds() {  # build model threads -> the epoch's training seconds (metrics.csv: 3 decimals)
+  rm -rf "$out/run"
   "$1/tools/tg_train" --model "$2" --epochs 1 --threads "$3" --no-progress --train-limit "$LIMIT" --test-limit 1000 \
-    --out "$out/run" | grep '^epoch 1/1' | sed -E 's/.* ([0-9.]+) s \(.*/\1/'
+    --out "$out/run" >/dev/null
+  awk -F, 'NR == 2 { print $6 }' "$out/run/metrics.csv"
 }
 
 echo "A = $A"

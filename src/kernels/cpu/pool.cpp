@@ -48,16 +48,20 @@ template <class T>
 void max_pool_2x2_indices(const WindowGeometry& g, const StridedArg& index, const StridedArg& x, int threads) {
   const T* xp = static_cast<const T*>(x.data);
   auto* ip = static_cast<int64_t*>(index.data);
-  const int64_t planes = g.batch * g.channels, ow_n = g.out_w, in_w = g.in_w;
-  const int64_t xs_h = x.strides[2];
+  const int64_t planes = g.batch * g.channels;
   using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
-  const auto next_row = static_cast<Bits>(in_w), next_row_right = static_cast<Bits>(in_w + 1);
   parallel_for(planes, threads, [&](int64_t first, int64_t last, int) {
+  // Local copies: the loops store int64 positions, which the compiler must otherwise assume may overwrite
+  // any int64 reached through the closure's references (the loop bound among them): no vectorisation then
+  // (3.3x slower pooling).
+  const int64_t channels = g.channels, out_h = g.out_h, ow_n = g.out_w, in_w = g.in_w, xs_h = x.strides[2];
+  const int64_t xs_n = x.strides[0], xs_c = x.strides[1], is_n = index.strides[0], is_c = index.strides[1];
+  const Bits next_row = static_cast<Bits>(in_w), next_row_right = static_cast<Bits>(in_w + 1);
   for (int64_t p = first; p < last; ++p) {
-    const int64_t n = p / g.channels, c = p % g.channels;
-    const T* plane = xp + n * x.strides[0] + c * x.strides[1];
-    int64_t* out = ip + n * index.strides[0] + c * index.strides[1];
-    for (int64_t oh = 0; oh < g.out_h; ++oh) {
+    const int64_t n = p / channels, c = p % channels;
+    const T* plane = xp + n * xs_n + c * xs_c;
+    int64_t* out = ip + n * is_n + c * is_c;
+    for (int64_t oh = 0; oh < out_h; ++oh) {
       const T* r0 = plane + 2 * oh * xs_h;
       const T* r1 = r0 + xs_h;
       int64_t* o = out + oh * ow_n;
@@ -98,42 +102,46 @@ void max_pool_indices_typed(const WindowGeometry& g, const StridedArg& index, co
   const int64_t xs_h = x.strides[2], xs_w = x.strides[3], is_l = index.strides[2];
   const int threads = threads_for(planes * positions * g.kernel_h * g.kernel_w, kGrain);
   parallel_for(planes, threads, [&](int64_t first, int64_t last, int) {
-    std::vector<T> best(static_cast<size_t>(g.out_w));
-    std::vector<int64_t> best_pos(static_cast<size_t>(g.out_w));
+    // Local copies, as in the 2x2 path: int64 stores must not be able to alias what the loops read.
+    const WindowGeometry geo = g;
+    const int64_t xs_h_ = xs_h, xs_w_ = xs_w, is_l_ = is_l, xs_n = x.strides[0], xs_c = x.strides[1];
+    const int64_t is_n = index.strides[0], is_c = index.strides[1];
+    std::vector<T> best(static_cast<size_t>(geo.out_w));
+    std::vector<int64_t> best_pos(static_cast<size_t>(geo.out_w));
     for (int64_t p = first; p < last; ++p) {
-      const int64_t n = p / g.channels, c = p % g.channels;
-      const T* plane = xp + n * x.strides[0] + c * x.strides[1];
-      int64_t* out = ip + n * index.strides[0] + c * index.strides[1];
-      for (int64_t oh = 0; oh < g.out_h; ++oh) {
+      const int64_t n = p / geo.channels, c = p % geo.channels;
+      const T* plane = xp + n * xs_n + c * xs_c;
+      int64_t* out = ip + n * is_n + c * is_c;
+      for (int64_t oh = 0; oh < geo.out_h; ++oh) {
         const Span kh_span = rows[static_cast<size_t>(oh)];
-        const int64_t ih0 = oh * g.stride_h - g.pad_h;
+        const int64_t ih0 = oh * geo.stride_h - geo.pad_h;
         // Every window starts at its first element with -inf, so a window of all -inf still names that one.
-        for (int64_t ow = 0; ow < g.out_w; ++ow) {
+        for (int64_t ow = 0; ow < geo.out_w; ++ow) {
           best[static_cast<size_t>(ow)] = -std::numeric_limits<T>::infinity();
-          best_pos[static_cast<size_t>(ow)] = (ih0 + kh_span.lo * g.dilation_h) * g.in_w + ow * g.stride_w -
-                                              g.pad_w + first_col[static_cast<size_t>(ow)].lo * g.dilation_w;
+          best_pos[static_cast<size_t>(ow)] = (ih0 + kh_span.lo * geo.dilation_h) * geo.in_w + ow * geo.stride_w -
+                                              geo.pad_w + first_col[static_cast<size_t>(ow)].lo * geo.dilation_w;
         }
         T* bv = best.data();
         int64_t* bp = best_pos.data();
         for (int64_t kh = kh_span.lo; kh < kh_span.hi; ++kh) {
-          const int64_t ih = ih0 + kh * g.dilation_h;
-          const T* row = plane + ih * xs_h;
-          for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
+          const int64_t ih = ih0 + kh * geo.dilation_h;
+          const T* row = plane + ih * xs_h_;
+          for (int64_t kw = 0; kw < geo.kernel_w; ++kw) {
             const Span cols = col_spans[static_cast<size_t>(kw)];
-            const int64_t shift = kw * g.dilation_w - g.pad_w;
+            const int64_t shift = kw * geo.dilation_w - geo.pad_w;
             for (int64_t ow = cols.lo; ow < cols.hi; ++ow) {
-              const int64_t iw = ow * g.stride_w + shift;
-              const T v = row[iw * xs_w];
+              const int64_t iw = ow * geo.stride_w + shift;
+              const T v = row[iw * xs_w_];
               const T b = bv[ow];
               // All-ones when the element wins; blended with masks, so the compiler emits no branch.
               const Bits take = Bits{0} - static_cast<Bits>(takes(v, b));
               bv[ow] = std::bit_cast<T>((std::bit_cast<Bits>(v) & take) | (std::bit_cast<Bits>(b) & ~take));
               const auto take_pos = static_cast<int64_t>(static_cast<uint64_t>(0) - (take & 1));
-              bp[ow] = ((ih * g.in_w + iw) & take_pos) | (bp[ow] & ~take_pos);
+              bp[ow] = ((ih * geo.in_w + iw) & take_pos) | (bp[ow] & ~take_pos);
             }
           }
         }
-        for (int64_t ow = 0; ow < g.out_w; ++ow) out[(oh * g.out_w + ow) * is_l] = bp[ow];
+        for (int64_t ow = 0; ow < geo.out_w; ++ow) out[(oh * geo.out_w + ow) * is_l_] = bp[ow];
       }
     }
   });
