@@ -18,7 +18,8 @@ void print_element(std::ostream& os, const Tensor& t, int64_t offset) {
     const T v = static_cast<const T*>(t.data_ptr())[offset];
     if constexpr (std::is_same_v<T, bool>) os << (v ? "true" : "false");
     else if constexpr (std::is_same_v<T, int64_t>) os << v;
-    else os << std::setprecision(std::is_same_v<T, float> ? 6 : 10) << static_cast<double>(v);
+    else os << std::setprecision(std::is_same_v<T, double> ? 10 : std::is_same_v<T, float> ? 6 : 4)
+            << static_cast<double>(v);
   });
 }
 

@@ -130,6 +130,8 @@ template std::vector<bool> Tensor::to_vector<bool>() const;
 template std::vector<int64_t> Tensor::to_vector<int64_t>() const;
 template std::vector<float> Tensor::to_vector<float>() const;
 template std::vector<double> Tensor::to_vector<double>() const;
+template std::vector<bfloat16> Tensor::to_vector<bfloat16>() const;
+template std::vector<float16> Tensor::to_vector<float16>() const;
 
 // ---- Tensor: autograd state ----
 bool Tensor::requires_grad() const { return impl().autograd && impl().autograd->requires_grad; }

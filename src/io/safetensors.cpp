@@ -34,13 +34,15 @@ const char* safetensors_dtype(DType d) {
     case DType::Float64: return "F64";
     case DType::Int64: return "I64";
     case DType::Bool: return "BOOL";
+    case DType::BFloat16: return "BF16";
+    case DType::Float16: return "F16";
   }
   TG_FAIL("tg::save_safetensors: invalid dtype value ", static_cast<int>(d));
 }
 
 // The safetensors dtypes tensorgrad has no type for.
 bool is_other_safetensors_dtype(const std::string& s) {
-  static const std::set<std::string> others = {"F16", "BF16", "F8_E4M3", "F8_E5M2", "I8", "U8", "I16",
+  static const std::set<std::string> others = {"F8_E4M3", "F8_E5M2", "I8", "U8", "I16",
                                                "U16", "I32",  "U32",     "U64",     "C64", "F4", "F6_E2M3",
                                                "F6_E3M2", "F8_E8M0", "E8M0"};
   return others.count(s) > 0;
@@ -51,6 +53,8 @@ bool parse_dtype(const std::string& s, DType& out) {
   else if (s == "F64") out = DType::Float64;
   else if (s == "I64") out = DType::Int64;
   else if (s == "BOOL") out = DType::Bool;
+  else if (s == "BF16") out = DType::BFloat16;
+  else if (s == "F16") out = DType::Float16;
   else return false;
   return true;
 }

@@ -73,8 +73,9 @@ Tensor col2im_recorded(const Tensor& cols, const Window& w, int64_t channels) {
 }
 
 void check_window_dtype(DType dt, double pad_value, const char* op, const std::string& context) {
-  TG_CHECK(dt == DType::Float32 || dt == DType::Float64 || dt == DType::Int64, op,
-           ": expected a float32, float64 or int64 tensor, got ", dtype_name(dt), "; ", context);
+  TG_CHECK(is_floating(dt) || dt == DType::Int64, op,
+           ": expected a floating (float32, float64, bfloat16, float16) or int64 tensor, got ", dtype_name(dt), "; ",
+           context);
   TG_CHECK(is_floating(dt) || std::isfinite(pad_value), op, ": pad_value ", pad_value,
            " cannot be stored in an int64 tensor; ", context);
 }

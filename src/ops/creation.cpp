@@ -123,6 +123,8 @@ template Tensor from_vector<bool>(const std::vector<bool>&, Shape, Device);
 template Tensor from_vector<int64_t>(const std::vector<int64_t>&, Shape, Device);
 template Tensor from_vector<float>(const std::vector<float>&, Shape, Device);
 template Tensor from_vector<double>(const std::vector<double>&, Shape, Device);
+template Tensor from_vector<bfloat16>(const std::vector<bfloat16>&, Shape, Device);
+template Tensor from_vector<float16>(const std::vector<float16>&, Shape, Device);
 
 Tensor from_blob(void* data, const Shape& shape, DType dtype, const Strides& strides) {
   check_shape(shape, "tg::from_blob");

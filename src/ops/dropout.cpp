@@ -14,7 +14,7 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   TG_PROFILE_OP("dropout", x);
   TG_CHECK(x.defined(), "tg::dropout: input is undefined");
   TG_CHECK(p >= 0.0 && p <= 1.0, "tg::dropout: probability p must be in [0, 1], got ", p);
-  TG_CHECK(is_floating(x.dtype()), "tg::dropout: input must be float32 or float64, got ", dtype_name(x.dtype()),
+  TG_CHECK(is_floating(x.dtype()), "tg::dropout: input must be a floating dtype (float32, float64, bfloat16, float16), got ", dtype_name(x.dtype()),
            " (shape ", x.shape(), ")");
   if (!training || p == 0.0) return x;
 

@@ -31,7 +31,7 @@ void check_reduction(Reduction r, const char* op) {
 
 void check_floating(const Tensor& t, const char* op, const char* what) {
   TG_CHECK(t.defined(), op, ": ", what, " is undefined");
-  TG_CHECK(is_floating(t.dtype()), op, ": ", what, " must be float32 or float64, got ", dtype_name(t.dtype()),
+  TG_CHECK(is_floating(t.dtype()), op, ": ", what, " must be a floating dtype (float32, float64, bfloat16, float16), got ", dtype_name(t.dtype()),
            " (shape ", t.shape(), ")");
 }
 

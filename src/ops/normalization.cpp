@@ -96,13 +96,13 @@ Normalized normalize_affine(const char* name, const Tensor& x, const Dims& dims,
 
 void check_input(const Tensor& x, const char* op) {
   TG_CHECK(x.defined(), op, ": input is undefined");
-  TG_CHECK(is_floating(x.dtype()), op, ": input must be float32 or float64, got ", dtype_name(x.dtype()),
+  TG_CHECK(is_floating(x.dtype()), op, ": input must be a floating dtype (float32, float64, bfloat16, float16), got ", dtype_name(x.dtype()),
            " (shape ", x.shape(), ")");
 }
 
 void check_param(const Tensor& p, const Shape& want, const char* op, const char* what, const Tensor& x) {
   if (!p.defined()) return;
-  TG_CHECK(is_floating(p.dtype()), op, ": ", what, " must be float32 or float64, got ", dtype_name(p.dtype()));
+  TG_CHECK(is_floating(p.dtype()), op, ": ", what, " must be a floating dtype (float32, float64, bfloat16, float16), got ", dtype_name(p.dtype()));
   TG_CHECK(p.shape() == want, op, ": ", what, " has shape ", p.shape(), " but input ", x.shape(), " needs ", want);
 }
 

@@ -26,7 +26,7 @@ template <class Kernel>
 void run_update(const char* op, const std::vector<Operand>& operands, Kernel kernel) {
   const Tensor& param = *operands[0].tensor;
   TG_CHECK(param.defined(), op, ": the parameter is undefined");
-  TG_CHECK(is_floating(param.dtype()), op, ": the parameter must be float32 or float64, got ",
+  TG_CHECK(is_floating(param.dtype()), op, ": the parameter must be a floating dtype (float32, float64, bfloat16, float16), got ",
            dtype_name(param.dtype()), " (shape ", param.shape(), ")");
   TG_CHECK(!GradMode::enabled() || !param.requires_grad(), op, ": the parameter (shape ", param.shape(),
            ") requires grad; run the update under tg::NoGradGuard");

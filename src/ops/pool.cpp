@@ -32,7 +32,7 @@ Window check_pool(const Tensor& x, const SpatialArg& kernel, const SpatialArg& s
   const int64_t rank = static_cast<int64_t>(nd) + 2;
   TG_CHECK(x.dim() == rank, op, ": input must be ", rank, "-D ", nd == 1 ? "[N, C, L]" : "[N, C, H, W]", ", got ",
            x.dim(), "-D; ", context);
-  TG_CHECK(is_floating(x.dtype()), op, ": expected a floating input (float32 or float64), got ",
+  TG_CHECK(is_floating(x.dtype()), op, ": expected a floating input (float32, float64, bfloat16, float16), got ",
            dtype_name(x.dtype()), "; ", context);
   const Shape in(x.shape().begin() + 2, x.shape().end());
   return ops::make_window(in, kernel, dilation, padding, stride, op, context,

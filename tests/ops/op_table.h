@@ -68,6 +68,7 @@ struct OpSpec {
   // For Dom::Index inputs: values are drawn in [0, index_high(case)).
   std::function<int64_t(const Case&)> index_high;
   double f32_rtol = 2e-5;  // forward tolerance for float32 inputs (float64 uses 1e-10)
+  double half_ulps = 4;    // bfloat16 / float16: unit roundoffs of the format allowed (OpHalf)
   bool out_contiguous = false;  // the output must be contiguous whatever the input layout
 };
 

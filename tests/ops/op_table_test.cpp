@@ -29,19 +29,27 @@ DType dtype_for(Dom d, DType float_dtype) {
   return float_dtype;
 }
 
-// bool < int64 < float32 < float64, written out here rather than asking tg::promote_types.
+// bool < int64 < {bfloat16, float16} < float32 < float64 (bfloat16 with float16: float32), written out here
+// rather than asking tg::promote_types.
 DType promoted(DType a, DType b) {
   auto rank = [](DType d) {
     switch (d) {
       case DType::Bool: return 0;
       case DType::Int64: return 1;
-      case DType::Float32: return 2;
-      case DType::Float64: return 3;
+      case DType::BFloat16:
+      case DType::Float16: return 2;
+      case DType::Float32: return 3;
+      case DType::Float64: return 4;
     }
     return -1;
   };
+  if (a != b && rank(a) == rank(b) && rank(a) == 2) return DType::Float32;
   return rank(a) >= rank(b) ? a : b;
 }
+
+// The unit roundoff of a 16-bit format: half the distance from 1 to the next value (2^-8 for bfloat16's 7
+// mantissa bits, 2^-11 for float16's 10).
+double unit_roundoff(DType d) { return d == DType::BFloat16 ? 0x1p-8 : 0x1p-11; }
 
 Tolerance tolerance(const OpSpec& spec, bool any_float32) {
   return any_float32 ? Tolerance{spec.f32_rtol, 1e-5} : Tolerance{1e-10, 1e-12};
@@ -109,6 +117,7 @@ class OpVjp : public ::testing::TestWithParam<OpSpec> {};
 class OpGradGrad : public ::testing::TestWithParam<OpSpec> {};
 class OpDTypes : public ::testing::TestWithParam<OpSpec> {};
 class OpJvp : public ::testing::TestWithParam<OpSpec> {};
+class OpHalf : public ::testing::TestWithParam<OpSpec> {};
 
 template <class Keep>
 std::vector<OpSpec> ops_where(Keep keep) {
@@ -151,6 +160,44 @@ TEST_P(OpForward, MatchesReference) {
         if (spec.out_contiguous) {
           EXPECT_TRUE(out.is_contiguous()) << what;
         }
+      }
+    }
+  }
+}
+
+// bfloat16 and float16: inputs rounded to the format, the float64 reference computed from those rounded
+// inputs, and the result allowed spec.half_ulps unit roundoffs of the format (relative, and absolute at the
+// output's scale): an op that computes in float32 and rounds once is within one; composed ops round after each
+// step.
+TEST_P(OpHalf, MatchesReferenceInBFloat16AndFloat16) {
+  const OpSpec& spec = GetParam();
+  std::mt19937 rng(seed_of(spec.name) + 5);
+  for (size_t ci = 0; ci < spec.cases.size(); ++ci) {
+    const Case& c = spec.cases[ci];
+    const std::vector<RefArg> values = draw_inputs(spec, c, rng);
+    for (DType dt : {DType::BFloat16, DType::Float16}) {
+      for (Layout layout : {Layout::Contiguous, Layout::Transposed}) {
+        const std::string what = describe(spec, ci, c, std::string(tg::dtype_name(dt)) + " " + layout_name(layout));
+        const TensorList inputs = build(spec, values, dt, layout);
+        const std::vector<RefArg> rounded = read_all(inputs);
+        const RefArg want = spec.ref(rounded, c.p);
+        Tensor out;
+        try {
+          out = spec.fn(inputs, c.p);
+        } catch (const std::exception& e) {
+          ADD_FAILURE() << what << ": threw " << e.what();
+          continue;
+        }
+        const DType expected = spec.out == OutKind::Bool    ? DType::Bool
+                               : spec.out == OutKind::Int64 ? DType::Int64
+                                                            : dt;
+        EXPECT_EQ(out.dtype(), expected) << what;
+        double scale = 1;
+        for (double v : want.v)
+          if (std::isfinite(v)) scale = std::max(scale, std::abs(v));
+        const double tol = spec.half_ulps * unit_roundoff(dt);
+        const std::string diff = compare(to_ref(out), want, {tol, tol * scale});
+        EXPECT_TRUE(diff.empty()) << what << ": " << diff;
       }
     }
   }
@@ -319,7 +366,8 @@ TEST_P(OpDTypes, PromotesAndMatches) {
     combos = {{DType::Int64}};
   } else {
     combos = {{DType::Float32, DType::Float64}, {DType::Float64, DType::Float32}, {DType::Int64, DType::Float32},
-              {DType::Float64, DType::Int64},   {DType::Int64, DType::Int64}};
+              {DType::Float64, DType::Int64},   {DType::Int64, DType::Int64},     {DType::BFloat16, DType::Float16},
+              {DType::Int64, DType::BFloat16},  {DType::Float16, DType::Float32}};
   }
   std::mt19937 rng(seed_of(spec.name) + 3);
   int checked = 0;
@@ -334,7 +382,7 @@ TEST_P(OpDTypes, PromotesAndMatches) {
         RefArg v = values[i];
         // Small positive integers are in every op's domain (log, sqrt, pow, division).
         if (dts[i] == DType::Int64) v.v = integers(rng, count(v.shape), 1, 4);
-        any_float32 |= dts[i] == DType::Float32;
+        any_float32 |= dts[i] == DType::Float32 || tg::is_half(dts[i]);
         inputs.push_back(make_tensor(v, dts[i]));
       }
       DType expected;
@@ -354,7 +402,15 @@ TEST_P(OpDTypes, PromotesAndMatches) {
       try {
         const Tensor out = spec.fn(inputs, c.p);
         EXPECT_EQ(out.dtype(), expected) << what;
-        const std::string diff = compare(to_ref(out), spec.ref(read_all(inputs), c.p), tolerance(spec, any_float32));
+        const RefArg want = spec.ref(read_all(inputs), c.p);
+        Tolerance tol = tolerance(spec, any_float32);
+        if (tg::is_half(expected)) {
+          double scale = 1;
+          for (double v : want.v)
+            if (std::isfinite(v)) scale = std::max(scale, std::abs(v));
+          tol = {spec.half_ulps * unit_roundoff(expected), spec.half_ulps * unit_roundoff(expected) * scale};
+        }
+        const std::string diff = compare(to_ref(out), want, tol);
         EXPECT_TRUE(diff.empty()) << what << ": " << diff;
       } catch (const std::exception& e) {
         ADD_FAILURE() << what << ": threw " << e.what();
@@ -367,6 +423,12 @@ TEST_P(OpDTypes, PromotesAndMatches) {
 
 const auto op_name = [](const ::testing::TestParamInfo<OpSpec>& p) { return p.param.name; };
 INSTANTIATE_TEST_SUITE_P(Ops, OpForward, ::testing::ValuesIn(op_table()), op_name);
+INSTANTIATE_TEST_SUITE_P(Ops, OpHalf, ::testing::ValuesIn(ops_where([](const OpSpec& s) {
+                           for (Dom d : s.args)
+                             if (is_float(d)) return true;
+                           return false;
+                         })),
+                         op_name);
 INSTANTIATE_TEST_SUITE_P(Ops, OpVjp, ::testing::ValuesIn(ops_where([](const OpSpec& s) { return s.vjp; })), op_name);
 INSTANTIATE_TEST_SUITE_P(Ops, OpGradGrad,
                          ::testing::ValuesIn(ops_where([](const OpSpec& s) { return s.second_order; })), op_name);

@@ -47,7 +47,7 @@ void poison(const Tensor& buffer) {
     T bad;
     if constexpr (std::is_same_v<T, bool>) bad = true;
     else if constexpr (std::is_integral_v<T>) bad = std::numeric_limits<T>::max() / 3;
-    else bad = std::numeric_limits<T>::quiet_NaN();
+    else bad = static_cast<T>(std::numeric_limits<double>::quiet_NaN());
     std::fill(p, p + buffer.numel(), bad);
   });
 }

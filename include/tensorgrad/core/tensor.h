@@ -202,6 +202,8 @@ extern template std::vector<bool> Tensor::to_vector<bool>() const;
 extern template std::vector<int64_t> Tensor::to_vector<int64_t>() const;
 extern template std::vector<float> Tensor::to_vector<float>() const;
 extern template std::vector<double> Tensor::to_vector<double>() const;
+extern template std::vector<bfloat16> Tensor::to_vector<bfloat16>() const;
+extern template std::vector<float16> Tensor::to_vector<float16>() const;
 
 // Copies the logical elements of `src` (any strides, any device) into contiguous host memory at `dst` (numel *
 // itemsize bytes), running the innermost dimension as one memcpy when it is contiguous. Outside autograd; for

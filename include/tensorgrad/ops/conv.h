@@ -32,7 +32,7 @@ class SpatialArg {
 // the output grid); row c * prod(kernel_size) + k holds channel c at kernel offset k (row-major over the
 // kernel). Each output size is (in + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1 and must be
 // at least 1. Positions in the padding read `pad_value` (0 as in torch.nn.functional.unfold; -inf gives
-// max-pooling windows). float32, float64 and int64 (finite pad_value) inputs. The VJP is col2im.
+// max-pooling windows). Floating and int64 (finite pad_value) inputs. The VJP is col2im.
 Tensor im2col(const Tensor& x, const SpatialArg& kernel_size, const SpatialArg& dilation = 1,
               const SpatialArg& padding = 0, const SpatialArg& stride = 1, double pad_value = 0.0);
 

@@ -46,5 +46,7 @@ extern template Tensor from_vector<bool>(const std::vector<bool>&, Shape, Device
 extern template Tensor from_vector<int64_t>(const std::vector<int64_t>&, Shape, Device);
 extern template Tensor from_vector<float>(const std::vector<float>&, Shape, Device);
 extern template Tensor from_vector<double>(const std::vector<double>&, Shape, Device);
+extern template Tensor from_vector<bfloat16>(const std::vector<bfloat16>&, Shape, Device);
+extern template Tensor from_vector<float16>(const std::vector<float16>&, Shape, Device);
 
 }  // namespace tg

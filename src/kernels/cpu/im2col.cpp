@@ -158,12 +158,12 @@ void col2im_typed(const WindowGeometry& g, const StridedArg& x, const StridedArg
 void window(WindowOp op, const WindowGeometry& g, const StridedArg& out, const StridedArg& in, double pad_value) {
   switch (op) {
     case WindowOp::Im2col:
-      return visit_dtype(in.dtype, [&]<class T>(TypeTag<T>) {
+      return visit_compute_dtype(in.dtype, [&]<class T>(TypeTag<T>) {
         if constexpr (std::is_same_v<T, bool>) TG_FAIL("tg::im2col: no kernel for bool");
         else im2col_typed<T>(g, out, in, pad_value);
       });
     case WindowOp::Col2im:
-      return visit_dtype(in.dtype, [&]<class T>(TypeTag<T>) {
+      return visit_compute_dtype(in.dtype, [&]<class T>(TypeTag<T>) {
         if constexpr (std::is_same_v<T, bool>) TG_FAIL("tg::col2im: no kernel for bool");
         else col2im_typed<T>(g, out, in);
       });

@@ -7,6 +7,7 @@
 #include "binary.h"
 #include "fused_update.h"
 #include "gemm.h"
+#include "../half_staging.h"
 #include "parallel.h"
 #include "reduce.h"
 #include "unary.h"
@@ -18,7 +19,7 @@ namespace {
 
 constexpr DeviceType kCpu = DeviceType::CPU;
 constexpr DType kFloatTypes[] = {DType::Float32, DType::Float64};
-constexpr DType kAllTypes[] = {DType::Bool, DType::Int64, DType::Float32, DType::Float64};
+constexpr DType kComputeTypes[] = {DType::Bool, DType::Int64, DType::Float32, DType::Float64};
 
 // ---- elementwise families: the single-threaded kernel, split over threads ----
 // Integer kernels may throw (division by zero), which cannot leave a parallel region: they stay serial.
@@ -80,10 +81,13 @@ void ctc(const CtcProblem& p, const StridedArg& log_probs, const StridedArg& tar
 }  // namespace
 
 void register_kernels(KernelTables& t) {
-  for (DType d : kAllTypes) {
+  for (int i = 0; i < kNumDTypes; ++i) {  // these three move 16-bit values natively
+    const auto d = static_cast<DType>(i);
     t.copy.add(kCpu, d, &copy);
     t.fill.add(kCpu, d, &fill);
     t.where.add(kCpu, d, &where);
+  }
+  for (DType d : kComputeTypes) {
     // Only the slots the reference fills: the rest stay errors.
     for (int op = 0; op < kUnaryOpCount; ++op)
       if (t.unary.supports(static_cast<UnaryOp>(op), kCpu, d)) t.unary.add(static_cast<UnaryOp>(op), kCpu, d, &unary_threaded);
@@ -104,6 +108,8 @@ void register_kernels(KernelTables& t) {
     t.ctc.add(kCpu, d, &ctc);
   }
   for (WindowOp op : {WindowOp::Im2col, WindowOp::Col2im}) t.window.add(op, kCpu, DType::Int64, &window);
+  // Last: bfloat16 and float16 compute in the float32 kernels registered above.
+  register_half_staging(t, HalfStaging::Production);
 }
 
 }  // namespace tg::kernels::cpu

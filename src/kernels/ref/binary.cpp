@@ -81,7 +81,9 @@ void binary_typed(BinaryOp op, const Shape& shape, const StridedArg& out, const 
 template <class T>
 void where_typed(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
                  const StridedArg& b) {
-  using Bits = std::conditional_t<sizeof(T) == 1, uint8_t, std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>;
+  using Bits = std::conditional_t<
+      sizeof(T) == 1, uint8_t,
+      std::conditional_t<sizeof(T) == 2, uint16_t, std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>>;
   static_assert(sizeof(Bits) == sizeof(T));
   // A mask blend, not `c ? x : y`, which compilers turn into a branch.
   map3<T, bool, T, T>(shape, out, cond, a, b, [](bool c, T x, T y) {
@@ -93,7 +95,7 @@ void where_typed(const Shape& shape, const StridedArg& out, const StridedArg& co
 }  // namespace
 
 void binary(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b) {
-  visit_dtype(a.dtype, [&]<class T>(TypeTag<T>) { binary_typed<T>(op, shape, out, a, b); });
+  visit_compute_dtype(a.dtype, [&]<class T>(TypeTag<T>) { binary_typed<T>(op, shape, out, a, b); });
 }
 void where(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
            const StridedArg& b) {
@@ -109,8 +111,9 @@ void register_binary(KernelTables& t) {
       if (!is_floating(d) && op == BinaryOp::ReluGrad) continue;
       t.binary.add(op, DeviceType::CPU, d, &binary);
     }
-    t.where.add(DeviceType::CPU, d, &where);
   }
+  // Selection only: every dtype, the 16-bit ones included, by their bits.
+  for (int d = 0; d < kNumDTypes; ++d) t.where.add(DeviceType::CPU, static_cast<DType>(d), &where);
 }
 
 }  // namespace tg::kernels::ref

@@ -79,7 +79,7 @@ bool random_supports(RandomOp op, DType d) {
 void random_range(RandomOp op, const StridedArg& out, int64_t n, const RandomParams& params, int64_t first_block,
                   int64_t last_block) {
   TG_CHECK(random_supports(op, out.dtype), "tg::", op_name(op), ": no random kernel for ", dtype_name(out.dtype));
-  visit_dtype(out.dtype, [&]<class T>(TypeTag<T>) {
+  visit_compute_dtype(out.dtype, [&]<class T>(TypeTag<T>) {
     random_blocks_range<T>(op, params, static_cast<T*>(out.data), n, first_block, last_block);
   });
 }
@@ -92,7 +92,7 @@ void random(RandomOp op, const Shape& shape, const StridedArg& out, const Random
 void sequence(const Shape& shape, const StridedArg& out, double start, double step) {
   TG_CHECK(shape.size() == 1, "tg::sequence: expected a 1-D output, got shape ", shape);
   const int64_t n = shape[0], stride = out.strides[0];
-  visit_dtype(out.dtype, [&]<class T>(TypeTag<T>) {
+  visit_compute_dtype(out.dtype, [&]<class T>(TypeTag<T>) {
     T* p = static_cast<T*>(out.data);
     for (int64_t i = 0; i < n; ++i) p[i * stride] = static_cast<T>(start + static_cast<double>(i) * step);
   });

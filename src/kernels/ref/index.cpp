@@ -60,7 +60,7 @@ void index(IndexOp op, const Shape& shape, int64_t dim, int64_t dim_size, const 
 
 void index_unchecked(IndexOp op, const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out,
                      const StridedArg& in, const StridedArg& index) {
-  visit_dtype(in.dtype, [&]<class T>(TypeTag<T>) {
+  visit_compute_dtype(in.dtype, [&]<class T>(TypeTag<T>) {
     if constexpr (std::is_same_v<T, bool>) TG_FAIL("tg::", op_name(op), ": no reference kernel for bool");
     else if (op == IndexOp::Gather) gather_typed<T>(shape, dim, dim_size, out, in, index);
     else scatter_add_typed<T>(shape, dim, dim_size, out, in, index);

@@ -68,7 +68,7 @@ void reduce_strided(ReduceOp op, const Shape& in_shape, const std::vector<bool>&
 
 void reduce(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
             const StridedArg& in) {
-  visit_dtype(in.dtype, [&]<class T>(TypeTag<T>) { reduce_strided<T>(op, in_shape, reduce_dims, out, in); });
+  visit_compute_dtype(in.dtype, [&]<class T>(TypeTag<T>) { reduce_strided<T>(op, in_shape, reduce_dims, out, in); });
 }
 
 void register_reduce(KernelTables& t) {

@@ -2,6 +2,8 @@
 // cpu/register.cpp then replaces the ones that have a faster CPU kernel.
 #include "ref_kernels.h"
 
+#include "../half_staging.h"
+
 namespace tg::kernels::ref {
 
 void register_kernels(KernelTables& t) {
@@ -16,6 +18,8 @@ void register_kernels(KernelTables& t) {
   register_creation(t);
   register_optimizer(t);
   register_ctc(t);
+  // bfloat16 and float16: the float32 reference kernels on float32 copies, rounded back.
+  register_half_staging(t, HalfStaging::Reference);
 }
 
 }  // namespace tg::kernels::ref

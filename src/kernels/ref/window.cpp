@@ -87,7 +87,7 @@ void max_pool_indices_typed(const WindowGeometry& g, const StridedArg& index, co
 }
 
 void window(WindowOp op, const WindowGeometry& g, const StridedArg& out, const StridedArg& in, double pad_value) {
-  visit_dtype(in.dtype, [&]<class T>(TypeTag<T>) {
+  visit_compute_dtype(in.dtype, [&]<class T>(TypeTag<T>) {
     if constexpr (std::is_same_v<T, bool>) {
       TG_FAIL("tg::", op_name(op), ": no reference kernel for bool");
     } else {
