@@ -3,12 +3,12 @@
 #include <tensorgrad/dist/compression.h>
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstring>
 #include <numeric>
 
 #include <tensorgrad/base/error.h>
+#include <tensorgrad/core/half.h>
 
 #include "work.h"
 
@@ -30,44 +30,6 @@ const char* compression_name(CompressionKind kind) {
     case CompressionKind::TopK: return "topk";
   }
   return "?";
-}
-
-uint16_t float_to_bfloat16(float value) {
-  const uint32_t bits = std::bit_cast<uint32_t>(value);
-  if (std::isnan(value)) return static_cast<uint16_t>((bits >> 16) | 0x40);  // stays a (quiet) NaN
-  const uint32_t rounding = 0x7FFF + ((bits >> 16) & 1);                    // to nearest, ties to even
-  return static_cast<uint16_t>((bits + rounding) >> 16);
-}
-
-float bfloat16_to_float(uint16_t bits) { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
-
-uint16_t float_to_half(float value) {
-  const uint32_t bits = std::bit_cast<uint32_t>(value);
-  const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000);
-  const uint32_t abs = bits & 0x7FFFFFFF;
-  if (abs > 0x7F800000) return sign | 0x7E00;                  // NaN
-  if (abs >= 0x477FF000) return sign | 0x7C00;                 // rounds to above 65504: infinity
-  if (abs < 0x38800000) {                                      // below 2^-14: a subnormal half (or zero)
-    // The value in units of 2^-24, rounded to nearest even.
-    const float scaled = std::bit_cast<float>(abs) * 16777216.0f;
-    return sign | static_cast<uint16_t>(std::nearbyint(scaled));
-  }
-  // Normal: rebias the exponent (127 -> 15) and round the 23-bit mantissa to 10 bits, ties to even. A carry
-  // out of the mantissa correctly bumps the exponent.
-  const uint32_t rebased = abs - (112u << 23);
-  const uint32_t rounded = rebased + 0xFFF + ((rebased >> 13) & 1);
-  return sign | static_cast<uint16_t>(rounded >> 13);
-}
-
-float half_to_float(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-  const uint32_t exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
-  if (exponent == 0) {
-    const float magnitude = static_cast<float>(mantissa) / 16777216.0f;  // mantissa * 2^-24
-    return std::bit_cast<float>(std::bit_cast<uint32_t>(magnitude) | sign);
-  }
-  if (exponent == 31) return std::bit_cast<float>(sign | 0x7F800000 | (mantissa << 13));
-  return std::bit_cast<float>(sign | ((exponent + 112) << 23) | (mantissa << 13));
 }
 
 namespace {
@@ -108,7 +70,7 @@ Tensor words_tensor(int64_t halves) { return Tensor::empty({(halves + 3) / 4}, D
 // they did not, and the 16-bit reduction cost more than the float32 one it replaces: docs/DISTRIBUTED.md).
 template <bool BF16>
 void encode(const float* __restrict in, uint16_t* __restrict out, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) out[i] = BF16 ? float_to_bfloat16(in[i]) : float_to_half(in[i]);
+  for (int64_t i = 0; i < n; ++i) out[i] = BF16 ? float_to_bfloat16_bits(in[i]) : float_to_float16_bits(in[i]);
 }
 
 // result = (0 + rank 0's value + rank 1's + ...) / world, elementwise: the rank order every rank uses.
@@ -117,7 +79,7 @@ void decode_average(const uint16_t* words, int64_t stride, int world, float* __r
   std::fill(result, result + n, 0.0f);
   for (int r = 0; r < world; ++r) {
     const uint16_t* __restrict row = words + r * stride;
-    for (int64_t i = 0; i < n; ++i) result[i] += BF16 ? bfloat16_to_float(row[i]) : half_to_float(row[i]);
+    for (int64_t i = 0; i < n; ++i) result[i] += BF16 ? bfloat16_bits_to_float(row[i]) : float16_bits_to_float(row[i]);
   }
   const float divisor = static_cast<float>(world);
   for (int64_t i = 0; i < n; ++i) result[i] /= divisor;

@@ -26,7 +26,7 @@ AdamOptions from_hparams(const HyperParams& h) {
 }
 
 AdamOptions from_adamw(const AdamWOptions& o) {
-  return {o.lr, o.beta1, o.beta2, o.eps, o.weight_decay, o.amsgrad};
+  return {o.lr, o.beta1, o.beta2, o.eps, o.weight_decay, o.amsgrad, o.master_weights};
 }
 
 }  // namespace
@@ -34,6 +34,7 @@ AdamOptions from_adamw(const AdamWOptions& o) {
 Adam::Adam(const char* name, bool decoupled, std::vector<Tensor> params, const AdamOptions& options)
     : Optimizer(name, std::move(params), options.lr), decoupled_(decoupled), options_(options) {
   check_hyperparameters(to_hparams(options));
+  use_master_weights(options.master_weights);
 }
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions options) : Adam("Adam", false, std::move(params), options) {}
@@ -57,7 +58,7 @@ AdamOptions Adam::options() const {
 
 AdamWOptions AdamW::options() const {
   const AdamOptions o = Adam::options();
-  return {o.lr, o.beta1, o.beta2, o.eps, o.weight_decay, o.amsgrad};
+  return {o.lr, o.beta1, o.beta2, o.eps, o.weight_decay, o.amsgrad, o.master_weights};
 }
 
 HyperParams Adam::hyperparameters() const { return to_hparams(Adam::options()); }
@@ -78,6 +79,7 @@ std::vector<std::string> Adam::check_hyperparameters(const HyperParams& h) const
 
 void Adam::apply_hyperparameters(const HyperParams& h) {
   options_ = from_hparams(h);
+  options_.master_weights = master_weights();
   set_lr_unchecked(options_.lr);
 }
 

@@ -83,7 +83,13 @@ void Optimizer::step() {
              grad.shape(), " and dtype ", dtype_name(grad.dtype()));
     ParamState& s = state_[i];
     ++s.step;
-    update(p, grad.detach(), s);
+    if (!has_master(i)) {
+      update(p, grad.detach(), s);
+      continue;
+    }
+    if (!s.master.defined()) s.master = to(p.detach(), DType::Float32);
+    update(s.master, to(grad.detach(), DType::Float32), s);
+    p.copy_(s.master);  // rounded to the parameter's format; bumps its version like any in-place op
   }
 }
 
@@ -115,6 +121,7 @@ StateDict Optimizer::state_dict() const {
     TG_CHECK(s.buffers.size() == names.size(), "tg::optim::", name_, "::state_dict: parameter ", i, " holds ",
              s.buffers.size(), " state buffers, expected ", names.size());
     for (size_t b = 0; b < names.size(); ++b) out.emplace(prefix + names[b], clone(s.buffers[b]));
+    if (s.master.defined()) out.emplace(prefix + "master", clone(s.master));
   }
   return out;
 }
@@ -172,7 +179,8 @@ void Optimizer::load_state_dict(const StateDict& state) {
     std::string name;
     const bool known_name =
         starts_with(key, kStatePrefix) && parse_state_key(key, index, name) &&
-        (name == "step" || std::find(names.begin(), names.end(), name) != names.end());
+        (name == "step" || std::find(names.begin(), names.end(), name) != names.end() ||
+         (name == "master" && index < params_.size() && has_master(index)));
     if (!known_name) {
       problems.push_back("unexpected key '" + key + "'");
     } else if (index >= params_.size()) {
@@ -200,7 +208,11 @@ void Optimizer::load_state_dict(const StateDict& state) {
       }
     }
     const Tensor& p = params_[i];
-    for (const std::string& name : names) {
+    // With a master copy the state is float32, as the master; otherwise the parameter's dtype.
+    const DType state_dtype = has_master(i) ? DType::Float32 : p.dtype();
+    std::vector<std::string> wanted = names;
+    if (has_master(i)) wanted.push_back("master");
+    for (const std::string& name : wanted) {
       const auto it = keys.find(name);
       if (it == keys.end()) {
         problems.push_back("missing key '" + prefix + name + "'");
@@ -215,7 +227,9 @@ void Optimizer::load_state_dict(const StateDict& state) {
       } else if (!is_floating(t.dtype())) {
         problems.push_back("'" + prefix + name + "' has dtype " + dtype_name(t.dtype()) + ", expected a floating one");
       } else {
-        s.buffers.push_back(contiguous(t.dtype() == p.dtype() ? clone(t.detach()) : to(t.detach(), p.dtype())));
+        Tensor copy = contiguous(t.dtype() == state_dtype ? clone(t.detach()) : to(t.detach(), state_dtype));
+        if (name == "master") s.master = std::move(copy);
+        else s.buffers.push_back(std::move(copy));
       }
     }
   }

@@ -29,6 +29,7 @@ RMSpropOptions from_hparams(const HyperParams& h) {
 RMSprop::RMSprop(std::vector<Tensor> params, RMSpropOptions options)
     : Optimizer("RMSprop", std::move(params), options.lr), options_(options) {
   check_hyperparameters(to_hparams(options));
+  use_master_weights(options.master_weights);
 }
 
 RMSprop::RMSprop(std::vector<Tensor> params, double lr, double alpha, double eps, double weight_decay, double momentum,
@@ -61,6 +62,7 @@ std::vector<std::string> RMSprop::check_hyperparameters(const HyperParams& h) co
 
 void RMSprop::apply_hyperparameters(const HyperParams& h) {
   options_ = from_hparams(h);
+  options_.master_weights = master_weights();
   set_lr_unchecked(options_.lr);
 }
 

@@ -30,6 +30,7 @@ SGDOptions from_hparams(const HyperParams& h) {
 SGD::SGD(std::vector<Tensor> params, SGDOptions options)
     : Optimizer("SGD", std::move(params), options.lr), options_(options) {
   check_hyperparameters(to_hparams(options));
+  use_master_weights(options.master_weights);
 }
 
 SGD::SGD(std::vector<Tensor> params, double lr, double momentum, double dampening, bool nesterov, double weight_decay)
@@ -60,6 +61,7 @@ std::vector<std::string> SGD::check_hyperparameters(const HyperParams& h) const 
 
 void SGD::apply_hyperparameters(const HyperParams& h) {
   options_ = from_hparams(h);
+  options_.master_weights = master_weights();
   set_lr_unchecked(options_.lr);
 }
 

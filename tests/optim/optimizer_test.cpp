@@ -420,3 +420,78 @@ TEST(OptimErrors, GradientOfAnotherDtype) {
 
 }  // namespace
 }  // namespace tgtest::optim
+
+// ---- 16-bit parameters and master weights ----
+namespace tgtest::optim {
+namespace {
+
+using tg::DType;
+using tg::Tensor;
+using namespace tg::optim;
+
+// Ten SGD steps of lr * grad = 6e-4 on a bfloat16 weight of 1: each one rounds back to 1 without master weights
+// (the spacing below 1 is 2^-8); with them the float32 master moves to 0.994 and the weight is the master rounded.
+TEST(OptimMasterWeights, BFloat16StepsStallWithoutAndMoveWith) {
+  for (bool master : {false, true}) {
+    const Tensor w = tg::ones({4}, DType::BFloat16).requires_grad_(true);
+    SGD opt({w}, SGDOptions{.lr = 6e-4, .momentum = 0.5, .master_weights = master});
+    EXPECT_EQ(opt.master_weights(), master);
+    for (int i = 0; i < 10; ++i) {
+      w.set_grad(tg::ones({4}, DType::BFloat16));
+      opt.step();
+    }
+    EXPECT_EQ(w.dtype(), DType::BFloat16);
+    const float got = w.to(DType::Float32).to_vector<float>()[0];
+    const tg::StateDict state = opt.state_dict();
+    if (!master) {
+      EXPECT_EQ(got, 1.0f) << "a 6e-4 step on a bfloat16 1.0 rounds back to 1.0";
+      EXPECT_EQ(state.count("state.0.master"), 0u);
+      EXPECT_EQ(state.at("state.0.momentum_buffer").dtype(), DType::BFloat16);
+      continue;
+    }
+    const Tensor m = state.at("state.0.master");
+    ASSERT_EQ(m.dtype(), DType::Float32);
+    EXPECT_EQ(state.at("state.0.momentum_buffer").dtype(), DType::Float32);
+    const float mv = m.to_vector<float>()[0];
+    // Momentum 0.5: buf_t = 1 + 0.5 buf_{t-1}; the ten steps sum to 6e-4 * sum_t (2 - 2^(1-t)).
+    double moved = 0;
+    for (int t = 1; t <= 10; ++t) moved += 2.0 - std::ldexp(1.0, 1 - t);
+    EXPECT_NEAR(mv, 1.0 - 6e-4 * moved, 1e-5);
+    EXPECT_EQ(got, static_cast<float>(tg::bfloat16(mv)));
+    EXPECT_LT(got, 1.0f);
+  }
+}
+
+// The master copy is checkpointed: 3 steps, save, load into a fresh optimizer, 2 steps = 5 steps, bit for bit.
+TEST(OptimMasterWeights, CheckpointResumesExactly) {
+  tg::Generator gen(5);
+  std::vector<Tensor> grads;
+  for (int i = 0; i < 5; ++i) grads.push_back(tg::randn({6}, DType::Float16, gen));
+  auto run = [&](int first, int last, const tg::StateDict* resume_from, Tensor& w, tg::StateDict* save) {
+    AdamW opt({w}, AdamWOptions{.lr = 1e-3, .master_weights = true});
+    if (resume_from != nullptr) opt.load_state_dict(*resume_from);
+    for (int i = first; i < last; ++i) {
+      w.set_grad(grads[static_cast<size_t>(i)]);
+      opt.step();
+    }
+    if (save != nullptr) *save = opt.state_dict();
+  };
+  Tensor straight = tg::full({6}, 0.5, DType::Float16).requires_grad_(true);
+  run(0, 5, nullptr, straight, nullptr);
+  Tensor resumed = tg::full({6}, 0.5, DType::Float16).requires_grad_(true);
+  tg::StateDict saved;
+  run(0, 3, nullptr, resumed, &saved);
+  EXPECT_EQ(saved.at("state.0.master").dtype(), DType::Float32);
+  EXPECT_EQ(saved.at("state.0.exp_avg").dtype(), DType::Float32);
+  run(3, 5, &saved, resumed, nullptr);
+  const auto a = straight.to_vector<tg::float16>(), b = resumed.to_vector<tg::float16>();
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].bits, b[i].bits) << i;
+  // A checkpoint without the master copy is refused by an optimizer that keeps one.
+  tg::StateDict no_master = saved;
+  no_master.erase("state.0.master");
+  Tensor w = tg::full({6}, 0.5, DType::Float16).requires_grad_(true);
+  EXPECT_TG_ERROR(run(0, 1, &no_master, w, nullptr), "missing key 'state.0.master'");
+}
+
+}  // namespace
+}  // namespace tgtest::optim

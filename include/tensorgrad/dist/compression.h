@@ -2,7 +2,7 @@
 // Gradient compression for the all-reduce of data parallel training.
 //
 // None      : all_reduce(avg) of the float values.
-// Float16 / BFloat16 : each rank rounds its gradients to 16 bits (round to nearest even), the ranks all-gather
+// Float16 / BFloat16 : each rank rounds its gradients to 16 bits (the dtype casts of core/half.h), the ranks all-gather
 //             the 16-bit words, and every rank sums them in rank order in float32 (the same order everywhere,
 //             so every rank gets the same result) and divides by the world size. Half the bytes of float32.
 // TopK      : each rank sends only the k = ceil(ratio * n) largest-magnitude entries of (gradient + residual)
@@ -26,12 +26,6 @@ struct CompressionOptions {
 // "none", "fp16", "bf16", "topk"; throws tg::Error for anything else.
 CompressionKind parse_compression(const std::string& name);
 const char* compression_name(CompressionKind kind);
-
-// Float32 <-> 16-bit words (round to nearest even; NaN stays NaN, overflow becomes infinity).
-uint16_t float_to_half(float value);
-float half_to_float(uint16_t bits);
-uint16_t float_to_bfloat16(float value);
-float bfloat16_to_float(uint16_t bits);
 
 // Averages `flat` (contiguous float32) over the ranks with the given compression; `residual` (same shape,
 // zeros at first) holds TopK's error feedback between calls. Returns a handle whose completion writes the

@@ -20,6 +20,7 @@ struct AdamOptions {
   double eps = 1e-8;
   double weight_decay = 0.0;  // L2: added to the gradient
   bool amsgrad = false;
+  bool master_weights = false;  // 16-bit parameters updated through float32 copies (optimizer.h)
 };
 
 struct AdamWOptions {
@@ -29,6 +30,7 @@ struct AdamWOptions {
   double eps = 1e-8;
   double weight_decay = 1e-2;  // decoupled: p *= 1 - lr * weight_decay before the Adam step
   bool amsgrad = false;
+  bool master_weights = false;  // 16-bit parameters updated through float32 copies (optimizer.h)
 };
 
 class Adam : public Optimizer {

@@ -13,6 +13,12 @@
 //   "state.<index>.step"      0-d int64, number of updates applied to parameter <index> (>= 1)
 //   "state.<index>.<buffer>"  the parameter's shape and dtype, e.g. "state.0.exp_avg"
 // A parameter that has never been updated has no "state.<index>.*" keys.
+//
+// Master weights (the option `master_weights`, off by default): a bfloat16 or float16 parameter is updated
+// through a float32 copy kept in the optimizer ("state.<index>.master"), with float32 state buffers and the
+// gradient converted to float32; the parameter is then the master rounded. Without it a 16-bit update stalls:
+// bfloat16 steps smaller than half the spacing around the weight (2^-8 of it) round back to the old value, so
+// lr * grad = 6e-4 leaves 0.9994 at 1.0 for ever. Float32 and float64 parameters are updated in place either way.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -45,6 +51,8 @@ class Optimizer {
 
   const std::string& name() const { return name_; }  // "SGD", "Adam", "AdamW", "RMSprop"
   const std::vector<Tensor>& parameters() const { return params_; }
+  // Whether 16-bit parameters are updated through float32 master copies (see above).
+  bool master_weights() const { return master_weights_; }
   // Number of updates applied so far to parameter `index`.
   int64_t step_count(size_t index) const;
   // All hyperparameters, lr included, as saved under "hparams.<name>".
@@ -62,6 +70,7 @@ class Optimizer {
   struct ParamState {
     int64_t step = 0;             // updates applied, incremented by step() before update() runs
     std::vector<Tensor> buffers;  // named by state_names(hyperparameters()); empty until update() fills them
+    Tensor master;                // the float32 master copy of a 16-bit parameter, with master weights
   };
 
   // Checks the parameters (defined, floating, leaves, no duplicates, at least one) and `lr`.
@@ -77,6 +86,8 @@ class Optimizer {
   virtual void apply_hyperparameters(const HyperParams& h) = 0;
 
   void set_lr_unchecked(double lr) { lr_ = lr; }
+  // Turns master weights on or off (the optimizers' `master_weights` option); call it from the constructor.
+  void use_master_weights(bool on) { master_weights_ = on; }
   // Throws tg::Error "tg::optim::<name>: invalid <what> <value> (<rule>)" unless ok.
   void require(bool ok, const char* what, double value, const char* rule) const;
 
@@ -85,6 +96,9 @@ class Optimizer {
   std::vector<Tensor> params_;
   std::vector<ParamState> state_;
   double lr_;
+  bool master_weights_ = false;
+  // Whether parameter i is updated through a master copy.
+  bool has_master(size_t i) const { return master_weights_ && is_half(params_[i].dtype()); }
 };
 
 }  // namespace tg::optim

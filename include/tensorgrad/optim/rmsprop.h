@@ -21,6 +21,7 @@ struct RMSpropOptions {
   double weight_decay = 0.0;
   double momentum = 0.0;
   bool centered = false;
+  bool master_weights = false;  // 16-bit parameters updated through float32 copies (optimizer.h)
 };
 
 class RMSprop : public Optimizer {

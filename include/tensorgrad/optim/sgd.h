@@ -18,6 +18,7 @@ struct SGDOptions {
   double dampening = 0.0;
   bool nesterov = false;
   double weight_decay = 0.0;
+  bool master_weights = false;  // 16-bit parameters updated through float32 copies (optimizer.h)
 };
 
 class SGD : public Optimizer {

@@ -131,7 +131,8 @@ TEST(MpiCompression, HalfPrecisionAveragesTheRoundedValuesIdenticallyOnEveryRank
     for (int64_t i = 0; i < 101; ++i) {
       float sum = 0;
       for (int r = 0; r < n; ++r)
-        sum += bf16 ? bfloat16_to_float(float_to_bfloat16(value(r, i))) : half_to_float(float_to_half(value(r, i)));
+        sum += bf16 ? tg::bfloat16_bits_to_float(tg::float_to_bfloat16_bits(value(r, i)))
+                    : tg::float16_bits_to_float(tg::float_to_float16_bits(value(r, i)));
       ASSERT_EQ(got[static_cast<size_t>(i)], sum / static_cast<float>(n)) << compression_name(kind) << " " << i;
     }
   }
