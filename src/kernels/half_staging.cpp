@@ -11,7 +11,9 @@
 // where are not here: they move 16-bit values natively (ref/copy.cpp, ref/binary.cpp).
 #include "half_staging.h"
 
-#include <memory>
+#include <tensorgrad/core/allocator.h>
+
+#include <algorithm>
 #include <optional>
 
 
@@ -32,12 +34,17 @@ class Staged {
       staged_ = operand;
       return;
     }
-    buffer_ = std::make_unique<float[]>(static_cast<size_t>(std::max<int64_t>(numel_of(shape), 1)));
-    staged_.data = buffer_.get();
+    // The CPU allocator's cached blocks: no page faults and no zero fill for a buffer of every call's size.
+    bytes_ = static_cast<size_t>(std::max<int64_t>(numel_of(shape), 1)) * sizeof(float);
+    buffer_ = cpu_allocator().allocate(bytes_);
+    staged_.data = buffer_;
     staged_.strides = contiguous_strides(shape);
     staged_.dtype = DType::Float32;
     staged_.device = operand.device;
     if (load) copy(shape, staged_, operand);
+  }
+  ~Staged() {
+    if (buffer_ != nullptr) cpu_allocator().deallocate(buffer_, bytes_);
   }
   Staged(const Staged&) = delete;
   Staged& operator=(const Staged&) = delete;
@@ -59,7 +66,8 @@ class Staged {
   Shape shape_;
   StridedArg operand_;
   StridedArg staged_;
-  std::unique_ptr<float[]> buffer_;
+  void* buffer_ = nullptr;
+  size_t bytes_ = 0;
 };
 
 // The float32 kernel of a family's op in the tables the adapter serves (Tables: kernel_tables or

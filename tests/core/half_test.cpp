@@ -198,3 +198,35 @@ TEST(HalfTensors, GradientsKeepTheParameterDtype) {
 }
 
 }  // namespace
+
+namespace {
+
+// The 16-bit GEMM converts A and B while packing: every layout it packs (row-major and transposed operands, a k
+// deeper than one converted block, edge tiles, a batch) and the fused bias, against float64 products of the
+// same rounded values.
+TEST(HalfTensors, MatmulAndLinearMatchFloat64) {
+  tg::Generator gen(9);
+  for (DType d : {DType::BFloat16, DType::Float16}) {
+    for (int64_t k : {7, 300}) {
+      const tg::Tensor a = tg::randn({2, 37, k}, d, gen), at = tg::randn({2, k, 37}, d, gen).transpose(1, 2);
+      const tg::Tensor b = tg::randn({k, 53}, d, gen), bt = tg::randn({53, k}, d, gen).transpose(0, 1);
+      const tg::Tensor bias = tg::randn({53}, d, gen);
+      for (const auto& [x, w] : {std::pair{a, b}, std::pair{at, bt}, std::pair{a, bt}}) {
+        const tg::Tensor want = tg::matmul(x.to(DType::Float64), w.to(DType::Float64));
+        const tg::Tensor got = tg::matmul(x, w);
+        ASSERT_EQ(got.dtype(), d);
+        // Sums of k products of N(0, 1) values: float32 accumulation, then one rounding to the format.
+        const double tol = (d == DType::BFloat16 ? 0x1p-8 : 0x1p-11) * 2 * std::sqrt(static_cast<double>(k));
+        std::string diff = tgtest::compare(tgtest::to_ref(got), tgtest::to_ref(want), {tol, tol});
+        EXPECT_TRUE(diff.empty()) << tg::dtype_name(d) << " k=" << k << ": " << diff;
+        const tg::Tensor lin = tg::linear(x, w.transpose(0, 1), bias);
+        const tg::Tensor lin_want =
+            tg::linear(x.to(DType::Float64), w.transpose(0, 1).to(DType::Float64), bias.to(DType::Float64));
+        diff = tgtest::compare(tgtest::to_ref(lin), tgtest::to_ref(lin_want), {tol, tol});
+        EXPECT_TRUE(diff.empty()) << tg::dtype_name(d) << " linear k=" << k << ": " << diff;
+      }
+    }
+  }
+}
+
+}  // namespace

@@ -5,16 +5,12 @@
 // gives the bits the reference loop gives (no FMA contraction is possible: there is one operation per
 // element). Strided layouts go to the reference kernel.
 #include "binary.h"
+#include "isa_clones.h"
 
 namespace tg::kernels::cpu {
 
 namespace {
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__gnu_linux__)
-#define TG_ISA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define TG_ISA_CLONES
-#endif
 
 // b_step / a_step: 1 for a contiguous operand, 0 for a scalar broadcast along the run.
 template <class T>

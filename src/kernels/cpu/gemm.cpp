@@ -1,6 +1,7 @@
 // The production CPU GEMM: packing, the five loops, threading and micro-kernel selection (see gemm.h).
 // Only the micro-kernels are per ISA; everything here is portable C++ compiled with the project's flags.
 #include "gemm.h"
+#include "half_convert.h"
 
 #include "parallel.h"
 
@@ -11,9 +12,12 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include <tensorgrad/base/error.h>
 #include <tensorgrad/base/threads.h>
+#include <tensorgrad/core/allocator.h>
 
 #include "../epilogue.h"
 #include "../ref/ref_kernels.h"
@@ -24,6 +28,8 @@ namespace tg::kernels::cpu {
 namespace {
 
 constexpr int64_t kMaxTile = 512;  // MR * NR of the largest micro-kernel (the edge-tile scratch buffer)
+// The deepest k block a 16-bit panel is converted in one piece (deeper ones convert element by element).
+constexpr int64_t kMaxPackDepth = 256;
 
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
@@ -116,13 +122,32 @@ void pack_lanes(int64_t len, const T* src, int64_t stride, T* out) {
     for (int j = 0; j < W; ++j) out[p0 * W + j] = src[j * stride + p0];
 }
 
-template <int MR, class T>
-void pack_a_fixed(int64_t mc, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out) {
+// Packing reads operands of element type S into panels of the compute type T: the same type, or a 16-bit S
+// (bfloat16, float16) converted to float32 as it is packed, so a 16-bit GEMM needs no converted copy of A or B.
+// A 16-bit panel's contiguous runs (A's rows, or a transposed B's columns) are converted by the vector casts into
+// `lanes` (W runs of kc at most) and interleaved from there as a float32 panel would be.
+template <int W, class S>
+void pack_lanes_converted(int64_t len, const S* src, int64_t stride, float* out, int rows) {
+  alignas(64) float lanes[W * kMaxPackDepth];
+  for (int j = 0; j < rows; ++j) to_float(src + j * stride, lanes + j * len, len);
+  for (int j = rows; j < W; ++j) std::fill(lanes + j * len, lanes + (j + 1) * len, 0.0f);
+  pack_lanes<W>(len, lanes, len, out);
+}
+
+template <int MR, class T, class S>
+void pack_a_fixed(int64_t mc, int64_t kc, const S* a, int64_t rs, int64_t cs, T* out) {
   for (int64_t i0 = 0; i0 < mc; i0 += MR, out += MR * kc) {
-    const T* src = a + i0 * rs;
+    const S* src = a + i0 * rs;
     const int64_t rows = std::min<int64_t>(MR, mc - i0);
-    if (rows == MR && cs == 1) {
-      pack_lanes<MR>(kc, src, rs, out);  // row-major A: each row is contiguous
+    if constexpr (!std::is_same_v<S, T>) {
+      if (cs == 1 && kc <= kMaxPackDepth) {
+        pack_lanes_converted<MR>(kc, src, rs, out, static_cast<int>(rows));
+      } else {
+        for (int64_t p = 0; p < kc; ++p)
+          for (int i = 0; i < MR; ++i) out[p * MR + i] = i < rows ? static_cast<T>(src[i * rs + p * cs]) : T(0);
+      }
+    } else if (rows == MR && cs == 1) {
+      if constexpr (std::is_same_v<S, T>) pack_lanes<MR>(kc, src, rs, out);  // row-major A: rows contiguous
     } else if (rows == MR && rs == 1) {
       for (int64_t p = 0; p < kc; ++p)
         for (int i = 0; i < MR; ++i) out[p * MR + i] = src[p * cs + i];
@@ -133,16 +158,25 @@ void pack_a_fixed(int64_t mc, int64_t kc, const T* a, int64_t rs, int64_t cs, T*
   }
 }
 
-template <int NR, class T>
-void pack_b_fixed(int64_t kc, int64_t nc, const T* b, int64_t rs, int64_t cs, T* out) {
+template <int NR, class T, class S>
+void pack_b_fixed(int64_t kc, int64_t nc, const S* b, int64_t rs, int64_t cs, T* out) {
   for (int64_t j0 = 0; j0 < nc; j0 += NR, out += NR * kc) {
-    const T* src = b + j0 * cs;
+    const S* src = b + j0 * cs;
     const int64_t cols = std::min<int64_t>(NR, nc - j0);
-    if (cols == NR && cs == 1) {
+    if constexpr (!std::is_same_v<S, T>) {
+      if (cols == NR && cs == 1) {
+        for (int64_t p = 0; p < kc; ++p) to_float(src + p * rs, out + p * NR, NR);
+      } else if (rs == 1 && kc <= kMaxPackDepth) {
+        pack_lanes_converted<NR>(kc, src, cs, out, static_cast<int>(cols));
+      } else {
+        for (int64_t p = 0; p < kc; ++p)
+          for (int j = 0; j < NR; ++j) out[p * NR + j] = j < cols ? static_cast<T>(src[p * rs + j * cs]) : T(0);
+      }
+    } else if (cols == NR && cs == 1) {
       for (int64_t p = 0; p < kc; ++p)
         for (int j = 0; j < NR; ++j) out[p * NR + j] = src[p * rs + j];
     } else if (cols == NR && rs == 1) {
-      pack_lanes<NR>(kc, src, cs, out);  // a transposed view (g @ W^T): each column is contiguous
+      if constexpr (std::is_same_v<S, T>) pack_lanes<NR>(kc, src, cs, out);  // g @ W^T: columns contiguous
     } else {
       for (int64_t p = 0; p < kc; ++p)
         for (int j = 0; j < NR; ++j) out[p * NR + j] = j < cols ? src[p * rs + j * cs] : T(0);
@@ -150,29 +184,29 @@ void pack_b_fixed(int64_t kc, int64_t nc, const T* b, int64_t rs, int64_t cs, T*
   }
 }
 
-template <class T>
-using PackFn = void (*)(int64_t, int64_t, const T*, int64_t, int64_t, T*);
+template <class T, class S>
+using PackFn = void (*)(int64_t, int64_t, const S*, int64_t, int64_t, T*);
 
-template <class T>
-PackFn<T> pack_a_for(int mr) {
+template <class T, class S>
+PackFn<T, S> pack_a_for(int mr) {
   switch (mr) {
-    case 4: return &pack_a_fixed<4, T>;
-    case 6: return &pack_a_fixed<6, T>;
-    case 8: return &pack_a_fixed<8, T>;
-    case 12: return &pack_a_fixed<12, T>;
-    case 14: return &pack_a_fixed<14, T>;
+    case 4: return &pack_a_fixed<4, T, S>;
+    case 6: return &pack_a_fixed<6, T, S>;
+    case 8: return &pack_a_fixed<8, T, S>;
+    case 12: return &pack_a_fixed<12, T, S>;
+    case 14: return &pack_a_fixed<14, T, S>;
     default: TG_FAIL("tg::matmul: no A packing routine for MR = ", mr);
   }
 }
 
-template <class T>
-PackFn<T> pack_b_for(int nr) {
+template <class T, class S>
+PackFn<T, S> pack_b_for(int nr) {
   switch (nr) {
-    case 4: return &pack_b_fixed<4, T>;
-    case 8: return &pack_b_fixed<8, T>;
-    case 16: return &pack_b_fixed<16, T>;
-    case 32: return &pack_b_fixed<32, T>;
-    case 48: return &pack_b_fixed<48, T>;
+    case 4: return &pack_b_fixed<4, T, S>;
+    case 8: return &pack_b_fixed<8, T, S>;
+    case 16: return &pack_b_fixed<16, T, S>;
+    case 32: return &pack_b_fixed<32, T, S>;
+    case 48: return &pack_b_fixed<48, T, S>;
     default: TG_FAIL("tg::matmul: no B packing routine for NR = ", nr);
   }
 }
@@ -180,10 +214,11 @@ PackFn<T> pack_b_for(int nr) {
 // ---------------------------------------------------------------------------------------------------------
 // One 2-D product with everything resolved.
 
-template <class T>
+// T: the compute type (C, the packed panels, the micro-kernel); S: A's and B's element type.
+template <class T, class S = T>
 struct Plan {
   MicroKernelFn<T> kernel;
-  PackFn<T> pack_a, pack_b;
+  PackFn<T, S> pack_a, pack_b;
   int64_t mr, nr, mc, kc, nc;
   int64_t m, n, k;
   int64_t crs, ccs, ars, acs, brs, bcs;  // row / column strides of C, A, B
@@ -203,8 +238,8 @@ struct Plan {
 };
 
 // The epilogue over a rows x cols tile of C whose element (0, 0) is C[i0, j0].
-template <class T>
-void finish_tile(const Plan<T>& pl, T* c, int64_t rows, int64_t cols, int64_t i0, int64_t j0) {
+template <class T, class S>
+void finish_tile(const Plan<T, S>& pl, T* c, int64_t rows, int64_t cols, int64_t i0, int64_t j0) {
   for (int64_t i = 0; i < rows; ++i) {
     T* row = c + i * pl.crs;
     if (pl.bias != nullptr) {
@@ -220,8 +255,8 @@ void finish_tile(const Plan<T>& pl, T* c, int64_t rows, int64_t cols, int64_t i0
 
 // Runs the micro-kernels over one packed mc x nc block of C, whose element (0, 0) is C[i0, j0].
 // accumulate: add to C (later kc blocks); last: the final kc block, after which each tile gets the epilogue.
-template <class T>
-void macro_kernel(const Plan<T>& pl, int64_t mc, int64_t nc, int64_t kc, const T* ap, const T* bp, T* c,
+template <class T, class S>
+void macro_kernel(const Plan<T, S>& pl, int64_t mc, int64_t nc, int64_t kc, const T* ap, const T* bp, T* c,
                   bool accumulate, bool last, int64_t i0, int64_t j0) {
   const bool finish = last && pl.epilogue;
   alignas(64) T tile[kMaxTile];
@@ -252,8 +287,8 @@ void macro_kernel(const Plan<T>& pl, int64_t mc, int64_t nc, int64_t kc, const T
 }
 
 // C[i0:i1, j0:j1] = A[i0:i1, :] B[:, j0:j1] with the caller's pack buffers.
-template <class T>
-void gemm_rect(const Plan<T>& pl, T* c, const T* a, const T* b, int64_t i0, int64_t i1, int64_t j0, int64_t j1,
+template <class T, class S>
+void gemm_rect(const Plan<T, S>& pl, T* c, const S* a, const S* b, int64_t i0, int64_t i1, int64_t j0, int64_t j1,
                T* abuf, T* bbuf) {
   for (int64_t jc = j0; jc < j1; jc += pl.nc) {
     const int64_t nc = std::min(pl.nc, j1 - jc);
@@ -385,7 +420,7 @@ class PackScratch {
 
 template <class T>
 void check_operand(const StridedArg& arg, size_t dims, const char* which) {
-  TG_CHECK(arg.dtype == dtype_of<T>(), "tg::matmul: gemm<", dtype_name(dtype_of<T>()), "> got a ",
+  TG_CHECK(arg.dtype == dtype_of<T>(), "tg::matmul: gemm over ", dtype_name(dtype_of<T>()), " got a ",
            dtype_name(arg.dtype), " operand ", which);
   TG_CHECK(arg.strides.size() == dims, "tg::matmul: operand ", which, " has ", arg.strides.size(),
            " strides, expected ", dims);
@@ -395,14 +430,17 @@ void check_operand(const StridedArg& arg, size_t dims, const char* which) {
 
 // ---------------------------------------------------------------------------------------------------------
 
-template <class T>
-void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c_arg,
-          const StridedArg& a_arg, const StridedArg& b_arg, const MicroKernel<T>& kernel,
-          const GemmBlocking& blocking, const GemmOptions& options) {
+namespace {
+
+// The GEMM over A and B of element type S, computing and writing C in T (S = T, or 16-bit S with T = float).
+template <class T, class S>
+void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c_arg,
+               const StridedArg& a_arg, const StridedArg& b_arg, const MicroKernel<T>& kernel,
+               const GemmBlocking& blocking, const GemmOptions& options) {
   const size_t nb = batch_shape.size();
   check_operand<T>(c_arg, nb + 2, "C");
-  check_operand<T>(a_arg, nb + 2, "A");
-  check_operand<T>(b_arg, nb + 2, "B");
+  check_operand<S>(a_arg, nb + 2, "A");
+  check_operand<S>(b_arg, nb + 2, "B");
   TG_CHECK(m >= 0 && n >= 0 && k >= 0, "tg::matmul: negative size m=", m, " n=", n, " k=", k);
   TG_CHECK(kernel.fn != nullptr && kernel.mr > 0 && kernel.nr > 0 && kernel.mr * kernel.nr <= kMaxTile,
            "tg::matmul: invalid micro-kernel '", kernel.name, "'");
@@ -411,8 +449,8 @@ void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const Strid
   if (batch == 0 || m == 0 || n == 0) return;
 
   T* const c0 = static_cast<T*>(c_arg.data);
-  const T* a0 = static_cast<const T*>(a_arg.data);
-  const T* b0 = static_cast<const T*>(b_arg.data);
+  const S* a0 = static_cast<const S*>(a_arg.data);
+  const S* b0 = static_cast<const S*>(b_arg.data);
 
   const MatmulEpilogue& epilogue = options.epilogue;
   const auto beta = static_cast<T>(options.beta);
@@ -431,12 +469,12 @@ void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const Strid
     if (k == 0) return;  // an empty sum: C = act(beta C + bias)
   }
 
-  Plan<T> pl;
+  Plan<T, S> pl;
   pl.kernel = kernel.fn;
   pl.mr = kernel.mr;
   pl.nr = kernel.nr;
-  pl.pack_a = pack_a_for<T>(kernel.mr);
-  pl.pack_b = pack_b_for<T>(kernel.nr);
+  pl.pack_a = pack_a_for<T, S>(kernel.mr);
+  pl.pack_b = pack_b_for<T, S>(kernel.nr);
   pl.mc = round_up(std::max<int64_t>(blocking.mc, 1), pl.mr);
   pl.kc = std::max<int64_t>(blocking.kc, 1);
   pl.nc = round_up(std::max<int64_t>(blocking.nc, 1), pl.nr);
@@ -471,8 +509,8 @@ void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const Strid
   }
   const StridedArg& a_use = swapped ? b_arg : a_arg;
   const StridedArg& b_use = swapped ? a_arg : b_arg;
-  const T* a_base = swapped ? b0 : a0;
-  const T* b_base = swapped ? a0 : b0;
+  const S* a_base = swapped ? b0 : a0;
+  const S* b_base = swapped ? a0 : b0;
 
   const int64_t macs = batch * m * n * k;
   const int threads = options.threads > 0 ? options.threads : threads_for(macs, options.grain);
@@ -529,6 +567,15 @@ void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const Strid
         }
     }
   });
+}
+
+}  // namespace
+
+template <class T>
+void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c_arg,
+          const StridedArg& a_arg, const StridedArg& b_arg, const MicroKernel<T>& kernel,
+          const GemmBlocking& blocking, const GemmOptions& options) {
+  gemm_impl<T, T>(batch_shape, m, n, k, c_arg, a_arg, b_arg, kernel, blocking, options);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -626,9 +673,50 @@ void gemm_fused(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const
 
 }  // namespace
 
+// bfloat16 / float16: A and B are converted to float32 as they are packed; C (and the bias) go through float32
+// buffers, C rounded back once at the end.
+template <class S>
+void gemm_half(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
+               const StridedArg& b, const MatmulEpilogue& epilogue) {
+  Shape c_shape = batch_shape;
+  c_shape.push_back(m);
+  c_shape.push_back(n);
+  const int64_t c_count = numel_of(c_shape);
+  if (c_count == 0) return;
+  std::vector<float> bias;
+  GemmOptions options;
+  options.epilogue = epilogue;
+  if (epilogue.bias != nullptr) {
+    bias.resize(static_cast<size_t>(n));
+    const auto* from = static_cast<const S*>(epilogue.bias);
+    for (int64_t j = 0; j < n; ++j) bias[static_cast<size_t>(j)] = static_cast<float>(from[j * epilogue.bias_stride]);
+    options.epilogue.bias = bias.data();
+    options.epilogue.bias_stride = 1;
+  }
+  const size_t bytes = static_cast<size_t>(c_count) * sizeof(float);
+  void* c_buffer = cpu_allocator().allocate(bytes);
+  const StridedArg c32{c_buffer, contiguous_strides(c_shape), DType::Float32, c.device};
+  try {
+    const MicroKernel<float>& kernel = default_micro_kernel<float>();
+    gemm_impl<float, S>(batch_shape, m, n, k, c32, a, b, kernel, kernel.blocking, options);
+    kernels::copy(c_shape, c, c32);
+  } catch (...) {
+    cpu_allocator().deallocate(c_buffer, bytes);
+    throw;
+  }
+  cpu_allocator().deallocate(c_buffer, bytes);
+}
+
 void matmul(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
             const StridedArg& b, const MatmulEpilogue& epilogue) {
-  visit_floating(a.dtype, "tg::matmul", [&]<class T>(TypeTag<T>) { gemm_fused<T>(batch_shape, m, n, k, c, a, b, epilogue); });
+  switch (a.dtype) {
+    case DType::BFloat16: return gemm_half<bfloat16>(batch_shape, m, n, k, c, a, b, epilogue);
+    case DType::Float16: return gemm_half<float16>(batch_shape, m, n, k, c, a, b, epilogue);
+    default:
+      visit_floating(a.dtype, "tg::matmul", [&]<class T>(TypeTag<T>) {
+        gemm_fused<T>(batch_shape, m, n, k, c, a, b, epilogue);
+      });
+  }
 }
 
 }  // namespace tg::kernels::cpu

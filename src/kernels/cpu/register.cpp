@@ -7,6 +7,7 @@
 #include "binary.h"
 #include "fused_update.h"
 #include "gemm.h"
+#include "half_convert.h"
 #include "../half_staging.h"
 #include "parallel.h"
 #include "reduce.h"
@@ -24,6 +25,11 @@ constexpr DType kComputeTypes[] = {DType::Bool, DType::Int64, DType::Float32, DT
 // ---- elementwise families: the single-threaded kernel, split over threads ----
 // Integer kernels may throw (division by zero), which cannot leave a parallel region: they stay serial.
 void copy(const Shape& shape, const StridedArg& out, const StridedArg& src, bool accumulate) {
+  if (!accumulate && is_half_conversion(out.dtype, src.dtype)) {
+    parallel_elementwise<2>(shape, {&out, &src}, true,
+                            [&](const Shape& s, const auto& a) { convert_half(s, *a[0], *a[1]); });
+    return;
+  }
   const bool may_throw = accumulate && out.dtype == DType::Bool;
   parallel_elementwise<2>(shape, {&out, &src}, !may_throw,
                           [&](const Shape& s, const auto& a) { ref::copy(s, *a[0], *a[1], accumulate); });
@@ -110,6 +116,8 @@ void register_kernels(KernelTables& t) {
   for (WindowOp op : {WindowOp::Im2col, WindowOp::Col2im}) t.window.add(op, kCpu, DType::Int64, &window);
   // Last: bfloat16 and float16 compute in the float32 kernels registered above.
   register_half_staging(t, HalfStaging::Production);
+  // ... except the GEMM, which converts A and B while packing them (gemm.cpp).
+  for (DType d : {DType::BFloat16, DType::Float16}) t.matmul.add(kCpu, d, &matmul);
 }
 
 }  // namespace tg::kernels::cpu
