@@ -145,6 +145,20 @@ Tensor& Tensor::requires_grad_(bool flag) {
   return *this;
 }
 
+void Tensor::set_data_(const Tensor& src) {
+  TG_CHECK(src.defined() && src.shape() == shape(), "tg::Tensor::set_data_: expected a tensor of shape ", shape(),
+           ", got ", src.defined() ? detail::concat(src.shape()) : std::string("an undefined tensor"));
+  TG_CHECK(is_leaf(), "tg::Tensor::set_data_: only a leaf tensor's data can be replaced");
+  TG_CHECK(!requires_grad() || is_floating(src.dtype()), "tg::Tensor::set_data_: a tensor that requires grad "
+           "needs floating data, got ", dtype_name(src.dtype()));
+  TensorImpl& self = impl();
+  self.storage = src.impl().storage;
+  self.strides = src.impl().strides;
+  self.offset = src.impl().offset;
+  self.dtype = src.impl().dtype;
+  if (self.autograd) self.autograd->grad = Tensor();
+}
+
 Tensor Tensor::grad() const { return impl().autograd ? impl().autograd->grad : Tensor(); }
 
 void Tensor::set_grad(const Tensor& grad) const {

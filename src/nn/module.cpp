@@ -1,6 +1,7 @@
 #include <tensorgrad/base/error.h>
 #include <tensorgrad/core/graph.h>
 #include <tensorgrad/nn/module.h>
+#include <tensorgrad/ops/view.h>
 
 #include <ostream>
 
@@ -146,6 +147,16 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
 void Module::train(bool on) {
   training_ = on;
   for (auto& entry : children_) entry.second->train(on);
+}
+
+Module& Module::to(DType dtype) {
+  TG_CHECK(is_floating(dtype), "nn::", type_name_, "::to: expected a floating dtype, got ", dtype_name(dtype));
+  NoGradGuard no_grad;
+  for (auto* list : {&parameters_, &buffers_})
+    for (auto& [name, t] : *list)
+      if (is_floating(t.dtype()) && t.dtype() != dtype) t.set_data_(tg::to(t.detach(), dtype));
+  for (auto& entry : children_) entry.second->to(dtype);
+  return *this;
 }
 
 void Module::zero_grad() {

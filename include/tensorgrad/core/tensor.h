@@ -124,6 +124,10 @@ class Tensor {
   // ---- autograd state (data only; the engine lives in tg_autograd) ----
   bool requires_grad() const;
   Tensor& requires_grad_(bool flag = true);
+  // Replaces this leaf's values, dtype and memory with `src`'s (same shape), keeping its identity and
+  // requires_grad, and drops its gradient: what nn::Module::to(dtype) does to each parameter, so handles held
+  // elsewhere see the new data. Call it before any graph records the tensor (as torch's `p.data = ...`).
+  void set_data_(const Tensor& src);
   Tensor grad() const;  // undefined until a backward pass reaches this tensor
   void set_grad(const Tensor& grad) const;
   void zero_grad() const;  // drops the gradient (set-to-none semantics, as torch's default)

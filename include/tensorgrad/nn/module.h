@@ -44,6 +44,10 @@ class Module {
 
   // Train mode (the default) or eval mode, for this module and all its children.
   void train(bool on = true);
+  // Casts every floating parameter and buffer, this module's and its children's, to `dtype` in place (the
+  // tensors keep their identity: take an optimizer's parameters after this). A bfloat16 / float16 model trains
+  // with an optimizer's master_weights (docs/DTYPES.md).
+  Module& to(DType dtype);
   void eval() { train(false); }
   bool is_training() const { return training_; }
   void zero_grad();
