@@ -8,6 +8,7 @@
 #include <tensorgrad/core/random.h>
 #include <tensorgrad/core/state_dict.h>
 #include <tensorgrad/core/tensor.h>
+#include <tensorgrad/ops/activation.h>
 #include <tensorgrad/ops/attention.h>
 #include <tensorgrad/ops/conv.h>
 #include <tensorgrad/ops/creation.h>
@@ -17,12 +18,15 @@
 #include <tensorgrad/ops/embedding.h>
 #include <tensorgrad/ops/linalg.h>
 #include <tensorgrad/ops/loss.h>
+#include <tensorgrad/ops/masking.h>
 #include <tensorgrad/ops/movement.h>
 #include <tensorgrad/ops/normalization.h>
 #include <tensorgrad/ops/optimizer_update.h>
 #include <tensorgrad/ops/pool.h>
+#include <tensorgrad/ops/rearrange.h>
 #include <tensorgrad/ops/reduce.h>
 #include <tensorgrad/ops/softmax.h>
+#include <tensorgrad/ops/split.h>
 #include <tensorgrad/ops/view.h>
 #include <tensorgrad/autograd/engine.h>
 #include <tensorgrad/autograd/gradcheck.h>

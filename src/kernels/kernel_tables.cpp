@@ -65,7 +65,8 @@ const char* name_in(const char* const (&names)[N], Op op) {
 const char* op_name(UnaryOp op) {
   static constexpr const char* kNames[] = {"neg",     "abs",  "exp",  "log",  "log1p",  "sqrt",
                                            "rsqrt",   "sin",  "cos",  "tanh", "sigmoid", "relu",
-                                           "gelu",    "silu", "square", "reciprocal", "sign", "erf"};
+                                           "gelu",    "silu", "square", "reciprocal", "sign", "erf",
+                                           "floor",   "ceil", "round"};
   static_assert(std::size(kNames) == kUnaryOpCount, "name every unary op");
   return name_in(kNames, op);
 }
@@ -118,7 +119,7 @@ const char* activation_name(Activation act) {
 
 bool unary_supports_integers(UnaryOp op) {
   return op == UnaryOp::Neg || op == UnaryOp::Abs || op == UnaryOp::Relu || op == UnaryOp::Square ||
-         op == UnaryOp::Sign;
+         op == UnaryOp::Sign || op == UnaryOp::Floor || op == UnaryOp::Ceil || op == UnaryOp::Round;
 }
 
 }  // namespace tg::kernels

@@ -29,13 +29,20 @@ Normalized normalize_affine(const char* name, const Tensor& x, const Dims& dims,
   {
     NoGradGuard no_grad;
     NoTangentGuard no_tangent;
-    r.mean = mean(x, dims, /*keepdim=*/true);
-    const Tensor centered = x - r.mean;
+    // A 16-bit input is normalised in float32 and the result rounded once (as torch's CPU kernels): rounding
+    // the mean to 8 bits first would leave x - mean with few correct bits when the values are close.
+    DType out_dtype = x.dtype();
+    for (const Tensor* p : {&w, &b})
+      if (p->defined()) out_dtype = promote_types(out_dtype, p->dtype());
+    const Tensor xc = to(x, compute_dtype(x.dtype()));
+    r.mean = mean(xc, dims, /*keepdim=*/true);
+    const Tensor centered = xc - r.mean;
     r.var = mean(centered * centered, dims, /*keepdim=*/true);
     rstd = rsqrt(r.var + eps);
     r.out = centered * rstd;
     if (w.defined()) r.out = r.out * w;
     if (b.defined()) r.out = r.out + b;
+    r.out = to(r.out, out_dtype);
   }
   TensorList inputs{x};
   if (w.defined()) inputs.push_back(w);
@@ -177,6 +184,49 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     rv.copy_(rv * (1.0 - momentum) + reshape(r.var, channels) * (momentum * unbias));
   }
   return r.out;
+}
+
+Tensor group_norm(const Tensor& x, int64_t num_groups, const Tensor& weight, const Tensor& bias, double eps) {
+  TG_PROFILE_OP("group_norm", x);
+  TG_CHECK(x.defined() && x.dim() >= 2, "tg::group_norm: expected an input [N, C, *], got ",
+           x.defined() ? detail::concat(x.shape()) : std::string("an undefined tensor"));
+  const int64_t n = x.size(0), c = x.size(1);
+  TG_CHECK(num_groups > 0 && c % num_groups == 0, "tg::group_norm: ", c, " channels do not split into ", num_groups,
+           " groups (input ", x.shape(), ")");
+  for (const Tensor* p : {&weight, &bias})
+    TG_CHECK(!p->defined() || p->shape() == Shape{c}, "tg::group_norm: weight and bias must be [", c, "], got ",
+             p->shape());
+  // Each (sample, group) is one row of a layer norm over its C / G * (spatial) values.
+  const Tensor rows = reshape(x, {n, num_groups, -1});
+  Tensor y = reshape(layer_norm(rows, {rows.size(2)}, {}, {}, eps), x.shape());
+  Shape per_channel(static_cast<size_t>(x.dim()), 1);
+  per_channel[1] = c;
+  if (weight.defined()) y = y * reshape(weight, per_channel);
+  if (bias.defined()) y = y + reshape(bias, per_channel);
+  return y;
+}
+
+Tensor rms_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, std::optional<double> eps) {
+  TG_PROFILE_OP("rms_norm", x);
+  TG_CHECK(x.defined() && is_floating(x.dtype()), "tg::rms_norm: expected a floating input");
+  const auto k = static_cast<int64_t>(normalized_shape.size());
+  TG_CHECK(k <= x.dim() && Shape(x.shape().end() - k, x.shape().end()) == normalized_shape, "tg::rms_norm: ",
+           "normalized_shape ", detail::concat(normalized_shape), " is not the trailing dims of input ", x.shape());
+  TG_CHECK(!weight.defined() || weight.shape() == normalized_shape, "tg::rms_norm: weight must have shape ",
+           detail::concat(normalized_shape), ", got ", weight.shape());
+  const double e = eps ? *eps : [&] {
+    switch (x.dtype()) {
+      case DType::Float64: return 2.220446049250313e-16;
+      case DType::BFloat16: return 0.0078125;
+      case DType::Float16: return 0.0009765625;
+      default: return 1.1920928955078125e-07;
+    }
+  }();
+  Dims dims;
+  for (int64_t d = x.dim() - k; d < x.dim(); ++d) dims.push_back(d);
+  Tensor y = x * rsqrt(mean(x * x, dims, /*keepdim=*/true) + e);
+  if (weight.defined()) y = y * weight;
+  return y;
 }
 
 }  // namespace tg

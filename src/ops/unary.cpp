@@ -152,6 +152,17 @@ Tensor sign(const Tensor& x) {
   return unary_op(UnaryOp::Sign, x, Saves::Nothing, [](const Tensor& g, const TensorList&) { return TensorList{g * 0.0}; });
 }
 
+// Piecewise constant: the gradient is zero wherever it exists.
+Tensor floor(const Tensor& x) {
+  return unary_op(UnaryOp::Floor, x, Saves::Nothing, [](const Tensor& g, const TensorList&) { return TensorList{g * 0.0}; });
+}
+Tensor ceil(const Tensor& x) {
+  return unary_op(UnaryOp::Ceil, x, Saves::Nothing, [](const Tensor& g, const TensorList&) { return TensorList{g * 0.0}; });
+}
+Tensor round(const Tensor& x) {
+  return unary_op(UnaryOp::Round, x, Saves::Nothing, [](const Tensor& g, const TensorList&) { return TensorList{g * 0.0}; });
+}
+
 Tensor erf(const Tensor& x) {
   return unary_op(UnaryOp::Erf, x, Saves::Input, [](const Tensor& g, const TensorList& s) {
     return TensorList{g * exp(-square(s[0])) * (2.0 / std::sqrt(std::numbers::pi))};

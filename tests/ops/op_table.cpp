@@ -518,6 +518,9 @@ void add_unary(std::vector<OpSpec>& t) {
   t.push_back(unary("reciprocal", tg::reciprocal, [](double x) { return 1.0 / x; }, Dom::NonZero));
   t.push_back(unary("sign", tg::sign, sign_ref, Dom::NonZero, true));
   t.push_back(unary("erf", tg::erf, [](double x) { return std::erf(x); }, Dom::Normal));
+  t.push_back(unary("floor", tg::floor, [](double x) { return std::floor(x); }, Dom::Normal, true));
+  t.push_back(unary("ceil", tg::ceil, [](double x) { return std::ceil(x); }, Dom::Normal, true));
+  t.push_back(unary("round", tg::round, [](double x) { return std::nearbyint(x); }, Dom::Normal, true));
 }
 
 void add_binary(std::vector<OpSpec>& t) {
@@ -892,6 +895,7 @@ std::vector<OpSpec> build_table() {
   add_linalg(t);
   add_conv_ops(t);
   add_nn_ops(t);
+  add_sequence_ops(t);
   for (auto& s : t)
     if (s.name == "contiguous" || s.name == "clone") s.out_contiguous = true;
   return t;

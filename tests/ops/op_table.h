@@ -77,6 +77,7 @@ const std::vector<OpSpec>& op_table();
 // The table is assembled from one contributor per op family file, each appending its specs:
 void add_conv_ops(std::vector<OpSpec>& table);  // op_table_conv.cpp: unfold/fold, conv, pooling
 void add_nn_ops(std::vector<OpSpec>& table);    // op_table_nn.cpp: losses, normalisation, dropout, embedding
+void add_sequence_ops(std::vector<OpSpec>& table);  // op_table_sequence.cpp: activations, masking, split, cumsum, norms
 void PrintTo(const OpSpec& spec, std::ostream* os);
 
 // Draws the logical values of every input of `c` (before any dtype conversion or layout).

@@ -13,8 +13,9 @@ namespace tg::kernels {
 // name list (a static_assert in kernel_tables.cpp fails when they disagree).
 enum class UnaryOp : uint8_t {
   Neg, Abs, Exp, Log, Log1p, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu, Gelu, Silu, Square, Reciprocal, Sign, Erf,
+  Floor, Ceil, Round,  // Round: half to even, as torch.round
 };
-inline constexpr int kUnaryOpCount = 18;
+inline constexpr int kUnaryOpCount = 21;
 // ReluGrad(g, x) = x > 0 ? g : 0, relu's gradient in one pass (no mask tensor, no cast).
 enum class BinaryOp : uint8_t { Add, Sub, Mul, Div, Pow, Maximum, Minimum, ReluGrad, Eq, Ne, Lt, Le, Gt, Ge };
 inline constexpr int kBinaryOpCount = 14;

@@ -24,6 +24,10 @@ Tensor square(const Tensor& x);
 Tensor reciprocal(const Tensor& x);
 Tensor sign(const Tensor& x);
 Tensor erf(const Tensor& x);
+// Piecewise constant (zero gradient); int64 stays int64. round: half to even (torch.round).
+Tensor floor(const Tensor& x);
+Tensor ceil(const Tensor& x);
+Tensor round(const Tensor& x);
 
 Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);

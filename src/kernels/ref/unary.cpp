@@ -23,6 +23,9 @@ T apply_unary(UnaryOp op, T x) {
       case UnaryOp::Relu: return x < 0 ? T(0) : x;
       case UnaryOp::Square: return x * x;
       case UnaryOp::Sign: return T((x > 0) - (x < 0));
+      case UnaryOp::Floor:
+      case UnaryOp::Ceil:
+      case UnaryOp::Round: return x;
       default: TG_FAIL("tg::", op_name(op), ": not defined for integer tensors");
     }
     return x;
@@ -47,6 +50,9 @@ T apply_unary(UnaryOp op, T x) {
       case UnaryOp::Reciprocal: return T(1) / x;
       case UnaryOp::Sign: return std::isnan(x) ? x : T((x > T(0)) - (x < T(0)));
       case UnaryOp::Erf: return std::erf(x);
+      case UnaryOp::Floor: return std::floor(x);
+      case UnaryOp::Ceil: return std::ceil(x);
+      case UnaryOp::Round: return std::nearbyint(x);  // the default rounding mode: half to even
     }
     return x;
   }

@@ -1,0 +1,346 @@
+// Op-spec table rows for the ops sequence models add: activations (softplus, leaky_relu, elu, glu, gelu_tanh),
+// masking (masked_fill, tril, triu, clamp, any, all), split / chunk / unbind, flip, repeat, cumsum, group_norm and
+// rms_norm. References are direct loops on doubles; none calls a tg op.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "ops/op_table.h"
+
+namespace tgtest {
+
+namespace {
+
+using tg::TensorList;
+using Refs = std::vector<RefArg>;
+using SL = std::vector<Shape>;
+
+size_t at(int64_t i) { return static_cast<size_t>(i); }
+
+OpSpec make(std::string name, std::vector<Dom> args, std::vector<Case> cases, OpFn fn, RefFn ref) {
+  OpSpec s;
+  s.name = std::move(name);
+  s.args = std::move(args);
+  s.cases = std::move(cases);
+  s.fn = std::move(fn);
+  s.ref = std::move(ref);
+  return s;
+}
+
+Params ps(double s, int64_t a = 0, int64_t b = 0, int variant = 0) {
+  Params p;
+  p.s = s;
+  p.a = a;
+  p.b = b;
+  p.variant = variant;
+  return p;
+}
+
+const std::vector<Case>& elementwise_cases(const Params& p) {
+  static std::vector<Case> cases;
+  cases = {{SL{{3, 4}}, p}, {SL{{2, 3, 2}}, p}, {SL{{5}}, p}, {SL{Shape{}}, p}, {SL{{0, 3}}, p}};
+  return cases;
+}
+
+// out = x's elements picked along `dim` at `picks` (row-major).
+RefArg take(const RefArg& x, int64_t dim, const std::vector<int64_t>& picks) {
+  Shape shape = x.shape;
+  shape[at(dim)] = static_cast<int64_t>(picks.size());
+  return generate(shape, [&](const Index& i) {
+    Index src = i;
+    src[at(dim)] = picks[at(i[at(dim)])];
+    return x.v[at(ravel(src, x.shape))];
+  });
+}
+
+int64_t wrap_dim(int64_t d, const RefArg& x) { return wrap(d, static_cast<int64_t>(x.shape.size())); }
+
+void add_activations(std::vector<OpSpec>& t) {
+  // Params.s: beta, Params.b: threshold (softplus); slope (leaky_relu); alpha (elu).
+  for (const Params& p : {ps(1.0, 0, 20), ps(2.0, 0, 1)}) {
+    OpSpec s = make(
+        p.s == 1.0 ? "softplus" : "softplus_beta2_threshold1", {Dom::Normal}, elementwise_cases(p),
+        [](const TensorList& x, const Params& q) { return tg::softplus(x[0], q.s, static_cast<double>(q.b)); },
+        [](const Refs& x, const Params& q) {
+          return map1(x[0], [&](double v) {
+            return v * q.s > static_cast<double>(q.b) ? v : std::log1p(std::exp(q.s * v)) / q.s;
+          });
+        });
+    t.push_back(s);
+  }
+  t.push_back(make("leaky_relu", {Dom::NonZero}, elementwise_cases(ps(0.1)),
+                   [](const TensorList& x, const Params& q) { return tg::leaky_relu(x[0], q.s); },
+                   [](const Refs& x, const Params& q) { return map1(x[0], [&](double v) { return v > 0 ? v : q.s * v; }); }));
+  t.push_back(make("elu", {Dom::NonZero}, elementwise_cases(ps(0.7)),
+                   [](const TensorList& x, const Params& q) { return tg::elu(x[0], q.s); },
+                   [](const Refs& x, const Params& q) {
+                     return map1(x[0], [&](double v) { return v > 0 ? v : q.s * (std::exp(v) - 1); });
+                   }));
+  t.push_back(make("gelu_tanh", {Dom::Normal}, elementwise_cases(ps(0)),
+                   [](const TensorList& x, const Params&) { return tg::gelu_tanh(x[0]); },
+                   [](const Refs& x, const Params&) {
+                     return map1(x[0], [](double v) {
+                       return 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+                     });
+                   }));
+  // Params.a: dim.
+  t.push_back(make(
+      "glu", {Dom::Normal}, {{SL{{3, 4}}, ps(0, -1)}, {SL{{4, 3}}, ps(0, 0)}, {SL{{2, 6, 2}}, ps(0, 1)}, {SL{{2}}, ps(0, 0)}},
+      [](const TensorList& x, const Params& q) { return tg::glu(x[0], q.a); },
+      [](const Refs& x, const Params& q) {
+        const int64_t d = wrap_dim(q.a, x[0]), h = x[0].shape[at(d)] / 2;
+        std::vector<int64_t> first(at(h)), second(at(h));
+        std::iota(first.begin(), first.end(), 0);
+        std::iota(second.begin(), second.end(), h);
+        return map2(take(x[0], d, first), take(x[0], d, second),
+                    [](double a, double b) { return a / (1 + std::exp(-b)); });
+      }));
+}
+
+void add_masking(std::vector<OpSpec>& t) {
+  t.push_back(make("masked_fill", {Dom::Normal, Dom::Bool},
+                   {{SL{{3, 4}, {3, 4}}, ps(-1.5)}, {SL{{3, 4}, {4}}, ps(2)}, {SL{{2, 3, 2}, {3, 1}}, ps(0)},
+                    {SL{{5}, Shape{}}, ps(7)}},
+                   [](const TensorList& x, const Params& q) { return tg::masked_fill(x[0], x[1], q.s); },
+                   [](const Refs& x, const Params& q) {
+                     return generate(x[0].shape, [&](const Index& i) {
+                       return x[1].v[at(broadcast_source(i, x[1].shape))] != 0 ? q.s : x[0].v[at(ravel(i, x[0].shape))];
+                     });
+                   }));
+  for (bool lower : {true, false}) {
+    // Params.a: diagonal.
+    t.push_back(make(lower ? "tril" : "triu", {Dom::Normal},
+                     {{SL{{3, 4}}, ps(0, 0)}, {SL{{4, 3}}, ps(0, 1)}, {SL{{2, 3, 3}}, ps(0, -1)}, {SL{{3, 5}}, ps(0, 3)}},
+                     [lower](const TensorList& x, const Params& q) { return lower ? tg::tril(x[0], q.a) : tg::triu(x[0], q.a); },
+                     [lower](const Refs& x, const Params& q) {
+                       const size_t r = x[0].shape.size();
+                       return generate(x[0].shape, [&](const Index& i) {
+                         const int64_t off = i[r - 1] - i[r - 2];
+                         const bool keep = lower ? off <= q.a : off >= q.a;
+                         return keep ? x[0].v[at(ravel(i, x[0].shape))] : 0.0;
+                       });
+                     }));
+  }
+  // variant 0: both bounds [-0.5, 0.8]; 1: min only; 2: max only.
+  OpSpec clamp = make("clamp", {Dom::NonZero},
+                      {{SL{{3, 4}}, ps(0, 0, 0, 0)}, {SL{{2, 3, 2}}, ps(0, 0, 0, 1)}, {SL{{5}}, ps(0, 0, 0, 2)},
+                       {SL{Shape{}}, ps(0, 0, 0, 0)}},
+                      [](const TensorList& x, const Params& q) {
+                        const std::optional<double> lo = q.variant == 2 ? std::nullopt : std::optional<double>(-0.5);
+                        const std::optional<double> hi = q.variant == 1 ? std::nullopt : std::optional<double>(0.8);
+                        return tg::clamp(x[0], lo, hi);
+                      },
+                      [](const Refs& x, const Params& q) {
+                        return map1(x[0], [&](double v) {
+                          if (q.variant != 2) v = std::max(v, -0.5);
+                          if (q.variant != 1) v = std::min(v, 0.8);
+                          return v;
+                        });
+                      });
+  t.push_back(clamp);
+  t.push_back(make("clamp_tensor", {Dom::Distinct, Dom::Distinct, Dom::Distinct},
+                   {{SL{{3, 4}, {3, 4}, {3, 4}}}, {SL{{3, 4}, {4}, {3, 1}}}, {SL{{5}, Shape{}, {5}}}},
+                   [](const TensorList& x, const Params&) { return tg::clamp(x[0], x[1], x[2]); },
+                   [](const Refs& x, const Params&) {
+                     return map3(x[0], x[1], x[2], [](double v, double lo, double hi) { return std::min(std::max(v, lo), hi); });
+                   }));
+  for (bool is_any : {true, false}) {
+    // dims in Params.dims (empty: all), keepdim.
+    Params all_dims, dim1, keep;
+    dim1.dims = {1};
+    keep.dims = {0};
+    keep.keepdim = true;
+    OpSpec s = make(is_any ? "any" : "all", {Dom::Discrete},
+                    {{SL{{3, 4}}, all_dims}, {SL{{3, 4}}, dim1}, {SL{{2, 3, 2}}, keep}, {SL{{0, 3}}, all_dims}},
+                    [is_any](const TensorList& x, const Params& q) {
+                      const Tensor in = x[0] > 0.25;  // Discrete values: some rows all false, some all true
+                      return is_any ? tg::any(in, q.dims, q.keepdim) : tg::all(in, q.dims, q.keepdim);
+                    },
+                    [is_any](const Refs& x, const Params& q) {
+                      return reduce(x[0], q.dims, q.keepdim, [is_any](const std::vector<double>& v) {
+                        bool acc = !is_any;
+                        for (double e : v) acc = is_any ? (acc || e > 0.25) : (acc && e > 0.25);
+                        return acc ? 1.0 : 0.0;
+                      });
+                    });
+    s.out = OutKind::Bool;
+    s.vjp = s.second_order = false;
+    t.push_back(s);
+  }
+}
+
+void add_rearranging(std::vector<OpSpec>& t) {
+  // split: Params.a dim, Params.b which piece, Params.c split size (variant 0) or sizes in dims (variant 1).
+  Params s2 = ps(0, 1, 2, 0), s_sizes = ps(0, 0, 1, 1), s_last = ps(0, -1, 0, 0);
+  s2.c = 2;
+  s_last.c = 3;
+  s_sizes.dims = {1, 3, 0};
+  t.push_back(make(
+      "split", {Dom::Normal}, {{SL{{3, 5}}, s2}, {SL{{4, 2}}, s_sizes}, {SL{{2, 3, 7}}, s_last}},
+      [](const TensorList& x, const Params& q) {
+        const auto pieces = q.variant == 0 ? tg::split(x[0], q.c, q.a) : tg::split(x[0], q.dims, q.a);
+        return pieces.at(at(q.b));
+      },
+      [](const Refs& x, const Params& q) {
+        const int64_t d = wrap_dim(q.a, x[0]), n = x[0].shape[at(d)];
+        int64_t start = 0, len = 0;
+        if (q.variant == 0) {
+          start = q.b * q.c;
+          len = std::min(q.c, n - start);
+        } else {
+          for (int64_t i = 0; i < q.b; ++i) start += q.dims[at(i)];
+          len = q.dims[at(q.b)];
+        }
+        std::vector<int64_t> picks(at(len));
+        std::iota(picks.begin(), picks.end(), start);
+        return take(x[0], d, picks);
+      }));
+  // chunk: Params.a dim, Params.b piece, Params.c chunks. 5 in 3 chunks: 2, 2, 1.
+  Params c1 = ps(0, 0, 2), c2 = ps(0, 1, 1);
+  c1.c = 3;
+  c2.c = 2;
+  t.push_back(make(
+      "chunk", {Dom::Normal}, {{SL{{5, 2}}, c1}, {SL{{2, 4}}, c2}, {SL{{3, 3, 2}}, c1}},
+      [](const TensorList& x, const Params& q) { return tg::chunk(x[0], q.c, q.a).at(at(q.b)); },
+      [](const Refs& x, const Params& q) {
+        const int64_t d = wrap_dim(q.a, x[0]), n = x[0].shape[at(d)], size = (n + q.c - 1) / q.c;
+        const int64_t start = q.b * size, len = std::min(size, n - start);
+        std::vector<int64_t> picks(at(len));
+        std::iota(picks.begin(), picks.end(), start);
+        return take(x[0], d, picks);
+      }));
+  t.push_back(make(
+      "unbind", {Dom::Normal}, {{SL{{3, 4}}, ps(0, 0, 2)}, {SL{{3, 4}}, ps(0, 1, 0)}, {SL{{2, 3, 2}}, ps(0, -1, 1)}},
+      [](const TensorList& x, const Params& q) { return tg::unbind(x[0], q.a).at(at(q.b)); },
+      [](const Refs& x, const Params& q) {
+        const int64_t d = wrap_dim(q.a, x[0]);
+        RefArg out = take(x[0], d, {q.b});
+        out.shape.erase(out.shape.begin() + d);
+        return out;
+      }));
+  // flip: dims in Params.dims.
+  Params f0, f01, flast;
+  f0.dims = {0};
+  f01.dims = {0, 1};
+  flast.dims = {-1};
+  t.push_back(make(
+      "flip", {Dom::Normal}, {{SL{{3, 4}}, f0}, {SL{{3, 4}}, f01}, {SL{{2, 3, 2}}, flast}, {SL{{1, 5}}, f01}},
+      [](const TensorList& x, const Params& q) { return tg::flip(x[0], q.dims); },
+      [](const Refs& x, const Params& q) {
+        return generate(x[0].shape, [&](const Index& i) {
+          Index src = i;
+          for (int64_t dim : q.dims) {
+            const auto d = at(wrap_dim(dim, x[0]));
+            src[d] = x[0].shape[d] - 1 - i[d];
+          }
+          return x[0].v[at(ravel(src, x[0].shape))];
+        });
+      }));
+  // repeat: repeats in Params.dims.
+  Params r1, r2, r3;
+  r1.dims = {2, 1};
+  r2.dims = {2, 1, 3};
+  r3.dims = {1, 0};
+  t.push_back(make(
+      "repeat", {Dom::Normal}, {{SL{{2, 3}}, r1}, {SL{{2, 3}}, r2}, {SL{{3}}, r1}, {SL{{2, 2}}, r3}},
+      [](const TensorList& x, const Params& q) { return tg::repeat(x[0], q.dims); },
+      [](const Refs& x, const Params& q) {
+        const size_t lead = q.dims.size() - x[0].shape.size();
+        Shape out(q.dims.size());
+        for (size_t d = 0; d < out.size(); ++d) out[d] = q.dims[d] * (d < lead ? 1 : x[0].shape[d - lead]);
+        return generate(out, [&](const Index& i) {
+          Index src(x[0].shape.size());
+          for (size_t d = 0; d < src.size(); ++d) src[d] = i[d + lead] % x[0].shape[d];
+          return x[0].v[at(ravel(src, x[0].shape))];
+        });
+      }));
+  // cumsum: Params.a dim; a 600-long row crosses the 256-element blocks.
+  OpSpec cs = make(
+      "cumsum", {Dom::Normal}, {{SL{{3, 4}}, ps(0, 1)}, {SL{{3, 4}}, ps(0, 0)}, {SL{{2, 3, 2}}, ps(0, -2)}, {SL{{7}}, ps(0, 0)},
+                                {SL{{2, 600}}, ps(0, 1)}, {SL{{0, 3}}, ps(0, 1)}},
+      [](const TensorList& x, const Params& q) { return tg::cumsum(x[0], q.a); },
+      [](const Refs& x, const Params& q) {
+        const auto d = at(wrap_dim(q.a, x[0]));
+        return generate(x[0].shape, [&](const Index& i) {
+          Index src = i;
+          double s = 0;
+          for (int64_t k = 0; k <= i[d]; ++k) {
+            src[d] = k;
+            s += x[0].v[at(ravel(src, x[0].shape))];
+          }
+          return s;
+        });
+      });
+  cs.f32_rtol = 1e-4;
+  cs.half_ulps = 24;  // a running sum of up to 600 terms, each block total rounded once more
+  t.push_back(cs);
+}
+
+// x [N, C, *], groups of C / G channels; the biased variance over each (n, group).
+void add_norms(std::vector<OpSpec>& t) {
+  // Params.a: groups; variant bit 1: weight, bit 2: bias; Params.s: eps.
+  OpSpec gn = make(
+      "group_norm", {Dom::Normal, Dom::Normal, Dom::Normal},
+      {{SL{{2, 4, 3}, {4}, {4}}, ps(1e-5, 2, 0, 3)}, {SL{{3, 6}, {6}, {6}}, ps(1e-5, 3, 0, 1)},
+       {SL{{2, 4, 2, 2}, {4}, {4}}, ps(0.1, 1, 0, 3)}, {SL{{1, 3, 5}, {3}, {3}}, ps(1e-5, 3, 0, 0)}},
+      [](const TensorList& x, const Params& q) {
+        return tg::group_norm(x[0], q.a, q.variant & 1 ? x[1] : Tensor(), q.variant & 2 ? x[2] : Tensor(), q.s);
+      },
+      [](const Refs& x, const Params& q) {
+        const int64_t n = x[0].shape[0], c = x[0].shape[1], per_channel = count(x[0].shape) / std::max<int64_t>(n * c, 1);
+        const int64_t group = c / q.a * per_channel;
+        RefArg out = x[0];
+        for (int64_t g = 0; g < n * q.a; ++g) {
+          double mean = 0, var = 0;
+          for (int64_t i = 0; i < group; ++i) mean += x[0].v[at(g * group + i)];
+          mean /= static_cast<double>(group);
+          for (int64_t i = 0; i < group; ++i) var += std::pow(x[0].v[at(g * group + i)] - mean, 2);
+          var /= static_cast<double>(group);
+          for (int64_t i = 0; i < group; ++i) {
+            const int64_t flat = g * group + i, channel = (flat / per_channel) % c;
+            double y = (x[0].v[at(flat)] - mean) / std::sqrt(var + q.s);
+            if (q.variant & 1) y *= x[1].v[at(channel)];
+            if (q.variant & 2) y += x[2].v[at(channel)];
+            out.v[at(flat)] = y;
+          }
+        }
+        return out;
+      });
+  gn.f32_rtol = 1e-4;
+  t.push_back(gn);
+  // Params.a: trailing dims normalised; variant 1: weight; Params.s: eps.
+  OpSpec rms = make(
+      "rms_norm", {Dom::Normal, Dom::Normal},
+      {{SL{{3, 4}, {4}}, ps(1e-6, 1, 0, 1)}, {SL{{2, 3, 4}, {3, 4}}, ps(1e-6, 2, 0, 1)}, {SL{{5}, {5}}, ps(0.1, 1, 0, 0)},
+       {SL{{2, 3}, {3}}, ps(1e-6, 1, 0, 0)}},
+      [](const TensorList& x, const Params& q) {
+        const Shape normalized(x[0].shape().end() - q.a, x[0].shape().end());
+        return tg::rms_norm(x[0], normalized, q.variant & 1 ? x[1] : Tensor(), q.s);
+      },
+      [](const Refs& x, const Params& q) {
+        int64_t group = 1;
+        for (size_t d = x[0].shape.size() - at(q.a); d < x[0].shape.size(); ++d) group *= x[0].shape[d];
+        RefArg out = x[0];
+        for (int64_t g = 0; g * group < count(x[0].shape); ++g) {
+          double ms = 0;
+          for (int64_t i = 0; i < group; ++i) ms += std::pow(x[0].v[at(g * group + i)], 2);
+          const double scale = 1 / std::sqrt(ms / static_cast<double>(group) + q.s);
+          for (int64_t i = 0; i < group; ++i)
+            out.v[at(g * group + i)] = x[0].v[at(g * group + i)] * scale * (q.variant & 1 ? x[1].v[at(i)] : 1.0);
+        }
+        return out;
+      });
+  rms.f32_rtol = 1e-4;
+  t.push_back(rms);
+}
+
+}  // namespace
+
+void add_sequence_ops(std::vector<OpSpec>& table) {
+  add_activations(table);
+  add_masking(table);
+  add_rearranging(table);
+  add_norms(table);
+}
+
+}  // namespace tgtest
