@@ -4,6 +4,7 @@
 #include <tensorgrad/nn/attention.h>
 #include <tensorgrad/nn/checkpoint.h>
 #include <tensorgrad/nn/conformer.h>
+#include <tensorgrad/nn/conformer_encoder.h>
 #include <tensorgrad/nn/container.h>
 #include <tensorgrad/nn/ctc_decoding.h>
 #include <tensorgrad/nn/conv.h>
