@@ -26,6 +26,7 @@
 #include <tensorgrad/ops/rearrange.h>
 #include <tensorgrad/ops/reduce.h>
 #include <tensorgrad/ops/softmax.h>
+#include <tensorgrad/ops/sort.h>
 #include <tensorgrad/ops/split.h>
 #include <tensorgrad/ops/view.h>
 #include <tensorgrad/autograd/engine.h>

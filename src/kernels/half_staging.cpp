@@ -190,6 +190,16 @@ void staged_ctc(const CtcProblem& p, const StridedArg& log_probs, const StridedA
   g.store();
 }
 
+template <TablesFn Tables>
+void staged_sort(const Shape& in_shape, int64_t dim, int64_t k, bool descending, const StridedArg& values,
+                 const StridedArg& indices, const StridedArg& in) {
+  Shape out_shape = in_shape;
+  out_shape[static_cast<size_t>(dim)] = k;
+  const Staged x(in_shape, in, true), v(out_shape, values, false);
+  Tables().sort.find(kCpu, DType::Float32)(in_shape, dim, k, descending, v.arg(), indices, x.arg());
+  v.store();
+}
+
 // The updates read and write every buffer they are given (a null one stays null).
 template <TablesFn Tables>
 void staged_sgd_update(int64_t n, const SgdCoefficients& c, const StridedArg& param, const StridedArg& grad,
@@ -236,6 +246,7 @@ void add_staged(KernelTables& t) {
     add_where_float32(t.random, d, &staged_random<Tables>);
     add_where_float32(t.sequence, d, &staged_sequence<Tables>);
     add_where_float32(t.ctc, d, &staged_ctc<Tables>);
+    add_where_float32(t.sort, d, &staged_sort<Tables>);
     add_where_float32(t.sgd_update, d, &staged_sgd_update<Tables>);
     add_where_float32(t.adam_update, d, &staged_adam_update<Tables>);
   }

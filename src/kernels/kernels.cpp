@@ -104,6 +104,12 @@ void ctc_loss(const CtcProblem& problem, const StridedArg& log_probs, const Stri
   tables().ctc.find(device, log_probs.dtype)(problem, log_probs, targets, input_lengths, target_lengths, nll, grad);
 }
 
+void sort(const Shape& in_shape, int64_t dim, int64_t k, bool descending, const StridedArg& values,
+          const StridedArg& indices, const StridedArg& in) {
+  tables().sort.find(device_of("sort", values, indices, in), in.dtype)(in_shape, dim, k, descending, values, indices,
+                                                                       in);
+}
+
 void sgd_update(int64_t n, const SgdCoefficients& c, const StridedArg& param, const StridedArg& grad,
                 const StridedArg& momentum_buffer) {
   const DeviceType device = momentum_buffer.data != nullptr ? device_of("sgd_update_", param, grad, momentum_buffer)

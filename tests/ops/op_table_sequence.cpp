@@ -276,6 +276,61 @@ void add_rearranging(std::vector<OpSpec>& t) {
   t.push_back(cs);
 }
 
+// The positions of a row (along dim d, at the other coordinates of `at_index`) in sorted order, stable.
+std::vector<int64_t> sorted_positions(const RefArg& x, size_t d, const Index& at_index, bool descending) {
+  const int64_t n = x.shape[d];
+  std::vector<int64_t> order(at(n));
+  std::iota(order.begin(), order.end(), 0);
+  Index i = at_index;
+  auto value = [&](int64_t j) {
+    i[d] = j;
+    return x.v[at(ravel(i, x.shape))];
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return descending ? value(a) > value(b) : value(a) < value(b); });
+  return order;
+}
+
+// sort / topk: Params.a dim, Params.b k (-1: all), Params.variant 1: descending (largest); Params.c 1: indices.
+RefArg sorted_ref(const Refs& xs, const Params& q) {
+  const RefArg& x = xs[0];
+  const auto d = at(wrap_dim(q.a, x));
+  Shape out = x.shape;
+  if (q.b >= 0) out[d] = q.b;
+  return generate(out, [&](const Index& i) {
+    const std::vector<int64_t> order = sorted_positions(x, d, i, q.variant == 1);
+    const int64_t pos = order[at(i[d])];
+    if (q.c == 1) return static_cast<double>(pos);
+    Index src = i;
+    src[d] = pos;
+    return x.v[at(ravel(src, x.shape))];
+  });
+}
+
+void add_sorting(std::vector<OpSpec>& t) {
+  auto p = [](int64_t dim, int64_t k, int descending, int64_t indices = 0) {
+    Params q = ps(0, dim, k, descending);
+    q.c = indices;
+    return q;
+  };
+  t.push_back(make("sort", {Dom::Distinct},
+                   {{SL{{3, 4}}, p(-1, -1, 0)}, {SL{{3, 4}}, p(0, -1, 1)}, {SL{{2, 3, 2}}, p(1, -1, 0)}, {SL{{6}}, p(0, -1, 1)}},
+                   [](const TensorList& x, const Params& q) { return tg::sort(x[0], q.a, q.variant == 1).values; },
+                   sorted_ref));
+  OpSpec idx = make("argsort", {Dom::Distinct},
+                    {{SL{{3, 4}}, p(-1, -1, 0, 1)}, {SL{{3, 4}}, p(0, -1, 1, 1)}, {SL{{2, 3, 2}}, p(1, -1, 1, 1)}},
+                    [](const TensorList& x, const Params& q) { return tg::argsort(x[0], q.a, q.variant == 1); },
+                    sorted_ref);
+  idx.out = OutKind::Int64;
+  idx.vjp = idx.second_order = false;
+  t.push_back(idx);
+  t.push_back(make("topk", {Dom::Distinct},
+                   {{SL{{3, 5}}, p(-1, 2, 1)}, {SL{{4, 3}}, p(0, 1, 0)}, {SL{{2, 3, 4}}, p(2, 3, 1)}, {SL{{5}}, p(0, 0, 1)},
+                    {SL{{5}}, p(0, 5, 0)}},
+                   [](const TensorList& x, const Params& q) { return tg::topk(x[0], q.b, q.a, q.variant == 1).values; },
+                   sorted_ref));
+}
+
 // x [N, C, *], groups of C / G channels; the biased variance over each (n, group).
 void add_norms(std::vector<OpSpec>& t) {
   // Params.a: groups; variant bit 1: weight, bit 2: bias; Params.s: eps.
@@ -341,6 +396,7 @@ void add_sequence_ops(std::vector<OpSpec>& table) {
   add_masking(table);
   add_rearranging(table);
   add_norms(table);
+  add_sorting(table);
 }
 
 }  // namespace tgtest

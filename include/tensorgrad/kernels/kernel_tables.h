@@ -34,6 +34,8 @@ using SequenceFn = void (*)(const Shape&, const StridedArg& out, double start, d
 using CtcFn = void (*)(const CtcProblem&, const StridedArg& log_probs, const StridedArg& targets,
                        const StridedArg& input_lengths, const StridedArg& target_lengths, const StridedArg& nll,
                        const StridedArg& grad);
+using SortFn = void (*)(const Shape& in_shape, int64_t dim, int64_t k, bool descending, const StridedArg& values,
+                        const StridedArg& indices, const StridedArg& in);
 using SgdUpdateFn = void (*)(int64_t n, const SgdCoefficients&, const StridedArg& param, const StridedArg& grad,
                              const StridedArg& momentum_buffer);
 using AdamUpdateFn = void (*)(int64_t n, const AdamCoefficients&, const StridedArg& param, const StridedArg& grad,
@@ -54,6 +56,7 @@ struct KernelTables {
   KernelTable<RandomOp, kRandomOpCount, RandomFn> random{"random"};
   KernelTable<SingleOp, 1, SequenceFn> sequence{"sequence"};
   KernelTable<SingleOp, 1, CtcFn> ctc{"ctc_loss"};
+  KernelTable<SingleOp, 1, SortFn> sort{"sort"};
   KernelTable<SingleOp, 1, SgdUpdateFn> sgd_update{"sgd_update"};
   KernelTable<SingleOp, 1, AdamUpdateFn> adam_update{"adam_update"};
 };

@@ -140,6 +140,12 @@ void ctc_loss(const CtcProblem& problem, const StridedArg& log_probs, const Stri
               const StridedArg& input_lengths, const StridedArg& target_lengths, const StridedArg& nll,
               const StridedArg& grad);
 
+// Sorting along `dim` of `in` (in_shape): the first k of each row in ascending (or descending) order into
+// values (in's dtype) and indices (int64), both strided over in_shape with k along dim. Stable (equal values
+// keep their order); NaN sorts above every number, as torch.sort.
+void sort(const Shape& in_shape, int64_t dim, int64_t k, bool descending, const StridedArg& values,
+          const StridedArg& indices, const StridedArg& in);
+
 // Optimizer updates, one pass over contiguous buffers of n elements of one float dtype (the element formulas
 // are torch.optim's, foreach / fused off); coefficients are computed once, in double, by the caller.
 struct SgdCoefficients {

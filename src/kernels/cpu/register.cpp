@@ -84,6 +84,20 @@ void ctc(const CtcProblem& p, const StridedArg& log_probs, const StridedArg& tar
   });
 }
 
+// sort: rows are independent; blocks of them (every dim but the sorted one) run in parallel.
+void sort(const Shape& in_shape, int64_t dim, int64_t k, bool descending, const StridedArg& values,
+          const StridedArg& indices, const StridedArg& in) {
+  Shape rows = in_shape;
+  rows[static_cast<size_t>(dim)] = 1;
+  const int64_t n = in_shape[static_cast<size_t>(dim)];
+  const bool parallel = is_floating(in.dtype) && numel_of(rows) * n >= 2 * kElementwiseGrain;
+  parallel_elementwise<3>(rows, {&values, &indices, &in}, parallel, [&](const Shape& s, const auto& a) {
+    Shape block = s;
+    block[static_cast<size_t>(dim)] = n;
+    ref::sort(block, dim, k, descending, *a[0], *a[1], *a[2]);
+  }, dim);
+}
+
 }  // namespace
 
 void register_kernels(KernelTables& t) {
@@ -112,6 +126,7 @@ void register_kernels(KernelTables& t) {
     t.sgd_update.add(kCpu, d, &sgd_update);
     t.adam_update.add(kCpu, d, &adam_update);
     t.ctc.add(kCpu, d, &ctc);
+    t.sort.add(kCpu, d, &sort);
   }
   for (WindowOp op : {WindowOp::Im2col, WindowOp::Col2im}) t.window.add(op, kCpu, DType::Int64, &window);
   // Last: bfloat16 and float16 compute in the float32 kernels registered above.

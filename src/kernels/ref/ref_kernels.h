@@ -29,6 +29,7 @@ void register_window(KernelTables& t);    // im2col, col2im, max_pool_indices
 void register_creation(KernelTables& t);  // random, sequence
 void register_optimizer(KernelTables& t); // sgd_update, adam_update
 void register_ctc(KernelTables& t);
+void register_sort(KernelTables& t);
 
 // The reference kernels the CPU's production kernels call directly, for layouts or ops they do not cover.
 void copy(const Shape& shape, const StridedArg& out, const StridedArg& src, bool accumulate);
@@ -53,6 +54,8 @@ void ctc_check(const CtcProblem& p, const StridedArg& targets, const StridedArg&
 void ctc_sample(const CtcProblem& p, int64_t n, const StridedArg& log_probs, const StridedArg& targets,
                 const StridedArg& input_lengths, const StridedArg& target_lengths, const StridedArg& nll,
                 const StridedArg& grad);
+void sort(const Shape& in_shape, int64_t dim, int64_t k, bool descending, const StridedArg& values,
+          const StridedArg& indices, const StridedArg& in);
 // index() without the index check: for callers that have checked them all already.
 void index_unchecked(IndexOp op, const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out,
                      const StridedArg& in, const StridedArg& index);
