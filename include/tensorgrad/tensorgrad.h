@@ -15,6 +15,7 @@
 #include <tensorgrad/ops/ctc.h>
 #include <tensorgrad/ops/dropout.h>
 #include <tensorgrad/ops/elementwise.h>
+#include <tensorgrad/ops/einsum.h>
 #include <tensorgrad/ops/embedding.h>
 #include <tensorgrad/ops/linalg.h>
 #include <tensorgrad/ops/loss.h>

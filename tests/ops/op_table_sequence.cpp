@@ -331,6 +331,70 @@ void add_sorting(std::vector<OpSpec>& t) {
                    sorted_ref));
 }
 
+// einsum by brute force: every assignment of every label, the product of the operands' entries added into the
+// output entry its output labels pick.
+RefArg einsum_ref(const std::string& equation, const Refs& xs) {
+  const size_t arrow = equation.find("->");
+  std::vector<std::string> inputs;
+  size_t start = 0;
+  const std::string lhs = equation.substr(0, arrow);
+  for (size_t comma; (comma = lhs.find(',', start)) != std::string::npos; start = comma + 1)
+    inputs.push_back(lhs.substr(start, comma - start));
+  inputs.push_back(lhs.substr(start));
+  std::string labels, output = equation.substr(arrow + 2);
+  std::vector<int64_t> extent;
+  for (size_t k = 0; k < inputs.size(); ++k)
+    for (size_t i = 0; i < inputs[k].size(); ++i)
+      if (labels.find(inputs[k][i]) == std::string::npos) {
+        labels.push_back(inputs[k][i]);
+        extent.push_back(xs[k].shape[i]);
+      }
+  Shape out_shape;
+  for (char c : output) out_shape.push_back(extent[labels.find(c)]);
+  RefArg out{out_shape, std::vector<double>(at(count(out_shape)), 0.0)};
+  Shape all(extent.begin(), extent.end());
+  for (int64_t flat = 0; flat < count(all); ++flat) {
+    const Index v = unravel(flat, all);
+    double term = 1;
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      Index idx;
+      for (char c : inputs[k]) idx.push_back(v[labels.find(c)]);
+      term *= xs[k].v[at(ravel(idx, xs[k].shape))];
+    }
+    Index o;
+    for (char c : output) o.push_back(v[labels.find(c)]);
+    out.v[at(ravel(o, out_shape))] += term;
+  }
+  return out;
+}
+
+const std::vector<std::string>& einsum_equations() {
+  static const std::vector<std::string> eqs = {
+      "ij,jk->ik", "bij,bjk->bik", "bhld,bhsd->bhls", "i,j->ij", "ij,ij->i", "ijk,k->ij", "ab,cd->", "ij,jk->ki",
+      "ij->ji", "ijk->k", "ij->"};
+  return eqs;
+}
+
+void add_einsum(std::vector<OpSpec>& t) {
+  auto eq = [](int v) {
+    Params q;
+    q.variant = v;
+    return q;
+  };
+  // Params.variant: the equation's index in einsum_equations().
+  OpSpec two = make("einsum", {Dom::Normal, Dom::Normal},
+                    {{SL{{3, 4}, {4, 2}}, eq(0)}, {SL{{2, 3, 4}, {2, 4, 2}}, eq(1)}, {SL{{2, 2, 3, 2}, {2, 2, 4, 2}}, eq(2)},
+                     {SL{{3}, {4}}, eq(3)}, {SL{{3, 4}, {3, 4}}, eq(4)}, {SL{{2, 3, 4}, {4}}, eq(5)}, {SL{{2, 3}, {2, 2}}, eq(6)},
+                     {SL{{3, 4}, {4, 2}}, eq(7)}, {SL{{0, 4}, {4, 2}}, eq(0)}},
+                    [](const TensorList& x, const Params& q) { return tg::einsum(einsum_equations()[at(q.variant)], {x[0], x[1]}); },
+                    [](const Refs& x, const Params& q) { return einsum_ref(einsum_equations()[at(q.variant)], x); });
+  two.f32_rtol = 1e-4;
+  t.push_back(two);
+  t.push_back(make("einsum_one_operand", {Dom::Normal}, {{SL{{3, 4}}, eq(8)}, {SL{{2, 3, 4}}, eq(9)}, {SL{{3, 4}}, eq(10)}},
+                   [](const TensorList& x, const Params& q) { return tg::einsum(einsum_equations()[at(q.variant)], {x[0]}); },
+                   [](const Refs& x, const Params& q) { return einsum_ref(einsum_equations()[at(q.variant)], x); }));
+}
+
 // x [N, C, *], groups of C / G channels; the biased variance over each (n, group).
 void add_norms(std::vector<OpSpec>& t) {
   // Params.a: groups; variant bit 1: weight, bit 2: bias; Params.s: eps.
@@ -397,6 +461,7 @@ void add_sequence_ops(std::vector<OpSpec>& table) {
   add_rearranging(table);
   add_norms(table);
   add_sorting(table);
+  add_einsum(table);
 }
 
 }  // namespace tgtest

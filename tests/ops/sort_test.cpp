@@ -58,3 +58,23 @@ TEST(Sort, Errors) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Einsum, ImplicitOutputAndErrors) {
+  const tg::Tensor a = tg::randn({3, 4}, tg::DType::Float64), b = tg::randn({4, 2}, tg::DType::Float64);
+  // Without "->": the labels used once, alphabetically: "ij,jk" is "ik"; "ba" alone is "ab" (a transpose).
+  auto max_diff = [](const tg::Tensor& x, const tg::Tensor& y) { return tg::max(tg::abs(x - y)).item(); };
+  EXPECT_LT(max_diff(tg::einsum("ij,jk", {a, b}), tg::matmul(a, b)), 1e-12);
+  EXPECT_EQ(tg::einsum("ij,jk", {a, b}).shape(), (tg::Shape{3, 2}));
+  EXPECT_LT(max_diff(tg::einsum("ba", {a}), a.transpose(0, 1)), 1e-15);
+  EXPECT_TG_ERROR(tg::einsum("ii->i", {tg::zeros({3, 3})}), "label 'i' repeats in operand \"ii\"");
+  EXPECT_TG_ERROR(tg::einsum("...ij->ij", {a}), "ellipsis");
+  EXPECT_TG_ERROR(tg::einsum("ij,jk,kl->il", {a, b, b}), "only one or two operands");
+  EXPECT_TG_ERROR(tg::einsum("ij,jk->ik", {a, a}), "label 'j' has size 4 and 3");
+  EXPECT_TG_ERROR(tg::einsum("ijk,jk->i", {a, b}), "operand 0 has 2 dims");
+  EXPECT_TG_ERROR(tg::einsum("ij,jk->iz", {a, b}), "output label 'z' appears in no operand");
+  EXPECT_TG_ERROR(tg::einsum("ij->ij", {a, b}), "names 1 operand but 2 were given");
+}
+
+}  // namespace
