@@ -12,6 +12,8 @@ Cases (see bench/tensorgrad_bench/ops_bench.cpp):
   tiny_add_grad_free  the same, `c` rebound every iteration: op + graph teardown.
   add_1m              c = a + b on contiguous float32 vectors, a new output every call.
   sum_1m              s = a.sum().
+  ctc_fwd_bwd         ctc_loss (mean) and backward to log_probs: T 200, batch 16, 32 classes, targets of 40,
+                      float32; the gradient is dropped after each call.
 Times include the Python interpreter's own loop cost; `loop_baseline` (the same loop storing a constant
 into the list) says how much that is.
 """
@@ -41,6 +43,12 @@ def main():
     gen = torch.Generator().manual_seed(1234)
     x = torch.rand(args.numel, generator=gen)
     y = torch.rand(args.numel, generator=gen)
+
+    ctc_lp = torch.randn(200, 16, 32, generator=gen).log_softmax(2).detach().requires_grad_(True)
+    ctc_targets = torch.randint(1, 32, (16, 40), generator=gen)
+    ctc_in = torch.full((16,), 200, dtype=torch.int64)
+    ctc_tl = torch.full((16,), 40, dtype=torch.int64)
+    assert torch.isfinite(torch.nn.functional.ctc_loss(ctc_lp, ctc_targets, ctc_in, ctc_tl))
 
     # Validate what is timed.
     assert (a1 + b1).item() == 3.75 and (ga + gb).requires_grad
@@ -91,8 +99,14 @@ def main():
         s = x.sum()
         return clock() - t0, 1
 
+    def ctc_fwd_bwd(n):
+        t0 = clock()
+        torch.nn.functional.ctc_loss(ctc_lp, ctc_targets, ctc_in, ctc_tl).backward()
+        ctc_lp.grad = None
+        return clock() - t0, 1
+
     cases = [("tiny_add", tiny_add), ("tiny_add_grad", tiny_add_grad), ("tiny_add_grad_free", tiny_add_grad_free),
-             ("add_1m", add_1m), ("sum_1m", sum_1m), ("loop_baseline", loop_baseline)]
+             ("add_1m", add_1m), ("sum_1m", sum_1m), ("ctc_fwd_bwd", ctc_fwd_bwd), ("loop_baseline", loop_baseline)]
 
     def sample(fn, min_time):
         timed, calls = 0.0, 0

@@ -14,6 +14,8 @@
 //   add_1m              c = a + b on contiguous float32 vectors of `big` elements, a new output every call
 //                       (freed each iteration: the caching allocator hands the same block back).
 //   sum_1m              s = a.sum() over `big` float32 elements (a 0-d result).
+//   ctc_fwd_bwd         CTC loss (mean) and its backward to the log-probabilities: T 200, batch 16, 32 classes,
+//                       targets of 40, float32 (issue 15's benchmark); the gradient is dropped after each call.
 #include "ops_bench.h"
 
 #include <algorithm>
@@ -140,6 +142,26 @@ int run_ops_bench(const OpsBenchOptions& opt) {
                      const auto t0 = clock::now();
                      for (int64_t i = 0; i < n; ++i) {
                        Tensor s = sum(x);
+                     }
+                     return seconds(t0, clock::now());
+                   },
+                   1});
+
+  // CTC: log_probs [200, 16, 32] a leaf, labels 1..31 drawn from a fixed generator.
+  Generator ctc_gen(99);
+  const Tensor ctc_lp = log_softmax(randn({200, 16, 32}, DType::Float32, ctc_gen), 2).detach().requires_grad_(true);
+  const Tensor ctc_targets = randint(1, 32, {16, 40}, ctc_gen);
+  const Tensor ctc_in = full({16}, 200, DType::Int64), ctc_tl = full({16}, 40, DType::Int64);
+  if (!std::isfinite(ctc_loss(ctc_lp, ctc_targets, ctc_in, ctc_tl).item())) {
+    std::fprintf(stderr, "ctc_fwd_bwd: the loss is not finite\n");
+    return 1;
+  }
+  cases.push_back({"ctc_fwd_bwd",
+                   [&](int64_t n) {
+                     const auto t0 = clock::now();
+                     for (int64_t i = 0; i < n; ++i) {
+                       ctc_loss(ctc_lp, ctc_targets, ctc_in, ctc_tl).backward();
+                       ctc_lp.zero_grad();
                      }
                      return seconds(t0, clock::now());
                    },

@@ -177,6 +177,51 @@ TEST(KernelsCpuVsReference, OptimizerUpdatesAgreeWithTheReferenceLoop) {
   }
 }
 
+// CTC: the CPU's scaled probability-space recursions against the reference log-space ones, on a batch with an
+// empty target, an impossible alignment, a frame whose labels sit 1000 nats below its best (the scaled path
+// underflows there and must fall back) and varying lengths; float32 and float64, 1 and 2 threads.
+TEST(KernelsCpuVsReference, CtcScaledRecursionsMatchTheLogSpaceReference) {
+  const int64_t T = 30, N = 6, C = 7, S = 8;
+  tg::Generator gen(17);
+  Tensor logits = tg::randn({T, N, C}, DType::Float64, gen) * 2.0;
+  // Sample 4: at frame 3 every class but 0 (the blank) is 1000 nats down; its target needs them all the same.
+  tg::select(tg::select(logits, 0, 3), 0, 4).copy_(tg::from_vector<double>({0, -1000, -1000, -1000, -1000, -1000, -1000}));
+  // Sample 5: 3 frames for the labels 1 2 3, so one path only, and label 2 is 1000 nats down at frame 1: the
+  // scaled recursion underflows to no alignment and the reference's log space must take over (finite nll).
+  tg::select(tg::select(logits, 0, 1), 0, 5).copy_(tg::from_vector<double>({0, 0, -1000, 0, 0, 0, 0}));
+  const Tensor lp64 = tg::log_softmax(logits, 2);
+  const Tensor targets = tg::randint(1, C, {N, S}, gen);
+  tg::narrow(tg::select(targets, 0, 5), 0, 0, 3).copy_(tg::from_vector<int64_t>({1, 2, 3}));
+  const Tensor in_lengths = tg::from_vector<int64_t>({30, 25, 30, 5, 30, 3});
+  const Tensor tgt_lengths = tg::from_vector<int64_t>({8, 3, 0, 4, 8, 3});  // sample 3: 4 labels in 5 frames may not fit
+  const k::CtcProblem p{T, N, C, S, false, 0};
+  for (DType dt : {DType::Float64, DType::Float32}) {
+    const Tensor lp = lp64.to(dt);
+    auto run = [&](const k::KernelTables& tables, int threads) {
+      Threads use(threads);
+      Tensor nll = tg::empty({N}, dt), grad = tg::full({T, N, C}, 7.0, dt);
+      tables.ctc.find(kCpu, dt)(p, arg(lp), arg(targets), arg(in_lengths), arg(tgt_lengths), arg(nll), arg(grad));
+      return std::pair{nll, grad};
+    };
+    const auto [want_nll, want_grad] = run(k::reference_tables(), 1);
+    for (int threads : {1, 2}) {
+      const auto [nll, grad] = run(k::kernel_tables(), threads);
+      const double tol = dt == DType::Float64 ? 1e-11 : 2e-5;
+      const auto a = nll.to(DType::Float64).to_vector<double>(), b = want_nll.to(DType::Float64).to_vector<double>();
+      EXPECT_TRUE(std::isfinite(b[5]) && b[5] > 900) << "the one-path sample: " << b[5];
+      for (size_t i = 0; i < a.size(); ++i) {
+        if (std::isinf(b[i])) {
+          EXPECT_TRUE(std::isinf(a[i])) << "sample " << i;
+          continue;
+        }
+        EXPECT_NEAR(a[i], b[i], tol * (1 + std::abs(b[i]))) << tg::dtype_name(dt) << " sample " << i;
+      }
+      EXPECT_LT(tg::max(tg::abs(grad.to(DType::Float64) - want_grad.to(DType::Float64))).item(), tol)
+          << tg::dtype_name(dt) << " threads " << threads;
+    }
+  }
+}
+
 TEST(KernelsCpuVsReference, EveryCpuSlotHasAReferenceKernel) {
   // The CPU registers production kernels only over reference ones: a fast kernel without an oracle would be
   // untestable. Checked for the families the CPU overrides.

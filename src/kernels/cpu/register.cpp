@@ -5,6 +5,7 @@
 #include <tensorgrad/kernels/kernel_tables.h>
 
 #include "binary.h"
+#include "ctc.h"
 #include "fused_update.h"
 #include "gemm.h"
 #include "half_convert.h"
@@ -73,14 +74,15 @@ void random(RandomOp op, const Shape& shape, const StridedArg& out, const Random
 }
 
 // CTC: every sample's lengths and labels checked first (a bad one throws with nothing written), then the
-// samples spread over threads; each sample's result depends on its own data only.
+// samples spread over threads, each by the scaled recursions (ctc.cpp); a sample's result depends on its own
+// data only.
 void ctc(const CtcProblem& p, const StridedArg& log_probs, const StridedArg& targets, const StridedArg& input_lengths,
          const StridedArg& target_lengths, const StridedArg& nll, const StridedArg& grad) {
   ref::ctc_check(p, targets, input_lengths, target_lengths);
   const int64_t work = p.time * p.classes * std::max<int64_t>(p.max_target, 1);  // per sample, roughly
   parallel_for(p.batch, threads_for(p.batch * work, int64_t{1} << 16), [&](int64_t first, int64_t last, int) {
     for (int64_t n = first; n < last; ++n)
-      ref::ctc_sample(p, n, log_probs, targets, input_lengths, target_lengths, nll, grad);
+      cpu::ctc_sample(p, n, log_probs, targets, input_lengths, target_lengths, nll, grad);
   });
 }
 

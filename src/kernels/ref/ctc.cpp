@@ -45,11 +45,8 @@ void sample(const CtcProblem& p, int64_t n, const StridedArg& log_probs, const S
   const T* lpn = lp0 + n * log_probs.strides[1];
   auto lp = [&](int64_t t, int64_t c) { return static_cast<double>(lpn[t * st + c * sc]); };
   const int64_t time = length_at(input_lengths, n), length = length_at(target_lengths, n);
-  const auto [labels, label_stride] = labels_of(p, n, targets, target_lengths);
-  // The extended label sequence: blank, l1, blank, l2, ..., blank.
-  const int64_t states = 2 * length + 1;
-  std::vector<int64_t> ext(static_cast<size_t>(states), p.blank);
-  for (int64_t i = 0; i < length; ++i) ext[static_cast<size_t>(2 * i + 1)] = labels[i * label_stride];
+  const std::vector<int64_t> ext = ctc_extended_labels(p, n, targets, target_lengths);
+  const auto states = static_cast<int64_t>(ext.size());
   auto skip_allowed = [&](int64_t s) {  // may a path jump from s - 2 to s?
     return s >= 2 && ext[static_cast<size_t>(s)] != p.blank && ext[static_cast<size_t>(s)] != ext[static_cast<size_t>(s - 2)];
   };
@@ -136,6 +133,15 @@ void ctc_check(const CtcProblem& p, const StridedArg& targets, const StridedArg&
   }
   TG_CHECK(!p.concatenated || total <= p.max_target, "tg::ctc_loss: target_lengths sum to ", total,
            " but the concatenated targets hold ", p.max_target);
+}
+
+std::vector<int64_t> ctc_extended_labels(const CtcProblem& p, int64_t n, const StridedArg& targets,
+                                         const StridedArg& target_lengths) {
+  const int64_t length = length_at(target_lengths, n);
+  const auto [labels, label_stride] = labels_of(p, n, targets, target_lengths);
+  std::vector<int64_t> ext(static_cast<size_t>(2 * length + 1), p.blank);
+  for (int64_t i = 0; i < length; ++i) ext[static_cast<size_t>(2 * i + 1)] = labels[i * label_stride];
+  return ext;
 }
 
 void ctc_sample(const CtcProblem& p, int64_t n, const StridedArg& log_probs, const StridedArg& targets,

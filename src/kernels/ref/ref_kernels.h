@@ -51,6 +51,9 @@ void random_range(RandomOp op, const StridedArg& out, int64_t n, const RandomPar
 // kernel runs the samples on several threads.
 void ctc_check(const CtcProblem& p, const StridedArg& targets, const StridedArg& input_lengths,
                const StridedArg& target_lengths);
+// Sample n's extended label sequence: blank, l1, blank, l2, ..., blank (2 * length + 1 states).
+std::vector<int64_t> ctc_extended_labels(const CtcProblem& p, int64_t n, const StridedArg& targets,
+                                         const StridedArg& target_lengths);
 void ctc_sample(const CtcProblem& p, int64_t n, const StridedArg& log_probs, const StridedArg& targets,
                 const StridedArg& input_lengths, const StridedArg& target_lengths, const StridedArg& nll,
                 const StridedArg& grad);
