@@ -200,6 +200,14 @@ void staged_sort(const Shape& in_shape, int64_t dim, int64_t k, bool descending,
   v.store();
 }
 
+template <TablesFn Tables>
+void staged_depthwise(const DepthwiseProblem& p, const StridedArg& out, const StridedArg& x, const StridedArg& w) {
+  const Staged xs(Shape{p.batch, p.channels, p.length}, x, true), ws(Shape{p.channels, p.kernel}, w, true);
+  const Staged y(Shape{p.batch, p.channels, p.out_length}, out, false);
+  Tables().depthwise.find(kCpu, DType::Float32)(p, y.arg(), xs.arg(), ws.arg());
+  y.store();
+}
+
 // The updates read and write every buffer they are given (a null one stays null).
 template <TablesFn Tables>
 void staged_sgd_update(int64_t n, const SgdCoefficients& c, const StridedArg& param, const StridedArg& grad,
@@ -247,6 +255,7 @@ void add_staged(KernelTables& t) {
     add_where_float32(t.sequence, d, &staged_sequence<Tables>);
     add_where_float32(t.ctc, d, &staged_ctc<Tables>);
     add_where_float32(t.sort, d, &staged_sort<Tables>);
+    add_where_float32(t.depthwise, d, &staged_depthwise<Tables>);
     add_where_float32(t.sgd_update, d, &staged_sgd_update<Tables>);
     add_where_float32(t.adam_update, d, &staged_adam_update<Tables>);
   }

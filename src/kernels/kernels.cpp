@@ -104,6 +104,10 @@ void ctc_loss(const CtcProblem& problem, const StridedArg& log_probs, const Stri
   tables().ctc.find(device, log_probs.dtype)(problem, log_probs, targets, input_lengths, target_lengths, nll, grad);
 }
 
+void depthwise_conv1d(const DepthwiseProblem& p, const StridedArg& out, const StridedArg& x, const StridedArg& w) {
+  tables().depthwise.find(device_of("depthwise_conv1d", out, x, w), x.dtype)(p, out, x, w);
+}
+
 void sort(const Shape& in_shape, int64_t dim, int64_t k, bool descending, const StridedArg& values,
           const StridedArg& indices, const StridedArg& in) {
   tables().sort.find(device_of("sort", values, indices, in), in.dtype)(in_shape, dim, k, descending, values, indices,

@@ -12,6 +12,8 @@
 #include <tensorgrad/ops/conv.h>
 #include <tensorgrad/ops/elementwise.h>
 #include <tensorgrad/ops/linalg.h>
+#include <tensorgrad/ops/rearrange.h>
+#include <tensorgrad/ops/reduce.h>
 #include <tensorgrad/ops/view.h>
 
 #include "profiling.h"
@@ -80,6 +82,50 @@ void check_window_dtype(DType dt, double pad_value, const char* op, const std::s
            " cannot be stored in an int64 tensor; ", context);
 }
 
+// The recorded depthwise convolution without bias. Its VJPs, for stride 1 (the only stride it records):
+//   d x = depthwise(g, flip(w), padding = dilation (K - 1) - padding, dilation): the transposed convolution;
+//   d w[c, k] = sum_n sum_o x[n, c, o - padding + k dilation] g[n, c, o]: a depthwise convolution of x, all N C
+//   rows as channels of one sample, with g's rows as their filters, stride = dilation, then summed over n.
+Tensor depthwise_recorded(const Tensor& x, const Tensor& w, int64_t stride, int64_t padding, int64_t dilation) {
+  const int64_t n = x.size(0), c = x.size(1), len = x.size(2), k = w.size(2);
+  kernels::DepthwiseProblem p{n, c, len, (len + 2 * padding - dilation * (k - 1) - 1) / stride + 1, k, stride, padding,
+                              dilation};
+  Tensor out = Tensor::empty({n, c, p.out_length}, x.dtype(), x.device());
+  const Tensor w2 = reshape(w, {c, k});
+  if (out.numel() > 0) kernels::depthwise_conv1d(p, ops::arg(out), ops::arg(x), ops::arg(w2));
+  const TensorList inputs{x, w};
+  if (!ops::needs_tangent(inputs) && !ops::needs_grad(inputs)) return out;
+  TG_CHECK(stride == 1 && padding <= dilation * (k - 1), "tg::depthwise_conv1d: derivatives need stride 1 and "
+           "padding <= dilation * (kernel - 1), got stride ", stride, ", padding ", padding);
+  if (ops::needs_tangent(inputs)) {
+    ops::push_tangent(inputs, out, [&](const TensorList& t) {
+      return ops::sum_defined({t[0].defined() ? depthwise_recorded(t[0], w, stride, padding, dilation) : Tensor(),
+                               t[1].defined() ? depthwise_recorded(x, t[1], stride, padding, dilation) : Tensor()});
+    });
+  }
+  if (ops::needs_grad(inputs)) {
+    ops::record("depthwise_conv1d", inputs, out,
+                [padding, dilation, want_x = x.requires_grad(), want_w = w.requires_grad()](
+                    const Tensor& g, const TensorList& s) -> TensorList {
+                  const Tensor& xs = s[0];
+                  const Tensor& ws = s[1];
+                  const int64_t kk = ws.size(2), nn = xs.size(0), cc = xs.size(1);
+                  Tensor dx, dw;
+                  if (want_x) dx = depthwise_recorded(g, flip(ws, {2}), 1, dilation * (kk - 1) - padding, dilation);
+                  if (want_w) {
+                    const Tensor rows = reshape(xs, {1, nn * cc, xs.size(2)});
+                    const Tensor filters = reshape(g, {nn * cc, 1, g.size(2)});
+                    dw = reshape(sum(reshape(depthwise_recorded(rows, filters, dilation, padding, 1), {nn, cc, kk}),
+                                     {0}),
+                                 {cc, 1, kk});
+                  }
+                  return {dx, dw};
+                },
+                {{x, w}});
+  }
+  return out;
+}
+
 Tensor conv_nd(const Tensor& x, const Tensor& weight, const Tensor& bias, const SpatialArg& stride,
                const SpatialArg& padding, const SpatialArg& dilation, int64_t groups, size_t nd, const char* op) {
   std::string context = "input " + shape_str(x.shape()) + ", weight " + shape_str(weight.shape());
@@ -120,6 +166,12 @@ Tensor conv_nd(const Tensor& x, const Tensor& weight, const Tensor& bias, const 
   // N separate [Cout, Cin K] products summed afterwards; here it is one GEMM over N L columns.
   bool pointwise = true;
   for (size_t d = 0; d < nd; ++d) pointwise &= w.kernel[d] == 1 && w.stride[d] == 1 && w.padding[d] == 0;
+  // Depthwise (one filter per channel): its own kernel.
+  if (nd == 1 && groups == cin && cout == cin && cin_g == 1 && w.stride[0] == 1 &&
+      w.padding[0] <= w.dilation[0] * (w.kernel[0] - 1)) {
+    Tensor out = depthwise_recorded(x, weight, 1, w.padding[0], w.dilation[0]);
+    return bias.defined() ? out + reshape(bias, {1, cout, 1}) : out;
+  }
   const Tensor cols = pointwise ? reshape(x, {n, cin, l}) : im2col_recorded(x, w, 0.0, /*batch_inner=*/true);
   const Tensor cols_t = reshape(permute(cols, {1, 0, 2}), {groups, cin_g * k, n * l});  // a view unless 1x1
   const Tensor wg = reshape(weight, {groups, cout / groups, cin_g * k});
@@ -165,6 +217,30 @@ Tensor col2im(const Tensor& cols, const Shape& output_size, const SpatialArg& ke
            ", dilation ", w.dilation, ", padding ", w.padding, " and stride ", w.stride, " gives ", w.out, " = ",
            w.positions(), "; ", context);
   return col2im_recorded(cols, w, cols.size(1) / k);
+}
+
+Tensor depthwise_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride, int64_t padding,
+                        int64_t dilation) {
+  TG_PROFILE_OP_FLOPS("depthwise_conv1d", ops::conv_flops(x, weight, stride, padding, dilation), x, weight, bias);
+  const char* op = "tg::depthwise_conv1d";
+  const std::string context = "input " + shape_str(x.shape()) + ", weight " + shape_str(weight.shape());
+  TG_CHECK(x.dim() == 3 && weight.dim() == 3 && weight.size(0) == x.size(1) && weight.size(1) == 1, op,
+           ": expected input [N, C, L] and weight [C, 1, K]; ", context);
+  TG_CHECK(x.dtype() == weight.dtype() && is_floating(x.dtype()), op,
+           ": input and weight must share a floating dtype, got ", dtype_name(x.dtype()), " and ",
+           dtype_name(weight.dtype()), "; ", context);
+  TG_CHECK(stride >= 1 && dilation >= 1 && padding >= 0, op, ": stride and dilation must be >= 1 and padding >= 0; ",
+           context);
+  const int64_t k = weight.size(2);
+  TG_CHECK(k >= 1 && x.size(2) + 2 * padding >= dilation * (k - 1) + 1, op, ": the kernel (", k, ", dilation ",
+           dilation, ") is longer than the padded input (", x.size(2) + 2 * padding, "); ", context);
+  TG_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == x.size(1) && bias.dtype() == x.dtype()), op,
+           ": bias must be [C] of the input's dtype; ", context);
+  // Derivatives of a strided (or over-padded) one go through the general grouped convolution.
+  if ((stride != 1 || padding > dilation * (k - 1)) && (ops::needs_grad({x, weight, bias}) || ops::needs_tangent({x, weight, bias})))
+    return conv1d(x, weight, bias, stride, padding, dilation, x.size(1));
+  const Tensor out = depthwise_recorded(x, weight, stride, padding, dilation);
+  return bias.defined() ? out + reshape(bias, {1, x.size(1), 1}) : out;
 }
 
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, const SpatialArg& stride,

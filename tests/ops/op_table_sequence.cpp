@@ -375,6 +375,37 @@ const std::vector<std::string>& einsum_equations() {
   return eqs;
 }
 
+// depthwise_conv1d: x [N, C, L], w [C, 1, K], b [C]; Params.a stride, .b padding, .c dilation, variant 1: bias.
+void add_depthwise(std::vector<OpSpec>& t) {
+  auto q = [](int64_t stride, int64_t padding, int64_t dilation, int bias) {
+    Params p = ps(0, stride, padding, bias);
+    p.c = dilation;
+    return p;
+  };
+  OpSpec s = make(
+      "depthwise_conv1d", {Dom::Normal, Dom::Normal, Dom::Normal},
+      {{SL{{2, 3, 7}, {3, 1, 3}, {3}}, q(1, 1, 1, 1)}, {SL{{1, 2, 9}, {2, 1, 5}, {2}}, q(1, 2, 1, 0)},
+       {SL{{2, 2, 8}, {2, 1, 3}, {2}}, q(1, 2, 2, 1)}, {SL{{1, 3, 6}, {3, 1, 2}, {3}}, q(1, 0, 1, 0)},
+       {SL{{2, 2, 9}, {2, 1, 3}, {2}}, q(2, 1, 1, 1)}, {SL{{1, 4, 40}, {4, 1, 15}, {4}}, q(1, 7, 1, 1)}},
+      [](const TensorList& x, const Params& p) {
+        return tg::depthwise_conv1d(x[0], x[1], p.variant == 1 ? x[2] : Tensor(), p.a, p.b, p.c);
+      },
+      [](const Refs& x, const Params& p) {
+        const int64_t n = x[0].shape[0], c = x[0].shape[1], len = x[0].shape[2], k = x[1].shape[2];
+        const int64_t out_len = (len + 2 * p.b - p.c * (k - 1) - 1) / p.a + 1;
+        return generate({n, c, out_len}, [&](const Index& i) {
+          double acc = p.variant == 1 ? x[2].v[at(i[1])] : 0.0;
+          for (int64_t j = 0; j < k; ++j) {
+            const int64_t src = i[2] * p.a - p.b + j * p.c;
+            if (src >= 0 && src < len) acc += x[1].v[at(i[1] * k + j)] * x[0].v[at((i[0] * c + i[1]) * len + src)];
+          }
+          return acc;
+        });
+      });
+  s.f32_rtol = 1e-4;
+  t.push_back(s);
+}
+
 void add_einsum(std::vector<OpSpec>& t) {
   auto eq = [](int v) {
     Params q;
@@ -462,6 +493,7 @@ void add_sequence_ops(std::vector<OpSpec>& table) {
   add_norms(table);
   add_sorting(table);
   add_einsum(table);
+  add_depthwise(table);
 }
 
 }  // namespace tgtest

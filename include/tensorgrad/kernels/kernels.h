@@ -140,6 +140,14 @@ void ctc_loss(const CtcProblem& problem, const StridedArg& log_probs, const Stri
               const StridedArg& input_lengths, const StridedArg& target_lengths, const StridedArg& nll,
               const StridedArg& grad);
 
+// Depthwise 1-D convolution: out[n, c, o] = sum_k w[c, k] x[n, c, o * stride - padding + k * dilation] (x read
+// as zero outside [0, length)); out [N, C, out_length], x [N, C, length], w [C, K], any strides.
+struct DepthwiseProblem {
+  int64_t batch = 0, channels = 0, length = 0, out_length = 0, kernel = 0;
+  int64_t stride = 1, padding = 0, dilation = 1;
+};
+void depthwise_conv1d(const DepthwiseProblem& p, const StridedArg& out, const StridedArg& x, const StridedArg& w);
+
 // Sorting along `dim` of `in` (in_shape): the first k of each row in ascending (or descending) order into
 // values (in's dtype) and indices (int64), both strided over in_shape with k along dim. Stable (equal values
 // keep their order); NaN sorts above every number, as torch.sort.

@@ -44,6 +44,14 @@ Tensor col2im(const Tensor& cols, const Shape& output_size, const SpatialArg& ke
 
 // torch.nn.functional.conv1d: x [N, Cin, L], weight [Cout, Cin / groups, K], bias [Cout] or undefined (`{}`)
 // -> [N, Cout, Lout] (contiguous). Zero padding. x, weight and bias share a floating dtype.
+// Depthwise 1-D convolution: x [N, C, L], weight [C, 1, K] (one filter per channel), bias [C] optional; output
+// length (L + 2 padding - dilation (K - 1) - 1) / stride + 1. Its own kernel (no im2col, no per-channel GEMM);
+// its VJPs are depthwise convolutions again (stride 1), so every order of derivative runs on that kernel (a
+// strided one that needs derivatives goes through conv1d's grouped path).
+// conv1d uses it for groups == in_channels == out_channels, stride 1 and padding <= dilation (K - 1).
+Tensor depthwise_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, int64_t stride = 1,
+                        int64_t padding = 0, int64_t dilation = 1);
+
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, const SpatialArg& stride = 1,
               const SpatialArg& padding = 0, const SpatialArg& dilation = 1, int64_t groups = 1);
 

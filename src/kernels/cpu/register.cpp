@@ -6,6 +6,7 @@
 
 #include "binary.h"
 #include "ctc.h"
+#include "depthwise.h"
 #include "fused_update.h"
 #include "gemm.h"
 #include "half_convert.h"
@@ -129,6 +130,7 @@ void register_kernels(KernelTables& t) {
     t.adam_update.add(kCpu, d, &adam_update);
     t.ctc.add(kCpu, d, &ctc);
     t.sort.add(kCpu, d, &sort);
+    t.depthwise.add(kCpu, d, &depthwise_conv1d);
   }
   for (WindowOp op : {WindowOp::Im2col, WindowOp::Col2im}) t.window.add(op, kCpu, DType::Int64, &window);
   // Last: bfloat16 and float16 compute in the float32 kernels registered above.

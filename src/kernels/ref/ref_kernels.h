@@ -30,6 +30,7 @@ void register_creation(KernelTables& t);  // random, sequence
 void register_optimizer(KernelTables& t); // sgd_update, adam_update
 void register_ctc(KernelTables& t);
 void register_sort(KernelTables& t);
+void register_depthwise(KernelTables& t);
 
 // The reference kernels the CPU's production kernels call directly, for layouts or ops they do not cover.
 void copy(const Shape& shape, const StridedArg& out, const StridedArg& src, bool accumulate);
