@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes tests/reference/torch_reference.safetensors: inputs, weights, outputs and gradients computed by
-PyTorch 1.13 (Debian's python3-torch) in float64, for tests/reference/torch_equivalence_test.cpp.
+PyTorch 1.13 and torchaudio 0.13 (Debian's python3-torch, python3-torchaudio) in float64, for tests/reference/torch_equivalence_test.cpp.
 
-    apt-get install python3-torch && /usr/bin/python3 tests/reference/make_torch_reference.py
+    apt-get install python3-torch python3-torchaudio && /usr/bin/python3 tests/reference/make_torch_reference.py
 
 Deterministic (fixed seeds, float64, CPU). The safetensors file is written by hand here (8-byte little-endian
 header length, JSON header, raw little-endian data), so nothing beyond torch is needed.
@@ -18,6 +18,8 @@ Contents, by key prefix:
   tel_post.* / tel_pre.*  torch.nn.TransformerEncoderLayer (d_model 8, 2 heads, feed-forward 16, dropout 0,
                 post- and pre-norm, train mode so the fused inference path is not taken): state dict, input,
                 key padding mask, output, gradients of sum(output * probe).
+  conformer.*   torchaudio 0.13's ConformerLayer (d 8, ffn 16, 2 heads, kernel 3, dropout 0, train mode), with
+                its parameter names mapped to tensorgrad's: output, gradients, BatchNorm running stats after.
 """
 import json
 import struct
@@ -32,7 +34,7 @@ out = {}
 
 
 def put(name, t):
-    out[name] = t.detach().contiguous()
+    out[name] = t.detach().clone().contiguous()  # a copy: buffers change in place later (BatchNorm)
 
 
 # ---- CTC
@@ -86,6 +88,45 @@ for prefix, norm_first in (("tel_post", False), ("tel_pre", True)):
         put(prefix + "." + k, v)
     for k, p in layer.named_parameters():
         put(prefix + ".grad." + k, p.grad)
+
+# ---- torchaudio's ConformerLayer (absolute positions), train mode (BatchNorm on batch statistics), no padding
+# mask (torchaudio lets padded frames into the depthwise convolution; tensorgrad zeroes them, so with padding the
+# two differ by design near the padding). Names mapped to tensorgrad's: torchaudio numbers its Sequential
+# children, tensorgrad names them.
+try:
+    import torchaudio
+except ImportError:  # python3-torchaudio absent: the conformer.* entries are left out
+    torchaudio = None
+if torchaudio is not None:
+    RENAME = {"ffn1.sequential.0": "ffn1.layer_norm", "ffn1.sequential.1": "ffn1.linear1",
+              "ffn1.sequential.4": "ffn1.linear2", "ffn2.sequential.0": "ffn2.layer_norm",
+              "ffn2.sequential.1": "ffn2.linear1", "ffn2.sequential.4": "ffn2.linear2",
+              "conv_module.sequential.0": "conv_module.pointwise_conv1",
+              "conv_module.sequential.2": "conv_module.depthwise_conv",
+              "conv_module.sequential.3": "conv_module.batch_norm",
+              "conv_module.sequential.5": "conv_module.pointwise_conv2"}
+
+    def ours(name):
+        for theirs, mine in RENAME.items():
+            if name.startswith(theirs + "."):
+                return mine + name[len(theirs):]
+        return name
+
+    layer = torchaudio.models.conformer.ConformerLayer(8, 16, 2, 3, dropout=0.0)
+    layer.train()
+    for k, v in layer.state_dict().items():
+        put("conformer.state." + ours(k), v)
+    x = torch.randn(7, 3, 8, requires_grad=True)  # [T, N, D], torchaudio's layout
+    y = layer(x, None)
+    probe = torch.randn(7, 3, 8)
+    (y * probe).sum().backward()
+    for k, v in dict(input=x, output=y, probe=probe, grad_input=x.grad).items():
+        put("conformer." + k, v)
+    for k, p in layer.named_parameters():
+        put("conformer.grad." + ours(k), p.grad)
+    for k, v in layer.state_dict().items():
+        if "running" in k:
+            put("conformer.after." + ours(k), v)
 
 # ---- write the safetensors file
 DTYPES = {torch.float64: "F64", torch.int64: "I64", torch.bool: "BOOL"}

@@ -1,7 +1,8 @@
 // tensorgrad against PyTorch 1.13 in float64, on values PyTorch computed (tests/reference/make_torch_reference.py
 // wrote torch_reference.safetensors; rerun it with python3-torch to regenerate): CTC loss and its gradient,
-// MultiheadAttention and TransformerEncoderLayer (post- and pre-norm) with key padding masks, their outputs and
-// the gradients of the inputs and of every parameter, with PyTorch's weights loaded by name.
+// MultiheadAttention and TransformerEncoderLayer (post- and pre-norm) with key padding masks, torchaudio's
+// ConformerLayer, their outputs and the gradients of the inputs and of every parameter, with PyTorch's weights
+// loaded by name.
 #include <gtest/gtest.h>
 
 #include <tensorgrad/tensorgrad.h>
@@ -32,13 +33,16 @@ tg::StateDict with_prefix(const std::string& prefix) {
   return out;
 }
 
-// Relative error at most 1e-10 of the largest magnitude (PyTorch and tensorgrad sum in different orders).
+// Relative error at most 1e-10 of the largest magnitude (PyTorch and tensorgrad sum in different orders), with an
+// absolute floor of 1e-13 for values that are zero up to rounding (e.g. the gradient of a bias that feeds a
+// BatchNorm).
 void expect_close(const Tensor& got, const Tensor& want, const std::string& what) {
   ASSERT_TRUE(got.defined()) << what << " is undefined";
   ASSERT_EQ(got.shape(), want.shape()) << what;
   double scale = 1e-300;
   for (double v : tgtest::to_doubles(want)) scale = std::max(scale, std::abs(v));
-  const std::string diff = tgtest::compare(tgtest::to_ref(got), tgtest::to_ref(want), {1e-10, 1e-10 * scale});
+  const std::string diff =
+      tgtest::compare(tgtest::to_ref(got), tgtest::to_ref(want), {1e-10, std::max(1e-10 * scale, 1e-13)});
   EXPECT_TRUE(diff.empty()) << what << ": " << diff;
 }
 
@@ -104,6 +108,28 @@ TEST(TorchEquivalence, TransformerEncoderLayerPostAndPreNorm) {
     }
     EXPECT_EQ(checked, 12) << "every parameter of the layer";
   }
+}
+
+// torchaudio's ConformerLayer, train mode, no padding mask: output, input and parameter gradients, and the
+// BatchNorm running statistics after the step.
+TEST(TorchEquivalence, ConformerBlockMatchesTorchaudio) {
+  tg::nn::ConformerBlock block(8, 2, {.ffn_dim = 16, .depthwise_kernel_size = 3, .dropout = 0.0, .dtype = DType::Float64});
+  block.load_state_dict(with_prefix("conformer.state."));
+  block.train();
+  // torchaudio is time-first [T, N, D]; the block takes [N, T, D].
+  const Tensor x = tg::transpose(torch_value("conformer.input"), 0, 1).contiguous().requires_grad_(true);
+  const Tensor y = block.forward(x, {});
+  expect_close(tg::transpose(y, 0, 1), torch_value("conformer.output"), "output");
+  tg::sum(tg::transpose(y, 0, 1) * torch_value("conformer.probe")).backward();
+  expect_close(tg::transpose(x.grad(), 0, 1), torch_value("conformer.grad_input"), "d/d input");
+  int64_t checked = 0;
+  for (const auto& [name, p] : block.named_parameters()) {
+    expect_close(p.grad(), torch_value("conformer.grad." + name), "d/d " + name);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 30);
+  for (const auto& [name, b] : block.named_buffers())
+    if (name.find("running") != std::string::npos) expect_close(b, torch_value("conformer.after." + name), name);
 }
 
 }  // namespace
