@@ -14,6 +14,9 @@ Cases (see bench/tensorgrad_bench/ops_bench.cpp):
   sum_1m              s = a.sum().
   ctc_fwd_bwd         ctc_loss (mean) and backward to log_probs: T 200, batch 16, 32 classes, targets of 40,
                       float32; the gradient is dropped after each call.
+  conformer_fwd_bwd   torchaudio's ConformerLayer (d_model 144, 4 heads, feed-forward 576, depthwise kernel 31,
+                      dropout 0, train mode) on [200, 16, 144] float32: forward, sum, backward; grads set to
+                      None. Skipped when torchaudio is missing.
 Times include the Python interpreter's own loop cost; `loop_baseline` (the same loop storing a constant
 into the list) says how much that is.
 """
@@ -49,6 +52,14 @@ def main():
     ctc_in = torch.full((16,), 200, dtype=torch.int64)
     ctc_tl = torch.full((16,), 40, dtype=torch.int64)
     assert torch.isfinite(torch.nn.functional.ctc_loss(ctc_lp, ctc_targets, ctc_in, ctc_tl))
+
+    try:
+        import torchaudio
+        conformer = torchaudio.models.conformer.ConformerLayer(144, 576, 4, 31, dropout=0.0)
+        conformer.train()
+        conformer_x = torch.randn(200, 16, 144, generator=gen)
+    except ImportError:
+        conformer = None
 
     # Validate what is timed.
     assert (a1 + b1).item() == 3.75 and (ga + gb).requires_grad
@@ -99,6 +110,12 @@ def main():
         s = x.sum()
         return clock() - t0, 1
 
+    def conformer_fwd_bwd(n):
+        t0 = clock()
+        conformer(conformer_x, None).sum().backward()
+        conformer.zero_grad(set_to_none=True)
+        return clock() - t0, 1
+
     def ctc_fwd_bwd(n):
         t0 = clock()
         torch.nn.functional.ctc_loss(ctc_lp, ctc_targets, ctc_in, ctc_tl).backward()
@@ -107,6 +124,8 @@ def main():
 
     cases = [("tiny_add", tiny_add), ("tiny_add_grad", tiny_add_grad), ("tiny_add_grad_free", tiny_add_grad_free),
              ("add_1m", add_1m), ("sum_1m", sum_1m), ("ctc_fwd_bwd", ctc_fwd_bwd), ("loop_baseline", loop_baseline)]
+    if conformer is not None:
+        cases.append(("conformer_fwd_bwd", conformer_fwd_bwd))
 
     def sample(fn, min_time):
         timed, calls = 0.0, 0

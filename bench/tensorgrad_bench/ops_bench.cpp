@@ -16,6 +16,8 @@
 //   sum_1m              s = a.sum() over `big` float32 elements (a 0-d result).
 //   ctc_fwd_bwd         CTC loss (mean) and its backward to the log-probabilities: T 200, batch 16, 32 classes,
 //                       targets of 40, float32 (issue 15's benchmark); the gradient is dropped after each call.
+//   conformer_fwd_bwd   one Conformer block (d_model 144, 4 heads, feed-forward 576, depthwise kernel 31, dropout
+//                       0, train mode) on [16, 200, 144] float32: forward, sum, backward; gradients set to none.
 #include "ops_bench.h"
 
 #include <algorithm>
@@ -162,6 +164,20 @@ int run_ops_bench(const OpsBenchOptions& opt) {
                      for (int64_t i = 0; i < n; ++i) {
                        ctc_loss(ctc_lp, ctc_targets, ctc_in, ctc_tl).backward();
                        ctc_lp.zero_grad();
+                     }
+                     return seconds(t0, clock::now());
+                   },
+                   1});
+
+  nn::ConformerBlock conformer(144, 4, {.ffn_dim = 576, .depthwise_kernel_size = 31, .dropout = 0.0}, ctc_gen);
+  conformer.train();
+  const Tensor conformer_x = randn({16, 200, 144}, DType::Float32, ctc_gen);
+  cases.push_back({"conformer_fwd_bwd",
+                   [&](int64_t n) {
+                     const auto t0 = clock::now();
+                     for (int64_t i = 0; i < n; ++i) {
+                       sum(conformer.forward(conformer_x, {})).backward();
+                       conformer.zero_grad();
                      }
                      return seconds(t0, clock::now());
                    },

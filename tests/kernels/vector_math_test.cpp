@@ -77,7 +77,8 @@ TEST(KernelsVectorMath, RegisteredKernelsUseThemForEveryLayout) {
     float (*reference)(float);
   };
   for (const Case& c : {Case{"exp", tg::exp, cpu::exp_f32}, Case{"sigmoid", tg::sigmoid, cpu::sigmoid_f32},
-                        Case{"tanh", tg::tanh, cpu::tanh_f32}}) {
+                        Case{"tanh", tg::tanh, cpu::tanh_f32},
+                        Case{"silu", tg::silu, [](float v) { return v * cpu::sigmoid_f32(v); }}}) {
     const tg::Tensor y = c.op(x), yt = tg::transpose(c.op(strided), 0, 1).contiguous();
     const float* px = static_cast<const float*>(x.data_ptr());
     const float* py = static_cast<const float*>(y.data_ptr());

@@ -19,6 +19,7 @@
 
 #include "parallel.h"
 #include "reduce.h"
+#include "isa_clones.h"
 
 namespace tg::kernels::cpu {
 
@@ -83,12 +84,6 @@ A fold_row(const T* row, int64_t n) {
   for (A l : lanes) acc = Op::combine(acc, l);
   return acc;
 }
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__gnu_linux__)
-#define TG_ISA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define TG_ISA_CLONES
-#endif
 
 constexpr int64_t kSumBlock = int64_t{1} << 16;  // elements per block partial (256 KiB of float32)
 constexpr int64_t kSumGrain = int64_t{1} << 16;  // elements per thread at least

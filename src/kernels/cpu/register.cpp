@@ -13,6 +13,7 @@
 #include "../half_staging.h"
 #include "parallel.h"
 #include "reduce.h"
+#include "softmax.h"
 #include "unary.h"
 #include "window.h"
 
@@ -131,6 +132,7 @@ void register_kernels(KernelTables& t) {
     t.ctc.add(kCpu, d, &ctc);
     t.sort.add(kCpu, d, &sort);
     t.depthwise.add(kCpu, d, &depthwise_conv1d);
+    for (SoftmaxOp op : {SoftmaxOp::Softmax, SoftmaxOp::LogSoftmax}) t.softmax.add(op, kCpu, d, &softmax);
   }
   for (WindowOp op : {WindowOp::Im2col, WindowOp::Col2im}) t.window.add(op, kCpu, DType::Int64, &window);
   // Last: bfloat16 and float16 compute in the float32 kernels registered above.

@@ -3,8 +3,11 @@
 
 namespace tg::kernels::cpu {
 
-// float32 exp, sigmoid and tanh as vectorisable loops; every other (op, dtype) runs the reference loop.
+// float32 exp, sigmoid, tanh and silu as vectorised loops; every other (op, dtype) runs the reference loop.
 // Single-threaded: register.cpp splits it.
 void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& in);
+
+// out[i] = exp(in[i]) for n contiguous float32 (the vectorised exp_f32 of vector_math.h; softmax uses it).
+void exp_f32_run(float* out, const float* in, int64_t n);
 
 }  // namespace tg::kernels::cpu

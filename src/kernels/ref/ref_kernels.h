@@ -39,6 +39,7 @@ void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedA
 void binary(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b);
 void where(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
            const StridedArg& b);
+void softmax(SoftmaxOp op, const Shape& shape, int64_t dim, const StridedArg& out, const StridedArg& in);
 void reduce(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
             const StridedArg& in);
 void index(IndexOp op, const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out,

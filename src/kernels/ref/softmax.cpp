@@ -39,6 +39,12 @@ void softmax_typed(SoftmaxOp op, const Shape& shape, int64_t dim, const StridedA
 
 }  // namespace
 
+void softmax(SoftmaxOp op, const Shape& shape, int64_t dim, const StridedArg& out, const StridedArg& in) {
+  if (in.dtype == DType::Float64) return softmax_typed<double>(op, shape, dim, out, in);
+  TG_CHECK(in.dtype == DType::Float32, "tg::", op_name(op), ": no reference kernel for ", dtype_name(in.dtype));
+  softmax_typed<float>(op, shape, dim, out, in);
+}
+
 void register_softmax(KernelTables& t) {
   for (SoftmaxOp op : {SoftmaxOp::Softmax, SoftmaxOp::LogSoftmax}) {
     t.softmax.add(op, DeviceType::CPU, DType::Float32, &softmax_typed<float>);
