@@ -487,15 +487,7 @@ Params variant(int v, int64_t a = 0) {
   return p;
 }
 
-OpSpec spec(std::string name, std::vector<Dom> args, std::vector<Case> cases, OpFn fn, RefFn ref) {
-  OpSpec s;
-  s.name = std::move(name);
-  s.args = std::move(args);
-  s.cases = std::move(cases);
-  s.fn = std::move(fn);
-  s.ref = std::move(ref);
-  return s;
-}
+constexpr auto spec = &make_spec;
 
 // ---------------------------------------------------------------- the table
 void add_unary(std::vector<OpSpec>& t) {
@@ -941,6 +933,16 @@ std::vector<RefArg> draw_inputs(const OpSpec& spec, const Case& c, std::mt19937&
     out.push_back(std::move(arg));
   }
   return out;
+}
+
+OpSpec make_spec(std::string name, std::vector<Dom> args, std::vector<Case> cases, OpFn fn, RefFn ref) {
+  OpSpec s;
+  s.name = std::move(name);
+  s.args = std::move(args);
+  s.cases = std::move(cases);
+  s.fn = std::move(fn);
+  s.ref = std::move(ref);
+  return s;
 }
 
 }  // namespace tgtest

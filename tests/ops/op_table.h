@@ -74,6 +74,9 @@ struct OpSpec {
 
 const std::vector<OpSpec>& op_table();
 
+// One row from its parts; every contributor below builds its rows with it.
+OpSpec make_spec(std::string name, std::vector<Dom> args, std::vector<Case> cases, OpFn fn, RefFn ref);
+
 // The table is assembled from one contributor per op family file, each appending its specs:
 void add_conv_ops(std::vector<OpSpec>& table);  // op_table_conv.cpp: unfold/fold, conv, pooling
 void add_nn_ops(std::vector<OpSpec>& table);    // op_table_nn.cpp: losses, normalisation, dropout, embedding

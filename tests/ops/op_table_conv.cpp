@@ -198,13 +198,9 @@ Params with_output(Params p, Shape output_size) {
   return p;
 }
 
+// Every row here promises a contiguous output.
 OpSpec make(std::string name, std::vector<Dom> args, std::vector<Case> cases, OpFn fn, RefFn ref) {
-  OpSpec s;
-  s.name = std::move(name);
-  s.args = std::move(args);
-  s.cases = std::move(cases);
-  s.fn = std::move(fn);
-  s.ref = std::move(ref);
+  OpSpec s = make_spec(std::move(name), std::move(args), std::move(cases), std::move(fn), std::move(ref));
   s.out_contiguous = true;
   return s;
 }

@@ -14,15 +14,7 @@ using SL = std::vector<Shape>;
 
 size_t at(int64_t i) { return static_cast<size_t>(i); }
 
-OpSpec make(std::string name, std::vector<Dom> args, std::vector<Case> cases, OpFn fn, RefFn ref) {
-  OpSpec s;
-  s.name = std::move(name);
-  s.args = std::move(args);
-  s.cases = std::move(cases);
-  s.fn = std::move(fn);
-  s.ref = std::move(ref);
-  return s;
-}
+constexpr auto make = &make_spec;
 
 // ---------------------------------------------------------------- reductions
 // Params.a selects the reduction: 0 none, 1 mean, 2 sum.

@@ -17,15 +17,7 @@ using SL = std::vector<Shape>;
 
 size_t at(int64_t i) { return static_cast<size_t>(i); }
 
-OpSpec make(std::string name, std::vector<Dom> args, std::vector<Case> cases, OpFn fn, RefFn ref) {
-  OpSpec s;
-  s.name = std::move(name);
-  s.args = std::move(args);
-  s.cases = std::move(cases);
-  s.fn = std::move(fn);
-  s.ref = std::move(ref);
-  return s;
-}
+constexpr auto make = &make_spec;
 
 Params ps(double s, int64_t a = 0, int64_t b = 0, int variant = 0) {
   Params p;

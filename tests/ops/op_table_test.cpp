@@ -51,6 +51,11 @@ DType promoted(DType a, DType b) {
 // mantissa bits, 2^-11 for float16's 10).
 double unit_roundoff(DType d) { return d == DType::BFloat16 ? 0x1p-8 : 0x1p-11; }
 
+// The dtype an op's output has for float inputs of dtype `dt`.
+DType output_dtype(const OpSpec& spec, DType dt) {
+  return spec.out == OutKind::Bool ? DType::Bool : spec.out == OutKind::Int64 ? DType::Int64 : dt;
+}
+
 Tolerance tolerance(const OpSpec& spec, bool any_float32) {
   return any_float32 ? Tolerance{spec.f32_rtol, 1e-5} : Tolerance{1e-10, 1e-12};
 }
@@ -147,10 +152,7 @@ TEST_P(OpForward, MatchesReference) {
           ADD_FAILURE() << what << ": threw " << e.what();
           continue;
         }
-        const DType expected = spec.out == OutKind::Bool    ? DType::Bool
-                               : spec.out == OutKind::Int64 ? DType::Int64
-                                                            : dt;
-        EXPECT_EQ(out.dtype(), expected) << what;
+        EXPECT_EQ(out.dtype(), output_dtype(spec, dt)) << what;
         const std::string diff = compare(to_ref(out), want, tolerance(spec, dt == DType::Float32));
         EXPECT_TRUE(diff.empty()) << what << ": " << diff;
         for (size_t i = 0; i < inputs.size(); ++i) {
@@ -188,10 +190,7 @@ TEST_P(OpHalf, MatchesReferenceInBFloat16AndFloat16) {
           ADD_FAILURE() << what << ": threw " << e.what();
           continue;
         }
-        const DType expected = spec.out == OutKind::Bool    ? DType::Bool
-                               : spec.out == OutKind::Int64 ? DType::Int64
-                                                            : dt;
-        EXPECT_EQ(out.dtype(), expected) << what;
+        EXPECT_EQ(out.dtype(), output_dtype(spec, dt)) << what;
         double scale = 1;
         for (double v : want.v)
           if (std::isfinite(v)) scale = std::max(scale, std::abs(v));
