@@ -15,4 +15,5 @@
 #include <tensorgrad/nn/module.h>
 #include <tensorgrad/nn/normalization.h>
 #include <tensorgrad/nn/pool.h>
+#include <tensorgrad/nn/rel_attention.h>
 #include <tensorgrad/nn/transformer.h>
