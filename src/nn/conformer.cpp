@@ -52,10 +52,16 @@ ConformerBlock::ConformerBlock(int64_t d_model, int64_t num_heads, ConformerBloc
   ffn1 = register_module("ffn1", std::make_shared<ConformerFeedForward>(d_model, options.ffn_dim, options.dropout, dt, gen));
   self_attn_layer_norm =
       register_module("self_attn_layer_norm", std::make_shared<LayerNorm>(Shape{d_model}, LayerNormOptions{.dtype = dt}));
-  self_attn = register_module(
-      "self_attn", std::make_shared<MultiheadAttention>(
-                       d_model, num_heads,
-                       MultiheadAttentionOptions{.dropout = options.dropout, .batch_first = true, .dtype = dt}, gen));
+  if (options.relative_positions) {
+    rel_self_attn = register_module("self_attn", std::make_shared<RelPositionMultiHeadAttention>(
+                                                     d_model, num_heads,
+                                                     RelPositionMultiHeadAttentionOptions{options.dropout, dt}, gen));
+  } else {
+    self_attn = register_module(
+        "self_attn", std::make_shared<MultiheadAttention>(
+                         d_model, num_heads,
+                         MultiheadAttentionOptions{.dropout = options.dropout, .batch_first = true, .dtype = dt}, gen));
+  }
   self_attn_dropout = register_module("self_attn_dropout", std::make_shared<Dropout>(options.dropout, gen));
   conv_module = register_module("conv_module", std::make_shared<ConformerConvModule>(
                                                    d_model, options.depthwise_kernel_size, options.dropout, dt, gen));
@@ -71,7 +77,11 @@ Tensor ConformerBlock::forward(const Tensor& x, const Tensor& key_padding_mask) 
            "nn::ConformerBlock: key_padding_mask must be bool [N, T] = [", x.size(0), ", ", x.size(1), "]");
   Tensor h = x + ffn1->forward(x) * 0.5;
   const Tensor a = self_attn_layer_norm->forward(h);
-  h = h + self_attn_dropout->forward(self_attn->forward(a, a, a, key_padding_mask, /*need_weights=*/false).output);
+  const Tensor attended =
+      rel_self_attn ? rel_self_attn->forward(a, relative_positional_encoding(a.size(1), a.size(2), a.dtype()),
+                                             key_padding_mask)
+                    : self_attn->forward(a, a, a, key_padding_mask, /*need_weights=*/false).output;
+  h = h + self_attn_dropout->forward(attended);
   h = h + conv_module->forward(h, key_padding_mask);
   h = h + ffn2->forward(h) * 0.5;
   return final_layer_norm->forward(h);

@@ -91,6 +91,7 @@ ConformerEncoder::ConformerEncoder(ConformerEncoderOptions options, Generator& g
   block.depthwise_kernel_size = options.depthwise_kernel_size;
   block.dropout = options.dropout;
   block.dtype = options.dtype;
+  block.relative_positions = options.relative_positions;
   // Held in a Sequential named "layers" for the parameter names (layers.0.ffn1...., as NeMo's); forward calls
   // each block with the padding mask itself.
   auto stack = register_module("layers", std::make_shared<Sequential>());

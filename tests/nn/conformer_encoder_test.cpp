@@ -46,9 +46,13 @@ TEST(Conv2dSubsampling, LengthsAndShapes) {
 
 // In eval mode, a sequence padded into a batch (with garbage in its padded frames) gets, on its real frames,
 // what it gets alone.
-TEST(ConformerEncoder, PaddedBatchMatchesEachSequenceAlone) {
+class ConformerEncoderPositions : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ConformerEncoderPositions, PaddedBatchMatchesEachSequenceAlone) {
   tg::Generator gen(2);
-  tg::nn::ConformerEncoder encoder(small_encoder(), gen);
+  tg::nn::ConformerEncoderOptions options = small_encoder();
+  options.relative_positions = GetParam();
+  tg::nn::ConformerEncoder encoder(options, gen);
   encoder.eval();
   const std::vector<int64_t> lengths = {29, 17, 8};
   const int64_t time = 29;
@@ -72,20 +76,27 @@ TEST(ConformerEncoder, PaddedBatchMatchesEachSequenceAlone) {
   }
 }
 
+INSTANTIATE_TEST_SUITE_P(Nn, ConformerEncoderPositions, ::testing::Bool(),
+                         [](const auto& p) { return p.param ? std::string("relative") : std::string("absolute"); });
+
 TEST(ConformerEncoder, TrainsEveryParameterAndNamesThemLikeNeMo) {
   tg::Generator gen(3);
-  tg::nn::ConformerEncoder encoder(small_encoder(), gen);
+  tg::nn::ConformerEncoderOptions options = small_encoder();
+  options.relative_positions = true;
+  tg::nn::ConformerEncoder encoder(options, gen);
   const auto out = encoder.forward(tg::randn({2, 16, 12}, DType::Float64, gen), tg::from_vector<int64_t>({16, 11}));
   tg::sum(out.output * out.output).backward();
   int64_t count = 0;
-  bool saw_layer_name = false;
+  bool saw_layer_name = false, saw_pos_bias = false;
   for (const auto& [name, p] : encoder.named_parameters()) {
     ++count;
     saw_layer_name |= name.rfind("layers.1.conv_module.depthwise_conv.weight", 0) == 0;
+    saw_pos_bias |= name == "layers.0.self_attn.pos_bias_u";
     ASSERT_TRUE(p.grad().defined()) << name;
     EXPECT_GT(tg::sum(tg::abs(p.grad())).item(), 0.0) << name;
   }
   EXPECT_TRUE(saw_layer_name);
+  EXPECT_TRUE(saw_pos_bias);
   EXPECT_GT(count, 40);
 }
 

@@ -10,6 +10,7 @@
 #include <tensorgrad/nn/dropout.h>
 #include <tensorgrad/nn/linear.h>
 #include <tensorgrad/nn/normalization.h>
+#include <tensorgrad/nn/rel_attention.h>
 
 namespace tg::nn {
 
@@ -18,6 +19,9 @@ struct ConformerBlockOptions {
   int64_t depthwise_kernel_size = 31;  // odd: the depthwise conv keeps the length ("same" padding)
   double dropout = 0.1;
   DType dtype = DType::Float32;
+  // Self-attention with relative positions (RelPositionMultiHeadAttention, NeMo's rel_pos) instead of plain
+  // multi-head attention (torchaudio's); the block makes the encodings for its length itself.
+  bool relative_positions = false;
 };
 
 // x + 0.5 * (LayerNorm -> Linear -> SiLU -> Dropout -> Linear -> Dropout)(x)
@@ -55,7 +59,8 @@ class ConformerBlock : public Module {
 
   std::shared_ptr<ConformerFeedForward> ffn1, ffn2;
   std::shared_ptr<LayerNorm> self_attn_layer_norm, final_layer_norm;
-  std::shared_ptr<MultiheadAttention> self_attn;
+  std::shared_ptr<MultiheadAttention> self_attn;                // absolute positions (the default), or
+  std::shared_ptr<RelPositionMultiHeadAttention> rel_self_attn;  // relative ones; registered as "self_attn"
   std::shared_ptr<Dropout> self_attn_dropout;
   std::shared_ptr<ConformerConvModule> conv_module;
 

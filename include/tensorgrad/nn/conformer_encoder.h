@@ -46,6 +46,7 @@ struct ConformerEncoderOptions {
   int64_t depthwise_kernel_size = 31;
   double dropout = 0.1;
   DType dtype = DType::Float32;
+  bool relative_positions = false;  // the blocks' self-attention (ConformerBlockOptions::relative_positions)
 };
 
 class ConformerEncoder : public Module {
