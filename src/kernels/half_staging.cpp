@@ -14,61 +14,51 @@
 #include <tensorgrad/core/allocator.h>
 
 #include <algorithm>
-#include <optional>
 
 
 namespace tg::kernels {
+
+Staged::Staged(const Shape& shape, const StridedArg& operand, bool load) : shape_(shape), operand_(operand) {
+  if (operand.data == nullptr || !is_half(operand.dtype)) {
+    staged_ = operand;
+    return;
+  }
+  // The CPU allocator's cached blocks: no page faults and no zero fill for a buffer of every call's size.
+  bytes_ = static_cast<size_t>(std::max<int64_t>(numel_of(shape), 1)) * sizeof(float);
+  buffer_ = cpu_allocator().allocate(bytes_);
+  staged_.data = buffer_;
+  staged_.strides = contiguous_strides(shape);
+  staged_.dtype = DType::Float32;
+  staged_.device = operand.device;
+  if (load) copy(shape, staged_, operand);
+}
+
+Staged::~Staged() {
+  if (buffer_ != nullptr) cpu_allocator().deallocate(buffer_, bytes_);
+}
+
+StridedArg Staged::with_strides(Strides strides) const {
+  StridedArg a = staged_;
+  a.strides = std::move(strides);
+  return a;
+}
+
+void Staged::store() const {
+  if (buffer_ != nullptr) copy(shape_, operand_, staged_);
+}
+
+StagedEpilogue::StagedEpilogue(const MatmulEpilogue& epilogue, int64_t n, DType dtype, DeviceType device)
+    : epilogue_(epilogue) {
+  if (epilogue.bias == nullptr) return;
+  bias_.emplace(Shape{n}, StridedArg{const_cast<void*>(epilogue.bias), {epilogue.bias_stride}, dtype, device}, true);
+  epilogue_.bias = bias_->arg().data;
+  epilogue_.bias_stride = 1;
+}
 
 namespace {
 
 constexpr DeviceType kCpu = DeviceType::CPU;
 using TablesFn = const KernelTables& (*)();
-
-// One operand of a staged call: `arg()` is what the float32 kernel sees. A 16-bit operand becomes a contiguous
-// float32 buffer over `shape` (filled from the operand when `load`; written back by `store()`); any other
-// operand, or an absent one (null data), is passed through as it is.
-class Staged {
- public:
-  Staged(const Shape& shape, const StridedArg& operand, bool load) : shape_(shape), operand_(operand) {
-    if (operand.data == nullptr || !is_half(operand.dtype)) {
-      staged_ = operand;
-      return;
-    }
-    // The CPU allocator's cached blocks: no page faults and no zero fill for a buffer of every call's size.
-    bytes_ = static_cast<size_t>(std::max<int64_t>(numel_of(shape), 1)) * sizeof(float);
-    buffer_ = cpu_allocator().allocate(bytes_);
-    staged_.data = buffer_;
-    staged_.strides = contiguous_strides(shape);
-    staged_.dtype = DType::Float32;
-    staged_.device = operand.device;
-    if (load) copy(shape, staged_, operand);
-  }
-  ~Staged() {
-    if (buffer_ != nullptr) cpu_allocator().deallocate(buffer_, bytes_);
-  }
-  Staged(const Staged&) = delete;
-  Staged& operator=(const Staged&) = delete;
-
-  const StridedArg& arg() const { return staged_; }
-  // The float32 buffer's strides over another view of the same elements: a reduction's output is written
-  // through strides over the input's shape, zero in the reduced dims.
-  StridedArg with_strides(Strides strides) const {
-    StridedArg a = staged_;
-    a.strides = std::move(strides);
-    return a;
-  }
-  // Rounds the float32 results back into the 16-bit operand.
-  void store() const {
-    if (buffer_ != nullptr) copy(shape_, operand_, staged_);
-  }
-
- private:
-  Shape shape_;
-  StridedArg operand_;
-  StridedArg staged_;
-  void* buffer_ = nullptr;
-  size_t bytes_ = 0;
-};
 
 // The float32 kernel of a family's op in the tables the adapter serves (Tables: kernel_tables or
 // reference_tables).
@@ -114,27 +104,13 @@ void staged_softmax(SoftmaxOp op, const Shape& shape, int64_t dim, const Strided
   y.store();
 }
 
-Shape with_last_two(const Shape& batch, int64_t rows, int64_t cols) {
-  Shape s = batch;
-  s.push_back(rows);
-  s.push_back(cols);
-  return s;
-}
-
 template <TablesFn Tables>
 void staged_matmul(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
             const StridedArg& b, const MatmulEpilogue& epilogue) {
-  const Staged x(with_last_two(batch_shape, m, k), a, true), w(with_last_two(batch_shape, k, n), b, true);
-  const Staged y(with_last_two(batch_shape, m, n), c, false);
-  MatmulEpilogue e = epilogue;
-  std::optional<Staged> bias;
-  if (epilogue.bias != nullptr) {
-    bias.emplace(Shape{n}, StridedArg{const_cast<void*>(epilogue.bias), {epilogue.bias_stride}, c.dtype, c.device},
-                 true);
-    e.bias = bias->arg().data;
-    e.bias_stride = 1;
-  }
-  Tables().matmul.find(kCpu, DType::Float32)(batch_shape, m, n, k, y.arg(), x.arg(), w.arg(), e);
+  const Staged x(matrix_shape(batch_shape, m, k), a, true), w(matrix_shape(batch_shape, k, n), b, true);
+  const Staged y(matrix_shape(batch_shape, m, n), c, false);
+  const StagedEpilogue e(epilogue, n, c.dtype, c.device);
+  Tables().matmul.find(kCpu, DType::Float32)(batch_shape, m, n, k, y.arg(), x.arg(), w.arg(), e.get());
   y.store();
 }
 

@@ -2,6 +2,7 @@
 // Only the micro-kernels are per ISA; everything here is portable C++ compiled with the project's flags.
 #include "gemm.h"
 #include "half_convert.h"
+#include "../half_staging.h"
 
 #include "parallel.h"
 
@@ -13,11 +14,9 @@
 #include <new>
 #include <string>
 #include <type_traits>
-#include <vector>
 
 #include <tensorgrad/base/error.h>
 #include <tensorgrad/base/threads.h>
-#include <tensorgrad/core/allocator.h>
 
 #include "../epilogue.h"
 #include "../ref/ref_kernels.h"
@@ -147,7 +146,7 @@ void pack_a_fixed(int64_t mc, int64_t kc, const S* a, int64_t rs, int64_t cs, T*
           for (int i = 0; i < MR; ++i) out[p * MR + i] = i < rows ? static_cast<T>(src[i * rs + p * cs]) : T(0);
       }
     } else if (rows == MR && cs == 1) {
-      if constexpr (std::is_same_v<S, T>) pack_lanes<MR>(kc, src, rs, out);  // row-major A: rows contiguous
+      pack_lanes<MR>(kc, src, rs, out);  // row-major A: each row is contiguous
     } else if (rows == MR && rs == 1) {
       for (int64_t p = 0; p < kc; ++p)
         for (int i = 0; i < MR; ++i) out[p * MR + i] = src[p * cs + i];
@@ -176,7 +175,7 @@ void pack_b_fixed(int64_t kc, int64_t nc, const S* b, int64_t rs, int64_t cs, T*
       for (int64_t p = 0; p < kc; ++p)
         for (int j = 0; j < NR; ++j) out[p * NR + j] = src[p * rs + j];
     } else if (cols == NR && rs == 1) {
-      if constexpr (std::is_same_v<S, T>) pack_lanes<NR>(kc, src, cs, out);  // g @ W^T: columns contiguous
+      pack_lanes<NR>(kc, src, cs, out);  // a transposed view (g @ W^T): each column is contiguous
     } else {
       for (int64_t p = 0; p < kc; ++p)
         for (int j = 0; j < NR; ++j) out[p * NR + j] = j < cols ? src[p * rs + j * cs] : T(0);
@@ -673,38 +672,18 @@ void gemm_fused(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const
 
 }  // namespace
 
-// bfloat16 / float16: A and B are converted to float32 as they are packed; C (and the bias) go through float32
-// buffers, C rounded back once at the end.
+// bfloat16 / float16: A and B are converted to float32 as they are packed; C and the bias are staged through
+// float32 (half_staging.h), C rounded back once at the end.
 template <class S>
 void gemm_half(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
                const StridedArg& b, const MatmulEpilogue& epilogue) {
-  Shape c_shape = batch_shape;
-  c_shape.push_back(m);
-  c_shape.push_back(n);
-  const int64_t c_count = numel_of(c_shape);
-  if (c_count == 0) return;
-  std::vector<float> bias;
+  const Staged c32(matrix_shape(batch_shape, m, n), c, false);
+  const StagedEpilogue staged_epilogue(epilogue, n, c.dtype, c.device);
   GemmOptions options;
-  options.epilogue = epilogue;
-  if (epilogue.bias != nullptr) {
-    bias.resize(static_cast<size_t>(n));
-    const auto* from = static_cast<const S*>(epilogue.bias);
-    for (int64_t j = 0; j < n; ++j) bias[static_cast<size_t>(j)] = static_cast<float>(from[j * epilogue.bias_stride]);
-    options.epilogue.bias = bias.data();
-    options.epilogue.bias_stride = 1;
-  }
-  const size_t bytes = static_cast<size_t>(c_count) * sizeof(float);
-  void* c_buffer = cpu_allocator().allocate(bytes);
-  const StridedArg c32{c_buffer, contiguous_strides(c_shape), DType::Float32, c.device};
-  try {
-    const MicroKernel<float>& kernel = default_micro_kernel<float>();
-    gemm_impl<float, S>(batch_shape, m, n, k, c32, a, b, kernel, kernel.blocking, options);
-    kernels::copy(c_shape, c, c32);
-  } catch (...) {
-    cpu_allocator().deallocate(c_buffer, bytes);
-    throw;
-  }
-  cpu_allocator().deallocate(c_buffer, bytes);
+  options.epilogue = staged_epilogue.get();
+  const MicroKernel<float>& kernel = default_micro_kernel<float>();
+  gemm_impl<float, S>(batch_shape, m, n, k, c32.arg(), a, b, kernel, kernel.blocking, options);
+  c32.store();
 }
 
 void matmul(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
