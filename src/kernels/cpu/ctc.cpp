@@ -20,9 +20,7 @@ namespace tg::kernels::cpu {
 
 namespace {
 
-int64_t length_at(const StridedArg& lengths, int64_t n) {
-  return static_cast<const int64_t*>(lengths.data)[n * lengths.strides[0]];
-}
+using ref::length_at;
 
 // Returns false when a normaliser underflowed (the caller falls back to the log-space reference).
 template <class T>

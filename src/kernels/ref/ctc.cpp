@@ -22,10 +22,6 @@ inline double log_add(double a, double b) {
   return a > b ? a + std::log1p(std::exp(b - a)) : b + std::log1p(std::exp(a - b));
 }
 
-int64_t length_at(const StridedArg& lengths, int64_t n) {
-  return static_cast<const int64_t*>(lengths.data)[n * lengths.strides[0]];
-}
-
 // Where sample n's labels start in `targets`, and the stride between them.
 std::pair<const int64_t*, int64_t> labels_of(const CtcProblem& p, int64_t n, const StridedArg& targets,
                                              const StridedArg& target_lengths) {
@@ -133,6 +129,10 @@ void ctc_check(const CtcProblem& p, const StridedArg& targets, const StridedArg&
   }
   TG_CHECK(!p.concatenated || total <= p.max_target, "tg::ctc_loss: target_lengths sum to ", total,
            " but the concatenated targets hold ", p.max_target);
+}
+
+int64_t length_at(const StridedArg& lengths, int64_t n) {
+  return static_cast<const int64_t*>(lengths.data)[n * lengths.strides[0]];
 }
 
 std::vector<int64_t> ctc_extended_labels(const CtcProblem& p, int64_t n, const StridedArg& targets,

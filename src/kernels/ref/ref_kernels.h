@@ -53,6 +53,8 @@ void random_range(RandomOp op, const StridedArg& out, int64_t n, const RandomPar
 // kernel runs the samples on several threads.
 void ctc_check(const CtcProblem& p, const StridedArg& targets, const StridedArg& input_lengths,
                const StridedArg& target_lengths);
+// lengths[n] of a 1-D int64 operand (CTC's input and target lengths).
+int64_t length_at(const StridedArg& lengths, int64_t n);
 // Sample n's extended label sequence: blank, l1, blank, l2, ..., blank (2 * length + 1 states).
 std::vector<int64_t> ctc_extended_labels(const CtcProblem& p, int64_t n, const StridedArg& targets,
                                          const StridedArg& target_lengths);
