@@ -1,7 +1,6 @@
 // sort, argsort and topk (see sort.h).
 #include <tensorgrad/ops/sort.h>
 
-#include <tensorgrad/core/graph.h>
 #include <tensorgrad/kernels/kernels.h>
 #include <tensorgrad/ops/creation.h>
 #include <tensorgrad/ops/movement.h>
@@ -13,14 +12,13 @@ namespace tg {
 
 namespace {
 
-// The indices of the first k of each row along d (0-d inputs are one row of one).
-Tensor sorted_indices(const Tensor& x, int64_t d, int64_t k, bool descending) {
+// The first k of each row along d, and their indices, from the sort kernel (no autograd).
+SortResult sorted(const Tensor& x, int64_t d, int64_t k, bool descending) {
   Shape out_shape = x.shape();
   out_shape[static_cast<size_t>(d)] = k;
-  Tensor values = Tensor::empty(out_shape, x.dtype(), x.device());
-  Tensor indices = Tensor::empty(out_shape, DType::Int64, x.device());
-  kernels::sort(x.shape(), d, k, descending, ops::arg(values), ops::arg(indices), ops::arg(x));
-  return indices;
+  SortResult r{Tensor::empty(out_shape, x.dtype(), x.device()), Tensor::empty(out_shape, DType::Int64, x.device())};
+  kernels::sort(x.shape(), d, k, descending, ops::arg(r.values), ops::arg(r.indices), ops::arg(x));
+  return r;
 }
 
 SortResult sort_impl(const char* op, const Tensor& x, int64_t k, int64_t dim, bool descending) {
@@ -34,12 +32,10 @@ SortResult sort_impl(const char* op, const Tensor& x, int64_t k, int64_t dim, bo
   const int64_t n = x.size(d);
   if (k < 0) k = n;
   TG_CHECK(k <= n, op, ": k = ", k, " is larger than dim ", dim, " of input ", x.shape(), " (", n, ")");
-  Tensor indices;
-  {
-    NoGradGuard no_grad;
-    indices = sorted_indices(x.detach(), d, k, descending);
-  }
-  return {gather(x, d, indices), indices};
+  SortResult r = sorted(x.detach(), d, k, descending);
+  // Differentiated: the values again, as a gather from x by the indices, which carries the gradient and tangent.
+  if (ops::needs_grad({x}) || ops::needs_tangent({x})) r.values = gather(x, d, r.indices);
+  return r;
 }
 
 }  // namespace
