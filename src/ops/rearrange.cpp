@@ -24,7 +24,7 @@ Tensor flip(const Tensor& x, const std::vector<int64_t>& dims) {
     const int64_t n = x.size(d);
     if (n > 1) y = index_select(y, d, arange(static_cast<double>(n - 1), -1.0, -1.0, DType::Int64, x.device()));
   }
-  return dims.empty() ? clone(x) : (y.impl_ptr() == x.impl_ptr() ? clone(x) : y);
+  return y.impl_ptr() == x.impl_ptr() ? clone(x) : y;  // no dim longer than 1: still a copy
 }
 
 Tensor repeat(const Tensor& x, const std::vector<int64_t>& repeats) {
