@@ -12,8 +12,6 @@ namespace tgtest {
 namespace {
 
 using tg::TensorList;
-using Refs = std::vector<RefArg>;
-using SL = std::vector<Shape>;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 

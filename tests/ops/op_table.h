@@ -51,6 +51,11 @@ enum class Promo {
   ScalarOp,    // tensor op C++ number: float32 tensor stays float32; int64 tensor with a double -> default float
 };
 
+// What every table file writes its rows with: a row's inputs (Refs) and a case's input shapes (SL).
+using Refs = std::vector<RefArg>;
+using SL = std::vector<Shape>;
+inline size_t at(int64_t i) { return static_cast<size_t>(i); }
+
 using OpFn = std::function<Tensor(const tg::TensorList&, const Params&)>;
 using RefFn = std::function<RefArg(const std::vector<RefArg>&, const Params&)>;
 

@@ -20,8 +20,6 @@ namespace tgtest {
 namespace {
 
 using tg::TensorList;
-using Refs = std::vector<RefArg>;
-using SL = std::vector<Shape>;
 
 // ---------------------------------------------------------------- window geometry for the references
 // Always 2-D: a 1-D row has height 1, kernel height 1, stride 1, no padding, dilation 1.

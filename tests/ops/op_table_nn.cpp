@@ -9,10 +9,6 @@ namespace tgtest {
 namespace {
 
 using tg::TensorList;
-using Refs = std::vector<RefArg>;
-using SL = std::vector<Shape>;
-
-size_t at(int64_t i) { return static_cast<size_t>(i); }
 
 constexpr auto make = &make_spec;
 

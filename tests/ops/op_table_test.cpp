@@ -132,73 +132,65 @@ std::vector<OpSpec> ops_where(Keep keep) {
   return out;
 }
 
+// A 16-bit result: spec.half_ulps unit roundoffs of the format, relative and absolute at the output's scale (an
+// op that computes in float32 and rounds once is within one; composed ops round after each step).
+Tolerance half_tolerance(const OpSpec& spec, DType dt, const RefArg& want) {
+  double scale = 1;
+  for (double v : want.v)
+    if (std::isfinite(v)) scale = std::max(scale, std::abs(v));
+  const double tol = spec.half_ulps * unit_roundoff(dt);
+  return {tol, tol * scale};
+}
+
+// One forward check: the op on `values` in dtype `dt` and `layout` against the float64 reference of the inputs
+// as built (for a 16-bit dtype, the rounded values), the output's dtype, the inputs left unmodified and, when
+// the spec promises it, a contiguous output.
+void check_forward(const OpSpec& spec, size_t ci, const Case& c, const std::vector<RefArg>& values, DType dt,
+                   Layout layout) {
+  const std::string what = describe(spec, ci, c, std::string(tg::dtype_name(dt)) + " " + layout_name(layout));
+  const TensorList inputs = build(spec, values, dt, layout);
+  const std::vector<RefArg> before = read_all(inputs);
+  const RefArg want = spec.ref(before, c.p);
+  Tensor out;
+  try {
+    out = spec.fn(inputs, c.p);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << what << ": threw " << e.what();
+    return;
+  }
+  EXPECT_EQ(out.dtype(), output_dtype(spec, dt)) << what;
+  const Tolerance tol = tg::is_half(dt) ? half_tolerance(spec, dt, want) : tolerance(spec, dt == DType::Float32);
+  const std::string diff = compare(to_ref(out), want, tol);
+  EXPECT_TRUE(diff.empty()) << what << ": " << diff;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const RefArg after = to_ref(inputs[i]);
+    EXPECT_TRUE(compare(after, before[i], {0, 0}).empty()) << what << ": input " << i << " was modified";
+  }
+  if (spec.out_contiguous) {
+    EXPECT_TRUE(out.is_contiguous()) << what;
+  }
+}
+
 TEST_P(OpForward, MatchesReference) {
   const OpSpec& spec = GetParam();
   RecordProperty("cases", static_cast<int>(spec.cases.size()));
   std::mt19937 rng(seed_of(spec.name));
   for (size_t ci = 0; ci < spec.cases.size(); ++ci) {
-    const Case& c = spec.cases[ci];
-    const std::vector<RefArg> values = draw_inputs(spec, c, rng);
-    for (DType dt : {DType::Float64, DType::Float32}) {
-      for (Layout layout : kLayouts) {
-        const std::string what = describe(spec, ci, c, std::string(tg::dtype_name(dt)) + " " + layout_name(layout));
-        const TensorList inputs = build(spec, values, dt, layout);
-        const std::vector<RefArg> before = read_all(inputs);
-        const RefArg want = spec.ref(before, c.p);
-        Tensor out;
-        try {
-          out = spec.fn(inputs, c.p);
-        } catch (const std::exception& e) {
-          ADD_FAILURE() << what << ": threw " << e.what();
-          continue;
-        }
-        EXPECT_EQ(out.dtype(), output_dtype(spec, dt)) << what;
-        const std::string diff = compare(to_ref(out), want, tolerance(spec, dt == DType::Float32));
-        EXPECT_TRUE(diff.empty()) << what << ": " << diff;
-        for (size_t i = 0; i < inputs.size(); ++i) {
-          const RefArg after = to_ref(inputs[i]);
-          EXPECT_TRUE(compare(after, before[i], {0, 0}).empty()) << what << ": input " << i << " was modified";
-        }
-        if (spec.out_contiguous) {
-          EXPECT_TRUE(out.is_contiguous()) << what;
-        }
-      }
-    }
+    const std::vector<RefArg> values = draw_inputs(spec, spec.cases[ci], rng);
+    for (DType dt : {DType::Float64, DType::Float32})
+      for (Layout layout : kLayouts) check_forward(spec, ci, spec.cases[ci], values, dt, layout);
   }
 }
 
 // bfloat16 and float16: inputs rounded to the format, the float64 reference computed from those rounded
-// inputs, and the result allowed spec.half_ulps unit roundoffs of the format (relative, and absolute at the
-// output's scale): an op that computes in float32 and rounds once is within one; composed ops round after each
-// step.
+// inputs, the result within half_tolerance.
 TEST_P(OpHalf, MatchesReferenceInBFloat16AndFloat16) {
   const OpSpec& spec = GetParam();
   std::mt19937 rng(seed_of(spec.name) + 5);
   for (size_t ci = 0; ci < spec.cases.size(); ++ci) {
-    const Case& c = spec.cases[ci];
-    const std::vector<RefArg> values = draw_inputs(spec, c, rng);
-    for (DType dt : {DType::BFloat16, DType::Float16}) {
-      for (Layout layout : {Layout::Contiguous, Layout::Transposed}) {
-        const std::string what = describe(spec, ci, c, std::string(tg::dtype_name(dt)) + " " + layout_name(layout));
-        const TensorList inputs = build(spec, values, dt, layout);
-        const std::vector<RefArg> rounded = read_all(inputs);
-        const RefArg want = spec.ref(rounded, c.p);
-        Tensor out;
-        try {
-          out = spec.fn(inputs, c.p);
-        } catch (const std::exception& e) {
-          ADD_FAILURE() << what << ": threw " << e.what();
-          continue;
-        }
-        EXPECT_EQ(out.dtype(), output_dtype(spec, dt)) << what;
-        double scale = 1;
-        for (double v : want.v)
-          if (std::isfinite(v)) scale = std::max(scale, std::abs(v));
-        const double tol = spec.half_ulps * unit_roundoff(dt);
-        const std::string diff = compare(to_ref(out), want, {tol, tol * scale});
-        EXPECT_TRUE(diff.empty()) << what << ": " << diff;
-      }
-    }
+    const std::vector<RefArg> values = draw_inputs(spec, spec.cases[ci], rng);
+    for (DType dt : {DType::BFloat16, DType::Float16})
+      for (Layout layout : {Layout::Contiguous, Layout::Transposed}) check_forward(spec, ci, spec.cases[ci], values, dt, layout);
   }
 }
 
@@ -402,13 +394,8 @@ TEST_P(OpDTypes, PromotesAndMatches) {
         const Tensor out = spec.fn(inputs, c.p);
         EXPECT_EQ(out.dtype(), expected) << what;
         const RefArg want = spec.ref(read_all(inputs), c.p);
-        Tolerance tol = tolerance(spec, any_float32);
-        if (tg::is_half(expected)) {
-          double scale = 1;
-          for (double v : want.v)
-            if (std::isfinite(v)) scale = std::max(scale, std::abs(v));
-          tol = {spec.half_ulps * unit_roundoff(expected), spec.half_ulps * unit_roundoff(expected) * scale};
-        }
+        const Tolerance tol =
+            tg::is_half(expected) ? half_tolerance(spec, expected, want) : tolerance(spec, any_float32);
         const std::string diff = compare(to_ref(out), want, tol);
         EXPECT_TRUE(diff.empty()) << what << ": " << diff;
       } catch (const std::exception& e) {
