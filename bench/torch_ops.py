@@ -17,6 +17,10 @@ Cases (see bench/tensorgrad_bench/ops_bench.cpp):
   conformer_fwd_bwd   torchaudio's ConformerLayer (d_model 144, 4 heads, feed-forward 576, depthwise kernel 31,
                       dropout 0, train mode) on [200, 16, 144] float32: forward, sum, backward; grads set to
                       None. Skipped when torchaudio is missing.
+  attention_L512, attention_L2048
+                      the core of multi_head_attention_forward (torch.nn.functional._scaled_dot_product_attention:
+                      bmm, softmax, bmm) forward and backward with a fixed random grad_out, on q, k, v
+                      [2 * 4, L, 64] float32 (batch 2, 4 heads), L = S, no mask; grads set to None.
 Times include the Python interpreter's own loop cost; `loop_baseline` (the same loop storing a constant
 into the list) says how much that is.
 """
@@ -60,6 +64,11 @@ def main():
         conformer_x = torch.randn(200, 16, 144, generator=gen)
     except ImportError:
         conformer = None
+
+    attention = {}
+    for L in (512, 2048):
+        qkv = [torch.randn(8, L, 64, generator=gen).requires_grad_(True) for _ in range(3)]
+        attention[L] = (qkv, torch.randn(8, L, 64, generator=gen))
 
     # Validate what is timed.
     assert (a1 + b1).item() == 3.75 and (ga + gb).requires_grad
@@ -116,6 +125,17 @@ def main():
         conformer.zero_grad(set_to_none=True)
         return clock() - t0, 1
 
+    def attention_case(L):
+        (q, k, v), go = attention[L]
+
+        def run(n):
+            t0 = clock()
+            out, _ = torch.nn.functional._scaled_dot_product_attention(q, k, v, None, 0.0)
+            out.backward(go)
+            q.grad = k.grad = v.grad = None
+            return clock() - t0, 1
+        return run
+
     def ctc_fwd_bwd(n):
         t0 = clock()
         torch.nn.functional.ctc_loss(ctc_lp, ctc_targets, ctc_in, ctc_tl).backward()
@@ -126,6 +146,7 @@ def main():
              ("add_1m", add_1m), ("sum_1m", sum_1m), ("ctc_fwd_bwd", ctc_fwd_bwd), ("loop_baseline", loop_baseline)]
     if conformer is not None:
         cases.append(("conformer_fwd_bwd", conformer_fwd_bwd))
+    cases += [("attention_L512", attention_case(512)), ("attention_L2048", attention_case(2048))]
 
     def sample(fn, min_time):
         timed, calls = 0.0, 0

@@ -18,9 +18,14 @@
 //                       targets of 40, float32 (issue 15's benchmark); the gradient is dropped after each call.
 //   conformer_fwd_bwd   one Conformer block (d_model 144, 4 heads, feed-forward 576, depthwise kernel 31, dropout
 //                       0, train mode) on [16, 200, 144] float32: forward, sum, backward; gradients set to none.
+//   attention_L512, attention_L2048
+//                       scaled_dot_product_attention forward and backward (a fixed random grad_out) on q, k, v
+//                       [2, 4, L, 64] float32, L = S, no mask (issue 15's attention benchmark); gradients set to
+//                       none.
 #include "ops_bench.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -182,6 +187,27 @@ int run_ops_bench(const OpsBenchOptions& opt) {
                      return seconds(t0, clock::now());
                    },
                    1});
+
+  // Attention: batch 2, 4 heads, head dim 64, L = S.
+  std::vector<std::array<Tensor, 4>> attention_inputs;  // q, k, v, grad_out per length
+  for (int64_t L : {512, 2048}) {
+    std::array<Tensor, 4> in;
+    for (Tensor& t : in) t = randn({2, 4, L, 64}, DType::Float32, ctc_gen);
+    for (int i = 0; i < 3; ++i) in[static_cast<size_t>(i)].requires_grad_(true);
+    attention_inputs.push_back(in);
+  }
+  for (size_t li = 0; li < attention_inputs.size(); ++li)
+    cases.push_back({li == 0 ? "attention_L512" : "attention_L2048",
+                     [&, li](int64_t n) {
+                       auto& [q, k, v, go] = attention_inputs[li];
+                       const auto t0 = clock::now();
+                       for (int64_t i = 0; i < n; ++i) {
+                         scaled_dot_product_attention(q, k, v).backward(go);
+                         for (Tensor* t : {&q, &k, &v}) t->zero_grad();
+                       }
+                       return seconds(t0, clock::now());
+                     },
+                     1});
 
   // Warm-up: every case at every thread count once (first-touch of the allocator's blocks, OpenMP team).
   for (int t : opt.threads) {

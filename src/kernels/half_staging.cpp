@@ -184,6 +184,31 @@ void staged_depthwise(const DepthwiseProblem& p, const StridedArg& out, const St
   y.store();
 }
 
+// Attention: q, k, v (and an additive mask, grad_out, out) staged; lse is float32 already for 16-bit inputs.
+template <TablesFn Tables, bool kBackward>
+void staged_attention(const AttentionProblem& p, const AttentionArgs& a) {
+  const Shape qs = matrix_shape(p.batch, p.queries, p.head_dim), ks = matrix_shape(p.batch, p.keys, p.head_dim);
+  const Shape vs = matrix_shape(p.batch, p.keys, p.value_dim), os = matrix_shape(p.batch, p.queries, p.value_dim);
+  const Staged q(qs, a.q, true), k(ks, a.k, true), v(vs, a.v, true);
+  const Staged mask(matrix_shape(p.batch, p.queries, p.keys), a.mask, true);
+  const Staged out(os, a.out, kBackward);
+  AttentionArgs f{.q = q.arg(), .k = k.arg(), .v = v.arg(), .mask = mask.arg(), .out = out.arg(), .lse = a.lse};
+  if constexpr (kBackward) {
+    const Staged go(os, a.grad_out, true), gq(qs, a.grad_q, false), gk(ks, a.grad_k, false), gv(vs, a.grad_v, false);
+    f.grad_out = go.arg();
+    f.grad_q = gq.arg();
+    f.grad_k = gk.arg();
+    f.grad_v = gv.arg();
+    Tables().attention_backward.find(kCpu, DType::Float32)(p, f);
+    gq.store();
+    gk.store();
+    gv.store();
+  } else {
+    Tables().attention_forward.find(kCpu, DType::Float32)(p, f);
+    out.store();
+  }
+}
+
 // The updates read and write every buffer they are given (a null one stays null).
 template <TablesFn Tables>
 void staged_sgd_update(int64_t n, const SgdCoefficients& c, const StridedArg& param, const StridedArg& grad,
@@ -232,6 +257,8 @@ void add_staged(KernelTables& t) {
     add_where_float32(t.ctc, d, &staged_ctc<Tables>);
     add_where_float32(t.sort, d, &staged_sort<Tables>);
     add_where_float32(t.depthwise, d, &staged_depthwise<Tables>);
+    add_where_float32(t.attention_forward, d, &staged_attention<Tables, false>);
+    add_where_float32(t.attention_backward, d, &staged_attention<Tables, true>);
     add_where_float32(t.sgd_update, d, &staged_sgd_update<Tables>);
     add_where_float32(t.adam_update, d, &staged_adam_update<Tables>);
   }

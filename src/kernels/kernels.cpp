@@ -108,6 +108,18 @@ void depthwise_conv1d(const DepthwiseProblem& p, const StridedArg& out, const St
   tables().depthwise.find(device_of("depthwise_conv1d", out, x, w), x.dtype)(p, out, x, w);
 }
 
+void attention_forward(const AttentionProblem& p, const AttentionArgs& a) {
+  const DeviceType device = a.mask.data != nullptr ? device_of("attention_forward", a.out, a.lse, a.q, a.k, a.v, a.mask)
+                                                   : device_of("attention_forward", a.out, a.lse, a.q, a.k, a.v);
+  tables().attention_forward.find(device, a.q.dtype)(p, a);
+}
+void attention_backward(const AttentionProblem& p, const AttentionArgs& a) {
+  const DeviceType device = device_of("attention_backward", a.grad_q, a.grad_k, a.grad_v, a.grad_out, a.out, a.lse,
+                                      a.q, a.k, a.v);
+  if (a.mask.data != nullptr) device_of("attention_backward", a.grad_q, a.mask);
+  tables().attention_backward.find(device, a.q.dtype)(p, a);
+}
+
 void sort(const Shape& in_shape, int64_t dim, int64_t k, bool descending, const StridedArg& values,
           const StridedArg& indices, const StridedArg& in) {
   tables().sort.find(device_of("sort", values, indices, in), in.dtype)(in_shape, dim, k, descending, values, indices,

@@ -2,6 +2,7 @@
 // boolean, additive and causal masks, broadcast batch/head dims, fully masked rows (zeros, finite gradients),
 // gradients (gradcheck, gradgradcheck), forward mode, dropout and the errors.
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <vector>
 
@@ -153,6 +154,92 @@ TEST(OpsAttention, DropoutOfOneGivesZeros) {
   AttentionOptions o;
   o.dropout_p = 1.0;
   for (double v : tg::scaled_dot_product_attention(x.q, x.k, x.v, o).to_vector<double>()) EXPECT_EQ(v, 0.0);
+}
+
+// The fused kernels (the path every call without dropout takes) against the composed formulation
+// matmul(attention_weights(q, k), v): outputs and the gradients of q, k and v, on shapes that cross the
+// kernel's blocks, with key padding broadcast over heads and queries, a causal mask, an additive mask holding
+// -inf, and k / v shared across heads (their gradients summed over the broadcast).
+TEST(OpsAttention, FusedKernelAndComposedFormAgree) {
+  tg::Generator gen(21);
+  const int64_t N = 2, H = 3, L = 100, S = 300, E = 16, F = 8;
+  const Tensor q = tg::randn({N, H, L, E}, DType::Float64, gen);
+  const Tensor k = tg::randn({N, 1, S, E}, DType::Float64, gen);
+  const Tensor v = tg::randn({N, 1, S, F}, DType::Float64, gen);
+  const Tensor go = tg::randn({N, H, L, F}, DType::Float64, gen);
+  Tensor additive = tg::randn({L, S}, DType::Float64, gen);
+  additive = tg::where(tg::gt(additive, tg::Scalar(1.0)), tg::Scalar(-INFINITY), additive);
+  std::vector<AttentionOptions> variants(3);
+  variants[0].attn_mask = tg::lt(tg::rand({N, 1, 1, S}, DType::Float64, gen), tg::Scalar(0.7));
+  variants[1].is_causal = true;
+  variants[1].scale = 0.2;
+  variants[2].attn_mask = additive;
+  for (DType dt : {DType::Float64, DType::BFloat16}) {
+    for (const AttentionOptions& base : variants) {
+      AttentionOptions o = base;
+      if (o.attn_mask.defined() && o.attn_mask.dtype() != DType::Bool) o.attn_mask = o.attn_mask.to(dt);
+      // bfloat16: against the composed form in float32 on the same (rounded) inputs.
+      const DType ref_dt = dt == DType::Float64 ? dt : DType::Float32;
+      const auto leaf = [](const Tensor& t, DType d) { return t.to(d).detach().requires_grad_(); };
+      const Tensor fq = leaf(q, dt), fk = leaf(k, dt), fv = leaf(v, dt);
+      const Tensor rq = leaf(fq, ref_dt), rk = leaf(fk, ref_dt), rv = leaf(fv, ref_dt);
+      const Tensor fused = tg::scaled_dot_product_attention(fq, fk, fv, o);
+      fused.backward(go.to(dt));
+      AttentionOptions ro = o;
+      if (ro.attn_mask.defined() && ro.attn_mask.dtype() != DType::Bool) ro.attn_mask = ro.attn_mask.to(ref_dt);
+      const Tensor composed = tg::matmul(tg::attention_weights(rq, rk, ro), rv);
+      composed.backward(go.to(ref_dt));
+      const double tol = dt == DType::Float64 ? 1e-12 : 0.05;
+      const auto check = [&](const Tensor& got, const Tensor& want, const char* what) {
+        const double err = tg::max(tg::abs(got.to(DType::Float64) - want.to(DType::Float64))).item();
+        const double size = tg::max(tg::abs(want.to(DType::Float64))).item();
+        EXPECT_LE(err, tol * (1 + size)) << what << " " << tg::dtype_name(dt);
+      };
+      check(fused, composed, "out");
+      check(fq.grad(), rq.grad(), "grad q");
+      check(fk.grad(), rk.grad(), "grad k");
+      check(fv.grad(), rv.grad(), "grad v");
+      EXPECT_EQ(fk.grad().shape(), k.shape());
+    }
+  }
+}
+
+// The fused forward and backward hold O(L + S) extra memory, never the [L, S] scores: the allocator's peak
+// over a forward and backward is at most a quarter of the composed form's (the benchmark's 2048 case is in
+// docs/PERFORMANCE.md; here L = S = 512, small enough for the sanitizer run).
+TEST(OpsAttention, FusedPathNeverHoldsTheScoreMatrix) {
+  tg::Generator gen(22);
+  const Tensor q = tg::randn({2, 2, 512, 32}, DType::Float32, gen).requires_grad_();
+  const Tensor k = tg::randn({2, 2, 512, 32}, DType::Float32, gen).requires_grad_();
+  const Tensor v = tg::randn({2, 2, 512, 32}, DType::Float32, gen).requires_grad_();
+  const auto peak_of = [&](const std::function<Tensor()>& run) {
+    for (const Tensor* t : {&q, &k, &v}) t->zero_grad();
+    tg::Allocator& a = tg::cpu_allocator();
+    const int64_t before = a.stats().current_bytes;
+    a.reset_peak();
+    tg::sum(run()).backward();
+    return a.stats().peak_bytes - before;
+  };
+  const int64_t fused = peak_of([&] { return tg::scaled_dot_product_attention(q, k, v); });
+  const int64_t composed = peak_of([&] { return tg::matmul(tg::attention_weights(q, k), v); });
+  const int64_t scores = 2 * 2 * 512 * 512 * 4;
+  EXPECT_LT(fused, scores / 2) << "fused " << fused << " bytes, composed " << composed;
+  EXPECT_LE(4 * fused, composed) << "fused " << fused << " bytes, composed " << composed;
+}
+
+// A floating mask that needs a gradient takes the composed path, and gets its gradient.
+TEST(OpsAttention, AnAdditiveMaskCanBeDifferentiated) {
+  const Inputs x = make(2, 3, 4, 2, 3, 11);
+  tg::Generator gen(12);
+  const Tensor bias = tg::randn({3, 4}, DType::Float64, gen).requires_grad_();
+  auto fn = [&](const tg::TensorList& in) {
+    AttentionOptions o;
+    o.attn_mask = in[3];
+    return tg::scaled_dot_product_attention(in[0], in[1], in[2], o);
+  };
+  const auto r = tg::gradcheck(fn, {x.q.clone().requires_grad_(), x.k.clone().requires_grad_(),
+                                     x.v.clone().requires_grad_(), bias});
+  EXPECT_TRUE(r.ok) << r.message;
 }
 
 TEST(OpsAttention, Errors) {

@@ -35,6 +35,7 @@ using CtcFn = void (*)(const CtcProblem&, const StridedArg& log_probs, const Str
                        const StridedArg& input_lengths, const StridedArg& target_lengths, const StridedArg& nll,
                        const StridedArg& grad);
 using DepthwiseFn = void (*)(const DepthwiseProblem&, const StridedArg& out, const StridedArg& x, const StridedArg& w);
+using AttentionFn = void (*)(const AttentionProblem&, const AttentionArgs&);
 using SortFn = void (*)(const Shape& in_shape, int64_t dim, int64_t k, bool descending, const StridedArg& values,
                         const StridedArg& indices, const StridedArg& in);
 using SgdUpdateFn = void (*)(int64_t n, const SgdCoefficients&, const StridedArg& param, const StridedArg& grad,
@@ -58,6 +59,8 @@ struct KernelTables {
   KernelTable<SingleOp, 1, SequenceFn> sequence{"sequence"};
   KernelTable<SingleOp, 1, CtcFn> ctc{"ctc_loss"};
   KernelTable<SingleOp, 1, SortFn> sort{"sort"};
+  KernelTable<SingleOp, 1, AttentionFn> attention_forward{"attention_forward"};
+  KernelTable<SingleOp, 1, AttentionFn> attention_backward{"attention_backward"};
   KernelTable<SingleOp, 1, DepthwiseFn> depthwise{"depthwise_conv1d"};
   KernelTable<SingleOp, 1, SgdUpdateFn> sgd_update{"sgd_update"};
   KernelTable<SingleOp, 1, AdamUpdateFn> adam_update{"adam_update"};

@@ -148,6 +148,29 @@ struct DepthwiseProblem {
 };
 void depthwise_conv1d(const DepthwiseProblem& p, const StridedArg& out, const StridedArg& x, const StridedArg& w);
 
+// Fused scaled dot-product attention (flash attention): out = softmax(q k^T * scale + mask) v without ever
+// holding the [L, S] score matrix. Operands' strides are (batch dims..., row, col) over `batch` (0 where an
+// operand is broadcast): q [L, E], k [S, E], v [S, Ev], out and grad_out [L, Ev]; lse [L] (strides (batch...,
+// row)), the per-row log-sum-exp of the masked, scaled scores, +inf for a row whose keys are all excluded (so
+// its output, and every gradient through it, is zero). mask (data null: none) is over [L, S]: bool (true: the
+// key takes part) or of q's dtype (added to the scores). `causal`: query i sees keys 0..i.
+//   forward: writes out and lse.
+//   backward: from q, k, v, mask, out, grad_out and lse writes grad_q, grad_k, grad_v (every batch entry of the
+//   broadcast shape: the caller sums over broadcast dims), recomputing the scores block by block.
+// q, k, v, out and the gradients share a dtype; lse is float32 for 16-bit inputs, else of that dtype.
+struct AttentionProblem {
+  Shape batch;
+  int64_t queries = 0, keys = 0, head_dim = 0, value_dim = 0;  // L, S, E, Ev
+  double scale = 1.0;
+  bool causal = false;
+};
+struct AttentionArgs {
+  StridedArg q = {}, k = {}, v = {}, mask = {}, out = {}, lse = {};
+  StridedArg grad_out = {}, grad_q = {}, grad_k = {}, grad_v = {};  // backward only
+};
+void attention_forward(const AttentionProblem& p, const AttentionArgs& a);
+void attention_backward(const AttentionProblem& p, const AttentionArgs& a);
+
 // Sorting along `dim` of `in` (in_shape): the first k of each row in ascending (or descending) order into
 // values (in's dtype) and indices (int64), both strided over in_shape with k along dim. Stable (equal values
 // keep their order); NaN sorts above every number, as torch.sort.

@@ -5,6 +5,7 @@
 #include <tensorgrad/kernels/kernel_tables.h>
 
 #include "binary.h"
+#include "attention.h"
 #include "ctc.h"
 #include "depthwise.h"
 #include "fused_update.h"
@@ -132,6 +133,8 @@ void register_kernels(KernelTables& t) {
     t.ctc.add(kCpu, d, &ctc);
     t.sort.add(kCpu, d, &sort);
     t.depthwise.add(kCpu, d, &depthwise_conv1d);
+    t.attention_forward.add(kCpu, d, &cpu::attention_forward);
+    t.attention_backward.add(kCpu, d, &cpu::attention_backward);
     for (SoftmaxOp op : {SoftmaxOp::Softmax, SoftmaxOp::LogSoftmax}) t.softmax.add(op, kCpu, d, &softmax);
   }
   for (WindowOp op : {WindowOp::Im2col, WindowOp::Col2im}) t.window.add(op, kCpu, DType::Int64, &window);

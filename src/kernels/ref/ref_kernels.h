@@ -31,6 +31,17 @@ void register_optimizer(KernelTables& t); // sgd_update, adam_update
 void register_ctc(KernelTables& t);
 void register_sort(KernelTables& t);
 void register_depthwise(KernelTables& t);
+void register_attention(KernelTables& t);  // attention_forward, attention_backward
+
+// The offset of flat batch entry `flat` (row-major over `batch`) through the leading batch.size() strides.
+inline int64_t batch_offset(const Shape& batch, int64_t flat, const Strides& strides) {
+  int64_t offset = 0;
+  for (size_t d = batch.size(); d-- > 0;) {
+    offset += (flat % batch[d]) * strides[d];
+    flat /= batch[d];
+  }
+  return offset;
+}
 
 // The reference kernels the CPU's production kernels call directly, for layouts or ops they do not cover.
 void copy(const Shape& shape, const StridedArg& out, const StridedArg& src, bool accumulate);
