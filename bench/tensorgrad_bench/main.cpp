@@ -3,6 +3,7 @@
 //   gemm   the GEMM ladder, every rung against OpenBLAS, with the machine's FMA peak (docs/GEMM.md)
 //   ops    tiny-op overhead (with and without autograd) and add/sum of 1M floats (docs/PERFORMANCE.md;
 //          bench/ops_vs_torch.sh puts PyTorch beside it)
+//   attention-memory   peak extra memory of fused against composed attention (docs/PERFORMANCE.md)
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -12,6 +13,7 @@
 
 #include <tensorgrad/base/error.h>
 
+#include "attention_memory.h"
 #include "gemm_ladder_bench.h"
 #include "ops_bench.h"
 
@@ -62,6 +64,11 @@ int main(int argc, char** argv) {
   ops->add_option("--numel", ops_opt.big, "Elements of the add/sum operands")->check(CLI::PositiveNumber);
   ops->add_flag("--tsv", ops_opt.tsv, "Print case<TAB>threads<TAB>median_us lines (for bench/ops_vs_torch.sh)");
 
+  CLI::App* attention_memory =
+      app.add_subcommand("attention-memory", "Peak extra memory (allocator) of fused vs composed attention");
+  std::vector<int64_t> attention_lengths{512, 2048};
+  attention_memory->add_option("--lengths", attention_lengths, "L = S values")->delimiter(',')->check(CLI::PositiveNumber);
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (gemm->parsed()) {
@@ -71,6 +78,7 @@ int main(int argc, char** argv) {
       return tg::bench::run_gemm_bench(opt);
     }
     if (ops->parsed()) return tg::bench::run_ops_bench(ops_opt);
+    if (attention_memory->parsed()) return tg::bench::run_attention_memory(attention_lengths);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tensorgrad-bench: %s\n", e.what());
     return 1;

@@ -37,6 +37,17 @@ void print_tree(std::ostream& os, const Module& m, int indent) {
 
 }  // namespace
 
+TensorList Module::forward_many(const TensorList& inputs) {
+  check_input_count(inputs, 1, 1);
+  return {forward(inputs[0])};
+}
+
+void Module::check_input_count(const TensorList& inputs, size_t min, size_t max) const {
+  TG_CHECK(inputs.size() >= min && inputs.size() <= max, type_name_, "::forward_many: expected ",
+           min == max ? std::to_string(min) : std::to_string(min) + " to " + std::to_string(max), " inputs, got ",
+           inputs.size());
+}
+
 void Module::check_new_name(const std::string& name) const {
   TG_CHECK(!name.empty() && name.find('.') == std::string::npos, "nn::", type_name_, ": invalid member name \"",
            name, "\" (it must be non-empty and contain no '.')");

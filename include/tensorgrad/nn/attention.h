@@ -32,6 +32,13 @@ class MultiheadAttention : public Module {
                  bool need_weights = true, const Tensor& attn_mask = {}, bool average_attn_weights = true);
   // Self-attention of x, without weights.
   Tensor forward(const Tensor& x) override;
+  // {query, key, value, key_padding_mask (optional), attn_mask (optional)} -> {output, weights} (weights
+  // averaged over heads, as need_weights = true).
+  TensorList forward_many(const TensorList& in) override {
+    check_input_count(in, 3, 5);
+    Output o = forward(in[0], in[1], in[2], input_at(in, 3), true, input_at(in, 4));
+    return {o.output, o.weights};
+  }
   std::string extra_repr() const override;
 
   Tensor in_proj_weight, in_proj_bias;

@@ -42,6 +42,11 @@ class ConformerConvModule : public Module {
   ConformerConvModule(int64_t d_model, int64_t kernel_size, double dropout, DType dtype, Generator& gen);
   Tensor forward(const Tensor& x, const Tensor& key_padding_mask);
   Tensor forward(const Tensor& x) override { return forward(x, {}); }
+  // {x, key_padding_mask (optional)} -> {output}.
+  TensorList forward_many(const TensorList& in) override {
+    check_input_count(in, 1, 2);
+    return {forward(in[0], input_at(in, 1))};
+  }
   std::shared_ptr<LayerNorm> layer_norm;
   std::shared_ptr<Conv1d> pointwise_conv1, depthwise_conv, pointwise_conv2;
   std::shared_ptr<BatchNorm1d> batch_norm;
@@ -55,6 +60,11 @@ class ConformerBlock : public Module {
   // x [N, T, D]; key_padding_mask [N, T] bool (true: a padded frame) or undefined.
   Tensor forward(const Tensor& x, const Tensor& key_padding_mask);
   Tensor forward(const Tensor& x) override { return forward(x, {}); }
+  // {x, key_padding_mask (optional)} -> {output}.
+  TensorList forward_many(const TensorList& in) override {
+    check_input_count(in, 1, 2);
+    return {forward(in[0], input_at(in, 1))};
+  }
   std::string extra_repr() const override;
 
   std::shared_ptr<ConformerFeedForward> ffn1, ffn2;

@@ -25,6 +25,12 @@ class Conv2dSubsampling : public Module {
   // length are treated as zeros at every stage, as they would be at the end of the sample alone.
   Output forward(const Tensor& features, const Tensor& lengths);
   Tensor forward(const Tensor& features) override { return forward(features, {}).output; }
+  // {features, lengths (optional)} -> {output, lengths}.
+  TensorList forward_many(const TensorList& in) override {
+    check_input_count(in, 1, 2);
+    Output o = forward(in[0], input_at(in, 1));
+    return {o.output, o.lengths};
+  }
   std::string extra_repr() const override;
   // The subsampled length of `length` input frames.
   static int64_t output_length(int64_t length);
@@ -55,6 +61,12 @@ class ConformerEncoder : public Module {
   // features [N, T, F], lengths int64 [N] -> [N, T', d_model] and the subsampled lengths.
   Conv2dSubsampling::Output forward(const Tensor& features, const Tensor& lengths);
   Tensor forward(const Tensor& features) override { return forward(features, {}).output; }
+  // {features, lengths (optional)} -> {output, lengths}.
+  TensorList forward_many(const TensorList& in) override {
+    check_input_count(in, 1, 2);
+    Conv2dSubsampling::Output o = forward(in[0], input_at(in, 1));
+    return {o.output, o.lengths};
+  }
   std::string extra_repr() const override;
 
   std::shared_ptr<Conv2dSubsampling> pre_encode;

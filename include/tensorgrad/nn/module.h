@@ -27,6 +27,13 @@ class Module {
 
   virtual Tensor forward(const Tensor& input) = 0;
   Tensor operator()(const Tensor& input) { return forward(input); }
+  // Several inputs and outputs behind one signature, for code that holds modules by this base class: a
+  // module whose typed forward takes more than x (its lengths, a mask, positions) overrides this with that
+  // forward's inputs and outputs in order, trailing optional inputs left out or undefined (its header says
+  // which). The default takes exactly one input and returns {forward(x)}. A wrong count throws tg::Error
+  // naming the module.
+  virtual TensorList forward_many(const TensorList& inputs);
+  TensorList operator()(const TensorList& inputs) { return forward_many(inputs); }
 
   // Depth-first in registration order, names joined with '.', e.g. "features.0.weight".
   NamedTensors named_parameters() const;
@@ -57,6 +64,11 @@ class Module {
   virtual std::string extra_repr() const { return ""; }
 
  protected:
+  // For forward_many overrides: throws unless min <= inputs.size() <= max; then inputs[i], or an undefined
+  // tensor for an optional input left out.
+  void check_input_count(const TensorList& inputs, size_t min, size_t max) const;
+  static Tensor input_at(const TensorList& inputs, size_t i) { return i < inputs.size() ? inputs[i] : Tensor(); }
+
   // Marks `tensor` as a parameter (requires_grad) and returns the same handle.
   Tensor register_parameter(const std::string& name, Tensor tensor);
   Tensor register_buffer(const std::string& name, Tensor tensor);

@@ -31,6 +31,11 @@ class RelPositionMultiHeadAttention : public Module {
   // true on padded frames, or undefined. Returns [N, T, D].
   Tensor forward(const Tensor& x, const Tensor& pos_emb, const Tensor& key_padding_mask);
   Tensor forward(const Tensor& x) override;
+  // {x, pos_emb, key_padding_mask (optional)} -> {output}.
+  TensorList forward_many(const TensorList& in) override {
+    check_input_count(in, 2, 3);
+    return {forward(in[0], in[1], input_at(in, 2))};
+  }
   std::string extra_repr() const override;
 
   std::shared_ptr<Linear> linear_q, linear_k, linear_v, linear_out, linear_pos;

@@ -28,6 +28,11 @@ class TransformerEncoderLayer : public Module {
   // src [S, N, E] ([N, S, E] with batch_first); masks as nn::MultiheadAttention's.
   Tensor forward(const Tensor& src, const Tensor& src_mask, const Tensor& src_key_padding_mask);
   Tensor forward(const Tensor& src) override { return forward(src, {}, {}); }
+  // {src, src_mask (optional), src_key_padding_mask (optional)} -> {output}.
+  TensorList forward_many(const TensorList& in) override {
+    check_input_count(in, 1, 3);
+    return {forward(in[0], input_at(in, 1), input_at(in, 2))};
+  }
   std::string extra_repr() const override;
 
   std::shared_ptr<MultiheadAttention> self_attn;
