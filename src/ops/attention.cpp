@@ -108,10 +108,11 @@ TensorList composed_vjp(const Tensor& g, const Tensor& q, const Tensor& k, const
           sum_to(matmul(transpose(p, -2, -1), g), v.shape())};
 }
 
-// The VJP: the fused backward kernel, or the composed rule when the backward is itself recorded.
+// The VJP: the fused backward kernel, or the composed rule when the backward must itself be differentiated:
+// recorded (create_graph) or carrying tangents (forward-over-reverse, e.g. a Hessian-vector product).
 TensorList attention_vjp(const kernels::AttentionProblem& problem, const AttentionOptions& options, const Tensor& g,
                          const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& lse, const Tensor& out) {
-  if (ops::needs_grad({g, q, k, v})) return composed_vjp(g, q, k, v, options);
+  if (ops::needs_grad({g, q, k, v}) || ops::needs_tangent({g, q, k, v})) return composed_vjp(g, q, k, v, options);
   const Shape& batch = problem.batch;
   const int64_t L = problem.queries, S = problem.keys, E = problem.head_dim, Ev = problem.value_dim;
   Tensor dq = Tensor::empty(with_matrix(batch, L, E), q.dtype(), q.device());

@@ -1,6 +1,7 @@
 // Op-spec table rows for the ops sequence models add: activations (softplus, leaky_relu, elu, glu, gelu_tanh),
 // masking (masked_fill, tril, triu, clamp, any, all), split / chunk / unbind, flip, repeat, cumsum, group_norm and
-// rms_norm. References are direct loops on doubles; none calls a tg op.
+// rms_norm, depthwise_conv1d, einsum and scaled_dot_product_attention. References are direct loops on doubles;
+// none calls a tg op.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -394,6 +395,57 @@ void add_depthwise(std::vector<OpSpec>& t) {
   t.push_back(s);
 }
 
+// scaled_dot_product_attention over broadcast batch dims. Params.variant: 0 plain, 1 causal, 2 scale = s.
+void add_attention(std::vector<OpSpec>& t) {
+  auto v = [](int variant, double scale = 0) { return ps(scale, 0, 0, variant); };
+  OpSpec s = make(
+      "scaled_dot_product_attention", {Dom::Normal, Dom::Normal, Dom::Normal},
+      {{SL{{2, 3, 4}, {2, 5, 4}, {2, 5, 3}}, v(0)}, {SL{{2, 2, 3, 4}, {2, 1, 5, 4}, {1, 2, 5, 2}}, v(0)},
+       {SL{{1, 4, 3}, {1, 4, 3}, {1, 4, 2}}, v(1)}, {SL{{3, 2}, {6, 2}, {6, 3}}, v(2, 0.3)},
+       {SL{{1, 1, 2}, {1, 3, 2}, {1, 3, 1}}, v(1)}},
+      [](const TensorList& x, const Params& p) {
+        tg::AttentionOptions o;
+        o.is_causal = p.variant == 1;
+        if (p.variant == 2) o.scale = p.s;
+        return tg::scaled_dot_product_attention(x[0], x[1], x[2], o);
+      },
+      [](const Refs& x, const Params& p) {
+        const size_t r = x[0].shape.size();
+        const Shape qb(x[0].shape.begin(), x[0].shape.end() - 2), kb(x[1].shape.begin(), x[1].shape.end() - 2),
+            vb(x[2].shape.begin(), x[2].shape.end() - 2);
+        const Shape batch = broadcast_all({qb, kb, vb});
+        const int64_t L = x[0].shape[r - 2], E = x[0].shape[r - 1], S = x[1].shape[x[1].shape.size() - 2];
+        const int64_t F = x[2].shape.back();
+        const double scale = p.variant == 2 ? p.s : 1.0 / std::sqrt(static_cast<double>(E));
+        Shape out_shape = batch;
+        out_shape.push_back(L);
+        out_shape.push_back(F);
+        return generate(out_shape, [&](const Index& i) {
+          const Index b(i.begin(), i.end() - 2);
+          const int64_t row = i[i.size() - 2], f = i.back();
+          const int64_t qo = broadcast_source(b, qb), ko = broadcast_source(b, kb), vo = broadcast_source(b, vb);
+          std::vector<double> w(at(S), -INFINITY);
+          double m = -INFINITY;
+          for (int64_t j = 0; j < S; ++j) {
+            if (p.variant == 1 && j > row) continue;
+            double dot = 0;
+            for (int64_t e = 0; e < E; ++e) dot += x[0].v[at((qo * L + row) * E + e)] * x[1].v[at((ko * S + j) * E + e)];
+            w[at(j)] = dot * scale;
+            m = std::max(m, w[at(j)]);
+          }
+          double z = 0, acc = 0;
+          for (int64_t j = 0; j < S; ++j) {
+            const double e = std::exp(w[at(j)] - m);
+            z += e;
+            acc += e * x[2].v[at((vo * S + j) * F + f)];
+          }
+          return acc / z;
+        });
+      });
+  s.f32_rtol = 1e-4;
+  t.push_back(s);
+}
+
 void add_einsum(std::vector<OpSpec>& t) {
   auto eq = [](int v) {
     Params q;
@@ -482,6 +534,7 @@ void add_sequence_ops(std::vector<OpSpec>& table) {
   add_sorting(table);
   add_einsum(table);
   add_depthwise(table);
+  add_attention(table);
 }
 
 }  // namespace tgtest
