@@ -8,10 +8,12 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <tensorgrad/tensorgrad.h>
 
 #include "../../src/kernels/cpu/vector_math.h"
+#include "../../src/kernels/cpu/vector_math_simd.h"
 
 namespace {
 
@@ -88,6 +90,62 @@ TEST(KernelsVectorMath, RegisteredKernelsUseThemForEveryLayout) {
       ASSERT_EQ(ordinal(pt[i]), ordinal(py[i])) << c.name << " of " << px[i] << " through a strided run";
     }
   }
+}
+
+// Every ISA's vector runs this CPU can execute give exactly the scalar functions' bits: on the sweep, on random
+// bit patterns (NaN, inf, subnormals) and on every tail length (the padded last vector).
+TEST(KernelsVectorMath, EveryIsaGivesTheScalarBits) {
+  const bool flush = tg::flush_denormal();
+  tg::set_flush_denormal(false);
+  std::vector<float> x;
+  for (int i = 0; i <= 200000; ++i) x.push_back(-110.0f + 210.0f * static_cast<float>(i) / 200000);
+  std::mt19937 rng(4);
+  for (int i = 0; i < 200000; ++i) {
+    const uint32_t bits = rng();
+    float v = 0;
+    std::memcpy(&v, &bits, sizeof v);
+    x.push_back(v);
+  }
+  for (float v : {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 88.72283935546875f, 88.7228393554688f, -104.0f, 1e-30f,
+                  -87.5f, 0.625f, -0.625f, 9.0f, -9.0f})
+    x.push_back(v);
+  struct Fn {
+    const char* name;
+    void (*const cpu::simd::Runs::*run)(float*, const float*, int64_t);
+    float (*scalar)(float);
+  };
+  const Fn fns[] = {{"exp", &cpu::simd::Runs::exp, cpu::exp_f32},
+                    {"sigmoid", &cpu::simd::Runs::sigmoid, cpu::sigmoid_f32},
+                    {"tanh", &cpu::simd::Runs::tanh, cpu::tanh_f32},
+                    {"silu", &cpu::simd::Runs::silu, [](float v) { return v * cpu::sigmoid_f32(v); }}};
+  int tested = 0;
+  for (const cpu::simd::Runs* runs : {cpu::simd::avx2_runs, cpu::simd::avx512_runs}) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (runs == nullptr) continue;
+    const bool supported = std::string(runs->isa) == "avx512" ? __builtin_cpu_supports("avx512f") : __builtin_cpu_supports("avx2");
+    if (!supported) continue;
+#else
+    if (runs == nullptr) continue;
+#endif
+    ++tested;
+    for (const Fn& f : fns) {
+      std::vector<float> y(x.size());
+      (runs->*f.run)(y.data(), x.data(), static_cast<int64_t>(x.size()));
+      for (size_t i = 0; i < x.size(); ++i)
+        ASSERT_EQ(ordinal(y[i]), ordinal(f.scalar(x[i]))) << runs->isa << " " << f.name << " of " << x[i];
+      for (int64_t n = 1; n <= 33; ++n) {  // tails
+        std::vector<float> t(static_cast<size_t>(n), 7.0f);
+        (runs->*f.run)(t.data(), x.data() + 1000, n);
+        for (int64_t i = 0; i < n; ++i)
+          ASSERT_EQ(ordinal(t[static_cast<size_t>(i)]), ordinal(f.scalar(x[static_cast<size_t>(1000 + i)])))
+              << runs->isa << " " << f.name << " tail " << n;
+      }
+    }
+  }
+  tg::set_flush_denormal(flush);
+#if defined(__x86_64__)
+  EXPECT_GE(tested, 1) << "an x86-64 build offers at least the AVX2 runs";
+#endif
 }
 
 }  // namespace

@@ -1,11 +1,14 @@
-// float32 exp, sigmoid, tanh and silu through the branch-free forms in vector_math.h, which the compiler
-// vectorises (libm's scalar calls do not): contiguous runs as one loop, strided runs element by element, the
-// same function either way, so a value never depends on the layout. (Per-ISA clones, as binary.cpp has, were
-// tried: GCC 12 does not if-convert these bodies in the AVX2 / AVX-512 clones and they ran 2-4x slower than
-// the baseline SSE loop, so the loops stay baseline.)
+// float32 exp, sigmoid, tanh and silu through the branch-free forms in vector_math.h: contiguous runs in the
+// widest vectors the CPU has (vector_math_simd.h, one translation unit per ISA, the same bits as the scalar
+// code), strided runs element by element through the scalar functions, so a value never depends on the layout
+// or the CPU. (GCC 12 does not if-convert the scalar bodies in AVX2 / AVX-512 target clones, which ran 2-4x
+// slower than the baseline SSE loop; hence the hand-vectorised per-ISA files.)
 #include "unary.h"
 
+#include <string_view>
+
 #include "vector_math.h"
+#include "vector_math_simd.h"
 
 namespace tg::kernels::cpu {
 
@@ -13,16 +16,39 @@ namespace {
 
 inline float silu_f32(float x) { return x * sigmoid_f32(x); }
 
+bool cpu_supports(const char* isa) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (std::string_view(isa) == "avx512") return __builtin_cpu_supports("avx512f");
+  if (std::string_view(isa) == "avx2") return __builtin_cpu_supports("avx2");
+#endif
+  (void)isa;
+  return false;
+}
+
+// The widest ISA's runs this CPU can execute; null: the portable loops below.
+const simd::Runs* wide_runs() {
+  static const simd::Runs* const runs = []() -> const simd::Runs* {
+    for (const simd::Runs* r : {simd::avx512_runs, simd::avx2_runs})
+      if (r != nullptr && cpu_supports(r->isa)) return r;
+    return nullptr;
+  }();
+  return runs;
+}
+
 void exp_run(float* __restrict o, const float* __restrict x, int64_t n) {
+  if (const simd::Runs* r = wide_runs()) return r->exp(o, x, n);
   for (int64_t i = 0; i < n; ++i) o[i] = exp_f32(x[i]);
 }
 void sigmoid_run(float* __restrict o, const float* __restrict x, int64_t n) {
+  if (const simd::Runs* r = wide_runs()) return r->sigmoid(o, x, n);
   for (int64_t i = 0; i < n; ++i) o[i] = sigmoid_f32(x[i]);
 }
 void tanh_run(float* __restrict o, const float* __restrict x, int64_t n) {
+  if (const simd::Runs* r = wide_runs()) return r->tanh(o, x, n);
   for (int64_t i = 0; i < n; ++i) o[i] = tanh_f32(x[i]);
 }
 void silu_run(float* __restrict o, const float* __restrict x, int64_t n) {
+  if (const simd::Runs* r = wide_runs()) return r->silu(o, x, n);
   for (int64_t i = 0; i < n; ++i) o[i] = silu_f32(x[i]);
 }
 
