@@ -213,11 +213,13 @@ void pack_b(T* dst, const T* src, int64_t depth, int64_t depth_padded, int64_t c
     }
   }
 }
-// A from a row-major tile (ld columns): rows x depth as is, or its transpose (the tile's columns become rows).
+// A from a row-major tile (ld columns): rows x depth as is, or its transpose (the tile's columns become rows);
+// rows past `rows` are zeros.
 template <class T>
-void pack_tile_a(T* dst, const T* tile, int64_t ld, int64_t rows_padded, int64_t depth, bool transposed, int64_t mr) {
-  if (!transposed) return pack_a(dst, tile, rows_padded, rows_padded, depth, ld, 1, mr);
-  pack_a(dst, tile, rows_padded, rows_padded, depth, 1, ld, mr);
+void pack_tile_a(T* dst, const T* tile, int64_t ld, int64_t rows, int64_t rows_padded, int64_t depth, bool transposed,
+                 int64_t mr) {
+  if (!transposed) return pack_a(dst, tile, rows, rows_padded, depth, ld, 1, mr);
+  pack_a(dst, tile, rows, rows_padded, depth, 1, ld, mr);
 }
 
 // One operand's [rows, cols] matrix of batch entry b.
@@ -332,7 +334,7 @@ class Attention {
     std::fill(s.l.begin(), s.l.end(), T(0));
     const int64_t key_end = p_.causal ? std::min(p_.keys, i0 + rows) : p_.keys;
     for (int64_t j0 = 0; j0 < key_end; j0 += bc_) {
-      const int64_t cols = std::min(bc_, key_end - j0), cols_p = round_up(cols, ku_);
+      const int64_t cols = std::min(bc_, key_end - j0), cols_p = round_up(cols, nr_);
       T* tile = s.tile.data();
       tile_product(tile, bc_, s.qa.data(), 0, rows_p, s.kt.data(), j0, cols_p, E, false);
       for (int64_t r = 0; r < rows_p; ++r) {
@@ -354,7 +356,7 @@ class Attention {
         s.l[static_cast<size_t>(r)] = s.l[static_cast<size_t>(r)] * alpha + sum;
         s.m[static_cast<size_t>(r)] = m_new;
       }
-      pack_tile_a(s.pa.data(), tile, bc_, rows_p, cols_p, false, mr_);
+      pack_tile_a(s.pa.data(), tile, bc_, rows_p, rows_p, cols_p, false, mr_);
       accumulate_product(s.o.data(), Evp_, s.pa.data(), rows_p, cols_p, s.v.data(), Sp_, j0, Evp_);
     }
     const int64_t ob = ref::batch_offset(p_.batch, b, a_.out.strides), lb = ref::batch_offset(p_.batch, b, a_.lse.strides);
@@ -416,7 +418,8 @@ class Attention {
     }
     std::fill(s.dq.begin(), s.dq.end(), T(0));
     for (int64_t j0 = 0; j0 < S; j0 += bc_) {
-      const int64_t cols = std::min(bc_, S - j0), cols_p = round_up(cols, ku_);
+      // Score tiles pad the keys to NR, the key-major packs (rows of the micro-kernel's A) to MR.
+      const int64_t cols = std::min(bc_, S - j0), cols_p = round_up(cols, nr_), keys_a = round_up(cols, mr_);
       std::fill(s.dk.begin(), s.dk.end(), T(0));
       std::fill(s.dv.begin(), s.dv.end(), T(0));
       // Causal: query blocks that end before key j0 see none of this key block.
@@ -439,11 +442,11 @@ class Attention {
           exp_row(row, l, cols_p);
           softmax_grad(row, dprow, s.d[static_cast<size_t>(i0 + r)], cols_p);
         }
-        pack_tile_a(s.pt.data(), tile, bc_, cols_p, rows_p, true, mr_);
-        pack_tile_a(s.dst.data(), dp, bc_, cols_p, rows_p, true, mr_);
-        pack_tile_a(s.ds.data(), dp, bc_, rows_p, cols_p, false, mr_);
-        accumulate_product(s.dv.data(), Evp_, s.pt.data(), cols_p, rows_p, s.dob.data(), Lp_, i0, Evp_);
-        accumulate_product(s.dk.data(), Ep_, s.dst.data(), cols_p, rows_p, s.qb.data(), Lp_, i0, Ep_);
+        pack_tile_a(s.pt.data(), tile, bc_, cols, keys_a, rows_p, true, mr_);
+        pack_tile_a(s.dst.data(), dp, bc_, cols, keys_a, rows_p, true, mr_);
+        pack_tile_a(s.ds.data(), dp, bc_, rows_p, rows_p, cols_p, false, mr_);
+        accumulate_product(s.dv.data(), Evp_, s.pt.data(), keys_a, rows_p, s.dob.data(), Lp_, i0, Evp_);
+        accumulate_product(s.dk.data(), Ep_, s.dst.data(), keys_a, rows_p, s.qb.data(), Lp_, i0, Ep_);
         accumulate_product(s.dq.data() + i0 * Ep_, Ep_, s.ds.data(), rows_p, cols_p, s.kb.data(), Sp_, j0, Ep_);
       }
       write(a_.grad_k, b, j0, cols, E, s.dk.data(), Ep_, T(1));
