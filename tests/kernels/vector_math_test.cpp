@@ -141,6 +141,18 @@ TEST(KernelsVectorMath, EveryIsaGivesTheScalarBits) {
               << runs->isa << " " << f.name << " tail " << n;
       }
     }
+    // exp_shifted_sum: exp(x - shift) in place with the same bits, and the sum of what it wrote.
+    for (int64_t n : {int64_t{1}, int64_t{15}, int64_t{16}, int64_t{17}, int64_t{288}, int64_t{1001}}) {
+      std::vector<float> row(x.begin() + 5000, x.begin() + 5000 + n);
+      const float got = runs->exp_shifted_sum(row.data(), 3.5f, n);
+      double want = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const float e = cpu::exp_f32(x[static_cast<size_t>(5000 + i)] - 3.5f);
+        ASSERT_EQ(ordinal(row[static_cast<size_t>(i)]), ordinal(e)) << runs->isa << " exp_shifted_sum n " << n;
+        want += e;
+      }
+      EXPECT_NEAR(got, want, 1e-5 * want) << runs->isa << " n " << n;
+    }
   }
   tg::set_flush_denormal(flush);
 #if defined(__x86_64__)

@@ -1,5 +1,7 @@
 // Conv2dSubsampling and ConformerEncoder: output shapes and lengths, padded batches giving each sequence what it
 // gets alone, gradients reaching every parameter, and argument errors.
+#include <memory>
+
 #include <gtest/gtest.h>
 
 #include <tensorgrad/tensorgrad.h>
@@ -98,6 +100,29 @@ TEST(ConformerEncoder, TrainsEveryParameterAndNamesThemLikeNeMo) {
   EXPECT_TRUE(saw_layer_name);
   EXPECT_TRUE(saw_pos_bias);
   EXPECT_GT(count, 40);
+}
+
+void expect_same_values(const Tensor& a, const Tensor& b) {
+  ASSERT_EQ(a.shape(), b.shape());
+  EXPECT_EQ(tg::max(tg::abs(a.to(DType::Float64) - b.to(DType::Float64))).item(), 0.0);
+}
+
+// Module::forward_many on the encoder: {features, lengths} -> {output, lengths}, the typed forward's values.
+TEST(ConformerEncoder, ForwardManyTakesAndReturnsLengths) {
+  tg::Generator gen(3);
+  auto encoder = std::make_shared<tg::nn::ConformerEncoder>(small_encoder(), gen);
+  encoder->eval();
+  std::shared_ptr<tg::nn::Module> base = encoder;
+  const Tensor x = tg::randn({2, 21, 12}, DType::Float64, gen);
+  const Tensor lengths = tg::from_vector<int64_t>({21, 13});
+  const tg::TensorList out = (*base)({x, lengths});
+  ASSERT_EQ(out.size(), 2u);
+  const auto typed = encoder->forward(x, lengths);
+  expect_same_values(out[0], typed.output);
+  expect_same_values(out[1], typed.lengths);
+  const tg::TensorList no_lengths = base->forward_many({x});  // optional input left out
+  expect_same_values(no_lengths[0], encoder->forward(x));
+  EXPECT_TG_ERROR(base->forward_many({x, lengths, x}), "ConformerEncoder", "expected 1 to 2 inputs, got 3");
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // Module::forward_many: modules held by the base class take several inputs and give several outputs (x with
-// its lengths or masks), the same values as their typed forwards; single-tensor modules keep one input; a
-// wrong input count is an error naming the module.
+// its masks), the same values as their typed forwards; single-tensor modules keep one input; a wrong input
+// count is an error naming the module. (The encoder's, with lengths: conformer_encoder_test.cpp.)
 #include <memory>
 
 #include <gtest/gtest.h>
@@ -19,33 +19,6 @@ namespace nn = tg::nn;
 void expect_same(const Tensor& a, const Tensor& b) {
   ASSERT_EQ(a.shape(), b.shape());
   EXPECT_EQ(tg::max(tg::abs(a.to(DType::Float64) - b.to(DType::Float64))).item(), 0.0);
-}
-
-TEST(NnForwardMany, EncoderTakesLengthsAndReturnsThem) {
-  tg::Generator gen(3);
-  nn::ConformerEncoderOptions options;
-  options.feat_in = 12;
-  options.d_model = 16;
-  options.num_layers = 1;
-  options.num_heads = 2;
-  options.ffn_dim = 32;
-  options.subsampling_channels = 4;
-  options.depthwise_kernel_size = 3;
-  options.dropout = 0.0;
-  options.dtype = DType::Float64;
-  auto encoder = std::make_shared<nn::ConformerEncoder>(options, gen);
-  encoder->eval();
-  std::shared_ptr<nn::Module> base = encoder;
-  const Tensor x = tg::randn({2, 21, 12}, DType::Float64, gen);
-  const Tensor lengths = tg::from_vector<int64_t>({21, 13});
-  const TensorList out = (*base)({x, lengths});
-  ASSERT_EQ(out.size(), 2u);
-  const auto typed = encoder->forward(x, lengths);
-  expect_same(out[0], typed.output);
-  expect_same(out[1], typed.lengths);
-  const TensorList no_lengths = base->forward_many({x});  // optional input left out
-  expect_same(no_lengths[0], encoder->forward(x));
-  EXPECT_TG_ERROR(base->forward_many({x, lengths, x}), "ConformerEncoder", "expected 1 to 2 inputs, got 3");
 }
 
 TEST(NnForwardMany, AttentionReturnsOutputAndWeights) {

@@ -19,17 +19,12 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
-#include <string>
 #include <vector>
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#endif
 
 #include "gemm.h"
 #include "isa_clones.h"
 #include "parallel.h"
-#include "vector_math.h"
+#include "unary.h"
 
 namespace tg::kernels::cpu {
 
@@ -60,96 +55,9 @@ double row_max(const double* x, int64_t n) {
   for (int64_t j = 0; j < n; ++j) m = x[j] > m ? x[j] : m;
   return m;
 }
-// x = e^(x - shift), returning the sum: the exponential is most of the non-GEMM work, so it runs in the
-// widest vectors the CPU has, written with intrinsics (GCC does not if-convert vector_math.h's exp_f32 in
-// target clones). The polynomial and range reduction are exp_f32's; 2^n is applied by scalef (AVX-512) or as
-// two exact powers of two (AVX2), so results below 2^-126 are right too.
-float exp_shifted_portable(float* x, float shift, int64_t n) {
-  float sum = 0;
-  for (int64_t j = 0; j < n; ++j) sum += (x[j] = exp_f32(x[j] - shift));
-  return sum;
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-// GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which -Wmaybe-uninitialized flags at -O3.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-constexpr float kExpHi = 88.72283935546875f, kExpLo = -104.0f;
-constexpr float kExpPoly[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
-                               4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
-
-__attribute__((target("avx512f"))) float exp_shifted_avx512(float* x, float shift, int64_t n) {
-  const __m512 hi = _mm512_set1_ps(kExpHi), lo = _mm512_set1_ps(kExpLo), sh = _mm512_set1_ps(shift);
-  __m512 acc = _mm512_setzero_ps();
-  int64_t j = 0;
-  for (; j + 16 <= n; j += 16) {
-    const __m512 v = _mm512_sub_ps(_mm512_loadu_ps(x + j), sh);
-    const __m512 c = _mm512_min_ps(_mm512_max_ps(v, lo), hi);  // NaN -> lo; restored below
-    const __m512 f = _mm512_roundscale_ps(_mm512_fmadd_ps(c, _mm512_set1_ps(1.44269504088896341f), _mm512_set1_ps(0.5f)),
-                                          _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(f, _mm512_set1_ps(0.693359375f), c);
-    r = _mm512_fnmadd_ps(f, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(kExpPoly[0]);
-    for (int i = 1; i < 6; ++i) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kExpPoly[i]));
-    __m512 y = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
-    y = _mm512_scalef_ps(y, f);
-    y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, hi, _CMP_GT_OQ), y, _mm512_set1_ps(INFINITY));
-    y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, lo, _CMP_LT_OQ), y, _mm512_setzero_ps());
-    y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), y, v);
-    _mm512_storeu_ps(x + j, y);
-    acc = _mm512_add_ps(acc, y);
-  }
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, acc);
-  float sum = 0;
-  for (float l : lanes) sum += l;
-  return sum + exp_shifted_portable(x + j, shift, n - j);
-}
-
-__attribute__((target("avx2,fma"))) float exp_shifted_avx2(float* x, float shift, int64_t n) {
-  const __m256 hi = _mm256_set1_ps(kExpHi), lo = _mm256_set1_ps(kExpLo), sh = _mm256_set1_ps(shift);
-  __m256 acc = _mm256_setzero_ps();
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8) {
-    const __m256 v = _mm256_sub_ps(_mm256_loadu_ps(x + j), sh);
-    const __m256 c = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
-    const __m256 f = _mm256_floor_ps(_mm256_fmadd_ps(c, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
-    __m256 r = _mm256_fnmadd_ps(f, _mm256_set1_ps(0.693359375f), c);
-    r = _mm256_fnmadd_ps(f, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(kExpPoly[0]);
-    for (int i = 1; i < 6; ++i) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kExpPoly[i]));
-    __m256 y = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), _mm256_set1_ps(1.0f));
-    const __m256i e = _mm256_cvtps_epi32(f);
-    const __m256i half = _mm256_srai_epi32(e, 1);  // 2^n as 2^half * 2^(n - half), both normal
-    const __m256i bias = _mm256_set1_epi32(127);
-    y = _mm256_mul_ps(y, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(half, bias), 23)));
-    y = _mm256_mul_ps(y, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(e, half), bias), 23)));
-    y = _mm256_blendv_ps(y, _mm256_set1_ps(INFINITY), _mm256_cmp_ps(v, hi, _CMP_GT_OQ));
-    y = _mm256_blendv_ps(y, _mm256_setzero_ps(), _mm256_cmp_ps(v, lo, _CMP_LT_OQ));
-    y = _mm256_blendv_ps(y, v, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
-    _mm256_storeu_ps(x + j, y);
-    acc = _mm256_add_ps(acc, y);
-  }
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, acc);
-  float sum = 0;
-  for (float l : lanes) sum += l;
-  return sum + exp_shifted_portable(x + j, shift, n - j);
-}
-#pragma GCC diagnostic pop
-#endif
-
-// The exponential in the ISA of the GEMM micro-kernel in use (so TG_GEMM_KERNEL=avx2 tests the AVX2 path on
-// an AVX-512 machine).
-using ExpShiftedFn = float (*)(float*, float, int64_t);
-ExpShiftedFn exp_shifted_for(const std::string& isa) {
-#if defined(__x86_64__) && defined(__GNUC__)
-  if (isa == "avx512" && __builtin_cpu_supports("avx512f")) return &exp_shifted_avx512;
-  if (isa == "avx2" && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &exp_shifted_avx2;
-#endif
-  return &exp_shifted_portable;
-}
+// x = e^(x - shift), returning the sum: unary.h's one-pass exp_f32_shifted_sum (the widest vectors this CPU
+// has, vector_math.h's exp_f32 bits).
+float exp_shifted(float* x, float shift, int64_t n) { return exp_f32_shifted_sum(x, shift, n); }
 double exp_shifted(double* x, double shift, int64_t n) {
   double sum = 0;
   for (int64_t j = 0; j < n; ++j) sum += (x[j] = std::exp(x[j] - shift));
@@ -240,7 +148,7 @@ class Attention {
       : p_(p), a_(a), uk_(default_micro_kernel<T>()), mr_(uk_.mr), nr_(uk_.nr),
         ku_(std::lcm(int64_t{uk_.mr}, int64_t{uk_.nr})), br_(round_up(kQueryBlock, mr_)), bc_(round_up(kKeyBlock, ku_)),
         Lp_(round_up(p.queries, mr_)), Sp_(round_up(p.keys, ku_)), Ep_(round_up(p.head_dim, nr_)),
-        Evp_(round_up(p.value_dim, nr_)), nb_(p.batch.size()), exp_f32_(exp_shifted_for(uk_.name)) {}
+        Evp_(round_up(p.value_dim, nr_)), nb_(p.batch.size()) {}
 
   void forward() {
     const int64_t entries = numel_of(p_.batch), blocks = (p_.queries + br_ - 1) / br_;
@@ -262,10 +170,7 @@ class Attention {
 
  private:
   // row = e^(row - shift), returning the sum.
-  T exp_row(T* row, T shift, int64_t n) const {
-    if constexpr (std::is_same_v<T, float>) return exp_f32_(row, shift, n);
-    else return exp_shifted(row, shift, n);
-  }
+  static T exp_row(T* row, T shift, int64_t n) { return exp_shifted(row, shift, n); }
 
   static constexpr T kNegInf = -std::numeric_limits<T>::infinity();
   static constexpr T kInf = std::numeric_limits<T>::infinity();
@@ -470,7 +375,6 @@ class Attention {
   const int64_t mr_, nr_, ku_, br_, bc_;
   const int64_t Lp_, Sp_, Ep_, Evp_;
   const size_t nb_;
-  const ExpShiftedFn exp_f32_;
 };
 
 }  // namespace

@@ -83,4 +83,11 @@ void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedA
 
 void exp_f32_run(float* out, const float* in, int64_t n) { exp_run(out, in, n); }
 
+float exp_f32_shifted_sum(float* x, float shift, int64_t n) {
+  if (const simd::Runs* r = wide_runs()) return r->exp_shifted_sum(x, shift, n);
+  float sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += (x[i] = exp_f32(x[i] - shift));
+  return sum;
+}
+
 }  // namespace tg::kernels::cpu

@@ -9,5 +9,8 @@ void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedA
 
 // out[i] = exp(in[i]) for n contiguous float32 (the vectorised exp_f32 of vector_math.h; softmax uses it).
 void exp_f32_run(float* out, const float* in, int64_t n);
+// x[i] = exp(x[i] - shift) (the same bits as exp_f32_run on the differences), returning their sum (in an
+// order that depends on the ISA). One pass: attention's online softmax.
+float exp_f32_shifted_sum(float* x, float shift, int64_t n);
 
 }  // namespace tg::kernels::cpu

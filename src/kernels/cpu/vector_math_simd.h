@@ -89,19 +89,49 @@ void run(float* out, const float* in, int64_t n) {
   for (int64_t j = i; j < n; ++j) out[j] = lanes[j - i];
 }
 
-// The four runs of one ISA (unary.cpp picks the widest the CPU has).
+// x[i] = exp(x[i] - shift) in place, returning their sum (a softmax row: attention's online softmax). The
+// padded last vector's spare lanes hold -inf, whose exp adds nothing.
+template <class Ops>
+float exp_shifted_sum(float* x, float shift, int64_t n) {
+  using V = typename Ops::V;
+  const V s = Ops::set1(shift);
+  V acc = Ops::set1(0.0f);
+  int64_t i = 0;
+  for (; i + Ops::L <= n; i += Ops::L) {
+    const V y = VectorMath<Ops>::exp(Ops::sub(Ops::load(x + i), s));
+    Ops::store(x + i, y);
+    acc = Ops::add(acc, y);
+  }
+  float lanes[Ops::L];
+  if (i < n) {
+    for (float& l : lanes) l = -std::numeric_limits<float>::infinity();
+    for (int64_t j = i; j < n; ++j) lanes[j - i] = x[j];
+    const V y = VectorMath<Ops>::exp(Ops::sub(Ops::load(lanes), s));
+    acc = Ops::add(acc, y);
+    Ops::store(lanes, y);
+    for (int64_t j = i; j < n; ++j) x[j] = lanes[j - i];
+  }
+  Ops::store(lanes, acc);
+  float sum = 0;
+  for (float l : lanes) sum += l;
+  return sum;
+}
+
+// The runs of one ISA (unary.cpp picks the widest the CPU has).
 struct Runs {
   const char* isa;
   void (*exp)(float*, const float*, int64_t);
   void (*sigmoid)(float*, const float*, int64_t);
   void (*tanh)(float*, const float*, int64_t);
   void (*silu)(float*, const float*, int64_t);
+  float (*exp_shifted_sum)(float*, float, int64_t);
 };
 
 template <class Ops>
 constexpr Runs runs_of(const char* isa) {
   using M = VectorMath<Ops>;
-  return {isa, &run<Ops, &M::exp>, &run<Ops, &M::sigmoid>, &run<Ops, &M::tanh>, &run<Ops, &M::silu>};
+  return {isa, &run<Ops, &M::exp>, &run<Ops, &M::sigmoid>, &run<Ops, &M::tanh>, &run<Ops, &M::silu>,
+          &exp_shifted_sum<Ops>};
 }
 
 // Null when the library was built for a target without that ISA (vector_math_<isa>.cpp).
