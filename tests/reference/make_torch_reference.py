@@ -21,12 +21,13 @@ Contents, by key prefix:
   conformer.*   torchaudio 0.13's ConformerLayer (d 8, ffn 16, 2 heads, kernel 3, dropout 0, train mode), with
                 its parameter names mapped to tensorgrad's: output, gradients, BatchNorm running stats after.
 """
-import json
-import struct
 import sys
 from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from safetensors_writer import write_safetensors  # noqa: E402
 
 torch.manual_seed(0)
 torch.set_default_dtype(torch.float64)
@@ -129,16 +130,6 @@ if torchaudio is not None:
             put("conformer.after." + ours(k), v)
 
 # ---- write the safetensors file
-DTYPES = {torch.float64: "F64", torch.int64: "I64", torch.bool: "BOOL"}
-header, blobs, offset = {"__metadata__": {"torch": torch.__version__, "script": "make_torch_reference.py"}}, [], 0
-for name in sorted(out):
-    t = out[name]
-    data = t.numpy().tobytes()
-    header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-    blobs.append(data)
-    offset += len(data)
-encoded = json.dumps(header, separators=(",", ":")).encode()
-encoded += b" " * (-len(encoded) % 8)
 path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_name("torch_reference.safetensors")
-path.write_bytes(struct.pack("<Q", len(encoded)) + encoded + b"".join(blobs))
+write_safetensors(path, out, {"torch": torch.__version__, "script": "make_torch_reference.py"})
 print(f"wrote {path}: {len(out)} tensors, {path.stat().st_size} bytes, torch {torch.__version__}")
