@@ -16,7 +16,7 @@ namespace tg::nn {
 
 MultiheadAttention::MultiheadAttention(int64_t embed_dim, int64_t num_heads, MultiheadAttentionOptions options,
                                        Generator& gen)
-    : Module("MultiheadAttention"), embed_dim_(embed_dim), num_heads_(num_heads), options_(options) {
+    : Module("MultiheadAttention"), embed_dim_(embed_dim), num_heads_(num_heads), options_(options), gen_(&gen) {
   TG_CHECK(embed_dim > 0 && num_heads > 0 && embed_dim % num_heads == 0,
            "nn::MultiheadAttention: embed_dim must be a positive multiple of num_heads, got embed_dim=", embed_dim,
            ", num_heads=", num_heads);
@@ -93,11 +93,11 @@ MultiheadAttention::Output MultiheadAttention::forward(const Tensor& query, cons
   Output out;
   Tensor context;  // [N, H, L, D]
   if (need_weights) {
-    const Tensor w = attention_weights(q, k, attention);  // [N, H, L, S]
+    const Tensor w = attention_weights(q, k, attention, *gen_);  // [N, H, L, S]
     context = matmul(w, v);
     out.weights = average_attn_weights ? mean(w, {1}) : w;
   } else {
-    context = scaled_dot_product_attention(q, k, v, attention);
+    context = scaled_dot_product_attention(q, k, v, attention, *gen_);
   }
   Tensor y = out_proj->forward(transpose(context, 1, 2).reshape({N, L, E}));
   out.output = options_.batch_first ? y : transpose(y, 0, 1);

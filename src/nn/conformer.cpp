@@ -55,12 +55,14 @@ ConformerBlock::ConformerBlock(int64_t d_model, int64_t num_heads, ConformerBloc
   if (options.relative_positions) {
     rel_self_attn = register_module("self_attn", std::make_shared<RelPositionMultiHeadAttention>(
                                                      d_model, num_heads,
-                                                     RelPositionMultiHeadAttentionOptions{options.dropout, dt}, gen));
+                                                     RelPositionMultiHeadAttentionOptions{options.attention_dropout.value_or(options.dropout), dt}, gen));
   } else {
     self_attn = register_module(
         "self_attn", std::make_shared<MultiheadAttention>(
                          d_model, num_heads,
-                         MultiheadAttentionOptions{.dropout = options.dropout, .batch_first = true, .dtype = dt}, gen));
+                         MultiheadAttentionOptions{.dropout = options.attention_dropout.value_or(options.dropout),
+                                                   .batch_first = true, .dtype = dt},
+                         gen));
   }
   self_attn_dropout = register_module("self_attn_dropout", std::make_shared<Dropout>(options.dropout, gen));
   conv_module = register_module("conv_module", std::make_shared<ConformerConvModule>(

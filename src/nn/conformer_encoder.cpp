@@ -90,6 +90,7 @@ ConformerEncoder::ConformerEncoder(ConformerEncoderOptions options, Generator& g
   block.ffn_dim = options.ffn_dim;
   block.depthwise_kernel_size = options.depthwise_kernel_size;
   block.dropout = options.dropout;
+  block.attention_dropout = options.attention_dropout;
   block.dtype = options.dtype;
   block.relative_positions = options.relative_positions;
   // Held in a Sequential named "layers" for the parameter names (layers.0.ffn1...., as NeMo's); forward calls

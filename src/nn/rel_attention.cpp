@@ -33,7 +33,7 @@ Tensor relative_positional_encoding(int64_t time, int64_t d_model, DType dtype) 
 RelPositionMultiHeadAttention::RelPositionMultiHeadAttention(int64_t d_model, int64_t num_heads,
                                                              RelPositionMultiHeadAttentionOptions options,
                                                              Generator& gen)
-    : Module("RelPositionMultiHeadAttention"), d_model_(d_model), num_heads_(num_heads), options_(options) {
+    : Module("RelPositionMultiHeadAttention"), d_model_(d_model), num_heads_(num_heads), options_(options), gen_(&gen) {
   TG_CHECK(num_heads > 0 && d_model > 0 && d_model % num_heads == 0, "nn::RelPositionMultiHeadAttention: d_model ",
            d_model, " must split into ", num_heads, " heads");
   const LinearOptions with_bias{true, options.dtype};
@@ -76,7 +76,7 @@ Tensor RelPositionMultiHeadAttention::forward(const Tensor& x, const Tensor& pos
   attention.attn_mask = bias;
   attention.scale = scale;
   attention.dropout_p = is_training() ? options_.dropout : 0.0;
-  const Tensor y = scaled_dot_product_attention(q + u, k, v, attention);  // [N, H, T, dk]
+  const Tensor y = scaled_dot_product_attention(q + u, k, v, attention, *gen_);  // [N, H, T, dk]
   return linear_out->forward(reshape(transpose(y, 1, 2), {n, t, d_model_}));
 }
 

@@ -47,6 +47,7 @@ class MultiheadAttention : public Module {
  private:
   int64_t embed_dim_, num_heads_;
   MultiheadAttentionOptions options_;
+  Generator* gen_;  // the attention dropout's masks (the constructor's generator)
 };
 
 }  // namespace tg::nn

@@ -4,6 +4,7 @@
 // self-attention, convolution module (pointwise conv, GLU, depthwise conv, BatchNorm, SiLU, pointwise conv),
 // half-step feed-forward, final LayerNorm, each block with a residual connection.
 #include <memory>
+#include <optional>
 
 #include <tensorgrad/nn/attention.h>
 #include <tensorgrad/nn/conv.h>
@@ -18,6 +19,9 @@ struct ConformerBlockOptions {
   int64_t ffn_dim = 576;
   int64_t depthwise_kernel_size = 31;  // odd: the depthwise conv keeps the length ("same" padding)
   double dropout = 0.1;
+  // On the attention weights; unset: `dropout` (torchaudio's ConformerLayer). 0 keeps the attention on its
+  // fused kernel in training too (dropout takes the composed path, which holds the [T, T] weights).
+  std::optional<double> attention_dropout = std::nullopt;
   DType dtype = DType::Float32;
   // Self-attention with relative positions (RelPositionMultiHeadAttention, NeMo's rel_pos) instead of plain
   // multi-head attention (torchaudio's); the block makes the encodings for its length itself.

@@ -51,6 +51,7 @@ struct ConformerEncoderOptions {
   int64_t subsampling_channels = 144;
   int64_t depthwise_kernel_size = 31;
   double dropout = 0.1;
+  std::optional<double> attention_dropout = std::nullopt;  // ConformerBlockOptions::attention_dropout
   DType dtype = DType::Float32;
   bool relative_positions = false;  // the blocks' self-attention (ConformerBlockOptions::relative_positions)
 };

@@ -44,6 +44,7 @@ class RelPositionMultiHeadAttention : public Module {
  private:
   int64_t d_model_, num_heads_;
   RelPositionMultiHeadAttentionOptions options_;
+  Generator* gen_;  // the attention dropout's masks (the constructor's generator)
 };
 
 }  // namespace tg::nn
