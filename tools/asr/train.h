@@ -13,10 +13,10 @@ namespace tg::asr {
 struct TrainOptions {
   std::string corpus;  // the make-corpus directory (train.jsonl, dev.jsonl)
   std::string out;     // checkpoints, metrics
-  int64_t epochs = 10;
-  int64_t max_frames = 12000;  // padded frames per batch
+  int64_t epochs = 15;
+  int64_t max_frames = 8000;   // padded frames per batch
   double lr = 2e-3;            // peak
-  int64_t warmup_steps = 200;
+  int64_t warmup_steps = 300;
   double weight_decay = 1e-3;
   double clip = 5.0;
   bool spec_augment = true;
