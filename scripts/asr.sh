@@ -3,7 +3,7 @@
 # trains a Conformer-CTC on it, evaluates on the test voices (never heard in training) and transcribes a few
 # test files. Work goes to $ASR_DIR (default asr-run/).
 #   bash scripts/asr.sh [extra tg_asr train flags, e.g. --epochs 5]
-# Environment: BUILD_DIR (default build), JOBS (default 2), ASR_DIR, HOURS (corpus size, default 1.5), SEED.
+# Environment: BUILD_DIR (default build), JOBS (default 2), ASR_DIR, HOURS (corpus size, default 2), SEED.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/deps.sh
@@ -12,7 +12,7 @@ tg_install_deps
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-2}
 ASR_DIR=${ASR_DIR:-asr-run}
-HOURS=${HOURS:-1.5}
+HOURS=${HOURS:-2}
 SEED=${SEED:-1}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTG_AUDIO=ON
 ninja -C "$BUILD_DIR" -j "$JOBS" tg_asr

@@ -6,7 +6,6 @@
 #ifdef TG_ASR_BINARY
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
 
@@ -23,32 +22,17 @@
 #include <tensorgrad/io/safetensors.h>
 #include <tensorgrad/tensorgrad.h>
 
+#include "support/process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int status;
-  std::string output;  // stdout and stderr together
-};
+using Result = tgtest::CommandResult;
+using tgtest::read_file;
 
 Result run(const std::string& args, const std::string& env = "") {
-  const std::string cmd = env + " " + std::string(TG_ASR_BINARY) + " " + args + " 2>&1";
-  std::FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return tgtest::run_command(env + " " + std::string(TG_ASR_BINARY) + " " + args);
 }
 
 class AsrCli : public ::testing::Test {
@@ -177,6 +161,16 @@ TEST_F(AsrCli, TrainResumeEvalTranscribe) {
   EXPECT_EQ(t.status, 1) << t.output;  // one file failed, the other was transcribed
   EXPECT_NE(t.output.find(wav.string() + "\t"), std::string::npos) << t.output;
   EXPECT_NE(t.output.find("missing.wav: no such file"), std::string::npos) << t.output;
+}
+
+TEST_F(AsrCli, ProfilePrintsPerOpTables) {
+  const std::string trace = (dir_ / "trace.json").string();
+  const Result r = run("profile --batch 2 --seconds 0.5 --layers 1 --d-model 32 --threads 1 --rows 0 --trace " + trace);
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const char* want : {"one forward", "one training step", "GFLOP/s", "Input Shapes", "ctc_loss", "matmul",
+                           "scaled_dot_product_attention"})
+    EXPECT_NE(r.output.find(want), std::string::npos) << want << " missing from:\n" << r.output;
+  EXPECT_GT(fs::file_size(trace), 100u);
 }
 
 }  // namespace

@@ -3,9 +3,10 @@
 #ifdef TG_TRAIN_BINARY
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <tensorgrad/tensorgrad.h>
 #include <zlib.h>
+
+#include "support/process.h"
 
 #include <nlohmann/json.hpp>
 
@@ -21,28 +22,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int status;
-  std::string output;  // stdout and stderr together
-};
+using Result = tgtest::CommandResult;
+using tgtest::read_file;
 
 Result run(const std::string& args) {
-  const std::string cmd = std::string(TG_TRAIN_BINARY) + " --no-progress --threads 1 " + args + " 2>&1";
-  std::FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return tgtest::run_command(std::string(TG_TRAIN_BINARY) + " --no-progress --threads 1 " + args);
 }
 
 void write_gz(const fs::path& path, const std::vector<unsigned char>& bytes) {

@@ -3,6 +3,7 @@
 //   train         train a Conformer-CTC on it (train.h)
 //   eval          WER and CER of a checkpoint on a manifest
 //   transcribe    one line of text per audio file
+//   profile       the per-op table of one forward and one training step (profile.h)
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -17,6 +18,7 @@
 
 #include "corpus.h"
 #include "dataset.h"
+#include "profile.h"
 #include "train.h"
 #include "vocabulary.h"
 
@@ -81,6 +83,17 @@ int main(int argc, char** argv) {
   transcribe_cmd->add_option("--beam", beam, "Prefix beam search width (1: greedy)")->capture_default_str();
   transcribe_cmd->add_option("--threads", threads, "Threads (0: all cores)")->capture_default_str();
 
+  tg::asr::ProfileOptions prof;
+  CLI::App* profile_cmd = app.add_subcommand(
+      "profile", "Per-op tables (self / total time, calls, shapes, FLOPs, GFLOP/s) of one forward and one training step");
+  profile_cmd->add_option("--batch", prof.batch, "Utterances per batch")->capture_default_str();
+  profile_cmd->add_option("--seconds", prof.seconds, "Seconds per utterance")->capture_default_str();
+  profile_cmd->add_option("--threads", prof.threads, "Threads (0: all cores)")->capture_default_str();
+  profile_cmd->add_option("--rows", prof.rows, "Rows per table (0: all)")->capture_default_str();
+  profile_cmd->add_option("--trace", prof.trace, "Write the step's Chrome trace here");
+  profile_cmd->add_option("--layers", prof.model.layers, "Conformer blocks")->capture_default_str();
+  profile_cmd->add_option("--d-model", prof.model.d_model, "Model width")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (make_corpus->parsed()) {
@@ -92,6 +105,7 @@ int main(int argc, char** argv) {
       std::printf("manifests: %s/{train,dev,test}.jsonl\n", corpus.out_dir.c_str());
     }
     if (train_cmd->parsed()) return tg::asr::train(train);
+    if (profile_cmd->parsed()) return tg::asr::profile(prof);
     if (eval_cmd->parsed()) {
       const tg::asr::EvalResult r = tg::asr::evaluate(eval_checkpoint, eval_manifest, beam, threads);
       std::printf("%s: %lld utterances, WER %.2f%%, CER %.2f%% (%s)\n", eval_manifest.c_str(),

@@ -13,7 +13,7 @@ namespace tg::asr {
 struct TrainOptions {
   std::string corpus;  // the make-corpus directory (train.jsonl, dev.jsonl)
   std::string out;     // checkpoints, metrics
-  int64_t epochs = 15;
+  int64_t epochs = 28;
   int64_t max_frames = 8000;   // padded frames per batch
   double lr = 2e-3;            // peak
   int64_t warmup_steps = 300;
