@@ -108,6 +108,15 @@ TensorList composed_vjp(const Tensor& g, const Tensor& q, const Tensor& k, const
           sum_to(matmul(transpose(p, -2, -1), g), v.shape())};
 }
 
+// The kernels' q, k, v and mask arguments over the problem's broadcast batch.
+kernels::AttentionArgs operands(const kernels::AttentionProblem& p, const Tensor& q, const Tensor& k, const Tensor& v,
+                                const Tensor& mask) {
+  const Shape& b = p.batch;
+  return {.q = ops::arg(q, with_matrix(b, p.queries, p.head_dim)), .k = ops::arg(k, with_matrix(b, p.keys, p.head_dim)),
+          .v = ops::arg(v, with_matrix(b, p.keys, p.value_dim)),
+          .mask = mask.defined() ? ops::arg(mask, with_matrix(b, p.queries, p.keys)) : kernels::StridedArg{}};
+}
+
 // The VJP: the fused backward kernel, or the composed rule when the backward must itself be differentiated:
 // recorded (create_graph) or carrying tangents (forward-over-reverse, e.g. a Hessian-vector product).
 TensorList attention_vjp(const kernels::AttentionProblem& problem, const AttentionOptions& options, const Tensor& g,
@@ -118,13 +127,14 @@ TensorList attention_vjp(const kernels::AttentionProblem& problem, const Attenti
   Tensor dq = Tensor::empty(with_matrix(batch, L, E), q.dtype(), q.device());
   Tensor dk = Tensor::empty(with_matrix(batch, S, E), q.dtype(), q.device());
   Tensor dv = Tensor::empty(with_matrix(batch, S, Ev), q.dtype(), q.device());
-  const Tensor& mask = options.attn_mask;
-  kernels::attention_backward(
-      problem, {.q = ops::arg(q, with_matrix(batch, L, E)), .k = ops::arg(k, with_matrix(batch, S, E)),
-                .v = ops::arg(v, with_matrix(batch, S, Ev)),
-                .mask = mask.defined() ? ops::arg(mask, with_matrix(batch, L, S)) : kernels::StridedArg{},
-                .out = ops::arg(out), .lse = ops::arg(lse), .grad_out = ops::arg(g, out.shape()),
-                .grad_q = ops::arg(dq), .grad_k = ops::arg(dk), .grad_v = ops::arg(dv)});
+  kernels::AttentionArgs args = operands(problem, q, k, v, options.attn_mask);
+  args.out = ops::arg(out);
+  args.lse = ops::arg(lse);
+  args.grad_out = ops::arg(g, out.shape());
+  args.grad_q = ops::arg(dq);
+  args.grad_k = ops::arg(dk);
+  args.grad_v = ops::arg(dv);
+  kernels::attention_backward(problem, args);
   NoGradGuard no_grad;
   return {sum_to(dq, q.shape()), sum_to(dk, k.shape()), sum_to(dv, v.shape())};
 }
@@ -146,12 +156,10 @@ Tensor fused_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
   Shape lse_shape = batch;
   lse_shape.push_back(L);
   Tensor lse = Tensor::empty(lse_shape, lse_dtype, q.device());
-  const auto mask_arg = [&](const Tensor& m) {
-    return m.defined() ? ops::arg(m, with_matrix(batch, L, S)) : kernels::StridedArg{};
-  };
-  kernels::attention_forward(problem, {.q = ops::arg(q, with_matrix(batch, L, E)), .k = ops::arg(k, with_matrix(batch, S, E)),
-                                       .v = ops::arg(v, with_matrix(batch, S, Ev)), .mask = mask_arg(mask),
-                                       .out = ops::arg(out), .lse = ops::arg(lse)});
+  kernels::AttentionArgs args = operands(problem, q, k, v, mask);
+  args.out = ops::arg(out);
+  args.lse = ops::arg(lse);
+  kernels::attention_forward(problem, args);
 
   if (ops::needs_tangent({q, k, v})) {
     ops::push_tangent({q, k, v}, out, [&](const TensorList& t) {
