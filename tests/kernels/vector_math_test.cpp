@@ -12,6 +12,7 @@
 
 #include <tensorgrad/tensorgrad.h>
 
+#include "../../src/kernels/cpu/cpu_features.h"
 #include "../../src/kernels/cpu/vector_math.h"
 #include "../../src/kernels/cpu/vector_math_simd.h"
 
@@ -120,13 +121,8 @@ TEST(KernelsVectorMath, EveryIsaGivesTheScalarBits) {
                     {"silu", &cpu::simd::Runs::silu, [](float v) { return v * cpu::sigmoid_f32(v); }}};
   int tested = 0;
   for (const cpu::simd::Runs* runs : {cpu::simd::avx2_runs, cpu::simd::avx512_runs}) {
-#if defined(__x86_64__) && defined(__GNUC__)
     if (runs == nullptr) continue;
-    const bool supported = std::string(runs->isa) == "avx512" ? __builtin_cpu_supports("avx512f") : __builtin_cpu_supports("avx2");
-    if (!supported) continue;
-#else
-    if (runs == nullptr) continue;
-#endif
+    if (!(runs == cpu::simd::avx512_runs ? cpu::cpu_has_avx512f() : cpu::cpu_has_avx2())) continue;
     ++tested;
     for (const Fn& f : fns) {
       std::vector<float> y(x.size());

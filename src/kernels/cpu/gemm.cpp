@@ -1,6 +1,8 @@
 // The production CPU GEMM: packing, the five loops, threading and micro-kernel selection (see gemm.h).
 // Only the micro-kernels are per ISA; everything here is portable C++ compiled with the project's flags.
 #include "gemm.h"
+
+#include "cpu_features.h"
 #include "half_convert.h"
 #include "../half_staging.h"
 
@@ -593,29 +595,17 @@ MicroKernel<T> generic_kernel() {
   return k;
 }
 
-bool cpu_has_avx2() {
-#if defined(__x86_64__) || defined(__i386__)
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
-
-bool cpu_has_avx512() {
-#if defined(__x86_64__) || defined(__i386__)
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
+// The micro-kernels use FMA besides the vector width.
+bool cpu_has_avx2_fma() { return cpu_has_avx2() && cpu_has_fma(); }
+bool cpu_has_avx512_fma() { return cpu_has_avx512f() && cpu_has_fma(); }
 
 }  // namespace
 
 template <>
 std::vector<MicroKernel<float>> available_micro_kernels<float>() {
   std::vector<MicroKernel<float>> out{generic_kernel<float>()};
-  if (isa::avx2_f32 != nullptr && cpu_has_avx2()) out.push_back({"avx2", 6, 16, isa::avx2_f32, {120, 256, 4080}});
-  if (isa::avx512_f32 != nullptr && cpu_has_avx512())
+  if (isa::avx2_f32 != nullptr && cpu_has_avx2_fma()) out.push_back({"avx2", 6, 16, isa::avx2_f32, {120, 256, 4080}});
+  if (isa::avx512_f32 != nullptr && cpu_has_avx512_fma())
     out.push_back({"avx512", 12, 32, isa::avx512_f32, {120, 256, 4096}});
   return out;
 }
@@ -623,8 +613,8 @@ std::vector<MicroKernel<float>> available_micro_kernels<float>() {
 template <>
 std::vector<MicroKernel<double>> available_micro_kernels<double>() {
   std::vector<MicroKernel<double>> out{generic_kernel<double>()};
-  if (isa::avx2_f64 != nullptr && cpu_has_avx2()) out.push_back({"avx2", 6, 8, isa::avx2_f64, {96, 256, 4080}});
-  if (isa::avx512_f64 != nullptr && cpu_has_avx512())
+  if (isa::avx2_f64 != nullptr && cpu_has_avx2_fma()) out.push_back({"avx2", 6, 8, isa::avx2_f64, {96, 256, 4080}});
+  if (isa::avx512_f64 != nullptr && cpu_has_avx512_fma())
     out.push_back({"avx512", 12, 16, isa::avx512_f64, {96, 192, 4096}});
   return out;
 }

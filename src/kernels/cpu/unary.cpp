@@ -5,8 +5,7 @@
 // slower than the baseline SSE loop; hence the hand-vectorised per-ISA files.)
 #include "unary.h"
 
-#include <string_view>
-
+#include "cpu_features.h"
 #include "vector_math.h"
 #include "vector_math_simd.h"
 
@@ -16,50 +15,32 @@ namespace {
 
 inline float silu_f32(float x) { return x * sigmoid_f32(x); }
 
-bool cpu_supports(const char* isa) {
-#if defined(__x86_64__) && defined(__GNUC__)
-  if (std::string_view(isa) == "avx512") return __builtin_cpu_supports("avx512f");
-  if (std::string_view(isa) == "avx2") return __builtin_cpu_supports("avx2");
-#endif
-  (void)isa;
-  return false;
-}
-
 // The widest ISA's runs this CPU can execute; null: the portable loops below.
 const simd::Runs* wide_runs() {
   static const simd::Runs* const runs = []() -> const simd::Runs* {
-    for (const simd::Runs* r : {simd::avx512_runs, simd::avx2_runs})
-      if (r != nullptr && cpu_supports(r->isa)) return r;
+    if (simd::avx512_runs != nullptr && cpu_has_avx512f()) return simd::avx512_runs;
+    if (simd::avx2_runs != nullptr && cpu_has_avx2()) return simd::avx2_runs;
     return nullptr;
   }();
   return runs;
 }
 
-void exp_run(float* __restrict o, const float* __restrict x, int64_t n) {
-  if (const simd::Runs* r = wide_runs()) return r->exp(o, x, n);
-  for (int64_t i = 0; i < n; ++i) o[i] = exp_f32(x[i]);
-}
-void sigmoid_run(float* __restrict o, const float* __restrict x, int64_t n) {
-  if (const simd::Runs* r = wide_runs()) return r->sigmoid(o, x, n);
-  for (int64_t i = 0; i < n; ++i) o[i] = sigmoid_f32(x[i]);
-}
-void tanh_run(float* __restrict o, const float* __restrict x, int64_t n) {
-  if (const simd::Runs* r = wide_runs()) return r->tanh(o, x, n);
-  for (int64_t i = 0; i < n; ++i) o[i] = tanh_f32(x[i]);
-}
-void silu_run(float* __restrict o, const float* __restrict x, int64_t n) {
-  if (const simd::Runs* r = wide_runs()) return r->silu(o, x, n);
-  for (int64_t i = 0; i < n; ++i) o[i] = silu_f32(x[i]);
+using RunFn = void (*)(float*, const float*, int64_t);
+
+// out[i] = F(in[i]) over n contiguous floats: the wide runs' version when there is one, else the scalar loop.
+template <RunFn simd::Runs::*Wide, float (*F)(float)>
+void contiguous_run(float* __restrict o, const float* __restrict x, int64_t n) {
+  if (const simd::Runs* r = wide_runs()) return (r->*Wide)(o, x, n);
+  for (int64_t i = 0; i < n; ++i) o[i] = F(x[i]);
 }
 
-template <float (*F)(float)>
-void unary_f32(void (*run)(float*, const float*, int64_t), const Shape& shape, const StridedArg& out,
-               const StridedArg& in) {
+template <RunFn simd::Runs::*Wide, float (*F)(float)>
+void unary_f32(const Shape& shape, const StridedArg& out, const StridedArg& in) {
   float* o = static_cast<float*>(out.data);
   const float* x = static_cast<const float*>(in.data);
   for_each_run<2>(shape, {out.strides.data(), in.strides.data()}, [&](int64_t n, auto off, auto st) {
     if (st[0] == 1 && st[1] == 1 && (o + off[0] >= x + off[1] + n || x + off[1] >= o + off[0] + n)) {
-      run(o + off[0], x + off[1], n);
+      contiguous_run<Wide, F>(o + off[0], x + off[1], n);
       return;
     }
     for (int64_t i = 0; i < n; ++i) o[off[0] + i * st[0]] = F(x[off[1] + i * st[1]]);
@@ -71,17 +52,17 @@ void unary_f32(void (*run)(float*, const float*, int64_t), const Shape& shape, c
 void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& in) {
   if (in.dtype == DType::Float32) {
     switch (op) {
-      case UnaryOp::Exp: return unary_f32<exp_f32>(&exp_run, shape, out, in);
-      case UnaryOp::Sigmoid: return unary_f32<sigmoid_f32>(&sigmoid_run, shape, out, in);
-      case UnaryOp::Tanh: return unary_f32<tanh_f32>(&tanh_run, shape, out, in);
-      case UnaryOp::Silu: return unary_f32<silu_f32>(&silu_run, shape, out, in);
+      case UnaryOp::Exp: return unary_f32<&simd::Runs::exp, exp_f32>(shape, out, in);
+      case UnaryOp::Sigmoid: return unary_f32<&simd::Runs::sigmoid, sigmoid_f32>(shape, out, in);
+      case UnaryOp::Tanh: return unary_f32<&simd::Runs::tanh, tanh_f32>(shape, out, in);
+      case UnaryOp::Silu: return unary_f32<&simd::Runs::silu, silu_f32>(shape, out, in);
       default: break;
     }
   }
   ref::unary(op, shape, out, in);
 }
 
-void exp_f32_run(float* out, const float* in, int64_t n) { exp_run(out, in, n); }
+void exp_f32_run(float* out, const float* in, int64_t n) { contiguous_run<&simd::Runs::exp, exp_f32>(out, in, n); }
 
 float exp_f32_shifted_sum(float* x, float shift, int64_t n) {
   if (const simd::Runs* r = wide_runs()) return r->exp_shifted_sum(x, shift, n);
