@@ -169,8 +169,6 @@ class Attention {
   }
 
  private:
-  // row = e^(row - shift), returning the sum.
-  static T exp_row(T* row, T shift, int64_t n) { return exp_shifted(row, shift, n); }
 
   static constexpr T kNegInf = -std::numeric_limits<T>::infinity();
   static constexpr T kInf = std::numeric_limits<T>::infinity();
@@ -255,7 +253,7 @@ class Attention {
           std::fill(row, row + cols_p, T(0));
           continue;
         }
-        const T sum = exp_row(row, m_new, cols_p);
+        const T sum = exp_shifted(row, m_new, cols_p);
         const T alpha = m_old == kNegInf ? T(0) : static_cast<T>(std::exp(m_old - m_new));
         if (alpha != T(1)) scale_row(s.o.data() + r * Evp_, alpha, Evp_);
         s.l[static_cast<size_t>(r)] = s.l[static_cast<size_t>(r)] * alpha + sum;
@@ -344,7 +342,7 @@ class Attention {
             continue;
           }
           mask_row(row, b, i0 + r, j0, cols, cols_p);
-          exp_row(row, l, cols_p);
+          exp_shifted(row, l, cols_p);
           softmax_grad(row, dprow, s.d[static_cast<size_t>(i0 + r)], cols_p);
         }
         pack_tile_a(s.pt.data(), tile, bc_, cols, keys_a, rows_p, true, mr_);
