@@ -13,12 +13,10 @@ namespace tg::audio {
 
 namespace {
 
+// f(the tensor's data as float* or double*), through the project's float32 / float64 dispatch.
 template <class F>
 void visit_float(const Tensor& t, const char* op, F&& f) {
-  TG_CHECK(t.dtype() == DType::Float32 || t.dtype() == DType::Float64, op, ": features must be float32 or float64, got ",
-           dtype_name(t.dtype()));
-  if (t.dtype() == DType::Float32) f(static_cast<float*>(t.data_ptr()));
-  else f(static_cast<double*>(t.data_ptr()));
+  visit_floating(t.dtype(), op, [&]<class T>(TypeTag<T>) { f(static_cast<T*>(t.data_ptr())); });
 }
 
 }  // namespace
