@@ -1,6 +1,6 @@
 // The CPU's production kernels that replace reference ones in cpu/register.cpp, checked against the reference
 // kernels (kernels::reference_tables(), the oracle): the sliding-window kernels (im2col, col2im, max-pool
-// positions), the counter-based random fills, the optimizer updates. Each on 1 and 2 threads.
+// positions), the counter-based random fills, the optimizer updates, where. Each on 1 and 2 threads.
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -125,6 +125,49 @@ TEST(KernelsCpuVsReference, RandomFillsAreTheReferenceOnAnyThreadCount) {
       Tensor fast = Tensor::empty({n}, dt);
       k::random(op, {n}, arg(fast), params);
       EXPECT_TRUE(same_bits(fast, ref)) << k::op_name(op) << " " << tg::dtype_name(dt) << " threads " << threads;
+    }
+  }
+}
+
+// where selects bits, so one loop per element size serves every dtype: each size, with the condition per
+// element, broadcast along the inner run (a padding mask), broadcast along rows, and the branches contiguous,
+// scalar, broadcast or transposed; NaN payloads must pass through untouched.
+TEST(KernelsCpuVsReference, WhereSelectsTheReferenceBits) {
+  tg::Generator gen(11);
+  const Shape shape{3, 5, 67, 9};  // 9 x 67: runs that are not a multiple of any vector width
+  const Tensor per_element = tg::rand(shape, DType::Float32, gen) > 0.5;
+  const Tensor per_row = tg::rand({3, 1, 67, 1}, DType::Float32, gen) > 0.5;  // [N, 1, T, 1]
+  const Tensor per_column = tg::rand({9}, DType::Float32, gen) > 0.5;
+  const Tensor transposed_cond = tg::transpose(tg::rand({3, 5, 9, 67}, DType::Float32, gen) > 0.5, 2, 3);
+  for (DType dt : {DType::Bool, DType::BFloat16, DType::Float32, DType::Int64, DType::Float64}) {
+    auto values = [&](const Shape& s) {
+      Tensor v = tg::randn(s, DType::Float64, gen) * 100.0;
+      if (dt == DType::Float32 || dt == DType::Float64)
+        v = tg::where(tg::rand(s, DType::Float32, gen) > 0.9, tg::Scalar(std::nan("")), v);
+      return dt == DType::Bool ? v > 0.0 : v.to(dt);
+    };
+    const Tensor full_a = values(shape), full_b = values(shape);
+    const Tensor scalar_b = values({});
+    const Tensor row_a = values({67, 1});
+    const Tensor transposed_a = tg::transpose(values({3, 5, 9, 67}), 2, 3);
+    const std::vector<std::tuple<const char*, Tensor, Tensor, Tensor>> cases = {
+        {"per-element", per_element, full_a, full_b},       {"per-element, scalar b", per_element, full_a, scalar_b},
+        {"per-element, scalar a", per_element, scalar_b, full_b}, {"per-row mask", per_row, full_a, scalar_b},
+        {"per-row mask, both full", per_row, full_a, full_b}, {"per-row, broadcast a", per_row, row_a, full_b},
+        {"per-column", per_column, full_a, full_b},         {"transposed", transposed_cond, transposed_a, full_b},
+        {"both scalar", per_element, scalar_b, values({})}};
+    for (const auto& [name, cond, a, b] : cases) {
+      const k::StridedArg c = {cond.data_ptr(), tg::broadcast_strides(cond.shape(), cond.strides(), shape), cond.dtype()};
+      const k::StridedArg x = {a.data_ptr(), tg::broadcast_strides(a.shape(), a.strides(), shape), a.dtype()};
+      const k::StridedArg y = {b.data_ptr(), tg::broadcast_strides(b.shape(), b.strides(), shape), b.dtype()};
+      Tensor want = Tensor::empty(shape, dt);
+      k::reference_tables().where.find(kCpu, dt)(shape, arg(want), c, x, y);
+      for (int threads : {1, 2}) {
+        Threads t(threads);
+        Tensor got = Tensor::empty(shape, dt);
+        k::where(shape, arg(got), c, x, y);
+        EXPECT_TRUE(same_bits(got, want)) << name << " " << tg::dtype_name(dt) << " threads " << threads;
+      }
     }
   }
 }

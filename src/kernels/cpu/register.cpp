@@ -16,6 +16,7 @@
 #include "reduce.h"
 #include "softmax.h"
 #include "unary.h"
+#include "where.h"
 #include "window.h"
 
 namespace tg::kernels::cpu {
@@ -50,10 +51,10 @@ void binary_threaded(BinaryOp op, const Shape& shape, const StridedArg& out, con
   parallel_elementwise<3>(shape, {&out, &a, &b}, is_floating(a.dtype),
                           [&](const Shape& s, const auto& x) { cpu::binary(op, s, *x[0], *x[1], *x[2]); });
 }
-void where(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
+void where_threaded(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
            const StridedArg& b) {
   parallel_elementwise<4>(shape, {&out, &cond, &a, &b}, true,
-                          [&](const Shape& s, const auto& x) { ref::where(s, *x[0], *x[1], *x[2], *x[3]); });
+                          [&](const Shape& s, const auto& x) { cpu::where(s, *x[0], *x[1], *x[2], *x[3]); });
 }
 // gather / scatter_add: every index is checked before any thread starts (a bad one throws with nothing
 // written), then blocks of the index tensor's other dimensions run in parallel: max pooling's gradient is
@@ -110,7 +111,7 @@ void register_kernels(KernelTables& t) {
     const auto d = static_cast<DType>(i);
     t.copy.add(kCpu, d, &copy);
     t.fill.add(kCpu, d, &fill);
-    t.where.add(kCpu, d, &where);
+    t.where.add(kCpu, d, &where_threaded);
   }
   for (DType d : kComputeTypes) {
     // Only the slots the reference fills: the rest stay errors.
