@@ -91,6 +91,10 @@ int main(int argc, char** argv) {
   profile_cmd->add_option("--threads", prof.threads, "Threads (0: all cores)")->capture_default_str();
   profile_cmd->add_option("--rows", prof.rows, "Rows per table (0: all)")->capture_default_str();
   profile_cmd->add_option("--trace", prof.trace, "Write the step's Chrome trace here");
+  profile_cmd
+      ->add_option("--time-steps", prof.time_steps,
+                   "Instead of the tables, time this many training steps without the profiler and print the median")
+      ->check(CLI::NonNegativeNumber);
   profile_cmd->add_option("--layers", prof.model.layers, "Conformer blocks")->capture_default_str();
   profile_cmd->add_option("--d-model", prof.model.d_model, "Model width")->capture_default_str();
 

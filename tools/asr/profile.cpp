@@ -1,8 +1,11 @@
 // tg_asr profile (profile.h). Random features stand in for speech: the work per op depends only on the shapes.
 #include "profile.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <vector>
 
 #include <tensorgrad/base/threads.h>
 #include <tensorgrad/optim/adam.h>
@@ -39,6 +42,19 @@ int profile(const ProfileOptions& o) {
               static_cast<long long>(model.num_parameters()), num_threads());
   model.train();
   step();  // warm-up: first-touch of the allocator's blocks and the OpenMP team
+  if (o.time_steps > 0) {
+    std::vector<double> ms;
+    for (int64_t i = 0; i < o.time_steps; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      step();
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    std::printf("tg_step_ms median=%.2f min=%.2f threads=%d batch=%lld frames=%lld params=%lld\n", ms[ms.size() / 2],
+                ms.front(), num_threads(), static_cast<long long>(o.batch), static_cast<long long>(frames),
+                static_cast<long long>(model.num_parameters()));
+    return 0;
+  }
   {
     model.eval();
     NoGradGuard no_grad;

@@ -15,10 +15,13 @@ struct ProfileOptions {
   double seconds = 4.0;  // per utterance (random features of that many 10 ms frames)
   int threads = 0;
   int rows = 25;
-  std::string trace;  // Chrome trace path of the training step ("" : none)
+  std::string trace;      // Chrome trace path of the training step ("" : none)
+  int64_t time_steps = 0;  // > 0: time this many un-profiled training steps instead of printing the tables
 };
 
-// Returns a process exit code.
+// With time_steps > 0 it prints one machine-readable line instead of the tables,
+//   tg_step_ms median=... min=... threads=T batch=B frames=F params=P
+// the line bench/asr_vs_torch.sh sets beside bench/asr_torch.py's. Returns a process exit code.
 int profile(const ProfileOptions& options);
 
 }  // namespace tg::asr
