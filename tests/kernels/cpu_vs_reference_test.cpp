@@ -12,6 +12,9 @@
 #include <tensorgrad/kernels/kernel_tables.h>
 #include <tensorgrad/tensorgrad.h>
 
+#include "../../src/kernels/cpu/cpu_features.h"
+#include "../../src/kernels/cpu/random.h"
+
 namespace {
 
 using tg::DeviceType;
@@ -126,6 +129,51 @@ TEST(KernelsCpuVsReference, RandomFillsAreTheReferenceOnAnyThreadCount) {
       k::random(op, {n}, arg(fast), params);
       EXPECT_TRUE(same_bits(fast, ref)) << k::op_name(op) << " " << tg::dtype_name(dt) << " threads " << threads;
     }
+  }
+}
+
+// Every ISA's Philox lanes give core/random.cpp's philox4x32 words: every count up to three passes of lanes
+// (partial last passes), counters crossing 2^32 (the high word), seeds with high bits.
+TEST(KernelsCpuVsReference, PhiloxLanesAreThePhiloxOfEveryIsaPresent) {
+  namespace cpu = tg::kernels::cpu;
+  const std::vector<std::pair<const char*, cpu::PhiloxWords>> isas = {
+      {"scalar", cpu::philox_words_scalar},
+      {"avx2", cpu::cpu_has_avx2() ? cpu::philox_words_avx2 : nullptr},
+      {"avx512", cpu::cpu_has_avx512f() ? cpu::philox_words_avx512 : nullptr}};
+  for (const auto& [isa, words_of] : isas) {
+    if (words_of == nullptr) continue;
+    for (uint64_t seed : {uint64_t{0}, uint64_t{0x0123'4567'89ab'cdefULL}}) {
+      for (uint64_t first : {uint64_t{0}, uint64_t{7}, (uint64_t{1} << 32) - 5}) {
+        for (int64_t count = 1; count <= 48; ++count) {
+          std::vector<uint32_t> words(static_cast<size_t>(4 * count));
+          words_of(seed, first, count, words.data());
+          for (int64_t i = 0; i < count; ++i) {
+            const uint64_t index = first + static_cast<uint64_t>(i);
+            const auto want = tg::philox4x32({static_cast<uint32_t>(index), static_cast<uint32_t>(index >> 32), 0, 0},
+                                             {static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)});
+            for (size_t j = 0; j < 4; ++j)
+              ASSERT_EQ(words[4 * static_cast<size_t>(i) + j], want[j])
+                  << isa << " seed " << seed << " first " << first << " count " << count << " block " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
+// The Bernoulli mask compares integers where the reference compares doubles: the thresholds at and next to a
+// multiple of 2^-24, the ends and beyond them must keep exactly the same draws.
+TEST(KernelsCpuVsReference, BernoulliThresholdsAreTheReferenceOnes) {
+  const int64_t n = 100003;
+  const double step = 1.0 / 16777216.0;
+  for (double threshold : {0.0, -0.5, 1.0, 1.5, 0.5, 0.1, 3 * step, std::nextafter(3 * step, 0.0),
+                           std::nextafter(3 * step, 1.0), 1.0 - step, std::nextafter(1.0, 0.0), std::nan("")}) {
+    k::RandomParams params{.seed = 99, .first_block = 5, .threshold = threshold};
+    Tensor ref = Tensor::empty({n}, DType::Bool), fast = Tensor::empty({n}, DType::Bool);
+    k::reference_tables().random.find(k::RandomOp::Bernoulli, kCpu, DType::Bool)(k::RandomOp::Bernoulli, {n},
+                                                                                 arg(ref), params);
+    k::random(k::RandomOp::Bernoulli, {n}, arg(fast), params);
+    EXPECT_TRUE(same_bits(fast, ref)) << "threshold " << threshold;
   }
 }
 

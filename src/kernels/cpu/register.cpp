@@ -13,6 +13,7 @@
 #include "half_convert.h"
 #include "../half_staging.h"
 #include "parallel.h"
+#include "random.h"
 #include "reduce.h"
 #include "softmax.h"
 #include "unary.h"
@@ -74,7 +75,7 @@ void random(RandomOp op, const Shape& shape, const StridedArg& out, const Random
   const int64_t n = numel_of(shape);
   const auto blocks = static_cast<int64_t>(random_blocks(op, out.dtype, n));
   parallel_for(blocks, threads_for(blocks, kRandomGrain),
-               [&](int64_t first, int64_t last, int) { ref::random_range(op, out, n, params, first, last); });
+               [&](int64_t first, int64_t last, int) { cpu::random_range(op, out, n, params, first, last); });
 }
 
 // CTC: every sample's lengths and labels checked first (a bad one throws with nothing written), then the
