@@ -22,6 +22,24 @@
 #include "train.h"
 #include "vocabulary.h"
 
+namespace {
+
+// The model's shape, the same flags for train and profile.
+void add_model_options(CLI::App* cmd, tg::asr::ModelConfig& model) {
+  cmd->add_option("--d-model", model.d_model, "Model width")->capture_default_str();
+  cmd->add_option("--layers", model.layers, "Conformer blocks")->capture_default_str();
+  cmd->add_option("--heads", model.heads, "Attention heads")->capture_default_str();
+  cmd->add_option("--ffn", model.ffn_dim, "Feed-forward width")->capture_default_str();
+  cmd->add_option("--kernel", model.kernel, "Depthwise convolution kernel")->capture_default_str();
+  cmd->add_option("--subsampling-channels", model.subsampling_channels, "Channels of the 4x subsampling")->capture_default_str();
+  cmd->add_option("--dropout", model.dropout, "Dropout")->capture_default_str();
+  cmd->add_option("--attention-dropout", model.attention_dropout,
+                        "Dropout on the attention weights (0 keeps the fused attention kernel)")->capture_default_str();
+
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"tg_asr: a Conformer-CTC speech recogniser, from a corpus it synthesises to transcripts"};
   app.require_subcommand(1);
@@ -56,15 +74,7 @@ int main(int argc, char** argv) {
                       "an uninterrupted run)");
   train_cmd->add_option("--stop-after", train.stop_after, "Stop after this many epochs, as if interrupted")->capture_default_str();
   train_cmd->add_flag("!--no-spec-augment", train.spec_augment, "Train without SpecAugment");
-  train_cmd->add_option("--d-model", train.model.d_model, "Model width")->capture_default_str();
-  train_cmd->add_option("--layers", train.model.layers, "Conformer blocks")->capture_default_str();
-  train_cmd->add_option("--heads", train.model.heads, "Attention heads")->capture_default_str();
-  train_cmd->add_option("--ffn", train.model.ffn_dim, "Feed-forward width")->capture_default_str();
-  train_cmd->add_option("--kernel", train.model.kernel, "Depthwise convolution kernel")->capture_default_str();
-  train_cmd->add_option("--subsampling-channels", train.model.subsampling_channels, "Channels of the 4x subsampling")->capture_default_str();
-  train_cmd->add_option("--dropout", train.model.dropout, "Dropout")->capture_default_str();
-  train_cmd->add_option("--attention-dropout", train.model.attention_dropout,
-                        "Dropout on the attention weights (0 keeps the fused attention kernel)")->capture_default_str();
+  add_model_options(train_cmd, train.model);
 
   std::string eval_checkpoint, eval_manifest;
   int64_t beam = 1;
@@ -95,8 +105,7 @@ int main(int argc, char** argv) {
       ->add_option("--time-steps", prof.time_steps,
                    "Instead of the tables, time this many training steps without the profiler and print the median")
       ->check(CLI::NonNegativeNumber);
-  profile_cmd->add_option("--layers", prof.model.layers, "Conformer blocks")->capture_default_str();
-  profile_cmd->add_option("--d-model", prof.model.d_model, "Model width")->capture_default_str();
+  add_model_options(profile_cmd, prof.model);
 
   CLI11_PARSE(app, argc, argv);
   try {
