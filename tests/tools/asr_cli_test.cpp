@@ -1,8 +1,8 @@
 // tg_asr as a user runs it: make-corpus synthesises a small corpus (espeak-ng and flite, from the README's
 // dependencies), its manifests hold what they promise, the splits share no voice, the same seed makes the
 // same files whatever the number of jobs, and a missing synthesiser is a clear error; train on a tiny model
-// lowers the loss, writes metrics and a checkpoint, and --resume reproduces the uninterrupted run; eval and
-// transcribe read the checkpoint.
+// lowers the loss, writes metrics and a checkpoint, and --resume reproduces the uninterrupted run, in one
+// process and data parallel under mpirun; eval and transcribe read the checkpoint.
 #ifdef TG_ASR_BINARY
 
 #include <gtest/gtest.h>
@@ -162,6 +162,52 @@ TEST_F(AsrCli, TrainResumeEvalTranscribe) {
   EXPECT_NE(t.output.find(wav.string() + "\t"), std::string::npos) << t.output;
   EXPECT_NE(t.output.find("missing.wav: no such file"), std::string::npos) << t.output;
 }
+
+#ifdef TG_MPIEXEC
+// mpirun -np 2 tg_asr train --dist ddp: rank 0 alone prints and writes; the loss falls; a run stopped after two
+// epochs and resumed on 2 ranks ends with the uninterrupted run's losses and weights; resuming it in one
+// process is refused (each step's batches depend on the number of ranks).
+TEST_F(AsrCli, DataParallelTrainingResumesExactly) {
+  const fs::path corpus = dir_ / "corpus";
+  ASSERT_EQ(run("make-corpus --out " + corpus.string() + " --hours 0.02 --seed 5").status, 0);
+  const std::string tiny = " --corpus " + corpus.string() +
+                           " --threads 1 --d-model 32 --layers 1 --heads 2 --ffn 64 --subsampling-channels 8 --kernel 5"
+                           " --max-frames 1500 --warmup 5 --lr 3e-3 --seed 2";
+  const std::string mpirun =
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 "
+      "OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo " + std::string(TG_MPIEXEC) + " -np 2 " TG_ASR_BINARY " ";
+  auto ddp = [&](const std::string& args) { return tgtest::run_command(mpirun + "train --dist ddp" + args + tiny); };
+  const Result whole = ddp(" --out " + (dir_ / "whole").string() + " --epochs 3");
+  ASSERT_EQ(whole.status, 0) << whole.output;
+  EXPECT_NE(whole.output.find("data parallel over 2 ranks"), std::string::npos) << whole.output;
+  size_t epoch_lines = 0;
+  for (size_t at = whole.output.find("epoch 3:"); at != std::string::npos; at = whole.output.find("epoch 3:", at + 1))
+    ++epoch_lines;
+  EXPECT_EQ(epoch_lines, 1u) << "only rank 0 reports: " << whole.output;
+  const auto rows = metrics(dir_ / "whole" / "metrics.csv");
+  ASSERT_EQ(rows.size(), 3u) << whole.output;
+  EXPECT_LT(rows[2][1], rows[0][1]) << "the training loss did not fall: " << whole.output;
+
+  ASSERT_EQ(ddp(" --out " + (dir_ / "split").string() + " --epochs 3 --stop-after 2").status, 0);
+  const Result resumed = ddp(" --out " + (dir_ / "split").string() + " --resume");
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  const auto split_rows = metrics(dir_ / "split" / "metrics.csv");
+  ASSERT_EQ(split_rows.size(), 3u);
+  for (size_t e = 0; e < 3; ++e)
+    for (size_t c : {1, 2, 3, 4}) EXPECT_EQ(split_rows[e][c], rows[e][c]) << "epoch " << e + 1 << " column " << c;
+  const auto a = tg::load_safetensors((dir_ / "whole" / "checkpoint.safetensors").string());
+  const auto b = tg::load_safetensors((dir_ / "split" / "checkpoint.safetensors").string());
+  EXPECT_EQ(a.metadata.at("train.world_size"), "2");
+  for (const auto& [name, t] : a.tensors) {
+    if (name.rfind("model.", 0) != 0) continue;
+    EXPECT_EQ(tg::max(tg::abs(t.to(tg::DType::Float64) - b.tensors.at(name).to(tg::DType::Float64))).item(), 0.0) << name;
+  }
+
+  const Result single = run("train --out " + (dir_ / "split").string() + " --resume" + tiny);
+  EXPECT_NE(single.status, 0);
+  EXPECT_NE(single.output.find("written by a run on 2 rank(s)"), std::string::npos) << single.output;
+}
+#endif
 
 TEST_F(AsrCli, ProfilePrintsPerOpTables) {
   const std::string trace = (dir_ / "trace.json").string();

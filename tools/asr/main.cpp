@@ -74,6 +74,11 @@ int main(int argc, char** argv) {
                       "an uninterrupted run)");
   train_cmd->add_option("--stop-after", train.stop_after, "Stop after this many epochs, as if interrupted")->capture_default_str();
   train_cmd->add_flag("!--no-spec-augment", train.spec_augment, "Train without SpecAugment");
+  train_cmd->add_option("--dist", train.dist,
+                        "none, or ddp: data parallel over the ranks of `mpirun -np N tg_asr train --dist ddp ...` (one "
+                        "batch per rank and step, gradients averaged; threads default to the cores / N)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "ddp"}));
   add_model_options(train_cmd, train.model);
 
   std::string eval_checkpoint, eval_manifest;

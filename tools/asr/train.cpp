@@ -8,9 +8,12 @@
 #include <fstream>
 #include <numbers>
 #include <sstream>
+#include <thread>
 
 #include <tensorgrad/audio/augment.h>
 #include <tensorgrad/base/threads.h>
+#include <tensorgrad/dist/communicator.h>
+#include <tensorgrad/dist/ddp.h>
 #include <tensorgrad/io/safetensors.h>
 #include <tensorgrad/nn/ctc_decoding.h>
 #include <tensorgrad/nn/error_rate.h>
@@ -149,7 +152,7 @@ DevResult run_dev(ConformerCtc& model, const FeatureSet& dev, int64_t max_frames
 }
 
 void save_checkpoint(const fs::path& path, const ConformerCtc& model, const optim::Optimizer& opt,
-                     const optim::Scheduler& sched, const TrainOptions& o, int64_t epochs_done, const Generator& gen,
+                     const optim::Scheduler& sched, const TrainOptions& o, int world_size, int64_t epochs_done,
                      const std::vector<EpochRow>& rows) {
   StateDict tensors;
   for (const auto& [k, v] : model.state_dict()) tensors["model." + k] = v;
@@ -165,10 +168,18 @@ void save_checkpoint(const fs::path& path, const ConformerCtc& model, const opti
   meta["train.spec_augment"] = o.spec_augment ? "1" : "0";
   meta["epochs_done"] = std::to_string(epochs_done);
   meta["seed"] = std::to_string(o.seed);
-  meta["rng_seed"] = std::to_string(gen.seed());
-  meta["rng_offset"] = std::to_string(gen.offset());
+  meta["train.world_size"] = std::to_string(world_size);
   meta["metrics"] = metrics_csv(rows);
   save_safetensors(path.string(), tensors, meta);
+}
+
+// The generator's seed for one rank's epoch: SplitMix64 of the three, so nearby seeds, ranks and epochs give
+// unrelated Philox keys.
+uint64_t stream_seed(uint64_t seed, int rank, int64_t epoch) {
+  uint64_t z = seed ^ (static_cast<uint64_t>(rank) << 40) ^ static_cast<uint64_t>(epoch) * 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
 }
 
 StateDict with_prefix(const StateDict& all, const std::string& prefix) {
@@ -178,17 +189,34 @@ StateDict with_prefix(const StateDict& all, const std::string& prefix) {
   return out;
 }
 
-}  // namespace
-
-int train(const TrainOptions& o) {
+// --dist ddp: every rank runs this on its share of each epoch's batches; rank 0 prints, evaluates on dev and
+// writes the checkpoint and metrics.
+int train_ranks(const TrainOptions& o, const std::shared_ptr<dist::Communicator>& comm) {
+  const int rank = comm ? comm->rank() : 0, world = comm ? comm->world_size() : 1;
+  const bool leader = rank == 0;
   if (o.threads > 0) set_num_threads(o.threads);
-  fs::create_directories(o.out);
+  else if (world > 1)  // ranks share the machine's cores unless --threads says otherwise
+    set_num_threads(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / world));
+  std::FILE* log = leader ? stdout : nullptr;
   const fs::path checkpoint = fs::path(o.out) / "checkpoint.safetensors";
-  std::printf("tg_asr train: corpus %s, %d threads\n", o.corpus.c_str(), num_threads());
-  const FeatureSet train_set = load_features((fs::path(o.corpus) / "train.jsonl").string(), num_threads(), stdout);
-  const FeatureSet dev_set = load_features((fs::path(o.corpus) / "dev.jsonl").string(), num_threads(), stdout);
-  std::printf("train: %zu utterances (%.1f min of audio); dev: %zu\n", train_set.features.size(),
-              static_cast<double>(train_set.total_frames) / 6000.0, dev_set.features.size());
+  if (leader) {
+    fs::create_directories(o.out);
+    std::printf("tg_asr train: corpus %s, %d threads", o.corpus.c_str(), num_threads());
+    if (comm) std::printf(", data parallel over %d ranks (%s)", world, comm->backend().c_str());
+    std::printf("\n");
+  }
+  // Rank 0 computes and caches the features first; the others then read its cache.
+  auto load_all = [&](const char* split) { return load_features((fs::path(o.corpus) / split).string(), num_threads(), log); };
+  FeatureSet train_set, dev_set;
+  if (leader) {
+    train_set = load_all("train.jsonl");
+    dev_set = load_all("dev.jsonl");
+  }
+  if (comm) comm->barrier("feature caches");
+  if (!leader) train_set = load_all("train.jsonl");
+  if (leader)
+    std::printf("train: %zu utterances (%.1f min of audio); dev: %zu\n", train_set.features.size(),
+                static_cast<double>(train_set.total_frames) / 6000.0, dev_set.features.size());
 
   TrainOptions opts = o;
   SafetensorsFile resumed;
@@ -206,17 +234,30 @@ int train(const TrainOptions& o) {
     opts.clip = std::stod(m.at("train.clip"));
     opts.spec_augment = m.at("train.spec_augment") == "1";
     opts.seed = std::stoull(m.at("seed"));
+    // Which batches a step sees depends on the number of ranks (checkpoints from before --dist had one).
+    const auto ws = m.find("train.world_size");
+    const int saved_world = ws == m.end() ? 1 : std::stoi(ws->second);
+    TG_CHECK(saved_world == world, "tg_asr train --resume: ", checkpoint.string(), " was written by a run on ",
+             saved_world, " rank(s); resume it on ", saved_world, ", not ", world);
   }
   Generator gen(opts.seed);
   ConformerCtc model(opts.model, gen);
   model.train();
-  std::printf("model: %lld parameters (d_model %lld, %lld blocks, %lld heads, kernel %lld)\n",
-              static_cast<long long>(model.num_parameters()), static_cast<long long>(opts.model.d_model),
-              static_cast<long long>(opts.model.layers), static_cast<long long>(opts.model.heads),
-              static_cast<long long>(opts.model.kernel));
+  if (leader)
+    std::printf("model: %lld parameters (d_model %lld, %lld blocks, %lld heads, kernel %lld)\n",
+                static_cast<long long>(model.num_parameters()), static_cast<long long>(opts.model.d_model),
+                static_cast<long long>(opts.model.layers), static_cast<long long>(opts.model.heads),
+                static_cast<long long>(opts.model.kernel));
   optim::AdamW opt(model.parameters(), optim::AdamWOptions{.lr = opts.lr, .beta1 = 0.9, .beta2 = 0.98, .eps = 1e-9,
                                                            .weight_decay = opts.weight_decay});
-  const int64_t steps_per_epoch = static_cast<int64_t>(make_batches(train_set, opts.max_frames, opts.seed, 0).size());
+  // A step takes one batch on every rank (the gradients averaged): the last world_size - 1 batches of an epoch
+  // at most are left out, in a different place each epoch.
+  const auto steps_in = [&](int64_t epoch) {
+    return static_cast<int64_t>(make_batches(train_set, opts.max_frames, opts.seed, epoch).size()) / world;
+  };
+  const int64_t steps_per_epoch = steps_in(0);
+  TG_CHECK(steps_per_epoch > 0, "tg_asr train: ", world, " ranks but only ",
+           make_batches(train_set, opts.max_frames, opts.seed, 0).size(), " batches in an epoch");
   const int64_t total_steps = steps_per_epoch * opts.epochs;
   const double peak = opts.lr;
   const int64_t warmup = std::min(opts.warmup_steps, std::max<int64_t>(total_steps / 4, 1));
@@ -228,66 +269,110 @@ int train(const TrainOptions& o) {
   std::vector<EpochRow> rows;
   int64_t first_epoch = 0;
   if (o.resume) {
+    // Every rank reads the same checkpoint, so parameters and optimizer state start equal everywhere.
     model.load_state_dict(with_prefix(resumed.tensors, "model."));
     opt.load_state_dict(with_prefix(resumed.tensors, "optimizer."));
     sched.load_state_dict(with_prefix(resumed.tensors, "scheduler."));
-    gen.set_state(std::stoull(resumed.metadata.at("rng_seed")), std::stoull(resumed.metadata.at("rng_offset")));
     first_epoch = std::stoll(resumed.metadata.at("epochs_done"));
     rows = parse_metrics(resumed.metadata.at("metrics"));
-    std::printf("resumed from %s after epoch %lld\n", checkpoint.c_str(), static_cast<long long>(first_epoch));
+    if (leader) std::printf("resumed from %s after epoch %lld\n", checkpoint.c_str(), static_cast<long long>(first_epoch));
   }
+  std::unique_ptr<dist::DistributedDataParallel> ddp;
+  if (comm) ddp = std::make_unique<dist::DistributedDataParallel>(comm, model.named_parameters(), dist::DDPOptions{},
+                                                                  model.named_buffers());
   audio::SpecAugmentOptions augment;
   augment.freq_masks = 2;
   augment.freq_width = 15;
   augment.time_masks = 2;
   augment.time_width = 0.05;
   const auto run_start = clock_type::now();
+  const int64_t run_steps = (opts.epochs - first_epoch) * steps_per_epoch;  // about: epochs differ by a step or so
+  int64_t steps_done = 0;
   for (int64_t epoch = first_epoch; epoch < opts.epochs; ++epoch) {
     const auto start = clock_type::now();
+    // Dropout and SpecAugment draw from a stream of their own per (seed, rank, epoch): a resumed run draws what
+    // the uninterrupted one drew, and ranks draw differently.
+    gen.set_state(stream_seed(opts.seed, rank, epoch), 0);
     const auto batches = make_batches(train_set, opts.max_frames, opts.seed, epoch);
-    double loss_sum = 0;
-    int64_t utterances = 0, next_report = 1;
-    for (size_t bi = 0; bi < batches.size(); ++bi) {
-      Batch b = collate(train_set, batches[bi]);
+    const int64_t steps = static_cast<int64_t>(batches.size()) / world;
+    double loss_sum = 0, utterances = 0;
+    int64_t next_report = 1;
+    for (int64_t step = 0; step < steps; ++step) {
+      const auto& indices = batches[static_cast<size_t>(step * world + rank)];
+      Batch b = collate(train_set, indices);
       if (opts.spec_augment) b.features = audio::spec_augment(b.features, augment, gen, b.lengths);
       const auto out = model.forward(b.features, b.lengths);
       const Tensor lp = transpose(out.log_probs, 0, 1);
       const Tensor loss = ctc_loss(lp, b.targets, out.lengths, b.target_lengths, {.zero_infinity = true});
       opt.zero_grad();
       loss.backward();
+      if (ddp) ddp->synchronize();
       optim::clip_grad_norm(model.parameters(), opts.clip);
       opt.step();
       sched.step();
-      loss_sum += loss.item() * static_cast<double>(batches[bi].size());
-      utterances += static_cast<int64_t>(batches[bi].size());
-      const double done = static_cast<double>(bi + 1) / static_cast<double>(batches.size());
-      if (opts.progress && (done * 10 >= static_cast<double>(next_report) || bi + 1 == batches.size())) {
+      ++steps_done;
+      loss_sum += loss.item() * static_cast<double>(indices.size());
+      utterances += static_cast<double>(indices.size());
+      const double done = static_cast<double>(step + 1) / static_cast<double>(steps);
+      if (leader && opts.progress && (done * 10 >= static_cast<double>(next_report) || step + 1 == steps)) {
         next_report = static_cast<int64_t>(done * 10) + 1;
         const double elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
-        std::printf("epoch %lld/%lld %3.0f%% | loss %.3f | %.1f utt/s | lr %.2e | ETA %s\n",
+        const double run_elapsed = std::chrono::duration<double>(clock_type::now() - run_start).count();
+        const double run_done = static_cast<double>(steps_done) / static_cast<double>(std::max<int64_t>(run_steps, 1));
+        // Rank 0's loss; the utterance rate of all ranks together.
+        std::printf("epoch %lld/%lld %3.0f%% | loss %.3f | %.1f utt/s | lr %.2e | ETA %s (run %s)\n",
                     static_cast<long long>(epoch + 1), static_cast<long long>(opts.epochs), 100 * done,
-                    loss_sum / static_cast<double>(utterances), static_cast<double>(utterances) / elapsed, sched.lr(),
-                    hhmmss(elapsed / done - elapsed).c_str());
+                    loss_sum / utterances, utterances * world / elapsed, sched.lr(),
+                    hhmmss(elapsed / done - elapsed).c_str(), hhmmss(run_elapsed / run_done - run_elapsed).c_str());
         std::fflush(stdout);
       }
     }
-    const DevResult dev = run_dev(model, dev_set, opts.max_frames, 1);
-    EpochRow row{epoch + 1, loss_sum / static_cast<double>(std::max<int64_t>(utterances, 1)), dev.loss, dev.cer, dev.wer,
-                 std::chrono::duration<double>(clock_type::now() - start).count(), sched.lr()};
-    rows.push_back(row);
-    std::printf("epoch %lld: train loss %.4f, dev loss %.4f, dev CER %.2f%%, dev WER %.2f%%, %.0f s (total %s)\n",
-                static_cast<long long>(row.epoch), row.train_loss, row.dev_loss, 100 * row.dev_cer, 100 * row.dev_wer,
-                row.seconds, hhmmss(std::chrono::duration<double>(clock_type::now() - run_start).count()).c_str());
-    std::fflush(stdout);
-    save_checkpoint(checkpoint, model, opt, sched, opts, epoch + 1, gen, rows);
-    write_atomically(fs::path(o.out) / "metrics.csv", metrics_csv(rows));
-    write_atomically(fs::path(o.out) / "metrics.svg", metrics_svg(rows));
-    if (o.stop_after > 0 && epoch + 1 - first_epoch >= o.stop_after && epoch + 1 < opts.epochs) {
-      std::printf("stopping after %lld epochs (--stop-after); continue with --resume\n", static_cast<long long>(o.stop_after));
-      break;
+    if (comm) {
+      std::vector<double> totals{loss_sum, utterances};
+      Tensor t = from_vector(totals);
+      comm->all_reduce(t, dist::ReduceOp::Sum, "epoch loss");
+      totals = t.to_vector<double>();
+      loss_sum = totals[0];
+      utterances = totals[1];
+      ddp->broadcast_state();  // BatchNorm's running statistics: rank 0's everywhere, as the checkpoint has them
     }
+    const bool stop = o.stop_after > 0 && epoch + 1 - first_epoch >= o.stop_after && epoch + 1 < opts.epochs;
+    if (leader) {
+      const DevResult dev = run_dev(model, dev_set, opts.max_frames, 1);
+      EpochRow row{epoch + 1, loss_sum / std::max(utterances, 1.0), dev.loss, dev.cer, dev.wer,
+                   std::chrono::duration<double>(clock_type::now() - start).count(), sched.lr()};
+      rows.push_back(row);
+      std::printf("epoch %lld: train loss %.4f, dev loss %.4f, dev CER %.2f%%, dev WER %.2f%%, %.0f s (total %s)\n",
+                  static_cast<long long>(row.epoch), row.train_loss, row.dev_loss, 100 * row.dev_cer, 100 * row.dev_wer,
+                  row.seconds, hhmmss(std::chrono::duration<double>(clock_type::now() - run_start).count()).c_str());
+      std::fflush(stdout);
+      save_checkpoint(checkpoint, model, opt, sched, opts, world, epoch + 1, rows);
+      write_atomically(fs::path(o.out) / "metrics.csv", metrics_csv(rows));
+      write_atomically(fs::path(o.out) / "metrics.svg", metrics_svg(rows));
+      if (stop)
+        std::printf("stopping after %lld epochs (--stop-after); continue with --resume\n",
+                    static_cast<long long>(o.stop_after));
+    }
+    if (stop) break;
   }
+  if (comm) comm->barrier("end of training");  // the other ranks wait for rank 0's last checkpoint
   return 0;
+}
+
+}  // namespace
+
+int train(const TrainOptions& o) {
+  if (o.dist == "none") return train_ranks(o, nullptr);
+  const std::shared_ptr<dist::Communicator> comm = dist::init();
+  try {
+    return train_ranks(o, comm);
+  } catch (const std::exception& e) {
+    if (comm->world_size() == 1) throw;
+    // One rank failing must end the job: the others would wait in their next collective for ever.
+    std::fflush(stdout);
+    std::fprintf(stderr, "tg_asr train: rank %d: %s\n", comm->rank(), e.what());
+    dist::abort_job(1);
+  }
 }
 
 std::unique_ptr<ConformerCtc> load_model(const std::string& checkpoint) {

@@ -2,6 +2,8 @@
 // `tg_asr train`: Conformer-CTC on a corpus made by make-corpus. AdamW with linear warm-up then cosine decay,
 // gradient clipping, SpecAugment and dropout; per epoch the dev loss and greedy CER / WER, metrics.csv and
 // metrics.svg, and an atomic checkpoint; --resume continues a run exactly where its last checkpoint left it.
+// Under `mpirun -np N ... --dist ddp` each step takes one batch per rank and averages the gradients
+// (dist::DistributedDataParallel); rank 0 prints, evaluates and writes.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -25,6 +27,7 @@ struct TrainOptions {
   bool resume = false;       // continue <out>/checkpoint.safetensors with the settings saved in it
   int64_t stop_after = 0;    // > 0: stop after this many epochs, as if interrupted (resume later)
   bool progress = true;
+  std::string dist = "none";  // "ddp": data parallel over the ranks of mpirun (dist::init)
   ModelConfig model;
 };
 
