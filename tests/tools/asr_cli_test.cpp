@@ -118,12 +118,32 @@ std::vector<std::vector<double>> metrics(const fs::path& csv) {
   return rows;
 }
 
+// `train` flags for a tiny model on a corpus of a few dozen utterances made in `corpus`.
+std::string make_tiny_training(const fs::path& corpus, int64_t max_frames) {
+  const Result made = run("make-corpus --out " + corpus.string() + " --hours 0.02 --seed 5");
+  EXPECT_EQ(made.status, 0) << made.output;
+  return " --corpus " + corpus.string() +
+         " --threads 1 --d-model 32 --layers 1 --heads 2 --ffn 64 --subsampling-channels 8 --kernel 5 --max-frames " +
+         std::to_string(max_frames) + " --warmup 5 --lr 3e-3 --seed 2";
+}
+
+// Two training runs ended alike: the same losses and error rates every epoch, the same weights.
+void expect_same_run(const fs::path& a, const fs::path& b) {
+  const auto rows_a = metrics(a / "metrics.csv"), rows_b = metrics(b / "metrics.csv");
+  ASSERT_EQ(rows_a.size(), rows_b.size());
+  for (size_t e = 0; e < rows_a.size(); ++e)
+    for (size_t c : {1, 2, 3, 4}) EXPECT_EQ(rows_b[e][c], rows_a[e][c]) << "epoch " << e + 1 << " column " << c;
+  const auto ta = tg::load_safetensors((a / "checkpoint.safetensors").string());
+  const auto tb = tg::load_safetensors((b / "checkpoint.safetensors").string());
+  for (const auto& [name, t] : ta.tensors) {
+    if (name.rfind("model.", 0) != 0) continue;
+    EXPECT_EQ(tg::max(tg::abs(t.to(tg::DType::Float64) - tb.tensors.at(name).to(tg::DType::Float64))).item(), 0.0) << name;
+  }
+}
+
 TEST_F(AsrCli, TrainResumeEvalTranscribe) {
   const fs::path corpus = dir_ / "corpus";
-  ASSERT_EQ(run("make-corpus --out " + corpus.string() + " --hours 0.02 --seed 5").status, 0);
-  const std::string tiny = " --corpus " + corpus.string() +
-                           " --threads 1 --d-model 32 --layers 1 --heads 2 --ffn 64 --subsampling-channels 8 --kernel 5"
-                           " --max-frames 3000 --warmup 5 --lr 3e-3 --seed 2";
+  const std::string tiny = make_tiny_training(corpus, 3000);
   const Result whole = run("train --out " + (dir_ / "whole").string() + " --epochs 3" + tiny);
   ASSERT_EQ(whole.status, 0) << whole.output;
   const auto rows = metrics(dir_ / "whole" / "metrics.csv");
@@ -137,16 +157,7 @@ TEST_F(AsrCli, TrainResumeEvalTranscribe) {
   const Result resumed = run("train --out " + (dir_ / "split").string() + " --resume" + tiny);
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resumed"), std::string::npos) << resumed.output;
-  const auto split_rows = metrics(dir_ / "split" / "metrics.csv");
-  ASSERT_EQ(split_rows.size(), 3u);
-  for (size_t e = 0; e < 3; ++e)
-    for (size_t c : {1, 2, 3, 4}) EXPECT_EQ(split_rows[e][c], rows[e][c]) << "epoch " << e + 1 << " column " << c;
-  const auto a = tg::load_safetensors((dir_ / "whole" / "checkpoint.safetensors").string());
-  const auto b = tg::load_safetensors((dir_ / "split" / "checkpoint.safetensors").string());
-  for (const auto& [name, t] : a.tensors) {
-    if (name.rfind("model.", 0) != 0) continue;
-    EXPECT_EQ(tg::max(tg::abs(t.to(tg::DType::Float64) - b.tensors.at(name).to(tg::DType::Float64))).item(), 0.0) << name;
-  }
+  expect_same_run(dir_ / "whole", dir_ / "split");
 
   const std::string ckpt = (dir_ / "whole" / "checkpoint.safetensors").string();
   const Result eval = run("eval " + ckpt + " " + (corpus / "test.jsonl").string() + " --threads 1");
@@ -168,11 +179,7 @@ TEST_F(AsrCli, TrainResumeEvalTranscribe) {
 // epochs and resumed on 2 ranks ends with the uninterrupted run's losses and weights; resuming it in one
 // process is refused (each step's batches depend on the number of ranks).
 TEST_F(AsrCli, DataParallelTrainingResumesExactly) {
-  const fs::path corpus = dir_ / "corpus";
-  ASSERT_EQ(run("make-corpus --out " + corpus.string() + " --hours 0.02 --seed 5").status, 0);
-  const std::string tiny = " --corpus " + corpus.string() +
-                           " --threads 1 --d-model 32 --layers 1 --heads 2 --ffn 64 --subsampling-channels 8 --kernel 5"
-                           " --max-frames 1500 --warmup 5 --lr 3e-3 --seed 2";
+  const std::string tiny = make_tiny_training(dir_ / "corpus", 1500);  // enough batches for 2 ranks
   const std::string mpirun =
       "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 "
       "OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo " + std::string(TG_MPIEXEC) + " -np 2 " TG_ASR_BINARY " ";
@@ -191,17 +198,8 @@ TEST_F(AsrCli, DataParallelTrainingResumesExactly) {
   ASSERT_EQ(ddp(" --out " + (dir_ / "split").string() + " --epochs 3 --stop-after 2").status, 0);
   const Result resumed = ddp(" --out " + (dir_ / "split").string() + " --resume");
   ASSERT_EQ(resumed.status, 0) << resumed.output;
-  const auto split_rows = metrics(dir_ / "split" / "metrics.csv");
-  ASSERT_EQ(split_rows.size(), 3u);
-  for (size_t e = 0; e < 3; ++e)
-    for (size_t c : {1, 2, 3, 4}) EXPECT_EQ(split_rows[e][c], rows[e][c]) << "epoch " << e + 1 << " column " << c;
-  const auto a = tg::load_safetensors((dir_ / "whole" / "checkpoint.safetensors").string());
-  const auto b = tg::load_safetensors((dir_ / "split" / "checkpoint.safetensors").string());
-  EXPECT_EQ(a.metadata.at("train.world_size"), "2");
-  for (const auto& [name, t] : a.tensors) {
-    if (name.rfind("model.", 0) != 0) continue;
-    EXPECT_EQ(tg::max(tg::abs(t.to(tg::DType::Float64) - b.tensors.at(name).to(tg::DType::Float64))).item(), 0.0) << name;
-  }
+  expect_same_run(dir_ / "whole", dir_ / "split");
+  EXPECT_EQ(tg::load_safetensors((dir_ / "whole" / "checkpoint.safetensors").string()).metadata.at("train.world_size"), "2");
 
   const Result single = run("train --out " + (dir_ / "split").string() + " --resume" + tiny);
   EXPECT_NE(single.status, 0);
