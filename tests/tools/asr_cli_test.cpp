@@ -180,11 +180,8 @@ TEST_F(AsrCli, TrainResumeEvalTranscribe) {
 // process is refused (each step's batches depend on the number of ranks).
 TEST_F(AsrCli, DataParallelTrainingResumesExactly) {
   const std::string tiny = make_tiny_training(dir_ / "corpus", 1500);  // enough batches for 2 ranks
-  // detect_leaks=0 as for the MPI tests in tests/CMakeLists.txt: Open MPI's own allocations outlive
-  // MPI_Finalize, and LeakSanitizer would fail every rank of a sanitizer build on them.
-  const std::string mpirun =
-      "ASAN_OPTIONS=detect_leaks=0 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
-      "OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo " + std::string(TG_MPIEXEC) + " -np 2 " TG_ASR_BINARY " ";
+  // TG_MPI_TEST_ENV: the environment of the ctest MPI entries (tests/CMakeLists.txt says why each variable).
+  const std::string mpirun = TG_MPI_TEST_ENV " " TG_MPIEXEC " -np 2 " TG_ASR_BINARY " ";
   auto ddp = [&](const std::string& args) { return tgtest::run_command(mpirun + "train --dist ddp" + args + tiny); };
   const Result whole = ddp(" --out " + (dir_ / "whole").string() + " --epochs 3");
   ASSERT_EQ(whole.status, 0) << whole.output;
