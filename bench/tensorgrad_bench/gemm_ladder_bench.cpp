@@ -1,5 +1,5 @@
-// The GEMM ladder benchmark. Every implementation (each rung, and OpenBLAS when linked) is first checked
-// against a trusted product, then timed in interleaved rounds: round r takes one sample of every
+// The GEMM ladder benchmark. Every implementation (each rung, and the reference libraries: OpenBLAS when
+// linked, BLIS when libblis.so.4 can be loaded) is first checked against a trusted product, then timed in interleaved rounds: round r takes one sample of every
 // implementation in turn, so a noisy neighbour slows all of them alike, and the median sample is reported.
 #include "gemm_ladder_bench.h"
 
@@ -11,6 +11,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -18,6 +19,7 @@
 
 #include "../../src/kernels/cpu/gemm.h"
 #include "../gemm_ladder/gemm_ladder.h"
+#include "blis_library.h"
 #include "fma_peak.h"
 
 #if TG_BENCH_OPENBLAS
@@ -43,6 +45,7 @@ struct Impl {
   std::function<void(const cpu::MatrixProduct<float>&, int)> run;
   bool slow = false;
   double too_slow_flops = std::numeric_limits<double>::infinity();  // not timed at or above this many flops
+  bool reference = false;  // a library we measure against, not one of our rungs
 };
 
 double median(std::vector<double> v) {
@@ -118,8 +121,18 @@ int run_gemm_bench(const GemmBenchOptions& opt) {
 #if TG_BENCH_OPENBLAS
   std::printf("- OpenBLAS: %s (core %s)\n", openblas_get_config(), openblas_get_corename());
 #else
-  std::printf("- OpenBLAS: not linked (configure found none): no ratio column\n");
+  std::printf("- OpenBLAS: not linked (configure found none)\n");
 #endif
+  std::optional<BlisLibrary> blis;
+  if (opt.blis_arch != "none") {
+    blis.emplace(opt.blis_arch);
+    if (!blis->available()) {
+      std::printf("- BLIS: not measured: %s\n", blis->why_not().c_str());
+      blis.reset();
+    } else {
+      std::printf("- %s\n", blis->description().c_str());
+    }
+  }
   std::printf("- float32, C = A B row-major; median of %d interleaved samples of >= %.3f s each; slow rungs up to %lld\n",
               opt.repetitions, opt.min_sample_seconds, static_cast<long long>(opt.slow_max));
 
@@ -139,6 +152,15 @@ int run_gemm_bench(const GemmBenchOptions& opt) {
     std::vector<Impl> impls;
     for (const cpu::LadderRung* r : rungs)
       if (threads == 1 || r->threaded) impls.push_back({r->name, r->f32, r->slow});
+    // The references come last; the last of all is the trusted product every other one is checked against.
+    if (blis) {
+      blis->set_num_threads(threads);
+      impls.push_back({"blis",
+                       [&blis](const cpu::MatrixProduct<float>& p, int) {
+                         blis->sgemm(p.m, p.n, p.k, p.a, p.lda, p.b, p.ldb, p.c, p.ldc);
+                       },
+                       false, std::numeric_limits<double>::infinity(), true});
+    }
 #if TG_BENCH_OPENBLAS
     openblas_set_num_threads(threads);
     impls.push_back({"openblas",
@@ -146,7 +168,7 @@ int run_gemm_bench(const GemmBenchOptions& opt) {
                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(p.m), int(p.n), int(p.k), 1.0f, p.a,
                                    int(p.lda), p.b, int(p.ldb), 0.0f, p.c, int(p.ldc));
                      },
-                     false});
+                     false, std::numeric_limits<double>::infinity(), true});
 #endif
     std::map<std::string, std::vector<double>> gflops;
     for (const Impl& impl : impls) gflops[impl.name].assign(opt.problems.size(), std::numeric_limits<double>::quiet_NaN());
@@ -162,7 +184,7 @@ int run_gemm_bench(const GemmBenchOptions& opt) {
         return cpu::MatrixProduct<float>{prob.m, prob.n, prob.k, a.data(), prob.k, b.data(), prob.n, c[i].data(), prob.n};
       };
       // Which implementations take part, each warmed up (and timed once, for the cap) and validated against
-      // the last one (OpenBLAS when linked, else the best rung).
+      // the last one (OpenBLAS when linked, else BLIS, else the best rung).
       std::vector<size_t> active;
       for (size_t i = 0; i < impls.size(); ++i) {
         Impl& impl = impls[i];
@@ -199,7 +221,7 @@ int run_gemm_bench(const GemmBenchOptions& opt) {
       std::fprintf(stderr, "  [%d thread%s] %s done\n", threads, threads > 1 ? "s" : "", prob.label().c_str());
       if (threads == 1 && prob.m == 1024 && prob.n == 1024 && prob.k == 1024)
         for (size_t i : active)
-          if (impls[i].name != "openblas" && gflops[impls[i].name][pi] > best_1024) {
+          if (!impls[i].reference && gflops[impls[i].name][pi] > best_1024) {
             best_1024 = gflops[impls[i].name][pi];
             best_1024_name = impls[i].name;
           }
@@ -207,16 +229,24 @@ int run_gemm_bench(const GemmBenchOptions& opt) {
 
     const std::string heading = "## " + std::to_string(threads) + (threads > 1 ? " threads" : " thread");
     print_table(heading + ": GFLOP/s (median)", opt.problems, impls, gflops, 1);
-#if TG_BENCH_OPENBLAS
-    std::map<std::string, std::vector<double>> ratio;
-    const std::vector<double>& ob = gflops["openblas"];
-    for (const Impl& impl : impls) {
-      if (impl.name == "openblas") continue;
-      std::vector<double>& row = ratio[impl.name];
-      for (size_t pi = 0; pi < opt.problems.size(); ++pi) row.push_back(gflops[impl.name][pi] / ob[pi]);
+    // Each rung against the faster reference library of each cell (what a user would otherwise link).
+    std::vector<std::string> references;
+    for (const Impl& impl : impls)
+      if (impl.reference) references.push_back(impl.name);
+    if (!references.empty()) {
+      std::vector<double> best(opt.problems.size(), 0.0);
+      for (const std::string& r : references)
+        for (size_t pi = 0; pi < opt.problems.size(); ++pi) best[pi] = std::max(best[pi], gflops[r][pi]);
+      std::map<std::string, std::vector<double>> ratio;
+      for (const Impl& impl : impls) {
+        std::vector<double>& row = ratio[impl.name];
+        for (size_t pi = 0; pi < opt.problems.size(); ++pi) row.push_back(gflops[impl.name][pi] / best[pi]);
+      }
+      std::string against;
+      for (size_t i = 0; i < references.size(); ++i)
+        against += (i == 0 ? "" : i + 1 == references.size() ? " and " : ", ") + references[i];
+      print_table(heading + ": ratio to the faster of " + against + " in each cell (x)", opt.problems, impls, ratio, 2);
     }
-    print_table(heading + ": ratio to OpenBLAS (x)", opt.problems, impls, ratio, 2);
-#endif
   }
 
   if (opt.peak) {

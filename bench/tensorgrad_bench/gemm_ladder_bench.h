@@ -1,5 +1,5 @@
 #pragma once
-// tensorgrad-bench gemm: the GEMM ladder (bench/gemm_ladder/gemm_ladder.h) against OpenBLAS, in one run.
+// tensorgrad-bench gemm: the GEMM ladder (bench/gemm_ladder/gemm_ladder.h) against OpenBLAS and BLIS, in one run.
 #include <string>
 #include <vector>
 
@@ -22,6 +22,7 @@ struct GemmBenchOptions {
                                       // spinning workers go to sleep; OpenBLAS spins ~0.1 s after a call)
   bool peak = true;                   // measure the register-only FMA peak
   std::string peak_isa = "auto";      // the peak loop's ISA: auto (widest), avx2 or avx512
+  std::string blis_arch = "auto";     // BLIS's sub-configuration (blis_library.h); "none": no BLIS column
 };
 
 // Prints the ladder as Markdown tables on stdout; returns a process exit code.

@@ -1,6 +1,6 @@
 // tensorgrad-bench: benchmark programs with their own timing (interleaved samples, medians) and the reference
 // libraries linked in beside tensorgrad. Subcommands:
-//   gemm   the GEMM ladder, every rung against OpenBLAS, with the machine's FMA peak (docs/GEMM.md)
+//   gemm   the GEMM ladder, every rung against OpenBLAS and BLIS, with the machine's FMA peak (docs/GEMM.md)
 //   ops    tiny-op overhead (with and without autograd) and add/sum of 1M floats (docs/PERFORMANCE.md;
 //          bench/ops_vs_torch.sh puts PyTorch beside it)
 //   attention-memory   peak extra memory of fused against composed attention (docs/PERFORMANCE.md)
@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   CLI::App app{"tensorgrad benchmarks"};
   app.require_subcommand(1);
 
-  CLI::App* gemm = app.add_subcommand("gemm", "The GEMM ladder against OpenBLAS (GFLOP/s, medians)");
+  CLI::App* gemm = app.add_subcommand("gemm", "The GEMM ladder against OpenBLAS and BLIS (GFLOP/s, medians)");
   std::vector<int64_t> sizes{64, 128, 256, 512, 1024, 2048};
   std::vector<std::string> shapes{"128x512x784", "128x256x512", "128x10x256", "3136x64x288"};
   tg::bench::GemmBenchOptions opt;
@@ -54,6 +54,9 @@ int main(int argc, char** argv) {
   gemm->add_flag("--no-peak", no_peak, "Skip the FMA peak measurement");
   gemm->add_option("--peak-isa", opt.peak_isa, "ISA of the FMA peak loop: auto (the widest this CPU has), avx2, avx512")
       ->check(CLI::IsMember({"auto", "avx2", "avx512"}));
+  gemm->add_option("--blis-arch", opt.blis_arch,
+                   "BLIS sub-configuration: auto (skx with AVX-512, else zen3 / haswell with AVX2), a BLIS name "
+                   "(zen3, haswell, skx, ...), or none (no BLIS column); BLIS_ARCH_TYPE in the environment wins");
 
   CLI::App* ops = app.add_subcommand("ops", "Tiny-op overhead and add/sum of 1M floats (us per call, medians)");
   tg::bench::OpsBenchOptions ops_opt;
