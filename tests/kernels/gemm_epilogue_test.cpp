@@ -98,6 +98,11 @@ TYPED_TEST(KernelsGemmEpilogue, MatchesUnfusedBiasAndActivation) {
                             {kernel.mr, 5, kernel.nr}, 1, ++seed);  // five k blocks: the epilogue only after the last
         }
         check_epilogue<T>(1, 5, 9, 0, CLayout::RowMajor, act, with_bias, kernel, kernel.blocking, 1, ++seed);  // k = 0
+        // A narrow C (n < NR, m >> n), which the GEMM computes turned round: the bias follows C's columns.
+        for (int64_t n : {kernel.nr / 3, kernel.nr - 6})  // 5 and 10 of AVX2's 16, 10 and 26 of AVX-512's 32
+          if (n >= 1)
+            check_epilogue<T>(1, 8 * kernel.mr + 1, n, 31, CLayout::RowMajor, act, with_bias, kernel, kernel.blocking,
+                              1, ++seed);
       }
 }
 
