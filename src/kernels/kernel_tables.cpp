@@ -102,6 +102,12 @@ const char* op_name(WindowOp op) {
   return name_in(kNames, op);
 }
 
+const char* op_name(ConvGemmOp op) {
+  static constexpr const char* kNames[] = {"conv_gemm", "conv_gemm_weight_grad"};
+  static_assert(std::size(kNames) == kConvGemmOpCount, "name every implicit-GEMM convolution op");
+  return name_in(kNames, op);
+}
+
 const char* op_name(RandomOp op) {
   static constexpr const char* kNames[] = {"rand", "randn", "randint", "bernoulli"};
   static_assert(std::size(kNames) == kRandomOpCount, "name every random op");

@@ -76,6 +76,10 @@ void col2im(const WindowGeometry& g, const StridedArg& x, const StridedArg& cols
   constexpr WindowOp op = WindowOp::Col2im;
   tables().window.find(op, device_of("col2im", x, cols), cols.dtype, "col2im")(op, g, x, cols, 0.0);
 }
+void conv_gemm(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a,
+               const StridedArg& x) {
+  tables().conv_gemm.find(op, device_of(op_name(op), out, a, x), x.dtype, op_name(op))(op, p, out, a, x);
+}
 void max_pool_indices(const WindowGeometry& g, const StridedArg& index, const StridedArg& x) {
   constexpr WindowOp op = WindowOp::MaxPoolIndices;
   tables().window.find(op, device_of("max_pool_indices", index, x), x.dtype, "max_pool_indices")(op, g, index, x,

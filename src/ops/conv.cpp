@@ -1,14 +1,17 @@
-// Sliding windows (im2col, col2im) and convolution (conv1d, conv2d) as im2col + matmul + bias.
+// Sliding windows (im2col, col2im) and convolution (conv1d, conv2d) as a GEMM over the im2col matrix + bias.
 //
-// im2col and col2im are each other's VJP and both linear, so every order of derivative is exact. conv is a
-// composition of recorded ops (im2col, views, one batched matmul over the groups, bias add, a permuting
-// copy), so its backward is theirs: grad_cols = W^T @ g and grad_W = g @ cols^T, each one GEMM over all
-// N * L window positions, then col2im for the input. The large intermediates are cols itself
-// ([N, Cin * prod(kernel), L], saved by matmul for grad_W) and its gradient; nothing is materialised per
-// sample. A 1x1 kernel with stride 1 and no padding skips im2col.
+// im2col and col2im are each other's VJP and both linear, so every order of derivative is exact. A float32 /
+// float64 convolution is one implicit GEMM per group, conv_gemm: out = W cols, with cols (the im2col matrix
+// over the whole batch, [Cin K, N L]) gathered from the image as the GEMM packs its panels, never written out.
+// Its VJP: grad_W = g cols^T (conv_gemm_weight_grad, implicit too) and grad_cols = W^T g, then col2im for the
+// input; so the node saves x, not cols. conv_gemm_weight_grad is bilinear in (g, x) as conv_gemm is in (W, x),
+// and each one's VJP is written with the other, so every order of derivative stays exact. Other dtypes (and a
+// device without the kernel) take the materialised route: im2col, one batched matmul, whose backward is the
+// same two GEMMs and col2im.
 #include <cmath>
 #include <string>
 
+#include <tensorgrad/kernels/kernel_tables.h>
 #include <tensorgrad/ops/conv.h>
 #include <tensorgrad/ops/elementwise.h>
 #include <tensorgrad/ops/linalg.h>
@@ -54,6 +57,88 @@ Tensor im2col_recorded(const Tensor& x, const Window& w, double pad_value, bool 
     });
   }
   return cols;
+}
+
+Tensor conv_gemm_recorded(const Tensor& wg, const Tensor& x, const Window& w, int64_t groups);
+Tensor conv_weight_grad_recorded(const Tensor& dy, const Tensor& x, const Window& w, int64_t groups);
+
+kernels::ConvGemmProblem conv_problem(const Window& w, const Tensor& x, int64_t groups, int64_t m) {
+  return {geometry(w, x.size(0), x.size(1)), groups, m * groups};
+}
+
+// The input's gradient from the gradient of cols in the GEMM's [G, Q, N L] layout: col2im over the batch-inner
+// layout im2col_recorded(..., batch_inner) produces.
+Tensor cols_grad_to_input(const Tensor& cols_grad, const Window& w, int64_t n, int64_t cin) {
+  const Tensor rows = reshape(cols_grad, {cin * w.kernel_numel(), n, w.positions()});
+  return col2im_recorded(permute(rows, {1, 0, 2}), w, cin);
+}
+
+// out[g] = wg[g] cols[g] (kernels::conv_gemm, Forward): wg [G, M, Cin / G K] -> [G, M, N L].
+Tensor conv_gemm_recorded(const Tensor& wg, const Tensor& x, const Window& w, int64_t groups) {
+  const int64_t n = x.size(0), m = wg.size(1), l = w.positions();
+  TG_PROFILE_OP_FLOPS("conv_gemm", 2 * groups * m * wg.size(2) * n * l, wg, x);
+  Tensor out = Tensor::empty({groups, m, n * l}, x.dtype(), x.device());
+  if (out.numel() > 0)
+    kernels::conv_gemm(kernels::ConvGemmOp::Forward, conv_problem(w, x, groups, m), ops::arg(out), ops::arg(wg),
+                       image_arg(x));
+  if (ops::needs_tangent({wg, x})) {
+    ops::push_tangent({wg, x}, out, [&](const TensorList& t) {
+      return ops::sum_defined({t[0].defined() ? conv_gemm_recorded(t[0], x, w, groups) : Tensor(),
+                               t[1].defined() ? conv_gemm_recorded(wg, t[1], w, groups) : Tensor()});
+    });
+  }
+  if (ops::needs_grad({wg, x})) {
+    const bool w_grad = wg.requires_grad(), x_grad = x.requires_grad();
+    ops::record(
+        "conv_gemm", {wg, x}, out,
+        [w, groups, w_grad, x_grad](const Tensor& g, const TensorList& saved) -> TensorList {
+          const Tensor& weight = saved[0];
+          const Tensor& image = saved[1];
+          Tensor dw, dx;
+          if (w_grad) dw = conv_weight_grad_recorded(g, image, w, groups);
+          if (x_grad) dx = cols_grad_to_input(matmul(transpose(weight, 1, 2), g), w, image.size(0), image.size(1));
+          return {dw, dx};
+        },
+        {{wg, x}});
+  }
+  return out;
+}
+
+// out[g] = dy[g] cols[g]^T (kernels::conv_gemm, WeightGrad): dy [G, M, N L] -> [G, M, Cin / G K].
+Tensor conv_weight_grad_recorded(const Tensor& dy, const Tensor& x, const Window& w, int64_t groups) {
+  const int64_t m = dy.size(1), q = x.size(1) / groups * w.kernel_numel();
+  TG_PROFILE_OP_FLOPS("conv_gemm_weight_grad", 2 * groups * m * q * dy.size(2), dy, x);
+  Tensor out = Tensor::empty({groups, m, q}, x.dtype(), x.device());
+  if (out.numel() > 0)
+    kernels::conv_gemm(kernels::ConvGemmOp::WeightGrad, conv_problem(w, x, groups, m), ops::arg(out), ops::arg(dy),
+                       image_arg(x));
+  if (ops::needs_tangent({dy, x})) {
+    ops::push_tangent({dy, x}, out, [&](const TensorList& t) {
+      return ops::sum_defined({t[0].defined() ? conv_weight_grad_recorded(t[0], x, w, groups) : Tensor(),
+                               t[1].defined() ? conv_weight_grad_recorded(dy, t[1], w, groups) : Tensor()});
+    });
+  }
+  if (ops::needs_grad({dy, x})) {
+    const bool dy_grad = dy.requires_grad(), x_grad = x.requires_grad();
+    ops::record(
+        "conv_gemm_weight_grad", {dy, x}, out,
+        [w, groups, dy_grad, x_grad](const Tensor& g, const TensorList& saved) -> TensorList {
+          const Tensor& out_grad = saved[0];
+          const Tensor& image = saved[1];
+          Tensor ddy, dx;
+          if (dy_grad) ddy = conv_gemm_recorded(g, image, w, groups);  // g cols
+          if (x_grad) dx = cols_grad_to_input(matmul(transpose(g, 1, 2), out_grad), w, image.size(0), image.size(1));
+          return {ddy, dx};
+        },
+        {{dy, x}});
+  }
+  return out;
+}
+
+// Whether conv_gemm runs for x: float32 / float64 on a device whose kernel table has it.
+bool has_conv_gemm(const Tensor& x) {
+  return kernels::kernel_tables().conv_gemm.supports(kernels::ConvGemmOp::Forward, x.device().type, x.dtype()) &&
+         kernels::kernel_tables().conv_gemm.supports(kernels::ConvGemmOp::WeightGrad, x.device().type, x.dtype());
 }
 
 // col2im on a checked window: cols [N, channels * prod(kernel), L] -> [N, channels, *w.in].
@@ -160,10 +245,11 @@ Tensor conv_nd(const Tensor& x, const Tensor& weight, const Tensor& bias, const 
   const Window w = make_window(in, SpatialArg(kernel), dilation, padding, stride, op, context);
   const int64_t k = w.kernel_numel(), l = w.positions();
 
-  // The whole batch as one GEMM per group: [Cout/g, Cin/g K] @ [Cin/g K, N L]. cols are produced directly in
-  // the [Cin K, N, L] layout that needs (a 1x1 kernel with stride 1 and no padding skips im2col: cols are x
-  // itself, permuted by a copy). Per-sample GEMMs against [N, Cin K, L] would need the weight gradient as
-  // N separate [Cout, Cin K] products summed afterwards; here it is one GEMM over N L columns.
+  // The whole batch as one GEMM per group: [Cout/g, Cin/g K] @ [Cin/g K, N L], implicit (conv_gemm) where the
+  // kernel exists; otherwise cols are produced directly in the [Cin K, N, L] layout that needs (a 1x1 kernel
+  // with stride 1 and no padding skips im2col: cols are x itself, permuted by a copy). Per-sample GEMMs
+  // against [N, Cin K, L] would need the weight gradient as N separate [Cout, Cin K] products summed
+  // afterwards; here it is one GEMM over N L columns.
   bool pointwise = true;
   for (size_t d = 0; d < nd; ++d) pointwise &= w.kernel[d] == 1 && w.stride[d] == 1 && w.padding[d] == 0;
   // Depthwise (one filter per channel): its own kernel.
@@ -172,10 +258,15 @@ Tensor conv_nd(const Tensor& x, const Tensor& weight, const Tensor& bias, const 
     Tensor out = depthwise_recorded(x, weight, 1, w.padding[0], w.dilation[0]);
     return bias.defined() ? out + reshape(bias, {1, cout, 1}) : out;
   }
-  const Tensor cols = pointwise ? reshape(x, {n, cin, l}) : im2col_recorded(x, w, 0.0, /*batch_inner=*/true);
-  const Tensor cols_t = reshape(permute(cols, {1, 0, 2}), {groups, cin_g * k, n * l});  // a view unless 1x1
   const Tensor wg = reshape(weight, {groups, cout / groups, cin_g * k});
-  Tensor out = matmul(wg, cols_t);  // [groups, Cout / groups, N L]
+  Tensor out;  // [groups, Cout / groups, N L]
+  if (has_conv_gemm(x)) {
+    out = conv_gemm_recorded(wg, x, w, groups);
+  } else {
+    const Tensor cols = pointwise ? reshape(x, {n, cin, l}) : im2col_recorded(x, w, 0.0, /*batch_inner=*/true);
+    const Tensor cols_t = reshape(permute(cols, {1, 0, 2}), {groups, cin_g * k, n * l});  // a view unless 1x1
+    out = matmul(wg, cols_t);
+  }
   if (bias.defined()) out = out + reshape(bias, {groups, cout / groups, 1});
   // Back to [N, Cout, L]: a copy into the contiguous NC(H)W result.
   out = contiguous(permute(reshape(out, {cout, n, l}), {1, 0, 2}));

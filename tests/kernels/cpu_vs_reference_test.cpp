@@ -115,6 +115,52 @@ TEST(KernelsCpuVsReference, WindowKernelsMatchTheDefinition) {
   }
 }
 
+// The implicit-GEMM convolution: against the definition (reference kernel, summed in another order: within
+// rounding), and bit for bit against the CPU matmul over the materialised im2col matrix, which it must equal
+// since only the way B's panels are filled differs.
+TEST(KernelsCpuVsReference, ConvGemmMatchesTheDefinitionAndTheMaterialisedGemm) {
+  tg::Generator gen(5);
+  for (int threads : {1, 2}) {
+    Threads t(threads);
+    for (const Geometry& geo : kGeometries)
+      for (int64_t groups : {int64_t{1}, int64_t{2}})
+        for (int64_t m : {int64_t{5}, int64_t{33}}) {
+          if (geo.c % groups != 0) continue;
+          const k::WindowGeometry g = window(geo);
+          SCOPED_TRACE(::testing::Message() << "geometry " << geo.n << "x" << geo.c << "x" << geo.h << "x" << geo.w
+                                            << " kernel " << geo.kh << "x" << geo.kw << " groups " << groups << " M "
+                                            << m << " threads " << threads);
+          const k::ConvGemmProblem pr{g, groups, m * groups};
+          const int64_t q = g.channels / groups * g.kernel_h * g.kernel_w, p = g.batch * g.out_h * g.out_w;
+          for (DType dt : {DType::Float32, DType::Float64}) {
+            const Tensor x = tg::randn({g.batch, g.channels, g.in_h, g.in_w}, dt, gen);
+            // im2col in the batch-inner layout [C K, N, L], seen as [G, Q, P].
+            Tensor cols = Tensor::empty({g.batch, g.channels * g.kernel_h * g.kernel_w, g.out_h * g.out_w}, dt);
+            const int64_t l = g.out_h * g.out_w;
+            cols = cols.as_strided(cols.shape(), {l, g.batch * l, 1}, 0);
+            k::im2col(g, arg(cols), arg(x), 0.0);
+            const Tensor cols_g = cols.permute({1, 0, 2}).reshape({groups, q, p});
+            const double tol = dt == DType::Float32 ? 1e-4 : 1e-11;
+            for (k::ConvGemmOp op : {k::ConvGemmOp::Forward, k::ConvGemmOp::WeightGrad}) {
+              const bool forward = op == k::ConvGemmOp::Forward;
+              const Tensor a = tg::randn({groups, m, forward ? q : p}, dt, gen);
+              const Shape out_shape{groups, m, forward ? p : q};
+              Tensor fast = Tensor::empty(out_shape, dt), ref = Tensor::empty(out_shape, dt);
+              Tensor materialised = Tensor::empty(out_shape, dt);
+              k::conv_gemm(op, pr, arg(fast), arg(a), arg(x));
+              const Tensor b = forward ? cols_g : cols_g.transpose(1, 2);
+              k::matmul({groups}, m, out_shape[2], a.size(2), arg(materialised), arg(a), arg(b));
+              EXPECT_TRUE(same_bits(fast, materialised)) << k::op_name(op) << " differs from matmul over im2col";
+              if (groups * m * q * p > 2'000'000) continue;  // the scalar definition is slow; the GEMM check ran
+              k::reference_tables().conv_gemm.find(op, kCpu, dt)(op, pr, arg(ref), arg(a), arg(x));
+              const double scale = std::sqrt(static_cast<double>(a.size(2)));
+              EXPECT_LE(tg::max(tg::abs(fast - ref)).item<double>(), tol * scale) << k::op_name(op);
+            }
+          }
+        }
+  }
+}
+
 TEST(KernelsCpuVsReference, RandomFillsAreTheReferenceOnAnyThreadCount) {
   const int64_t n = 300001;  // odd: a partial last Philox block
   for (auto [op, dt] : {std::pair{k::RandomOp::Uniform, DType::Float32}, std::pair{k::RandomOp::Uniform, DType::Float64},
@@ -329,6 +375,9 @@ TEST(KernelsCpuVsReference, EveryCpuSlotHasAReferenceKernel) {
     for (int op = 0; op < k::kWindowOpCount; ++op)
       EXPECT_EQ(cpu.window.supports(static_cast<k::WindowOp>(op), kCpu, dt), ref.window.supports(static_cast<k::WindowOp>(op), kCpu, dt));
     EXPECT_EQ(cpu.matmul.supports(kCpu, dt), ref.matmul.supports(kCpu, dt));
+    for (int op = 0; op < k::kConvGemmOpCount; ++op)
+      EXPECT_EQ(cpu.conv_gemm.supports(static_cast<k::ConvGemmOp>(op), kCpu, dt),
+                ref.conv_gemm.supports(static_cast<k::ConvGemmOp>(op), kCpu, dt));
     EXPECT_EQ(cpu.adam_update.supports(kCpu, dt), ref.adam_update.supports(kCpu, dt));
     EXPECT_EQ(cpu.sgd_update.supports(kCpu, dt), ref.sgd_update.supports(kCpu, dt));
   }

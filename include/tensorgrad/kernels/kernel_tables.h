@@ -29,6 +29,8 @@ using IndexFn = void (*)(IndexOp, const Shape&, int64_t dim, int64_t dim_size, c
 // im2col(g, cols, x, pad_value); col2im(g, x, cols, -); max_pool_indices(g, index, x, -).
 using WindowFn = void (*)(WindowOp, const WindowGeometry&, const StridedArg& out, const StridedArg& in,
                           double pad_value);
+using ConvGemmFn = void (*)(ConvGemmOp, const ConvGemmProblem&, const StridedArg& out, const StridedArg& a,
+                            const StridedArg& x);
 using RandomFn = void (*)(RandomOp, const Shape&, const StridedArg& out, const RandomParams& params);
 using SequenceFn = void (*)(const Shape&, const StridedArg& out, double start, double step);
 using CtcFn = void (*)(const CtcProblem&, const StridedArg& log_probs, const StridedArg& targets,
@@ -55,6 +57,7 @@ struct KernelTables {
   KernelTable<SingleOp, 1, MatmulFn> matmul{"matmul"};
   KernelTable<IndexOp, kIndexOpCount, IndexFn> index{"index"};
   KernelTable<WindowOp, kWindowOpCount, WindowFn> window{"window"};
+  KernelTable<ConvGemmOp, kConvGemmOpCount, ConvGemmFn> conv_gemm{"conv_gemm"};
   KernelTable<RandomOp, kRandomOpCount, RandomFn> random{"random"};
   KernelTable<SingleOp, 1, SequenceFn> sequence{"sequence"};
   KernelTable<SingleOp, 1, CtcFn> ctc{"ctc_loss"};

@@ -27,6 +27,9 @@ enum class IndexOp : uint8_t { Gather, ScatterAdd };
 inline constexpr int kIndexOpCount = 2;
 enum class WindowOp : uint8_t { Im2col, Col2im, MaxPoolIndices };
 inline constexpr int kWindowOpCount = 3;
+// Convolution as an implicit GEMM (see conv_gemm()).
+enum class ConvGemmOp : uint8_t { Forward, WeightGrad };
+inline constexpr int kConvGemmOpCount = 2;
 // Counter-based random fills (see random()).
 enum class RandomOp : uint8_t { Uniform, Normal, Integer, Bernoulli };
 inline constexpr int kRandomOpCount = 4;
@@ -37,6 +40,7 @@ const char* op_name(ReduceOp op);
 const char* op_name(SoftmaxOp op);
 const char* op_name(IndexOp op);
 const char* op_name(WindowOp op);
+const char* op_name(ConvGemmOp op);
 const char* op_name(RandomOp op);
 inline bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
 // Which unary ops are defined on int64 (the rest need a floating input).
@@ -97,6 +101,23 @@ struct WindowGeometry {
 void im2col(const WindowGeometry& g, const StridedArg& cols, const StridedArg& x, double pad_value);
 // The adjoint of im2col: x (overwritten) = the sum of every cols entry that im2col reads from each position.
 void col2im(const WindowGeometry& g, const StridedArg& x, const StridedArg& cols);
+
+// A convolution's GEMMs over the im2col matrix without writing it out (implicit GEMM: its panels are packed
+// straight from the image). `window` is im2col's geometry over the whole input (channels = Cin); with G groups,
+// Q = Cin / G * KH * KW and P = N * OH * OW, cols[g] is the Q x P matrix with
+//   cols[g][(c * KH + kh) * KW + kw, (n * OH + oh) * OW + ow] = x[n, g * Cin / G + c, oh*SH - PH + kh*DH,
+//                                                                 ow*SW - PW + kw*DW]   (0 in the padding)
+// (im2col's rows over the group's channels, its columns over the whole batch) and, for M = Cout / G,
+//   Forward:    out[g] (M x P) = a[g] (M x Q) cols[g]      a: the weight, out: the output by group
+//   WeightGrad: out[g] (M x Q) = a[g] (M x P) cols[g]^T    a: the output's gradient, out: the weight's
+// out and a are 3-D with (group, row, col) strides, x 4-D [N, C, H, W]; all of one floating dtype.
+struct ConvGemmProblem {
+  WindowGeometry window;
+  int64_t groups = 1;
+  int64_t out_channels = 0;  // Cout (M * G)
+};
+void conv_gemm(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a,
+               const StridedArg& x);
 
 // index[n, c, oh*OW + ow] = the position ih*W + iw in x's [H, W] plane of the largest value in window
 // (oh, ow), the first one on ties; a NaN counts as the largest. Padding is never chosen (every window holds

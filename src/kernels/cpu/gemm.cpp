@@ -232,6 +232,9 @@ struct Plan {
   // multiplied by beta) is accumulated into from the first k block on.
   T alpha = T(1);
   bool keep_c = false;
+  // A gathered operand (gemm_gathered_b) in the place of A or B (A after C was turned round); null: in memory.
+  const GatheredOperand<T>* gathered_a = nullptr;
+  const GatheredOperand<T>* gathered_b = nullptr;
 
   // Pack-buffer sizes (elements) for a thread that owns `rows` x `cols` of C, rounded to a cache line.
   int64_t a_buffer(int64_t rows) const { return round_up(round_up(std::min(mc, rows), mr) * std::min(kc, k), 16); }
@@ -287,18 +290,24 @@ void macro_kernel(const Plan<T, S>& pl, int64_t mc, int64_t nc, int64_t kc, cons
   }
 }
 
-// C[i0:i1, j0:j1] = A[i0:i1, :] B[:, j0:j1] with the caller's pack buffers.
+// C[i0:i1, j0:j1] = A[i0:i1, :] B[:, j0:j1] of batch entry `entry` with the caller's pack buffers.
 template <class T, class S>
-void gemm_rect(const Plan<T, S>& pl, T* c, const S* a, const S* b, int64_t i0, int64_t i1, int64_t j0, int64_t j1,
-               T* abuf, T* bbuf) {
+void gemm_rect(const Plan<T, S>& pl, int64_t entry, T* c, const S* a, const S* b, int64_t i0, int64_t i1, int64_t j0,
+               int64_t j1, T* abuf, T* bbuf) {
   for (int64_t jc = j0; jc < j1; jc += pl.nc) {
     const int64_t nc = std::min(pl.nc, j1 - jc);
     for (int64_t pc = 0; pc < pl.k; pc += pl.kc) {
       const int64_t kc = std::min(pl.kc, pl.k - pc);
-      pl.pack_b(kc, nc, b + pc * pl.brs + jc * pl.bcs, pl.brs, pl.bcs, bbuf);
+      if (pl.gathered_b != nullptr)
+        pl.gathered_b->pack(pl.gathered_b->context, entry, jc, nc, pc, kc, static_cast<int>(pl.nr), bbuf);
+      else
+        pl.pack_b(kc, nc, b + pc * pl.brs + jc * pl.bcs, pl.brs, pl.bcs, bbuf);
       for (int64_t ic = i0; ic < i1; ic += pl.mc) {
         const int64_t mc = std::min(pl.mc, i1 - ic);
-        pl.pack_a(mc, kc, a + ic * pl.ars + pc * pl.acs, pl.ars, pl.acs, abuf);
+        if (pl.gathered_a != nullptr)
+          pl.gathered_a->pack(pl.gathered_a->context, entry, ic, mc, pc, kc, static_cast<int>(pl.mr), abuf);
+        else
+          pl.pack_a(mc, kc, a + ic * pl.ars + pc * pl.acs, pl.ars, pl.acs, abuf);
         if (pl.alpha != T(1))
           for (int64_t i = 0, packed = round_up(mc, pl.mr) * kc; i < packed; ++i) abuf[i] *= pl.alpha;
         macro_kernel(pl, mc, nc, kc, abuf, bbuf, c + ic * pl.crs + jc * pl.ccs, pc > 0 || pl.keep_c,
@@ -439,14 +448,16 @@ void check_operand(const StridedArg& arg, size_t dims, const char* which) {
 namespace {
 
 // The GEMM over A and B of element type S, computing and writing C in T (S = T, or 16-bit S with T = float).
+// With `gathered_b`, B is packed by it and b_arg only gives the dimensions of its (zero) strides.
 template <class T, class S>
 void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c_arg,
                const StridedArg& a_arg, const StridedArg& b_arg, const MicroKernel<T>& kernel,
-               const GemmBlocking& blocking, const GemmOptions& options) {
+               const GemmBlocking& blocking, const GemmOptions& options,
+               const GatheredOperand<T>* gathered_b = nullptr) {
   const size_t nb = batch_shape.size();
   check_operand<T>(c_arg, nb + 2, "C");
   check_operand<S>(a_arg, nb + 2, "A");
-  check_operand<S>(b_arg, nb + 2, "B");
+  if (gathered_b == nullptr) check_operand<S>(b_arg, nb + 2, "B");
   TG_CHECK(m >= 0 && n >= 0 && k >= 0, "tg::matmul: negative size m=", m, " n=", n, " k=", k);
   TG_CHECK(kernel.fn != nullptr && kernel.mr > 0 && kernel.nr > 0 && kernel.mr * kernel.nr <= kMaxTile,
            "tg::matmul: invalid micro-kernel '", kernel.name, "'");
@@ -499,6 +510,7 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
   pl.bias = static_cast<const T*>(epilogue.bias);
   pl.bias_cs = epilogue.bias_stride;
   pl.activation = epilogue.activation;
+  pl.gathered_b = gathered_b;
   bool swapped = false;
   // Column-major C: compute C^T = B^T A^T instead, so the micro-kernel stores whole rows. A narrow C (n under
   // NR, e.g. a 10-class logits layer) is turned round too when that wastes clearly fewer multiply-adds on
@@ -514,6 +526,7 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
     std::swap(pl.ars, pl.bcs);
     std::swap(pl.acs, pl.brs);
     std::swap(pl.bias_rs, pl.bias_cs);  // the bias follows C's columns, now the rows
+    std::swap(pl.gathered_a, pl.gathered_b);
   }
   const StridedArg& a_use = swapped ? b_arg : a_arg;
   const StridedArg& b_use = swapped ? a_arg : b_arg;
@@ -536,7 +549,7 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
     T* bbuf = abuf + a_size;
     for (int64_t e = 0; e < batch; ++e) {
       const BatchOffsets o = offsets(e);
-      gemm_rect(pl, c0 + o.c, a_base + o.a, b_base + o.b, 0, pl.m, 0, pl.n, abuf, bbuf);
+      gemm_rect(pl, e, c0 + o.c, a_base + o.a, b_base + o.b, 0, pl.m, 0, pl.n, abuf, bbuf);
     }
     return;
   }
@@ -556,7 +569,7 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
       const auto [abuf, bbuf] = buffers(part);
       for (int64_t e = first; e < last; ++e) {
         const BatchOffsets o = offsets(e);
-        gemm_rect(pl, c0 + o.c, a_base + o.a, b_base + o.b, 0, pl.m, 0, pl.n, abuf, bbuf);
+        gemm_rect(pl, e, c0 + o.c, a_base + o.a, b_base + o.b, 0, pl.m, 0, pl.n, abuf, bbuf);
       }
     });
     return;
@@ -571,7 +584,7 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
       if (i0 < i1 && j0 < j1)
         for (int64_t e = 0; e < batch; ++e) {
           const BatchOffsets o = offsets(e);
-          gemm_rect(pl, c0 + o.c, a_base + o.a, b_base + o.b, i0, i1, j0, j1, abuf, bbuf);
+          gemm_rect(pl, e, c0 + o.c, a_base + o.a, b_base + o.b, i0, i1, j0, j1, abuf, bbuf);
         }
     }
   });
@@ -644,6 +657,21 @@ void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const Strid
   const MicroKernel<T>& kernel = default_micro_kernel<T>();
   gemm<T>(batch_shape, m, n, k, c, a, b, kernel, kernel.blocking, GemmOptions{});
 }
+
+template <class T>
+void gemm_gathered_b(int64_t batch, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
+                     const GatheredOperand<T>& b, const GemmOptions& options) {
+  TG_CHECK(b.pack != nullptr, "tg::matmul: gathered operand without a pack function");
+  static const T kNothing{};  // B's data pointer is never read; strides 0 keep every offset at it
+  const StridedArg b_dims{const_cast<T*>(&kNothing), Strides{0, 0, 0}, dtype_of<T>(), c.device};
+  const MicroKernel<T>& kernel = default_micro_kernel<T>();
+  gemm_impl<T, T>(Shape{batch}, m, n, k, c, a, b_dims, kernel, kernel.blocking, options, &b);
+}
+
+template void gemm_gathered_b<float>(int64_t, int64_t, int64_t, int64_t, const StridedArg&, const StridedArg&,
+                                     const GatheredOperand<float>&, const GemmOptions&);
+template void gemm_gathered_b<double>(int64_t, int64_t, int64_t, int64_t, const StridedArg&, const StridedArg&,
+                                      const GatheredOperand<double>&, const GemmOptions&);
 
 template void gemm<float>(const Shape&, int64_t, int64_t, int64_t, const StridedArg&, const StridedArg&,
                           const StridedArg&, const MicroKernel<float>&, const GemmBlocking&, const GemmOptions&);

@@ -81,6 +81,24 @@ template <class T>
 void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
           const StridedArg& b);
 
+// A GEMM operand that is not in memory but gathered while it is packed: an implicit GEMM's B, e.g. the im2col
+// matrix of a convolution read straight from the image (conv_gemm.cpp), so the matrix is never written out.
+// pack() fills panels of `width` lanes: out[(panel * depth + p) * width + j] = X(lane0 + panel * width + j,
+// depth0 + p) for p < depth, with zeros past lane0 + lanes; X(lane, d) is B[d, lane] of batch entry `entry`
+// (a lane is a column of B, the depth its rows). Called concurrently from the GEMM's threads.
+template <class T>
+struct GatheredOperand {
+  void (*pack)(const void* context, int64_t entry, int64_t lane0, int64_t lanes, int64_t depth0, int64_t depth,
+               int width, T* out) = nullptr;
+  const void* context = nullptr;
+};
+
+// C[e] = A[e] B[e] for e < batch with B gathered: C and A strides are (batch, row, col). The same driver,
+// blocking, threading and determinism as gemm() (the gathered B may end up as the packed A of C^T).
+template <class T>
+void gemm_gathered_b(int64_t batch, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
+                     const GatheredOperand<T>& b, const GemmOptions& options = {});
+
 // The CPU float32 / float64 matmul kernel (MatmulFn): gemm<T> with the default micro-kernel, the epilogue
 // applied to each tile of C as it is finished. cpu/register.cpp registers it; int64 stays on the reference.
 void matmul(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,

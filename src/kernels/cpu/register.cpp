@@ -6,6 +6,7 @@
 
 #include "binary.h"
 #include "attention.h"
+#include "conv_gemm.h"
 #include "ctc.h"
 #include "depthwise.h"
 #include "fused_update.h"
@@ -130,6 +131,7 @@ void register_kernels(KernelTables& t) {
     for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min}) t.reduce.add(op, kCpu, d, &reduce);
     t.matmul.add(kCpu, d, &matmul);
     for (WindowOp op : {WindowOp::Im2col, WindowOp::Col2im, WindowOp::MaxPoolIndices}) t.window.add(op, kCpu, d, &window);
+    for (ConvGemmOp op : {ConvGemmOp::Forward, ConvGemmOp::WeightGrad}) t.conv_gemm.add(op, kCpu, d, &conv_gemm);
     t.sgd_update.add(kCpu, d, &sgd_update);
     t.adam_update.add(kCpu, d, &adam_update);
     t.ctc.add(kCpu, d, &ctc);

@@ -15,6 +15,7 @@ void register_kernels(KernelTables& t) {
   register_matmul(t);
   register_index(t);
   register_window(t);
+  register_conv_gemm(t);
   register_creation(t);
   register_optimizer(t);
   register_ctc(t);
