@@ -294,22 +294,49 @@ void macro_kernel(const Plan<T, S>& pl, int64_t mc, int64_t nc, int64_t kc, cons
 template <class T, class S>
 void gemm_rect(const Plan<T, S>& pl, int64_t entry, T* c, const S* a, const S* b, int64_t i0, int64_t i1, int64_t j0,
                int64_t j1, T* abuf, T* bbuf) {
+  auto pack_a = [&](int64_t ic, int64_t mc, int64_t pc, int64_t kc) {
+    if (pl.gathered_a != nullptr)
+      pl.gathered_a->pack(pl.gathered_a->context, entry, ic, mc, pc, kc, static_cast<int>(pl.mr), abuf);
+    else
+      pl.pack_a(mc, kc, a + ic * pl.ars + pc * pl.acs, pl.ars, pl.acs, abuf);
+    if (pl.alpha != T(1))
+      for (int64_t i = 0, packed = round_up(mc, pl.mr) * kc; i < packed; ++i) abuf[i] *= pl.alpha;
+  };
+  auto pack_b = [&](int64_t jc, int64_t nc, int64_t pc, int64_t kc) {
+    if (pl.gathered_b != nullptr)
+      pl.gathered_b->pack(pl.gathered_b->context, entry, jc, nc, pc, kc, static_cast<int>(pl.nr), bbuf);
+    else
+      pl.pack_b(kc, nc, b + pc * pl.brs + jc * pl.bcs, pl.brs, pl.bcs, bbuf);
+  };
+  // All of the rectangle's rows in one A block (a short C, e.g. a convolution's Cout x N OH OW): each B
+  // panel is used by those few rows only, so it is packed just before they use it, while it is in L1,
+  // instead of packing a whole KC x NC block first and reading it back from L2 / L3 (the order OpenBLAS
+  // uses for such shapes).
+  if (i1 - i0 <= pl.mc) {
+    const int64_t mc = i1 - i0;
+    for (int64_t jc = j0; jc < j1; jc += pl.nc) {
+      const int64_t nc = std::min(pl.nc, j1 - jc);
+      for (int64_t pc = 0; pc < pl.k; pc += pl.kc) {
+        const int64_t kc = std::min(pl.kc, pl.k - pc);
+        pack_a(i0, mc, pc, kc);
+        for (int64_t jr = 0; jr < nc; jr += pl.nr) {
+          const int64_t cols = std::min(pl.nr, nc - jr);
+          pack_b(jc + jr, cols, pc, kc);
+          macro_kernel(pl, mc, cols, kc, abuf, bbuf, c + i0 * pl.crs + (jc + jr) * pl.ccs, pc > 0 || pl.keep_c,
+                       pc + kc == pl.k, i0, jc + jr);
+        }
+      }
+    }
+    return;
+  }
   for (int64_t jc = j0; jc < j1; jc += pl.nc) {
     const int64_t nc = std::min(pl.nc, j1 - jc);
     for (int64_t pc = 0; pc < pl.k; pc += pl.kc) {
       const int64_t kc = std::min(pl.kc, pl.k - pc);
-      if (pl.gathered_b != nullptr)
-        pl.gathered_b->pack(pl.gathered_b->context, entry, jc, nc, pc, kc, static_cast<int>(pl.nr), bbuf);
-      else
-        pl.pack_b(kc, nc, b + pc * pl.brs + jc * pl.bcs, pl.brs, pl.bcs, bbuf);
+      pack_b(jc, nc, pc, kc);
       for (int64_t ic = i0; ic < i1; ic += pl.mc) {
         const int64_t mc = std::min(pl.mc, i1 - ic);
-        if (pl.gathered_a != nullptr)
-          pl.gathered_a->pack(pl.gathered_a->context, entry, ic, mc, pc, kc, static_cast<int>(pl.mr), abuf);
-        else
-          pl.pack_a(mc, kc, a + ic * pl.ars + pc * pl.acs, pl.ars, pl.acs, abuf);
-        if (pl.alpha != T(1))
-          for (int64_t i = 0, packed = round_up(mc, pl.mr) * kc; i < packed; ++i) abuf[i] *= pl.alpha;
+        pack_a(ic, mc, pc, kc);
         macro_kernel(pl, mc, nc, kc, abuf, bbuf, c + ic * pl.crs + jc * pl.ccs, pc > 0 || pl.keep_c,
                      pc + kc == pl.k, ic, jc);
       }
