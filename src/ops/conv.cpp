@@ -59,9 +59,6 @@ Tensor im2col_recorded(const Tensor& x, const Window& w, double pad_value, bool 
   return cols;
 }
 
-Tensor conv_gemm_recorded(const Tensor& wg, const Tensor& x, const Window& w, int64_t groups);
-Tensor conv_weight_grad_recorded(const Tensor& dy, const Tensor& x, const Window& w, int64_t groups);
-
 kernels::ConvGemmProblem conv_problem(const Window& w, const Tensor& x, int64_t groups, int64_t m) {
   return {geometry(w, x.size(0), x.size(1)), groups, m * groups};
 }
@@ -73,64 +70,43 @@ Tensor cols_grad_to_input(const Tensor& cols_grad, const Window& w, int64_t n, i
   return col2im_recorded(permute(rows, {1, 0, 2}), w, cin);
 }
 
-// out[g] = wg[g] cols[g] (kernels::conv_gemm, Forward): wg [G, M, Cin / G K] -> [G, M, N L].
-Tensor conv_gemm_recorded(const Tensor& wg, const Tensor& x, const Window& w, int64_t groups) {
-  const int64_t n = x.size(0), m = wg.size(1), l = w.positions();
-  TG_PROFILE_OP_FLOPS("conv_gemm", 2 * groups * m * wg.size(2) * n * l, wg, x);
-  Tensor out = Tensor::empty({groups, m, n * l}, x.dtype(), x.device());
+// The convolution's two implicit GEMMs (kernels::conv_gemm), recorded; with cols[g] the im2col matrix,
+//   Forward:    out[g] = a[g] cols[g]     a: the weight [G, M, Cin / G K]        -> [G, M, N L]
+//   WeightGrad: out[g] = a[g] cols[g]^T   a: the output's gradient [G, M, N L]   -> [G, M, Cin / G K]
+// Both are bilinear in (a, x). Each one's gradient for a is the other one of g (g cols^T for Forward, g cols for
+// WeightGrad); the gradient of cols is a^T g (Forward) or g^T a (WeightGrad), then col2im for x.
+Tensor conv_gemm_recorded(kernels::ConvGemmOp op, const Tensor& a, const Tensor& x, const Window& w, int64_t groups) {
+  using kernels::ConvGemmOp;
+  const bool forward = op == ConvGemmOp::Forward;
+  const int64_t m = a.size(1);
+  const int64_t cols = forward ? x.size(0) * w.positions() : x.size(1) / groups * w.kernel_numel();
+  TG_PROFILE_OP_FLOPS(kernels::op_name(op), 2 * groups * m * a.size(2) * cols, a, x);
+  Tensor out = Tensor::empty({groups, m, cols}, x.dtype(), x.device());
   if (out.numel() > 0)
-    kernels::conv_gemm(kernels::ConvGemmOp::Forward, conv_problem(w, x, groups, m), ops::arg(out), ops::arg(wg),
-                       image_arg(x));
-  if (ops::needs_tangent({wg, x})) {
-    ops::push_tangent({wg, x}, out, [&](const TensorList& t) {
-      return ops::sum_defined({t[0].defined() ? conv_gemm_recorded(t[0], x, w, groups) : Tensor(),
-                               t[1].defined() ? conv_gemm_recorded(wg, t[1], w, groups) : Tensor()});
+    kernels::conv_gemm(op, conv_problem(w, x, groups, m), ops::arg(out), ops::arg(a), image_arg(x));
+  if (ops::needs_tangent({a, x})) {
+    ops::push_tangent({a, x}, out, [&](const TensorList& t) {
+      return ops::sum_defined({t[0].defined() ? conv_gemm_recorded(op, t[0], x, w, groups) : Tensor(),
+                               t[1].defined() ? conv_gemm_recorded(op, a, t[1], w, groups) : Tensor()});
     });
   }
-  if (ops::needs_grad({wg, x})) {
-    const bool w_grad = wg.requires_grad(), x_grad = x.requires_grad();
+  if (ops::needs_grad({a, x})) {
+    const bool a_grad = a.requires_grad(), x_grad = x.requires_grad();
     ops::record(
-        "conv_gemm", {wg, x}, out,
-        [w, groups, w_grad, x_grad](const Tensor& g, const TensorList& saved) -> TensorList {
-          const Tensor& weight = saved[0];
+        kernels::op_name(op), {a, x}, out,
+        [op, forward, w, groups, a_grad, x_grad](const Tensor& g, const TensorList& saved) -> TensorList {
+          const Tensor& a_saved = saved[0];
           const Tensor& image = saved[1];
-          Tensor dw, dx;
-          if (w_grad) dw = conv_weight_grad_recorded(g, image, w, groups);
-          if (x_grad) dx = cols_grad_to_input(matmul(transpose(weight, 1, 2), g), w, image.size(0), image.size(1));
-          return {dw, dx};
+          Tensor da, dx;
+          if (a_grad)
+            da = conv_gemm_recorded(forward ? ConvGemmOp::WeightGrad : ConvGemmOp::Forward, g, image, w, groups);
+          if (x_grad) {
+            const Tensor cols_grad = forward ? matmul(transpose(a_saved, 1, 2), g) : matmul(transpose(g, 1, 2), a_saved);
+            dx = cols_grad_to_input(cols_grad, w, image.size(0), image.size(1));
+          }
+          return {da, dx};
         },
-        {{wg, x}});
-  }
-  return out;
-}
-
-// out[g] = dy[g] cols[g]^T (kernels::conv_gemm, WeightGrad): dy [G, M, N L] -> [G, M, Cin / G K].
-Tensor conv_weight_grad_recorded(const Tensor& dy, const Tensor& x, const Window& w, int64_t groups) {
-  const int64_t m = dy.size(1), q = x.size(1) / groups * w.kernel_numel();
-  TG_PROFILE_OP_FLOPS("conv_gemm_weight_grad", 2 * groups * m * q * dy.size(2), dy, x);
-  Tensor out = Tensor::empty({groups, m, q}, x.dtype(), x.device());
-  if (out.numel() > 0)
-    kernels::conv_gemm(kernels::ConvGemmOp::WeightGrad, conv_problem(w, x, groups, m), ops::arg(out), ops::arg(dy),
-                       image_arg(x));
-  if (ops::needs_tangent({dy, x})) {
-    ops::push_tangent({dy, x}, out, [&](const TensorList& t) {
-      return ops::sum_defined({t[0].defined() ? conv_weight_grad_recorded(t[0], x, w, groups) : Tensor(),
-                               t[1].defined() ? conv_weight_grad_recorded(dy, t[1], w, groups) : Tensor()});
-    });
-  }
-  if (ops::needs_grad({dy, x})) {
-    const bool dy_grad = dy.requires_grad(), x_grad = x.requires_grad();
-    ops::record(
-        "conv_gemm_weight_grad", {dy, x}, out,
-        [w, groups, dy_grad, x_grad](const Tensor& g, const TensorList& saved) -> TensorList {
-          const Tensor& out_grad = saved[0];
-          const Tensor& image = saved[1];
-          Tensor ddy, dx;
-          if (dy_grad) ddy = conv_gemm_recorded(g, image, w, groups);  // g cols
-          if (x_grad) dx = cols_grad_to_input(matmul(transpose(g, 1, 2), out_grad), w, image.size(0), image.size(1));
-          return {ddy, dx};
-        },
-        {{dy, x}});
+        {{a, x}});
   }
   return out;
 }
@@ -261,7 +237,7 @@ Tensor conv_nd(const Tensor& x, const Tensor& weight, const Tensor& bias, const 
   const Tensor wg = reshape(weight, {groups, cout / groups, cin_g * k});
   Tensor out;  // [groups, Cout / groups, N L]
   if (has_conv_gemm(x)) {
-    out = conv_gemm_recorded(wg, x, w, groups);
+    out = conv_gemm_recorded(kernels::ConvGemmOp::Forward, wg, x, w, groups);
   } else {
     const Tensor cols = pointwise ? reshape(x, {n, cin, l}) : im2col_recorded(x, w, 0.0, /*batch_inner=*/true);
     const Tensor cols_t = reshape(permute(cols, {1, 0, 2}), {groups, cin_g * k, n * l});  // a view unless 1x1
