@@ -11,7 +11,6 @@
 #include <tensorgrad/base/error.h>
 
 #include "gemm.h"
-#include "isa_clones.h"
 
 namespace tg::kernels::cpu {
 
@@ -81,9 +80,8 @@ struct RowSegment {
 // image rows; for each depth step a run is a strided copy with its ends clipped to the image (the padding's
 // zeros written around it) instead of a bounds check per element.
 template <class T>
-[[gnu::always_inline]] inline void pack_positions(const Im2colOperand<T>& op, const T* x, const AxisEntry* lanes_at,
-                                                  int used, const AxisEntry* depth_at, int64_t depth, int width,
-                                                  T* out) {
+void pack_positions(const Im2colOperand<T>& op, const T* x, const AxisEntry* lanes_at, int used,
+                    const AxisEntry* depth_at, int64_t depth, int width, T* out) {
   const WindowGeometry& g = op.g;
   const int64_t step = g.stride_w * op.xw;
   RowSegment segments[64];
@@ -130,9 +128,8 @@ template <class T>
 // Weight gradient: a lane is a (c, kh, kw), the depth an output position. A position whose whole window lies in
 // the image (most of them) gathers its lanes without a bounds check; the others check each one.
 template <class T>
-[[gnu::always_inline]] inline void pack_window_rows(const Im2colOperand<T>& op, const T* x, const AxisEntry* lanes_at,
-                                                    int used, const AxisEntry* depth_at, int64_t depth, int width,
-                                                    T* out) {
+void pack_window_rows(const Im2colOperand<T>& op, const T* x, const AxisEntry* lanes_at, int used,
+                      const AxisEntry* depth_at, int64_t depth, int width, T* out) {
   const WindowGeometry& g = op.g;
   int64_t lane_offset[64];
   int64_t h_min = 0, h_max = 0, w_min = 0, w_max = 0;
@@ -156,9 +153,10 @@ template <class T>
   }
 }
 
+// GatheredOperand::pack over an Im2colOperand.
 template <class T>
-[[gnu::always_inline]] inline void pack_im2col(const void* context, int64_t entry, int64_t lane0, int64_t lanes,
-                                               int64_t depth0, int64_t depth, int width, T* out) {
+void pack_im2col(const void* context, int64_t entry, int64_t lane0, int64_t lanes, int64_t depth0, int64_t depth,
+                 int width, T* out) {
   const Im2colOperand<T>& op = *static_cast<const Im2colOperand<T>*>(context);
   const T* x = op.x + entry * op.group_channels * op.xc;
   thread_local std::vector<AxisEntry> lane_entries, depth_entries;
@@ -174,17 +172,6 @@ template <class T>
     else
       pack_window_rows(op, x, l, used, depth_entries.data(), depth, width, out);
   }
-}
-
-// The packing loops compiled once per ISA (the runs are copied, and the window rows gathered, in the widest
-// vectors the CPU has).
-TG_ISA_CLONES void pack_im2col_f32(const void* context, int64_t entry, int64_t lane0, int64_t lanes, int64_t depth0,
-                                   int64_t depth, int width, float* out) {
-  pack_im2col<float>(context, entry, lane0, lanes, depth0, depth, width, out);
-}
-TG_ISA_CLONES void pack_im2col_f64(const void* context, int64_t entry, int64_t lane0, int64_t lanes, int64_t depth0,
-                                   int64_t depth, int width, double* out) {
-  pack_im2col<double>(context, entry, lane0, lanes, depth0, depth, width, out);
 }
 
 template <class T>
@@ -203,10 +190,7 @@ void conv_gemm_typed(ConvGemmOp op, const ConvGemmProblem& pr, const StridedArg&
   // The pack loops keep a panel's lane entries on the stack (checked here: they run inside the GEMM's threads).
   const MicroKernel<T>& kernel = default_micro_kernel<T>();
   TG_CHECK(kernel.mr <= 64 && kernel.nr <= 64, "conv_gemm: micro-kernel '", kernel.name, "' has panels wider than 64");
-  GatheredOperand<T> b;
-  if constexpr (std::is_same_v<T, float>) b.pack = &pack_im2col_f32;
-  else b.pack = &pack_im2col_f64;
-  b.context = &cols;
+  const GatheredOperand<T> b{&pack_im2col<T>, &cols};
   const int64_t m = pr.out_channels / pr.groups, q = cols.group_channels * g.kernel_h * g.kernel_w;
   const int64_t p = g.batch * g.out_h * g.out_w;
   if (op == ConvGemmOp::Forward)
