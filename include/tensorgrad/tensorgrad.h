@@ -35,6 +35,7 @@
 #include <tensorgrad/autograd/functional.h>
 #include <tensorgrad/autograd/spectral.h>
 #include <tensorgrad/autograd/checkpoint.h>
+#include <tensorgrad/autograd/custom_function.h>
 #include <tensorgrad/autograd/finite_diff.h>
 #include <tensorgrad/autograd/zero_order.h>
 #include <tensorgrad/optim/optimizer.h>
