@@ -13,6 +13,12 @@ if(TG_SANITIZE)
   message(STATUS "tensorgrad: Python module off (sanitizer build)")
   return()
 endif()
+# Debian's python3-numpy / python3-torch are installed for /usr/bin/python3; a python3 earlier on PATH (pyenv,
+# a virtual environment) would build a module for an interpreter without them. Pass -DPython3_EXECUTABLE to
+# choose another.
+if(NOT DEFINED Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
+  set(Python3_EXECUTABLE /usr/bin/python3)
+endif()
 if(TG_PYTHON STREQUAL "ON")
   set(tg_python_required REQUIRED)
 else()

@@ -1,7 +1,8 @@
 # Sourced by the other scripts: installs the build dependencies with apt-get when any is missing.
 # On a prepared machine (all packages present) it does nothing, so CI needs no network there.
 TG_PACKAGES=(g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev zlib1g-dev libcli11-dev nlohmann-json3-dev dataset-fashion-mnist
-  libopenmpi-dev openmpi-bin libsndfile1-dev libsoxr-dev libfftw3-dev espeak-ng flite)
+  libopenmpi-dev openmpi-bin libsndfile1-dev libsoxr-dev libfftw3-dev espeak-ng flite
+  python3-dev pybind11-dev python3-numpy python3-pytest python3-torch)
 
 tg_package_installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'

@@ -33,4 +33,20 @@ export PKG_CONFIG_PATH=$(dirname "$pc")
 c++ -O2 "$here/consumer/main.cpp" -o "$work/consumer-pc" $(pkg-config --cflags --libs tensorgrad)
 if [ -n "${TG_INSTALL_TEST_SHARED:-}" ]; then export LD_LIBRARY_PATH=$libdir; fi
 "$work/consumer-pc"
+
+# The Python package, when the tree built it: importable from the prefix alone (the build tree's copy is not
+# on the path).
+if [ -d "$build/python/tensorgrad" ]; then
+  echo "== python"
+  site=$(find "$prefix" -type d -name tensorgrad -path '*dist-packages*' | head -1)
+  [ -n "$site" ] || { echo "install: the Python package is missing"; exit 1; }
+  python=$(sed -n 's/^Python3_EXECUTABLE:[A-Z]*=//p' "$build/CMakeCache.txt")
+  (cd "$work" && PYTHONPATH=$(dirname "$site") "$python" -c '
+import tensorgrad as tg, sys
+assert tg.__file__.startswith(sys.argv[1]), tg.__file__
+x = tg.ones(2, 3, requires_grad=True)
+(x * x).sum().backward()
+assert x.grad.tolist() == [[2.0] * 3] * 2
+print("python package from", tg.__file__)' "$prefix")
+fi
 echo "install test passed"
