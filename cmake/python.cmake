@@ -17,7 +17,7 @@ endif()
 # a virtual environment) would build a module for an interpreter without them. Pass -DPython3_EXECUTABLE to
 # choose another.
 if(NOT DEFINED Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
-  set(Python3_EXECUTABLE /usr/bin/python3)
+  set(Python3_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "The Python interpreter the module is built for")
 endif()
 if(TG_PYTHON STREQUAL "ON")
   set(tg_python_required REQUIRED)

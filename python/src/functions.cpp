@@ -197,15 +197,19 @@ void bind_functions(py::module_& m, py::module_& F) {
         py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::call_guard<py::gil_scoped_release>());
   F.def("conv1d", [](const Tensor& x, const Tensor& w, const py::object& b, const py::object& stride, const py::object& padding,
                      const py::object& dilation, int64_t groups) {
-          return conv1d(x, w, optional_tensor(b), spatial(stride, "stride"), spatial(padding, "padding"),
-                        spatial(dilation, "dilation"), groups);
+          const Tensor bias = optional_tensor(b);
+          const SpatialArg s = spatial(stride, "stride"), p = spatial(padding, "padding"), d = spatial(dilation, "dilation");
+          py::gil_scoped_release release;  // arguments read above, with the GIL
+          return conv1d(x, w, bias, s, p, d, groups);
         },
         py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1, py::arg("padding") = 0,
         py::arg("dilation") = 1, py::arg("groups") = 1);
   F.def("conv2d", [](const Tensor& x, const Tensor& w, const py::object& b, const py::object& stride, const py::object& padding,
                      const py::object& dilation, int64_t groups) {
-          return conv2d(x, w, optional_tensor(b), spatial(stride, "stride"), spatial(padding, "padding"),
-                        spatial(dilation, "dilation"), groups);
+          const Tensor bias = optional_tensor(b);
+          const SpatialArg s = spatial(stride, "stride"), p = spatial(padding, "padding"), d = spatial(dilation, "dilation");
+          py::gil_scoped_release release;  // arguments read above, with the GIL
+          return conv2d(x, w, bias, s, p, d, groups);
         },
         py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1, py::arg("padding") = 0,
         py::arg("dilation") = 1, py::arg("groups") = 1);
