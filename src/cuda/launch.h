@@ -1,0 +1,61 @@
+#pragma once
+// The boundary between the host side of the backend (register.cpp, allocator.cpp: compiled as C++20 with the
+// rest of the library) and its kernels (*.cu, compiled by nvcc): plain structs and functions only, so nvcc
+// never parses tensorgrad's headers. Op and dtype codes are the values of tg::kernels' enums and tg::DType.
+#include <cstddef>
+#include <cstdint>
+
+namespace tg::cuda::detail {
+
+constexpr int kMaxDims = 8;
+
+// DType's values (core/dtype.h); the backend's kernels take the four non-16-bit dtypes.
+enum DTypeCode : int { kBool = 0, kInt64 = 1, kFloat32 = 2, kFloat64 = 3 };
+
+struct Geometry {
+  int ndim = 0;
+  int64_t sizes[kMaxDims] = {};
+  int64_t numel = 1;
+};
+
+struct Operand {
+  void* data = nullptr;
+  int64_t strides[kMaxDims] = {};  // in elements, one per Geometry dimension
+  int dtype = kFloat32;
+};
+
+// Each launch queues its kernel on the current stream and returns; errors of the launch itself throw
+// std::runtime_error (register.cpp turns them into tg::Error).
+void launch_copy(const Geometry& g, const Operand& out, const Operand& src, bool accumulate);
+void launch_fill(const Geometry& g, const Operand& out, double value);
+void launch_unary(int op, const Geometry& g, const Operand& out, const Operand& in);
+void launch_binary(int op, const Geometry& g, const Operand& out, const Operand& a, const Operand& b);
+void launch_where(const Geometry& g, const Operand& out, const Operand& cond, const Operand& a, const Operand& b);
+void launch_sequence(int64_t n, const Operand& out, double start, double step);
+// Philox fills of n contiguous elements, element for element the CPU's (kernels/ref/creation.cpp).
+void launch_random(int op, int64_t n, const Operand& out, uint64_t seed, uint64_t first_block, double threshold,
+                   int64_t low, uint64_t range);
+// One output element per (outer) position, reducing `inner` (the reduced dimensions, strides in
+// inner_strides) from in's element at that position.
+void launch_reduce(int op, const Geometry& outer, const Operand& out, const Operand& in, const Geometry& inner,
+                   const int64_t* inner_strides);
+// Softmax over rows of n elements, one row per `rows` position (the softmax dimension set to size 1).
+void launch_softmax(bool log, const Geometry& rows, int64_t n, const Operand& out, int64_t out_stride,
+                    const Operand& in, int64_t in_stride);
+
+struct MatmulOperand {
+  void* data = nullptr;
+  int64_t batch_strides[kMaxDims] = {};
+  int64_t row_stride = 0, col_stride = 0;
+};
+// C = A B (+ bias per column, then activation 0 none / 1 ReLU / 2 GELU) for every batch position; float32 or
+// float64 (dtype).
+void launch_matmul(int dtype, const Geometry& batch, int64_t m, int64_t n, int64_t k, const MatmulOperand& c,
+                   const MatmulOperand& a, const MatmulOperand& b, const void* bias, int64_t bias_stride,
+                   int activation);
+
+// The runtime, behind plain functions (allocator.cpp, register.cpp).
+int device_count() noexcept;
+void check(int cuda_error, const char* what);  // throws std::runtime_error naming `what` and the CUDA error
+
+}  // namespace tg::cuda::detail

@@ -1,0 +1,180 @@
+// The CUDA backend's registration: its allocator, and its kernels in each family's table, each a thin
+// adapter from the kernel layer's StridedArg to the plain launch structs of launch.h.
+#include <tensorgrad/cuda/cuda.h>
+
+#include <cuda_runtime.h>
+
+#include <mutex>
+#include <stdexcept>
+
+#include <tensorgrad/base/error.h>
+#include <tensorgrad/kernels/kernel_tables.h>
+
+#include "allocator.h"
+#include "launch.h"
+
+namespace tg::cuda {
+
+namespace {
+
+using namespace tg::kernels;
+using detail::Geometry;
+using detail::Operand;
+
+Geometry geometry(const Shape& shape, const char* op) {
+  TG_CHECK(shape.size() <= static_cast<size_t>(detail::kMaxDims), "tg::", op, ": the CUDA kernels take at most ",
+           detail::kMaxDims, " dimensions, got shape ", shape);
+  Geometry g;
+  g.ndim = static_cast<int>(shape.size());
+  g.numel = 1;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    g.sizes[d] = shape[d];
+    g.numel *= shape[d];
+  }
+  return g;
+}
+
+Operand operand(const StridedArg& a) {
+  Operand o;
+  o.data = a.data;
+  o.dtype = static_cast<int>(a.dtype);
+  for (size_t d = 0; d < a.strides.size() && d < static_cast<size_t>(detail::kMaxDims); ++d) o.strides[d] = a.strides[d];
+  return o;
+}
+
+// Runs a launch, turning its std::runtime_error into tg::Error.
+template <class F>
+void launch(F&& f) {
+  try {
+    f();
+  } catch (const std::runtime_error& e) {
+    TG_FAIL(e.what());
+  }
+}
+
+void copy(const Shape& s, const StridedArg& out, const StridedArg& src, bool accumulate) {
+  launch([&] { detail::launch_copy(geometry(s, "copy"), operand(out), operand(src), accumulate); });
+}
+void fill(const Shape& s, const StridedArg& out, double value) {
+  launch([&] { detail::launch_fill(geometry(s, "fill"), operand(out), value); });
+}
+void unary(UnaryOp op, const Shape& s, const StridedArg& out, const StridedArg& in) {
+  launch([&] { detail::launch_unary(static_cast<int>(op), geometry(s, op_name(op)), operand(out), operand(in)); });
+}
+void binary(BinaryOp op, const Shape& s, const StridedArg& out, const StridedArg& a, const StridedArg& b) {
+  launch([&] { detail::launch_binary(static_cast<int>(op), geometry(s, op_name(op)), operand(out), operand(a), operand(b)); });
+}
+void where(const Shape& s, const StridedArg& out, const StridedArg& cond, const StridedArg& a, const StridedArg& b) {
+  launch([&] { detail::launch_where(geometry(s, "where"), operand(out), operand(cond), operand(a), operand(b)); });
+}
+void sequence(const Shape& s, const StridedArg& out, double start, double step) {
+  TG_CHECK(s.size() == 1, "tg::sequence: expected a 1-D output, got shape ", s);
+  launch([&] { detail::launch_sequence(s[0], operand(out), start, step); });
+}
+void random(RandomOp op, const Shape& s, const StridedArg& out, const RandomParams& r) {
+  launch([&] {
+    detail::launch_random(static_cast<int>(op), numel_of(s), operand(out), r.seed, r.first_block, r.threshold, r.low,
+                          r.range);
+  });
+}
+void reduce(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
+            const StridedArg& in) {
+  Shape outer = in_shape, inner = in_shape;
+  for (size_t d = 0; d < in_shape.size(); ++d) (reduce_dims[d] ? outer : inner)[d] = 1;
+  launch([&] {
+    detail::launch_reduce(static_cast<int>(op), geometry(outer, op_name(op)), operand(out), operand(in),
+                          geometry(inner, op_name(op)), in.strides.data());
+  });
+}
+void softmax(SoftmaxOp op, const Shape& s, int64_t dim, const StridedArg& out, const StridedArg& in) {
+  Shape rows = s;
+  const auto d = static_cast<size_t>(dim);
+  rows[d] = 1;
+  launch([&] {
+    detail::launch_softmax(op == SoftmaxOp::LogSoftmax, geometry(rows, op_name(op)), s[d], operand(out), out.strides[d],
+                           operand(in), in.strides[d]);
+  });
+}
+detail::MatmulOperand matrix(const StridedArg& a, size_t batch_dims) {
+  detail::MatmulOperand m;
+  m.data = a.data;
+  for (size_t d = 0; d < batch_dims; ++d) m.batch_strides[d] = a.strides[d];
+  m.row_stride = a.strides[batch_dims];
+  m.col_stride = a.strides[batch_dims + 1];
+  return m;
+}
+void matmul(const Shape& batch, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
+            const StridedArg& b, const MatmulEpilogue& e) {
+  const size_t nb = batch.size();
+  launch([&] {
+    detail::launch_matmul(static_cast<int>(c.dtype), geometry(batch, "matmul"), m, n, k, matrix(c, nb), matrix(a, nb),
+                          matrix(b, nb), e.bias, e.bias_stride, static_cast<int>(e.activation));
+  });
+}
+
+void register_kernels(KernelTables& t) {
+  constexpr DeviceType kCuda = DeviceType::CUDA;
+  for (DType d : {DType::Bool, DType::Int64, DType::Float32, DType::Float64}) {
+    t.copy.add(kCuda, d, &copy);
+    t.fill.add(kCuda, d, &fill);
+    t.where.add(kCuda, d, &where);
+    for (int op = 0; op < kReduceOpCount; ++op) t.reduce.add(static_cast<ReduceOp>(op), kCuda, d, &reduce);
+    for (int i = 0; i < kBinaryOpCount; ++i) {
+      const auto op = static_cast<BinaryOp>(i);
+      if (d == DType::Bool && (op == BinaryOp::Sub || op == BinaryOp::Div || op == BinaryOp::Pow)) continue;
+      if (!is_floating(d) && op == BinaryOp::ReluGrad) continue;
+      t.binary.add(op, kCuda, d, &binary);
+    }
+  }
+  for (int i = 0; i < kUnaryOpCount; ++i) {
+    const auto op = static_cast<UnaryOp>(i);
+    t.unary.add(op, kCuda, DType::Float32, &unary);
+    t.unary.add(op, kCuda, DType::Float64, &unary);
+    const bool integer_op = op == UnaryOp::Neg || op == UnaryOp::Abs || op == UnaryOp::Relu || op == UnaryOp::Square ||
+                            op == UnaryOp::Sign || op == UnaryOp::Floor || op == UnaryOp::Ceil || op == UnaryOp::Round;
+    if (integer_op) t.unary.add(op, kCuda, DType::Int64, &unary);
+  }
+  for (DType d : {DType::Float32, DType::Float64}) {
+    t.softmax.add(SoftmaxOp::Softmax, kCuda, d, &softmax);
+    t.softmax.add(SoftmaxOp::LogSoftmax, kCuda, d, &softmax);
+    t.matmul.add(kCuda, d, &matmul);
+    t.random.add(RandomOp::Uniform, kCuda, d, &random);
+    t.random.add(RandomOp::Normal, kCuda, d, &random);
+  }
+  t.random.add(RandomOp::Integer, kCuda, DType::Int64, &random);
+  t.random.add(RandomOp::Bernoulli, kCuda, DType::Bool, &random);
+  for (DType d : {DType::Int64, DType::Float32, DType::Float64}) t.sequence.add(kCuda, d, &sequence);
+}
+
+}  // namespace
+
+int device_count() { return detail::device_count(); }
+
+void init() {
+  static std::once_flag once;
+  static detail::CudaAllocator* allocator = nullptr;
+  if (allocator != nullptr) return;
+  TG_CHECK(device_count() > 0, "tg::cuda::init: no CUDA device can be used (no GPU, or no driver); the CUDA "
+                               "backend needs one");
+  std::call_once(once, [] {
+    allocator = new detail::CudaAllocator();  // lives as long as the process: tensors may outlive main's locals
+    register_allocator(DeviceType::CUDA, allocator);
+    kernels::register_backend(&register_kernels);
+  });
+}
+
+std::string device_name(int index) {
+  TG_CHECK(index >= 0 && index < device_count(), "tg::cuda::device_name: no CUDA device ", index, " (", device_count(),
+           " present)");
+  cudaDeviceProp prop{};
+  const cudaError_t e = cudaGetDeviceProperties(&prop, index);
+  TG_CHECK(e == cudaSuccess, "tg::cuda::device_name: ", cudaGetErrorString(e));
+  return prop.name;
+}
+
+void synchronize() {
+  const cudaError_t e = cudaDeviceSynchronize();
+  TG_CHECK(e == cudaSuccess, "tg::cuda::synchronize: a kernel failed: ", cudaGetErrorString(e));
+}
+
+}  // namespace tg::cuda

@@ -1,0 +1,150 @@
+// The CUDA backend against the CPU: every registered family, forward and backward through ops, on the GPU
+// when there is one. Without one, the GPU tests skip with one line saying so, and the tests that need no
+// GPU (device discovery, the errors a program without a GPU gets) run.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include <tensorgrad/cuda/cuda.h>
+#include <tensorgrad/tensorgrad.h>
+
+namespace tg {
+namespace {
+
+constexpr Device kCuda{DeviceType::CUDA, 0};
+
+#define TG_REQUIRE_GPU()                                                                     \
+  do {                                                                                       \
+    if (!cuda::is_available()) GTEST_SKIP() << "no CUDA GPU on this machine: GPU test skipped"; \
+    cuda::init();                                                                            \
+  } while (0)
+
+void expect_close(const Tensor& gpu, const Tensor& cpu, double tol, const std::string& what) {
+  ASSERT_EQ(gpu.device(), kCuda) << what;
+  ASSERT_EQ(gpu.shape(), cpu.shape()) << what;
+  ASSERT_EQ(gpu.dtype(), cpu.dtype()) << what;
+  const std::vector<double> g = gpu.cpu().to(DType::Float64).contiguous().to_vector<double>();
+  const std::vector<double> c = cpu.to(DType::Float64).contiguous().to_vector<double>();
+  for (size_t i = 0; i < g.size(); ++i) {
+    if (std::isnan(c[i])) {
+      EXPECT_TRUE(std::isnan(g[i])) << what << " [" << i << "]";
+      continue;
+    }
+    EXPECT_NEAR(g[i], c[i], tol * (1 + std::abs(c[i]))) << what << " [" << i << "]";
+  }
+}
+
+TEST(CudaBackend, DiscoveryNeedsNoGpuAndInitSaysWhyWithoutOne) {
+  const int n = cuda::device_count();  // must not throw, GPU or not
+  EXPECT_GE(n, 0);
+  if (n > 0) GTEST_SKIP() << "a GPU is present: the no-GPU error path is not reachable here";
+  try {
+    cuda::init();
+    FAIL() << "init() succeeded without a GPU";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no CUDA device"), std::string::npos) << e.what();
+  }
+  try {
+    zeros({2}, DType::Float32, kCuda);
+    FAIL() << "a CUDA tensor without the backend";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cuda"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CudaBackend, CopiesRoundTripAndTheAllocatorCounts) {
+  TG_REQUIRE_GPU();
+  Generator gen(1);
+  Tensor x = randn({37, 5}, DType::Float32, gen);
+  Tensor g = x.to(kCuda);
+  EXPECT_EQ(g.device(), kCuda);
+  EXPECT_EQ(g.cpu().to_vector<float>(), x.to_vector<float>());
+  EXPECT_EQ(g.transpose(0, 1).contiguous().cpu().to_vector<float>(), x.transpose(0, 1).contiguous().to_vector<float>());
+  const AllocatorStats before = allocator_for(kCuda).stats();
+  { Tensor big = zeros({1024, 1024}, DType::Float32, kCuda); }
+  const AllocatorStats after = allocator_for(kCuda).stats();
+  EXPECT_EQ(after.current_bytes, before.current_bytes);
+  EXPECT_GE(after.peak_bytes, before.current_bytes + 4 * 1024 * 1024);
+  EXPECT_GE(after.cached_bytes, 4 * 1024 * 1024);
+  EXPECT_EQ(g.to(DType::Float64).cpu().to_vector<double>(), x.to(DType::Float64).to_vector<double>());
+}
+
+TEST(CudaBackend, ElementwiseOpsMatchTheCpu) {
+  TG_REQUIRE_GPU();
+  Generator gen(2);
+  Tensor a = randn({4, 1, 6}, DType::Float64, gen), b = rand({5, 1}, DType::Float64, gen) + 0.5;
+  Tensor ga = a.to(kCuda), gb = b.to(kCuda);
+  expect_close(ga + gb, a + b, 1e-15, "add broadcast");
+  expect_close(ga * gb - gb / 3.0, a * b - b / 3.0, 1e-15, "mul sub div");
+  expect_close(pow(gb, ga), pow(b, a), 1e-13, "pow");
+  expect_close(maximum(ga, gb), maximum(a, b), 0, "maximum");
+  expect_close(ga > gb, a > b, 0, "gt");
+  expect_close(where(ga > 0, ga, gb), where(a > 0, a, b), 0, "where");
+  for (auto [name, fn] : std::vector<std::pair<const char*, Tensor (*)(const Tensor&)>>{
+           {"exp", &exp}, {"tanh", &tanh}, {"sigmoid", &sigmoid}, {"gelu", &gelu}, {"silu", &silu}, {"erf", &erf},
+           {"abs", &abs}, {"sin", &sin}, {"relu", &relu}, {"round", &round}, {"sign", &sign}}) {
+    expect_close(fn(ga), fn(a), 1e-14, name);
+  }
+  expect_close(log(gb), log(b), 1e-14, "log");
+  expect_close(ga.transpose(0, 2).contiguous(), a.transpose(0, 2).contiguous(), 0, "transposed copy");
+  expect_close(arange(0.0, 5.0, 0.5, DType::Float32, kCuda), arange(0.0, 5.0, 0.5, DType::Float32), 0, "arange");
+  Tensor i = arange(10, kCuda);
+  expect_close(i * 3 - 1, arange(10) * 3 - 1, 0, "int64");
+}
+
+TEST(CudaBackend, ReductionsAndSoftmaxMatchTheCpu) {
+  TG_REQUIRE_GPU();
+  Generator gen(3);
+  Tensor x = randn({3, 700, 5}, DType::Float64, gen);
+  Tensor g = x.to(kCuda);
+  expect_close(sum(g), sum(x), 1e-13, "sum all");
+  expect_close(sum(g, {1}), sum(x, {1}), 1e-13, "sum dim 1");
+  expect_close(mean(g, {0, 2}, true), mean(x, {0, 2}, true), 1e-13, "mean keepdim");
+  expect_close(max(g, {1}), max(x, {1}), 0, "max");
+  expect_close(argmax(g, 1), argmax(x, 1), 0, "argmax");
+  expect_close(argmin(g, 2), argmin(x, 2), 0, "argmin");
+  expect_close(softmax(g, 1), softmax(x, 1), 1e-14, "softmax");
+  expect_close(log_softmax(g, 2), log_softmax(x, 2), 1e-14, "log_softmax");
+  Tensor ties = from_vector<double>({1, 3, 3, 2, 3}, {5}).to(kCuda);
+  EXPECT_EQ(argmax(ties).item<int64_t>(), 1);  // the first maximum, as the CPU
+}
+
+TEST(CudaBackend, MatmulMatchesTheCpuOnStridedBatchedAndEdgeShapes) {
+  TG_REQUIRE_GPU();
+  Generator gen(4);
+  for (auto [m, n, k] : std::vector<std::array<int64_t, 3>>{{1, 1, 1}, {65, 63, 17}, {128, 256, 64}, {7, 300, 129}}) {
+    Tensor a = randn({m, k}, DType::Float32, gen), b = randn({k, n}, DType::Float32, gen);
+    expect_close(matmul(a.to(kCuda), b.to(kCuda)), matmul(a, b), 1e-4, "matmul " + std::to_string(m));
+    expect_close(matmul(b.t().to(kCuda).t(), a.t().to(kCuda).t()).t(), matmul(a, b), 1e-4, "transposed operands");
+  }
+  Tensor a = randn({3, 2, 9, 11}, DType::Float64, gen), b = randn({11, 4}, DType::Float64, gen);
+  expect_close(matmul(a.to(kCuda), b.to(kCuda)), matmul(a, b), 1e-12, "batched with broadcast");
+  Tensor x = randn({16, 32}, DType::Float32, gen), w = randn({8, 32}, DType::Float32, gen), bias = randn({8}, DType::Float32, gen);
+  expect_close(linear(x.to(kCuda), w.to(kCuda), bias.to(kCuda)), linear(x, w, bias), 1e-4, "linear (bias epilogue)");
+}
+
+TEST(CudaBackend, RandomFillsAreTheCpusNumbers) {
+  TG_REQUIRE_GPU();
+  Generator g1(7), g2(7);
+  EXPECT_EQ(rand({1001}, DType::Float32, g1, kCuda).cpu().to_vector<float>(), rand({1001}, DType::Float32, g2).to_vector<float>());
+  EXPECT_EQ(randint(0, 10, {99}, g1, kCuda).cpu().to_vector<int64_t>(), randint(0, 10, {99}, g2).to_vector<int64_t>());
+  expect_close(randn({513}, DType::Float64, g1, kCuda), randn({513}, DType::Float64, g2), 1e-12, "randn");
+}
+
+TEST(CudaBackend, ATrainingStepOnTheGpuMatchesTheCpu) {
+  TG_REQUIRE_GPU();
+  Generator gen(5);
+  Tensor x = randn({64, 20}, DType::Float64, gen), y = randn({64, 3}, DType::Float64, gen);
+  Tensor w1 = randn({16, 20}, DType::Float64, gen) * 0.3, w2 = randn({3, 16}, DType::Float64, gen) * 0.3;
+  auto step = [&](Device device) {
+    Tensor a = w1.to(device).requires_grad_(), b = w2.to(device).requires_grad_();
+    Tensor loss = mean(square(linear(tanh(linear(x.to(device), a)), b) - y.to(device)));
+    loss.backward();
+    return std::vector<Tensor>{loss, a.grad(), b.grad()};
+  };
+  const auto gpu = step(kCuda), cpu = step(kCPU);
+  for (size_t i = 0; i < gpu.size(); ++i) expect_close(gpu[i], cpu[i], 1e-12, "step tensor " + std::to_string(i));
+}
+
+}  // namespace
+}  // namespace tg
