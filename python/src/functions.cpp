@@ -58,18 +58,20 @@ Tensor tensor_from_data(const py::object& data, const py::object& dtype, const p
 void bind_functions(py::module_& m, py::module_& F) {
   // ---- creation ----
   m.def("tensor", &tensor_from_data, py::arg("data"), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
-        py::arg("requires_grad") = false);
+        py::arg("requires_grad") = false,
+        "A new tensor holding a copy of data (nested lists, numbers, a NumPy array or a tensor). Python floats "
+        "take the default float dtype, ints int64, bools bool_; NumPy arrays keep their dtype.");
   auto filled = [](Tensor (*make)(const Shape&, DType, Device), const char* name) {
     return [make, name](const py::args& size, const py::object& dtype, const py::object& device, bool requires_grad) {
       return finish(make(shape_from_args(size, name), dtype_or(dtype, default_float_dtype()), device_from(device)),
                     requires_grad);
     };
   };
-  m.def("zeros", filled(&tg::zeros, "zeros"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
+  m.def("zeros", filled(&tg::zeros, "zeros"), "zeros(*size, dtype=None, device=None, requires_grad=False)", py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
         py::arg("requires_grad") = false);
-  m.def("ones", filled(&tg::ones, "ones"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
+  m.def("ones", filled(&tg::ones, "ones"), "ones(*size, dtype=None, device=None, requires_grad=False)", py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
         py::arg("requires_grad") = false);
-  m.def("empty", filled(&tg::empty, "empty"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
+  m.def("empty", filled(&tg::empty, "empty"), "empty(*size, ...): uninitialised memory", py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
         py::arg("requires_grad") = false);
   m.def("full", [](const py::object& size, const py::handle& value, const py::object& dtype, const py::object& device,
                    bool requires_grad) {
@@ -132,9 +134,9 @@ void bind_functions(py::module_& m, py::module_& F) {
                     requires_grad);
     };
   };
-  m.def("rand", random(&tg::rand, "rand"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("generator") = py::none(),
+  m.def("rand", random(&tg::rand, "rand"), "rand(*size, dtype=None, generator=None): uniform in [0, 1) (Philox)", py::kw_only(), py::arg("dtype") = py::none(), py::arg("generator") = py::none(),
         py::arg("device") = py::none(), py::arg("requires_grad") = false);
-  m.def("randn", random(&tg::randn, "randn"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("generator") = py::none(),
+  m.def("randn", random(&tg::randn, "randn"), "randn(*size, dtype=None, generator=None): standard normal (Philox, Box-Muller)", py::kw_only(), py::arg("dtype") = py::none(), py::arg("generator") = py::none(),
         py::arg("device") = py::none(), py::arg("requires_grad") = false);
   m.def("randint", [](int64_t low, int64_t high, const py::object& size, const py::object& gen) {
           return randint(low, high, ints_from(size, "randint"), generator_or_default(gen));

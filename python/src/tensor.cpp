@@ -273,15 +273,22 @@ void bind_tensor(py::module_& m, py::class_<Tensor>& tensor) {
              return self;
            }, py::is_operator());
 
+  // pybind11 keeps a pointer to each docstring: they live in this static table.
+  static std::vector<std::string> docs;
+  docs.reserve(std::size(kUnaryOps) + std::size(kBinaryOps));
   for (const auto& op : kUnaryOps) {
-    m.def(op.name, op.fn, py::arg("input"));
-    tensor.def(op.name, op.fn);
+    docs.push_back(std::string("Elementwise ") + op.name + " (differentiable; float dtypes, some ops int64 too).");
+    m.def(op.name, op.fn, py::arg("input"), docs.back().c_str());
+    tensor.def(op.name, op.fn, docs.back().c_str());
   }
   for (const auto& op : kBinaryOps) {
     const BinaryOp* p = &op;
     auto fn = [p](const Tensor& a, const py::handle& b) { return binary_any(*p, a, b); };
-    m.def(op.name, fn, py::arg("input"), py::arg("other"));
-    tensor.def(op.name, fn, py::arg("other"));
+    docs.push_back(std::string("Elementwise ") + op.name +
+                   " of two tensors (broadcast, NumPy's rules) or of a tensor and a Python number (which takes the "
+                   "tensor's dtype).");
+    m.def(op.name, fn, py::arg("input"), py::arg("other"), docs.back().c_str());
+    tensor.def(op.name, fn, py::arg("other"), docs.back().c_str());
   }
 
   // ---- in place (each bumps the version counter, so a saved tensor written afterwards is caught) ----
@@ -313,11 +320,16 @@ void bind_tensor(py::module_& m, py::class_<Tensor>& tensor) {
 
   // ---- shape and views ----
   tensor
-      .def("reshape", [](const Tensor& t, const py::args& s) { return t.reshape(shape_from_args(s, "reshape")); })
-      .def("view", [](const Tensor& t, const py::args& s) { return t.view(shape_from_args(s, "view")); })
-      .def("permute", [](const Tensor& t, const py::args& s) { return t.permute(shape_from_args(s, "permute")); })
-      .def("expand", [](const Tensor& t, const py::args& s) { return t.expand(shape_from_args(s, "expand")); })
-      .def("repeat", [](const Tensor& t, const py::args& s) { return repeat(t, shape_from_args(s, "repeat")); })
+      .def("reshape", [](const Tensor& t, const py::args& s) { return t.reshape(shape_from_args(s, "reshape")); },
+           "reshape(*shape) or reshape(shape): a view when the strides allow, else a copy; one size may be -1.")
+      .def("view", [](const Tensor& t, const py::args& s) { return t.view(shape_from_args(s, "view")); },
+           "view(*shape): like reshape, but always a view (raises when the strides do not allow one).")
+      .def("permute", [](const Tensor& t, const py::args& s) { return t.permute(shape_from_args(s, "permute")); },
+           "permute(*dims): a view with the dimensions reordered.")
+      .def("expand", [](const Tensor& t, const py::args& s) { return t.expand(shape_from_args(s, "expand")); },
+           "expand(*sizes): a view broadcast to sizes (stride 0 on new or size-1 dims); -1 keeps a dimension.")
+      .def("repeat", [](const Tensor& t, const py::args& s) { return repeat(t, shape_from_args(s, "repeat")); },
+           "repeat(*repeats): the tensor tiled repeats[d] times along each dimension (a copy).")
       .def("expand_as", [](const Tensor& t, const Tensor& o) { return expand_as(t, o); }, py::arg("other"))
       .def("view_as", [](const Tensor& t, const Tensor& o) { return t.view(o.shape()); }, py::arg("other"))
       .def("reshape_as", [](const Tensor& t, const Tensor& o) { return t.reshape(o.shape()); }, py::arg("other"))
@@ -358,14 +370,22 @@ void bind_tensor(py::module_& m, py::class_<Tensor>& tensor) {
 
   // ---- reductions and the rest of the methods ----
   tensor
-      .def("sum", reduction<&tg::sum>(), py::arg("dim") = py::none(), py::arg("keepdim") = false)
-      .def("mean", reduction<&tg::mean>(), py::arg("dim") = py::none(), py::arg("keepdim") = false)
-      .def("prod", reduction<&tg::prod>(), py::arg("dim") = py::none(), py::arg("keepdim") = false)
-      .def("logsumexp", reduction<&tg::logsumexp>(), py::arg("dim") = py::none(), py::arg("keepdim") = false)
-      .def("any", reduction<&tg::any>(), py::arg("dim") = py::none(), py::arg("keepdim") = false)
-      .def("all", reduction<&tg::all>(), py::arg("dim") = py::none(), py::arg("keepdim") = false)
-      .def("max", &extreme<&tg::max, true>, py::arg("dim") = py::none(), py::arg("keepdim") = false)
-      .def("min", &extreme<&tg::min, false>, py::arg("dim") = py::none(), py::arg("keepdim") = false)
+      .def("sum", reduction<&tg::sum>(), py::arg("dim") = py::none(), py::arg("keepdim") = false,
+           "Sum over dim (an int, a sequence, or None for all); bool and int64 sum to int64.")
+      .def("mean", reduction<&tg::mean>(), py::arg("dim") = py::none(), py::arg("keepdim") = false,
+           "Mean over dim (an int, a sequence, or None for all).")
+      .def("prod", reduction<&tg::prod>(), py::arg("dim") = py::none(), py::arg("keepdim") = false,
+           "Product over dim.")
+      .def("logsumexp", reduction<&tg::logsumexp>(), py::arg("dim") = py::none(), py::arg("keepdim") = false,
+           "log(sum(exp(x))) over dim, computed stably.")
+      .def("any", reduction<&tg::any>(), py::arg("dim") = py::none(), py::arg("keepdim") = false,
+           "Whether any element is true (non-zero) over dim.")
+      .def("all", reduction<&tg::all>(), py::arg("dim") = py::none(), py::arg("keepdim") = false,
+           "Whether every element is true (non-zero) over dim.")
+      .def("max", &extreme<&tg::max, true>, py::arg("dim") = py::none(), py::arg("keepdim") = false,
+           "max() -> the largest element; max(dim) -> (values, indices); max(other) -> elementwise maximum.")
+      .def("min", &extreme<&tg::min, false>, py::arg("dim") = py::none(), py::arg("keepdim") = false,
+           "min() -> the smallest element; min(dim) -> (values, indices); min(other) -> elementwise minimum.")
       .def("var", [](const Tensor& x, const py::object& dim, int64_t correction, bool keepdim) {
              return var(x, dims_from(dim, "var"), correction, keepdim);
            }, py::arg("dim") = py::none(), py::arg("correction") = 1, py::arg("keepdim") = false)
