@@ -42,13 +42,14 @@ def main():
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=0.1)
-    p.add_argument("--threads", type=int, default=0, help="kernel threads (0: all cores)")
+    p.add_argument("--threads", type=int, default=0, help="kernel threads (default: tensorgrad's, all cores)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--train-limit", type=int, default=0, help="use only the first N training images (0: all)")
     p.add_argument("--save", default="", help="write the trained weights here (safetensors)")
     a = p.parse_args()
 
-    tg.set_num_threads(a.threads)
+    if a.threads > 0:
+        tg.set_num_threads(a.threads)
     tg.manual_seed(a.seed)
     train, test = FashionMNIST(train=True), FashionMNIST(train=False)
     if a.train_limit:

@@ -228,7 +228,7 @@ void bind_data_io_profiler(py::module_& m) {
       }, py::return_value_policy::reference)
       .def("__exit__", [](PythonRange& r, const py::args&) { r.scope.reset(); });
 
-  m.def("set_num_threads", &set_num_threads, py::arg("n"), "Threads the kernels use (0: all cores).");
+  m.def("set_num_threads", &set_num_threads, py::arg("n"), "Threads the kernels use (at least 1; the default is the number of cores).");
   m.def("get_num_threads", &num_threads);
   py::module_ memory = m.def_submodule("memory", "The CPU allocator's counters.");
   memory.def("stats", [] {

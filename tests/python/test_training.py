@@ -51,7 +51,7 @@ def test_a_small_mlp_learns_fashion_mnist():
 def test_the_example_trains_and_saves(tmp_path):
     out = tmp_path / "mlp.safetensors"
     result = subprocess.run([sys.executable, str(ROOT / "examples" / "python" / "train_mlp.py"), "--train-limit", "3000", "--epochs", "3", "--lr", "0.05",
-                             "--threads", "1", "--save", str(out)], capture_output=True, text=True, timeout=300)
+                             "--save", str(out)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     line = result.stdout.strip().splitlines()[-1]
     accuracy = float(line.split("test accuracy ")[1].split("%")[0])
