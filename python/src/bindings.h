@@ -32,6 +32,9 @@ Scalar scalar_from(const py::handle& value, const char* op);
 // `like` (so x * 2 stays float32).
 Tensor tensor_or_scalar(const py::handle& value, const Tensor& like, const char* op);
 
+// A tensor over a NumPy array's memory (memory_sharing.cpp); a read-only array only when the caller copies.
+Tensor tensor_over_numpy(const py::array& array, bool allow_readonly);
+
 // Each file binds one part of the API into `m` (sub-modules made by module.cpp).
 void bind_dtypes_and_devices(py::module_& m);
 void bind_tensor(py::module_& m, py::class_<Tensor>& tensor);

@@ -50,7 +50,12 @@ Device device_from(const py::object& device) {
 Scalar scalar_from(const py::handle& value, const char* op) {
   PyObject* p = value.ptr();
   if (PyBool_Check(p)) return Scalar(p == Py_True);
-  if (PyLong_Check(p)) return Scalar(static_cast<int64_t>(PyLong_AsLongLong(p)));
+  if (PyLong_Check(p)) {
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(p, &overflow);
+    if (overflow != 0) return Scalar(PyLong_AsDouble(p));  // beyond int64: as a float, as NumPy would
+    return Scalar(static_cast<int64_t>(v));
+  }
   if (PyFloat_Check(p)) return Scalar(PyFloat_AS_DOUBLE(p));
   if (PyIndex_Check(p)) return Scalar(value.cast<int64_t>());  // NumPy integers
   if (PyNumber_Check(p) && py::hasattr(value, "__float__")) return Scalar(value.cast<double>());

@@ -45,8 +45,7 @@ Tensor tensor_from_data(const py::object& data, const py::object& dtype, const p
     else if (kind == 'f' && array.itemsize() == 2) {
     } else if (kind != 'f' && kind != 'i' && kind != 'b' && kind != 'u')
       throw py::type_error("tensorgrad.tensor: cannot make a tensor from data of NumPy dtype " + std::string(py::str(array.dtype())));
-    py::object tg_module = py::module_::import("tensorgrad._C");
-    t = tg_module.attr("from_numpy")(array).cast<Tensor>().clone();
+    t = tensor_over_numpy(array, /*allow_readonly=*/true).clone();
   }
   if (!dtype.is_none()) t = t.to(dtype.cast<DType>());
   if (!device.is_none()) t = t.to(device_from(device));

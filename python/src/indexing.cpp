@@ -45,6 +45,8 @@ Tensor as_index_tensor(const py::handle& h) {
 std::vector<Item> parse(const py::handle& index) {
   std::vector<Item> items;
   auto add = [&](const py::handle& h) {
+    if (PyBool_Check(h.ptr()))
+      throw py::index_error("tensorgrad.Tensor indexing: a Python bool is not an index (use a bool tensor as a mask)");
     if (PyIndex_Check(h.ptr()) && !py::isinstance<Tensor>(h)) items.push_back({Kind::Int, py::reinterpret_borrow<py::object>(h), {}});
     else if (py::isinstance<py::slice>(h)) items.push_back({Kind::Slice, py::reinterpret_borrow<py::object>(h), {}});
     else if (h.is_none()) items.push_back({Kind::None, py::none(), {}});
@@ -70,6 +72,21 @@ std::vector<Item> parse(const py::handle& index) {
     throw py::index_error("tensorgrad.Tensor indexing: one index tensor or mask per expression is supported, got " +
                           std::to_string(advanced));
   if (ellipses > 1) throw py::index_error("tensorgrad.Tensor indexing: an index can only have a single ellipsis");
+  // NumPy treats ints as advanced indices once an index tensor is present: x[0, :, [0, 1]] moves the advanced
+  // dimensions to the front. That reordering is not implemented: refuse it rather than answer differently.
+  if (advanced == 1) {
+    bool seen_int = false, seen_break_after_int = false;
+    for (const auto& it : items) {
+      if (it.kind == Kind::Int) seen_int = true;
+      else if (it.kind == Kind::IndexTensor || it.kind == Kind::Mask) {
+        if (seen_break_after_int)
+          throw py::index_error("tensorgrad.Tensor indexing: an int and an index tensor separated by a slice is not "
+                                "supported (NumPy would move their dimensions first); index in two steps");
+      } else if (seen_int) {
+        seen_break_after_int = true;
+      }
+    }
+  }
   return items;
 }
 
@@ -118,7 +135,8 @@ Indexed apply_index(const Tensor& self, const std::vector<Item>& items) {
       case Kind::None: t = t.unsqueeze(d++); break;
       case Kind::Ellipsis: d += self.dim() - used; break;  // the dimensions no other item consumes
       case Kind::IndexTensor: {
-        const Tensor& idx = it.tensor;
+        // Negative entries count from the end, as in NumPy.
+        const Tensor idx = where(it.tensor < 0, it.tensor + t.size(d), it.tensor);
         Shape out_shape = t.shape();
         out_shape.erase(out_shape.begin() + d);
         out_shape.insert(out_shape.begin() + d, idx.shape().begin(), idx.shape().end());
@@ -167,6 +185,13 @@ void bind_indexing(py::class_<Tensor>& tensor) {
                                     " has more dimensions than the tensor's " + shape_str(self.shape()));
             while (mask.dim() < self.dim()) mask = mask.unsqueeze(mask.dim());
             const Tensor v = tensor_or_scalar(value, self, "__setitem__");
+            bool broadcasts = v.dim() <= self.dim();
+            for (int64_t k = 1; broadcasts && k <= v.dim(); ++k)
+              broadcasts = v.size(-k) == 1 || v.size(-k) == self.size(-k);
+            if (!broadcasts)
+              throw py::index_error("tensorgrad.Tensor.__setitem__: x[mask] = v takes a number or a tensor that "
+                                    "broadcasts to x (shape " + shape_str(self.shape()) + "), got shape " +
+                                    shape_str(v.shape()) + "; assigning the selected elements in order is not supported");
             self.copy_(where(mask, v.to(self.dtype()), self));
             return;
           }

@@ -37,9 +37,10 @@ struct DLManagedTensor {
   void (*deleter)(DLManagedTensor* self);
 };
 
-// What an exported tensor's DLManagedTensor owns: the tensor (so its storage lives) and the shape arrays.
+// What an exported tensor's DLManagedTensor owns: the storage (not the tensor: set_data_ may give the tensor
+// new memory later, e.g. Module.to(dtype), while the consumer still reads the old) and the shape arrays.
 struct Exported {
-  Tensor tensor;
+  std::shared_ptr<Storage> storage;
   std::vector<int64_t> shape, strides;
   DLManagedTensor managed{};
 };
@@ -73,7 +74,7 @@ py::capsule to_dlpack(const Tensor& t) {
   if (!t.is_cpu())
     throw py::type_error("tensorgrad.Tensor.__dlpack__: only CPU tensors can be exported, this one is on " +
                          std::string(device_type_name(t.device().type)));
-  auto* e = new Exported{t, t.shape(), t.strides(), {}};
+  auto* e = new Exported{t.storage(), t.shape(), t.strides(), {}};
   DLTensor& dl = e->managed.dl_tensor;
   dl.data = t.data_ptr();
   dl.device = {kDLCPU, 0};
@@ -163,13 +164,20 @@ py::array to_numpy(const Tensor& t) {
   if (t.requires_grad())
     throw py::type_error("tensorgrad.Tensor.numpy: the tensor requires grad; use x.detach().numpy() (the array "
                          "would let its values change behind autograd's back)");
-  // The capsule keeps a handle on the tensor, so the storage lives as long as the array.
-  py::capsule owner(new Tensor(t), [](void* p) { delete static_cast<Tensor*>(p); });
+  // The capsule keeps the storage (not the tensor, whose memory set_data_ may replace) alive as long as the
+  // array.
+  py::capsule owner(new std::shared_ptr<Storage>(t.storage()),
+                    [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
   std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end());
   return py::array(numpy_dtype(t.dtype()), shape, byte_strides(t), t.data_ptr(), owner);
 }
 
-Tensor from_numpy(const py::array& array) {
+}  // namespace
+
+Tensor tensor_over_numpy(const py::array& array, bool allow_readonly) {
+  if (!allow_readonly && !array.writeable())
+    throw py::value_error("tensorgrad.from_numpy: the array is read-only and a tensor could write through it; "
+                          "copy it first (tensorgrad.tensor(a) or np.array(a))");
   DType dtype;
   const char kind = array.dtype().kind();
   const auto item = array.itemsize();
@@ -206,18 +214,23 @@ Tensor from_numpy(const py::array& array) {
   return Tensor(std::make_shared<TensorImpl>(storage, shape, strides, -low, dtype));
 }
 
+namespace {
+
+Tensor from_numpy(const py::array& array) { return tensor_over_numpy(array, false); }
+
 }  // namespace
 
 void bind_memory_sharing(py::module_& m, py::class_<Tensor>& tensor) {
   tensor.def("numpy", &to_numpy,
              "A NumPy array over the same memory (no copy): writes through either are seen by both.");
-  tensor.def_buffer([](Tensor& t) -> py::buffer_info {
-    if (!t.is_cpu()) throw py::type_error("tensorgrad.Tensor: only CPU tensors expose a buffer");
-    const py::dtype dt = numpy_dtype(t.dtype());
-    std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end());
-    return py::buffer_info(t.data_ptr(), static_cast<py::ssize_t>(itemsize(t.dtype())),
-                           py::str(dt.attr("char")).cast<std::string>(), t.dim(), shape, byte_strides(t));
-  });
+  // np.asarray(x) and np.array(x) (a copy) go through __array__. Not the buffer protocol: pybind11 2.10 calls a
+  // buffer function without a try, so its errors (bfloat16, a GPU tensor) would end the process.
+  tensor.def("__array__", [](const Tensor& t, const py::object& dtype) {
+        py::array a = to_numpy(t);
+        return dtype.is_none() ? a : py::array(a.attr("astype")(dtype));
+      }, py::arg("dtype") = py::none());
+  // NumPy defers binary operators to the tensor (np.float32(2) * x stays a tensor, with its graph).
+  tensor.attr("__array_ufunc__") = py::none();
   tensor.def("__dlpack__", [](const Tensor& t, const py::object& /*stream*/) { return to_dlpack(t); },
              py::arg("stream") = py::none(), "A DLPack capsule over the same memory (torch.utils.dlpack.from_dlpack reads it).");
   tensor.def("__dlpack_device__", [](const Tensor& t) {

@@ -61,7 +61,7 @@ PYBIND11_MODULE(_C, m) {
   // tg::Error -> tensorgrad.Error, a RuntimeError with the same message (op, shapes, dtypes, where).
   py::register_exception<tg::Error>(m, "Error", PyExc_RuntimeError);
   bind_dtypes_and_devices(m);
-  py::class_<tg::Tensor> tensor(m, "Tensor", py::buffer_protocol(),
+  py::class_<tg::Tensor> tensor(m, "Tensor",
                                 "A strided view of shared memory, with autograd state (tensorgrad.Tensor).");
   bind_tensor(m, tensor);
   bind_indexing(tensor);

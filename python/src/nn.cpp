@@ -145,7 +145,8 @@ void bind_nn(py::module_& nn) {
            py::arg("normalized_shape"), py::arg("eps") = 1e-5, py::arg("elementwise_affine") = true);
   py::class_<nn::Dropout, Module, std::shared_ptr<nn::Dropout>>(nn, "Dropout")
       .def(py::init([](double p, const py::object& gen) { return std::make_shared<nn::Dropout>(p, gen_or_default(gen)); }),
-           py::arg("p") = 0.5, py::kw_only(), py::arg("generator") = py::none());
+           py::arg("p") = 0.5, py::kw_only(), py::arg("generator") = py::none(),
+           py::keep_alive<1, 3>());  // the layer draws from the generator at every forward
   py::class_<nn::Embedding, Module, std::shared_ptr<nn::Embedding>>(nn, "Embedding")
       .def(py::init([](int64_t n, int64_t dim, const py::object& dtype, const py::object& gen) {
              return std::make_shared<nn::Embedding>(n, dim, dtype_or(dtype, DType::Float32), gen_or_default(gen));
@@ -168,7 +169,7 @@ void bind_nn(py::module_& nn) {
              return std::make_shared<nn::MultiheadAttention>(embed_dim, heads, o, gen_or_default(gen));
            }),
            py::arg("embed_dim"), py::arg("num_heads"), py::arg("dropout") = 0.0, py::arg("bias") = true,
-           py::arg("batch_first") = false, py::kw_only(), py::arg("generator") = py::none());
+           py::arg("batch_first") = false, py::kw_only(), py::arg("generator") = py::none(), py::keep_alive<1, 7>());
   py::class_<nn::TransformerEncoderLayer, Module, std::shared_ptr<nn::TransformerEncoderLayer>>(nn, "TransformerEncoderLayer")
       .def(py::init([](int64_t d_model, int64_t nhead, double dropout, const std::string& activation, double eps,
                        bool batch_first, bool norm_first, const py::object& gen) {
@@ -184,7 +185,7 @@ void bind_nn(py::module_& nn) {
            }),
            py::arg("d_model"), py::arg("nhead"), py::arg("dropout") = 0.1, py::arg("activation") = "relu",
            py::arg("layer_norm_eps") = 1e-5, py::arg("batch_first") = false, py::arg("norm_first") = false, py::kw_only(),
-           py::arg("generator") = py::none());
+           py::arg("generator") = py::none(), py::keep_alive<1, 9>());
   py::class_<nn::ConformerBlock, Module, std::shared_ptr<nn::ConformerBlock>>(nn, "ConformerBlock")
       .def(py::init([](int64_t d_model, int64_t heads, int64_t ffn_dim, int64_t kernel, double dropout, bool rel,
                        const py::object& gen) {
@@ -196,7 +197,8 @@ void bind_nn(py::module_& nn) {
              return std::make_shared<nn::ConformerBlock>(d_model, heads, o, gen_or_default(gen));
            }),
            py::arg("d_model"), py::arg("num_heads"), py::arg("ffn_dim") = 576, py::arg("depthwise_kernel_size") = 31,
-           py::arg("dropout") = 0.1, py::arg("relative_positions") = false, py::kw_only(), py::arg("generator") = py::none());
+           py::arg("dropout") = 0.1, py::arg("relative_positions") = false, py::kw_only(), py::arg("generator") = py::none(),
+           py::keep_alive<1, 8>());
   py::class_<nn::ConformerEncoder, Module, std::shared_ptr<nn::ConformerEncoder>>(nn, "ConformerEncoder")
       .def(py::init([](int64_t feat_in, int64_t d_model, int64_t layers, int64_t heads, int64_t ffn_dim, int64_t channels,
                        int64_t kernel, double dropout, bool rel, const py::object& gen) {
@@ -214,7 +216,8 @@ void bind_nn(py::module_& nn) {
            }),
            py::arg("feat_in") = 80, py::arg("d_model") = 144, py::arg("num_layers") = 16, py::arg("num_heads") = 4,
            py::arg("ffn_dim") = 576, py::arg("subsampling_channels") = 144, py::arg("depthwise_kernel_size") = 31,
-           py::arg("dropout") = 0.1, py::arg("relative_positions") = false, py::kw_only(), py::arg("generator") = py::none());
+           py::arg("dropout") = 0.1, py::arg("relative_positions") = false, py::kw_only(), py::arg("generator") = py::none(),
+           py::keep_alive<1, 11>());
   nn.def("padding_mask", &nn::padding_mask, py::arg("lengths"), py::arg("time"),
          "A [N, T] bool mask, true at the padded frames of each sequence.");
 }

@@ -63,9 +63,13 @@ py::tuple shape_tuple(const Shape& shape) {
 }
 
 py::object item_of(const Tensor& t) {
+  // int64 read as int64, not through item()'s double (exact above 2^53).
+  if (t.dtype() == DType::Int64) {
+    if (t.numel() != 1) t.item();  // its error: not one element
+    return py::int_(t.contiguous().to_vector<int64_t>()[0]);
+  }
   const double v = t.item();
   if (t.dtype() == DType::Bool) return py::bool_(v != 0);
-  if (t.dtype() == DType::Int64) return py::int_(static_cast<int64_t>(t.item<int64_t>()));
   return py::float_(v);
 }
 
@@ -172,7 +176,7 @@ void bind_tensor(py::module_& m, py::class_<Tensor>& tensor) {
         return t.item() != 0;
       })
       .def("__float__", [](const Tensor& t) { return t.item(); })
-      .def("__int__", [](const Tensor& t) { return static_cast<int64_t>(t.item()); })
+      .def("__int__", [](const Tensor& t) { return py::int_(item_of(t)); })
       .def("__hash__", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.impl_ptr().get()); },
            "Identity, as torch: tensors are dict keys by object, not by value.")
       .def("same", &Tensor::same, py::arg("other"), "Whether both handles are the same tensor.");

@@ -10,8 +10,8 @@ namespace {
 
 using optim::Optimizer;
 
-// One pass over a DataLoader; the next pass reshuffles (the loader's epoch advances when this one ends), as
-// iterating a torch DataLoader again does.
+// One pass over a DataLoader. Starting a pass advances the loader's epoch, so the next pass reshuffles (as
+// iterating a torch DataLoader again does), whether or not this one ran to the end.
 struct EpochIterator {
   DataLoader* loader;
   std::unique_ptr<DataLoader::Epoch> epoch;
@@ -142,11 +142,13 @@ void bind_data_io_profiler(py::module_& m) {
              auto e = std::make_unique<EpochIterator>();
              e->loader = &loader;
              e->epoch = std::make_unique<DataLoader::Epoch>(loader.epoch(loader.current_epoch()));
+             loader.set_epoch(loader.current_epoch() + 1);
              return e;
            }, py::keep_alive<0, 1>());
   py::class_<EpochIterator>(data, "_EpochIterator")
       .def("__iter__", [](py::object self) { return self; })
       .def("__next__", [](EpochIterator& e) {
+        if (!e.epoch) throw py::stop_iteration();  // ended already
         {
           py::gil_scoped_release release;  // waits for the prefetch thread
           if (!e.started) {
@@ -157,10 +159,7 @@ void bind_data_io_profiler(py::module_& m) {
           }
         }
         if (e.it == e.epoch->end()) {
-          if (e.epoch) {
-            e.epoch.reset();
-            e.loader->set_epoch(e.loader->current_epoch() + 1);
-          }
+          e.epoch.reset();
           throw py::stop_iteration();
         }
         return py::make_tuple(e.it->inputs, e.it->targets);

@@ -20,10 +20,9 @@ Tensor custom_function(const std::string& name, const TensorList& inputs, const 
   if (!wants_grad) return result.output;
   TG_CHECK(is_floating(result.output.dtype()), "tg::custom_function '", name,
            "': cannot record gradients for an output of dtype ", dtype_name(result.output.dtype()));
-  // An output that already has autograd state (an input returned as it is, or a parameter) would have it
-  // overwritten; give the node a fresh handle on the same memory instead.
-  Tensor out = result.output;
-  if (out.requires_grad()) out = out.detach();
+  // A fresh handle on the output's memory: an output that is one of the inputs (or any tensor the caller holds)
+  // must not have its autograd state overwritten.
+  Tensor out = result.output.detach();
 
   auto node = std::make_shared<FunctionNode>(
       name, [backward = std::move(backward)](const Tensor& g, const TensorList& saved) { return backward(g, saved); });

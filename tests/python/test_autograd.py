@@ -143,3 +143,35 @@ def test_checkpoint_gives_the_same_gradients():
     want = [x.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()]
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+def test_a_function_that_saves_its_output_frees_its_graph():
+    import gc
+    import weakref
+
+    class Marker:
+        pass
+
+    probes = []
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            ctx.marker = Marker()  # lives exactly as long as ctx, which the node's backward closure holds
+            probes.append(weakref.ref(ctx.marker))
+            return y
+
+        @staticmethod
+        def backward(ctx, grad):
+            (y,) = ctx.saved_tensors
+            return grad * y
+
+    x = tg.ones(3, requires_grad=True)
+    y = Exp.apply(x)
+    y.sum().backward(retain_graph=True)
+    assert probes[0]() is not None
+    del y
+    gc.collect()
+    assert probes[0]() is None, "the node (and the graph behind it) is still alive"

@@ -38,3 +38,17 @@ def test_indexing_is_differentiable():
     x.requires_grad_()
     (x[:, 1] * 2 + x[[1, 1], 0].sum()).sum().backward()
     assert x.grad.tolist() == [[0.0, 2.0, 0.0], [4.0, 2.0, 0.0]]
+
+
+def test_negative_index_lists_bool_scalars_and_refused_forms():
+    x = tg.arange(12).reshape(3, 4)
+    assert x[[-1, 0]].tolist() == [[8, 9, 10, 11], [0, 1, 2, 3]]
+    with pytest.raises(IndexError, match="bool"):
+        x[True]
+    with pytest.raises(IndexError, match="separated by a slice"):
+        tg.zeros(2, 3, 4)[0, :, [0, 1]]
+    y = tg.zeros(2, 3)
+    y[y == 0] = tg.tensor([1.0, 2.0, 3.0])  # broadcasts to the whole tensor: allowed
+    assert y.tolist() == [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
+    with pytest.raises(IndexError, match="in order is not supported"):
+        y[y > 1.5] = tg.tensor([7.0, 8.0, 9.0, 10.0])

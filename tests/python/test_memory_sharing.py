@@ -50,10 +50,8 @@ def test_from_numpy_reversed_strides_and_dtypes():
         tg.from_numpy(np.zeros(3, np.uint8))
 
 
-def test_buffer_protocol_and_asarray():
+def test_asarray_shares_memory():
     x = tg.arange(6, dtype=tg.float64).reshape(2, 3)
-    m = memoryview(x)
-    assert m.shape == (2, 3) and m.format == "d"
     a = np.asarray(x)
     a[1, 2] = 7.5
     assert x[1, 2].item() == 7.5
@@ -103,3 +101,27 @@ def test_dlpack_round_trip_and_capsules():
     assert t.data_ptr() == x.data_ptr()
     with pytest.raises(TypeError, match="unused DLPack capsule"):
         tg.from_dlpack(capsule)  # consumed once already
+
+
+def test_exports_keep_their_memory_when_the_tensor_gets_new_data():
+    layer = tg.nn.Linear(3, 2)
+    a = layer.weight.detach().numpy()
+    before = a.copy()
+    layer.to(tg.float64)  # set_data_: the parameter gets new memory
+    assert layer.weight.dtype == tg.float64
+    np.testing.assert_array_equal(a, before)  # the old memory is still alive for the array
+
+
+def test_numpy_scalars_and_read_only_arrays():
+    x = tg.ones(2, requires_grad=True)
+    y = np.float32(2.0) * x
+    assert isinstance(y, tg.Tensor) and y.requires_grad
+    ro = np.arange(3.0)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        tg.from_numpy(ro)
+    assert tg.tensor(ro).tolist() == [0.0, 1.0, 2.0]  # a copy is fine
+    with pytest.raises(TypeError, match="bfloat16"):
+        np.asarray(tg.ones(2, dtype=tg.bfloat16))  # an error, not an abort
+    assert tg.tensor([2**53 + 1]).item() == 2**53 + 1
+    assert (tg.ones(1) + 2**70).dtype == tg.float32

@@ -25,6 +25,13 @@ def test_dataloader_batches_shuffles_per_epoch_and_reproduces():
     assert first != second  # the next pass is the next epoch
     loader.set_epoch(0)
     assert [b.tolist() for _, b in loader] == first
+    it = iter(loader)  # every pass started advances the epoch, whether it runs to the end or not
+    next(it)
+    assert loader.epoch == 2
+    for _ in it:
+        pass
+    with pytest.raises(StopIteration):
+        next(it)
 
 
 def test_a_small_mlp_learns_fashion_mnist():

@@ -63,11 +63,15 @@ class Function:
             out = cls.forward(ctx, *call)
             if not isinstance(out, _C.Tensor):
                 raise TypeError(f"{cls.__name__}.forward must return one Tensor, got {type(out).__name__}")
-            return out, list(ctx.to_save)
+            saved, ctx.to_save = list(ctx.to_save), ()  # the node keeps them (version-checked), not ctx
+            return out, saved
 
         def backward(grad_output, saved):
             ctx.saved_tensors = tuple(saved)
-            grads = cls.backward(ctx, grad_output)
+            try:
+                grads = cls.backward(ctx, grad_output)
+            finally:
+                ctx.saved_tensors = ()  # ctx would otherwise keep the output (and the graph) alive through the node
             if not isinstance(grads, (tuple, list)):
                 grads = (grads,)
             if len(grads) != len(args):

@@ -241,6 +241,14 @@ class _CppLayer(Module):
     def forward(self, x):
         return self._impl(x)
 
+    def __setattr__(self, name, value):
+        impl = self.__dict__.get("_impl")
+        if impl is not None and any(name == n for n, _ in list(impl.named_parameters()) + list(impl.named_buffers())):
+            raise AttributeError(f"{type(self).__name__}.{name} is the C++ layer's own tensor and cannot be replaced; "
+                                 f"assign its values with `layer.{name}.data = t` (one tensor shared by two C++ layers "
+                                 "is not supported)")
+        super().__setattr__(name, value)
+
     def named_parameters(self, prefix=""):
         for name, p in self._impl.named_parameters():
             yield prefix + name, p
