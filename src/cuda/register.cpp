@@ -106,9 +106,10 @@ detail::MatmulOperand matrix(const StridedArg& a, size_t batch_dims) {
 void matmul(const Shape& batch, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
             const StridedArg& b, const MatmulEpilogue& e) {
   const size_t nb = batch.size();
+  const Geometry g = geometry(batch, "matmul");  // checks nb <= kMaxDims before matrix() copies the strides
   launch([&] {
-    detail::launch_matmul(static_cast<int>(c.dtype), geometry(batch, "matmul"), m, n, k, matrix(c, nb), matrix(a, nb),
-                          matrix(b, nb), e.bias, e.bias_stride, static_cast<int>(e.activation));
+    detail::launch_matmul(static_cast<int>(c.dtype), g, m, n, k, matrix(c, nb), matrix(a, nb), matrix(b, nb), e.bias,
+                          e.bias_stride, static_cast<int>(e.activation));
   });
 }
 
