@@ -27,7 +27,7 @@ if [ -f /usr/include/gtest/gtest.h ] || [ -f /usr/local/include/gtest/gtest.h ];
 {
   echo "tensorgrad CUDA check, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "nvidia-smi: not available"
-  nvcc --version | tail -1
+  "${CUDACXX:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}" --version | tail -1 || echo "nvcc: not found"
 } | tee "$REPORT"
 start=$SECONDS
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTG_CUDA=ON -DTG_CUDA_ARCHITECTURES=90 -DTG_PYTHON=OFF \

@@ -1,5 +1,7 @@
 // Elementwise kernels: copy (with casts), fill, unary, binary, where, arange and the Philox fills. One thread
-// per element over any strides (a grid-stride loop), the semantics of kernels/ref/ element for element.
+// per element over any strides (a grid-stride loop), the semantics of kernels/ref/ element for element, except
+// that the device's exp/log/sin/... may differ from glibc's by an ulp or two (normal fills included), and an
+// integer division by zero or negative integer power gives 0 where the CPU throws.
 #include <cmath>
 #include <type_traits>
 
@@ -156,7 +158,8 @@ __global__ void where_kernel(Geometry g, Operand out, Operand cond, Operand a, O
 template <class T>
 __global__ void sequence_kernel(int64_t n, T* out, int64_t stride, double start, double step) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
-    out[i * stride] = static_cast<T>(start + static_cast<double>(i) * step);
+    // Rounded twice, as the CPU's (no FMA there): nvcc would fuse the two into one FMA and differ in the last bit.
+    out[i * stride] = static_cast<T>(__dadd_rn(start, __dmul_rn(static_cast<double>(i), step)));
 }
 
 // ---- Philox4x32-10 (core/random.cpp), and the CPU's mapping of its words to values ----

@@ -4,6 +4,7 @@
 // as the grid's z dimension. The bias / activation epilogue is applied as the tile is stored. Tensor cores
 // (bf16/fp16 mma, wgmma with the TMA) and vectorised loads are the next rungs (docs/CUDA.md).
 #include <cmath>
+#include <string>
 
 #include "device_index.cuh"
 
@@ -30,12 +31,14 @@ __global__ void __launch_bounds__(256) gemm_tiled(Geometry batch, int64_t m, int
                                                   int64_t bias_stride, int activation) {
   __shared__ T As[BK][BM + 1];  // +1: no bank conflicts on the transposed store
   __shared__ T Bs[BK][BN];
-  const int64_t z = blockIdx.z;
+  // Row tiles on x (up to 2^31 - 1 of them: linear() flattens batch x time into m), column tiles on y, batch
+  // matrices on z in steps of gridDim.z (more than 65535 of them loop).
+  const int64_t row0 = static_cast<int64_t>(blockIdx.x) * BM, col0 = static_cast<int64_t>(blockIdx.y) * BN;
+  const int tid = threadIdx.x;
+  for (int64_t z = blockIdx.z; z < batch.numel; z += gridDim.z) {
   const T* A = static_cast<const T*>(a.data) + batch_offset(z, batch, a.batch_strides);
   const T* B = static_cast<const T*>(b.data) + batch_offset(z, batch, b.batch_strides);
   T* C = static_cast<T*>(c.data) + batch_offset(z, batch, c.batch_strides);
-  const int64_t row0 = static_cast<int64_t>(blockIdx.y) * BM, col0 = static_cast<int64_t>(blockIdx.x) * BN;
-  const int tid = threadIdx.x;
   const int tr = tid / (BN / TN), tc = tid % (BN / TN);  // this thread's 4 x 4 sub-tile
   T acc[TM][TN] = {};
   for (int64_t p0 = 0; p0 < k; p0 += BK) {
@@ -76,6 +79,7 @@ __global__ void __launch_bounds__(256) gemm_tiled(Geometry batch, int64_t m, int
       C[r * c.row_stride + col * c.col_stride] = activate(v, activation);
     }
   }
+  }  // batch matrices
 }
 
 }  // namespace
@@ -84,9 +88,12 @@ void launch_matmul(int dtype, const Geometry& batch, int64_t m, int64_t n, int64
                    const MatmulOperand& a, const MatmulOperand& b, const void* bias, int64_t bias_stride,
                    int activation) {
   if (m == 0 || n == 0 || batch.numel == 0) return;
-  if (batch.numel > 65535) throw std::runtime_error("tg::cuda: matmul with more than 65535 batch matrices");
-  const dim3 grid(static_cast<unsigned>((n + BN - 1) / BN), static_cast<unsigned>((m + BM - 1) / BM),
-                  static_cast<unsigned>(batch.numel));
+  const int64_t row_tiles = (m + BM - 1) / BM, col_tiles = (n + BN - 1) / BN;
+  if (row_tiles > 2147483647 || col_tiles > 65535)
+    throw std::runtime_error("tg::cuda: matmul too large for one launch (" + std::to_string(m) + " x " +
+                             std::to_string(n) + ")");
+  const dim3 grid(static_cast<unsigned>(row_tiles), static_cast<unsigned>(col_tiles),
+                  static_cast<unsigned>(batch.numel < 65535 ? batch.numel : 65535));
   if (dtype == kFloat32)
     gemm_tiled<float><<<grid, 256>>>(batch, m, n, k, c, a, b, static_cast<const float*>(bias), bias_stride, activation);
   else if (dtype == kFloat64)

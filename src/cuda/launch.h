@@ -32,7 +32,9 @@ void launch_unary(int op, const Geometry& g, const Operand& out, const Operand& 
 void launch_binary(int op, const Geometry& g, const Operand& out, const Operand& a, const Operand& b);
 void launch_where(const Geometry& g, const Operand& out, const Operand& cond, const Operand& a, const Operand& b);
 void launch_sequence(int64_t n, const Operand& out, double start, double step);
-// Philox fills of n contiguous elements, element for element the CPU's (kernels/ref/creation.cpp).
+// Philox fills of n contiguous elements: the CPU's Philox words and mapping (kernels/ref/creation.cpp), so
+// uniform, integer and Bernoulli fills are the CPU's bits; normals go through the device's log/sin/cos and may
+// differ from the CPU's in the last bits.
 void launch_random(int op, int64_t n, const Operand& out, uint64_t seed, uint64_t first_block, double threshold,
                    int64_t low, uint64_t range);
 // One output element per (outer) position, reducing `inner` (the reduced dimensions, strides in

@@ -145,6 +145,7 @@ void launch_reduce(int op, const Geometry& outer, const Operand& out, const Oper
 void launch_softmax(bool log, const Geometry& rows, int64_t n, const Operand& out, int64_t out_stride,
                     const Operand& in, int64_t in_stride) {
   if (rows.numel == 0 || n == 0) return;
+  if (rows.numel > 2147483647) throw std::runtime_error("tg::cuda: softmax over more than 2^31 rows");
   if (in.dtype == kFloat64)
     softmax_kernel<double><<<static_cast<unsigned>(rows.numel), kThreads>>>(log, rows, n, out, out_stride, in, in_stride);
   else if (in.dtype == kFloat32)

@@ -53,6 +53,7 @@ void launch(F&& f) {
 }
 
 void copy(const Shape& s, const StridedArg& out, const StridedArg& src, bool accumulate) {
+  TG_CHECK(!(accumulate && out.dtype == DType::Bool), "tg::copy: cannot accumulate into a bool tensor");
   launch([&] { detail::launch_copy(geometry(s, "copy"), operand(out), operand(src), accumulate); });
 }
 void fill(const Shape& s, const StridedArg& out, double value) {
@@ -153,12 +154,10 @@ int device_count() { return detail::device_count(); }
 
 void init() {
   static std::once_flag once;
-  static detail::CudaAllocator* allocator = nullptr;
-  if (allocator != nullptr) return;
   TG_CHECK(device_count() > 0, "tg::cuda::init: no CUDA device can be used (no GPU, or no driver); the CUDA "
                                "backend needs one");
   std::call_once(once, [] {
-    allocator = new detail::CudaAllocator();  // lives as long as the process: tensors may outlive main's locals
+    auto* allocator = new detail::CudaAllocator();  // lives as long as the process: tensors may outlive main's locals
     register_allocator(DeviceType::CUDA, allocator);
     kernels::register_backend(&register_kernels);
   });

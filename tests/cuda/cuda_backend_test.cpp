@@ -88,6 +88,7 @@ TEST(CudaBackend, ElementwiseOpsMatchTheCpu) {
   expect_close(log(gb), log(b), 1e-14, "log");
   expect_close(ga.transpose(0, 2).contiguous(), a.transpose(0, 2).contiguous(), 0, "transposed copy");
   expect_close(arange(0.0, 5.0, 0.5, DType::Float32, kCuda), arange(0.0, 5.0, 0.5, DType::Float32), 0, "arange");
+  expect_close(arange(0.1, 7.3, 0.7, DType::Float64, kCuda), arange(0.1, 7.3, 0.7, DType::Float64), 0, "arange, inexact step");
   Tensor i = arange(10, kCuda);
   expect_close(i * 3 - 1, arange(10) * 3 - 1, 0, "int64");
 }
@@ -115,7 +116,9 @@ TEST(CudaBackend, MatmulMatchesTheCpuOnStridedBatchedAndEdgeShapes) {
   for (auto [m, n, k] : std::vector<std::array<int64_t, 3>>{{1, 1, 1}, {65, 63, 17}, {128, 256, 64}, {7, 300, 129}}) {
     Tensor a = randn({m, k}, DType::Float32, gen), b = randn({k, n}, DType::Float32, gen);
     expect_close(matmul(a.to(kCuda), b.to(kCuda)), matmul(a, b), 1e-4, "matmul " + std::to_string(m));
-    expect_close(matmul(b.t().to(kCuda).t(), a.t().to(kCuda).t()).t(), matmul(a, b), 1e-4, "transposed operands");
+    // Column-major operands: a transposed copy on the GPU, transposed back as a view (strides (1, rows)).
+    expect_close(matmul(a.t().contiguous().to(kCuda).t(), b.t().contiguous().to(kCuda).t()), matmul(a, b), 1e-4,
+                 "transposed operands");
   }
   Tensor a = randn({3, 2, 9, 11}, DType::Float64, gen), b = randn({11, 4}, DType::Float64, gen);
   expect_close(matmul(a.to(kCuda), b.to(kCuda)), matmul(a, b), 1e-12, "batched with broadcast");
