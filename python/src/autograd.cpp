@@ -34,6 +34,15 @@ DifferentiableFn differentiable(py::function f) {
   };
 }
 
+// A Python function of one tensor as the C++ TensorFn.
+TensorFn tensor_fn(py::function f) {
+  auto fn = share_with_gil(std::move(f));
+  return [fn](const Tensor& t) {
+    py::gil_scoped_acquire gil;
+    return (*fn)(t).cast<Tensor>();
+  };
+}
+
 HvpMode hvp_mode(const std::string& mode) {
   if (mode == "forward_over_reverse") return HvpMode::ForwardOverReverse;
   if (mode == "reverse_over_reverse") return HvpMode::ReverseOverReverse;
@@ -57,7 +66,6 @@ void bind_autograd(py::module_& m, py::module_& ag) {
          py::arg("create_graph") = false);
   ag.def("grad", [](const py::object& outputs, const py::object& inputs, const py::object& grad_outputs,
                     const py::object& retain_graph, bool create_graph, bool allow_unused) {
-           const bool single = py::isinstance<Tensor>(inputs);
            TensorList outs = tensors_or_empty(outputs), ins = tensors_or_empty(inputs), gs = tensors_or_empty(grad_outputs);
            GradOptions o;
            o.create_graph = create_graph;
@@ -68,7 +76,6 @@ void bind_autograd(py::module_& m, py::module_& ag) {
              py::gil_scoped_release release;
              got = grad(outs, ins, gs, o);
            }
-           (void)single;
            return py::tuple(list_with_nones(got));
          },
          py::arg("outputs"), py::arg("inputs"), py::arg("grad_outputs") = py::none(), py::arg("retain_graph") = py::none(),
@@ -83,31 +90,23 @@ void bind_autograd(py::module_& m, py::module_& ag) {
          py::arg("func"), py::arg("inputs"), py::arg("v"),
          "(f(inputs), J v): one forward pass carrying tangents (forward mode).");
   ag.def("vjp", [](py::function f, const Tensor& x, const py::object& v) {
-           auto fn = share_with_gil(std::move(f));
-           VjpResult r = vjp([fn](const Tensor& t) { py::gil_scoped_acquire gil; return (*fn)(t).cast<Tensor>(); }, x);
+           VjpResult r = vjp(tensor_fn(std::move(f)), x);
            Tensor u = v.is_none() ? ones_like(r.value) : v.cast<Tensor>();
            return py::make_tuple(r.value, r.pullback(u));
          },
          py::arg("func"), py::arg("inputs"), py::arg("v") = py::none(), "(f(x), v^T J), v defaulting to ones.");
-  auto tensor_fn = [](py::function f) -> TensorFn {
-    auto fn = share_with_gil(std::move(f));
-    return [fn](const Tensor& t) {
-      py::gil_scoped_acquire gil;
-      return (*fn)(t).cast<Tensor>();
-    };
-  };
-  ag.def("hvp", [tensor_fn](py::function f, const Tensor& x, const Tensor& v, const std::string& mode) {
+  ag.def("hvp", [](py::function f, const Tensor& x, const Tensor& v, const std::string& mode) {
            return hvp(tensor_fn(std::move(f)), x, v, hvp_mode(mode));
          },
          py::arg("func"), py::arg("inputs"), py::arg("v"), py::arg("mode") = "forward_over_reverse",
          "The Hessian of the scalar f at x times v, without forming the Hessian.");
-  ag.def("jacrev", [tensor_fn](py::function f, const Tensor& x) { return jacrev(tensor_fn(std::move(f)), x); },
+  ag.def("jacrev", [](py::function f, const Tensor& x) { return jacrev(tensor_fn(std::move(f)), x); },
          py::arg("func"), py::arg("inputs"), "The Jacobian, one reverse pass per output element.");
-  ag.def("jacfwd", [tensor_fn](py::function f, const Tensor& x) { return jacfwd(tensor_fn(std::move(f)), x); },
+  ag.def("jacfwd", [](py::function f, const Tensor& x) { return jacfwd(tensor_fn(std::move(f)), x); },
          py::arg("func"), py::arg("inputs"), "The Jacobian, one forward pass per input element.");
-  ag.def("hessian", [tensor_fn](py::function f, const Tensor& x) { return hessian(tensor_fn(std::move(f)), x); },
+  ag.def("hessian", [](py::function f, const Tensor& x) { return hessian(tensor_fn(std::move(f)), x); },
          py::arg("func"), py::arg("inputs"), "The Hessian of a scalar function (forward over reverse).");
-  ag.def("hessian_trace", [tensor_fn](py::function f, const Tensor& x, int64_t samples, uint64_t seed) {
+  ag.def("hessian_trace", [](py::function f, const Tensor& x, int64_t samples, uint64_t seed) {
            Generator gen(seed);
            TraceEstimate e = hessian_trace(tensor_fn(std::move(f)), x, samples, gen);
            return py::make_tuple(e.estimate, e.standard_error);

@@ -20,6 +20,19 @@ SpatialArg spatial(const py::object& value, const char* what) {
 
 Tensor optional_tensor(const py::object& t) { return t.is_none() ? Tensor() : t.cast<Tensor>(); }
 
+using ConvFn = Tensor (*)(const Tensor&, const Tensor&, const Tensor&, const SpatialArg&, const SpatialArg&,
+                          const SpatialArg&, int64_t);
+
+// F.conv1d / F.conv2d: the arguments read with the GIL, the convolution run without it.
+template <ConvFn Conv>
+Tensor convolution(const Tensor& x, const Tensor& w, const py::object& b, const py::object& stride,
+                   const py::object& padding, const py::object& dilation, int64_t groups) {
+  const Tensor bias = optional_tensor(b);
+  const SpatialArg s = spatial(stride, "stride"), p = spatial(padding, "padding"), d = spatial(dilation, "dilation");
+  py::gil_scoped_release release;
+  return Conv(x, w, bias, s, p, d, groups);
+}
+
 Generator& generator_or_default(const py::object& gen) {
   return gen.is_none() ? default_generator() : gen.cast<Generator&>();
 }
@@ -196,24 +209,10 @@ void bind_functions(py::module_& m, py::module_& F) {
   // ---- tensorgrad.nn.functional ----
   F.def("linear", [](const Tensor& x, const Tensor& w, const std::optional<Tensor>& b) { return linear(x, w, b.value_or(Tensor())); },
         py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::call_guard<py::gil_scoped_release>());
-  F.def("conv1d", [](const Tensor& x, const Tensor& w, const py::object& b, const py::object& stride, const py::object& padding,
-                     const py::object& dilation, int64_t groups) {
-          const Tensor bias = optional_tensor(b);
-          const SpatialArg s = spatial(stride, "stride"), p = spatial(padding, "padding"), d = spatial(dilation, "dilation");
-          py::gil_scoped_release release;  // arguments read above, with the GIL
-          return conv1d(x, w, bias, s, p, d, groups);
-        },
-        py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1, py::arg("padding") = 0,
-        py::arg("dilation") = 1, py::arg("groups") = 1);
-  F.def("conv2d", [](const Tensor& x, const Tensor& w, const py::object& b, const py::object& stride, const py::object& padding,
-                     const py::object& dilation, int64_t groups) {
-          const Tensor bias = optional_tensor(b);
-          const SpatialArg s = spatial(stride, "stride"), p = spatial(padding, "padding"), d = spatial(dilation, "dilation");
-          py::gil_scoped_release release;  // arguments read above, with the GIL
-          return conv2d(x, w, bias, s, p, d, groups);
-        },
-        py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1, py::arg("padding") = 0,
-        py::arg("dilation") = 1, py::arg("groups") = 1);
+  F.def("conv1d", &convolution<&tg::conv1d>, py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(),
+        py::arg("stride") = 1, py::arg("padding") = 0, py::arg("dilation") = 1, py::arg("groups") = 1);
+  F.def("conv2d", &convolution<&tg::conv2d>, py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(),
+        py::arg("stride") = 1, py::arg("padding") = 0, py::arg("dilation") = 1, py::arg("groups") = 1);
   F.def("max_pool1d", [](const Tensor& x, const py::object& k, const py::object& s, const py::object& p, const py::object& d) {
           return max_pool1d(x, spatial(k, "kernel_size"), spatial(s, "stride"), spatial(p, "padding"), spatial(d, "dilation"));
         },

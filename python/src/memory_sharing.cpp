@@ -2,6 +2,7 @@
 // consumer or producer, PyTorch among them. Nothing here copies: a view's strides and offset travel as they
 // are, and the other side's memory stays alive as long as a tensor uses it.
 #include <cstring>
+#include <functional>
 
 #include "bindings.h"
 #include "gil.h"
@@ -70,6 +71,24 @@ DType dtype_from_dl(DLDataType t) {
                        "int64, bool)");
 }
 
+// A tensor over memory another library owns: `first` is the element at index (0, ..., 0) and the strides (in
+// elements, any sign) are the other library's. The storage spans the lowest to the highest element the view
+// reaches; `release` runs when the last tensor over it goes.
+Tensor tensor_over_memory(char* first, const Shape& shape, const Strides& strides, DType dtype,
+                          std::function<void(void*)> release) {
+  int64_t low = 0, high = 0;
+  bool empty = false;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 0) empty = true;
+    const int64_t reach = (shape[d] - 1) * strides[d];
+    (reach < 0 ? low : high) += reach;
+  }
+  const auto item = static_cast<int64_t>(itemsize(dtype));
+  const size_t nbytes = empty ? 0 : static_cast<size_t>((high - low + 1) * item);
+  auto storage = Storage::wrap(first + low * item, nbytes, std::move(release));
+  return Tensor(std::make_shared<TensorImpl>(storage, shape, strides, -low, dtype));
+}
+
 py::capsule to_dlpack(const Tensor& t) {
   if (!t.is_cpu())
     throw py::type_error("tensorgrad.Tensor.__dlpack__: only CPU tensors can be exported, this one is on " +
@@ -115,27 +134,13 @@ Tensor from_dlpack(const py::object& source) {
   Strides strides(static_cast<size_t>(dl.ndim));
   if (dl.strides != nullptr) strides.assign(dl.strides, dl.strides + dl.ndim);
   else strides = contiguous_strides(shape);
-  // The span of memory the view reaches, for the storage's size: from its lowest to its highest element.
-  int64_t low = 0, high = 0;
-  bool empty = false;
-  for (int64_t d = 0; d < dl.ndim; ++d) {
-    if (shape[d] == 0) empty = true;
-    const int64_t reach = (shape[d] - 1) * strides[d];
-    (reach < 0 ? low : high) += reach;
-  }
-  const size_t item = itemsize(dtype);
-  char* first = static_cast<char*>(dl.data) + dl.byte_offset;
-  char* base = first + low * static_cast<int64_t>(item);
-  const size_t nbytes = empty ? 0 : static_cast<size_t>(high - low + 1) * item;
   PyCapsule_SetName(capsule.ptr(), "used_dltensor");
-  auto storage = Storage::wrap(base, nbytes, [managed](void*) {
+  return tensor_over_memory(static_cast<char*>(dl.data) + dl.byte_offset, shape, strides, dtype, [managed](void*) {
     if (managed->deleter != nullptr) {
       py::gil_scoped_acquire gil;  // the producer's deleter may drop Python objects
       managed->deleter(managed);
     }
   });
-  auto impl = std::make_shared<TensorImpl>(storage, shape, strides, -low, dtype);
-  return Tensor(impl);
 }
 
 // NumPy's dtype for a tensorgrad dtype (bfloat16 has none).
@@ -194,24 +199,16 @@ Tensor tensor_over_numpy(const py::array& array, bool allow_readonly) {
     throw py::type_error("tensorgrad.from_numpy: the array is not in the machine's byte order");
   Shape shape(array.shape(), array.shape() + array.ndim());
   Strides strides;
-  int64_t low = 0, high = 0;
-  bool empty = false;
   for (py::ssize_t d = 0; d < array.ndim(); ++d) {
     const auto s = array.strides(d);
     if (s % item != 0)
       throw py::value_error("tensorgrad.from_numpy: a stride of " + std::to_string(s) +
                             " bytes is not a whole number of elements; copy the array first");
     strides.push_back(s / item);
-    if (shape[d] == 0) empty = true;
-    const int64_t reach = (shape[d] - 1) * strides.back();
-    (reach < 0 ? low : high) += reach;
   }
-  char* first = static_cast<char*>(const_cast<void*>(array.data()));
-  char* base = first + low * item;
-  const size_t nbytes = empty ? 0 : static_cast<size_t>(high - low + 1) * item;
   auto keep = share_with_gil(py::object(array));  // the array (and whatever owns its memory) lives on
-  auto storage = Storage::wrap(base, nbytes, [keep](void*) mutable { keep.reset(); });
-  return Tensor(std::make_shared<TensorImpl>(storage, shape, strides, -low, dtype));
+  return tensor_over_memory(static_cast<char*>(const_cast<void*>(array.data())), shape, strides, dtype,
+                            [keep](void*) mutable { keep.reset(); });
 }
 
 namespace {

@@ -56,6 +56,16 @@ Tensor binary_any(const BinaryOp& op, const Tensor& a, const py::handle& b) {
   return op.scalar_fn(a, scalar_from(b, op.name));
 }
 
+// An in-place method or operator: f(self, other) writes into self, and self (the same Python object) is
+// returned, as `x += y` and `x.mul_(y)` must.
+template <class F>
+auto in_place(F f) {
+  return [f](py::object self, const py::handle& other) {
+    f(self.cast<Tensor&>(), other);
+    return self;
+  };
+}
+
 py::tuple shape_tuple(const Shape& shape) {
   py::tuple t(shape.size());
   for (size_t i = 0; i < shape.size(); ++i) t[i] = py::int_(shape[i]);
@@ -256,26 +266,11 @@ void bind_tensor(py::module_& m, py::class_<Tensor>& tensor) {
       .def("__le__", &binary<&tg::le, &tg::le>, py::is_operator())
       .def("__gt__", &binary<&tg::gt, &tg::gt>, py::is_operator())
       .def("__ge__", &binary<&tg::ge, &tg::ge>, py::is_operator())
-      .def("__iadd__", [](py::object self, const py::handle& b) {
-             Tensor& t = self.cast<Tensor&>();
-             t.add_(tensor_or_scalar(b, t, "+="));
-             return self;
-           }, py::is_operator())
-      .def("__isub__", [](py::object self, const py::handle& b) {
-             Tensor& t = self.cast<Tensor&>();
-             t.sub_(tensor_or_scalar(b, t, "-="));
-             return self;
-           }, py::is_operator())
-      .def("__imul__", [](py::object self, const py::handle& b) {
-             Tensor& t = self.cast<Tensor&>();
-             t.mul_(tensor_or_scalar(b, t, "*="));
-             return self;
-           }, py::is_operator())
-      .def("__itruediv__", [](py::object self, const py::handle& b) {
-             Tensor& t = self.cast<Tensor&>();
-             t.div_(tensor_or_scalar(b, t, "/="));
-             return self;
-           }, py::is_operator());
+      .def("__iadd__", in_place([](Tensor& t, const py::handle& o) { t.add_(tensor_or_scalar(o, t, "+=")); }), py::is_operator())
+      .def("__isub__", in_place([](Tensor& t, const py::handle& o) { t.sub_(tensor_or_scalar(o, t, "-=")); }), py::is_operator())
+      .def("__imul__", in_place([](Tensor& t, const py::handle& o) { t.mul_(tensor_or_scalar(o, t, "*=")); }), py::is_operator())
+      .def("__itruediv__", in_place([](Tensor& t, const py::handle& o) { t.div_(tensor_or_scalar(o, t, "/=")); }),
+           py::is_operator());
 
   // pybind11 keeps a pointer to each docstring: they live in this static table.
   static std::vector<std::string> docs;
@@ -296,12 +291,6 @@ void bind_tensor(py::module_& m, py::class_<Tensor>& tensor) {
   }
 
   // ---- in place (each bumps the version counter, so a saved tensor written afterwards is caught) ----
-  auto in_place = [](auto f) {
-    return [f](py::object self, const py::handle& other) {
-      f(self.cast<Tensor&>(), other);
-      return self;
-    };
-  };
   tensor
       .def("add_", [](py::object self, const py::handle& other, double alpha) {
              Tensor& t = self.cast<Tensor&>();

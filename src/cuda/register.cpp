@@ -114,38 +114,30 @@ void matmul(const Shape& batch, int64_t m, int64_t n, int64_t k, const StridedAr
   });
 }
 
-void register_kernels(KernelTables& t) {
-  constexpr DeviceType kCuda = DeviceType::CUDA;
-  for (DType d : {DType::Bool, DType::Int64, DType::Float32, DType::Float64}) {
-    t.copy.add(kCuda, d, &copy);
-    t.fill.add(kCuda, d, &fill);
-    t.where.add(kCuda, d, &where);
-    for (int op = 0; op < kReduceOpCount; ++op) t.reduce.add(static_cast<ReduceOp>(op), kCuda, d, &reduce);
-    for (int i = 0; i < kBinaryOpCount; ++i) {
-      const auto op = static_cast<BinaryOp>(i);
-      if (d == DType::Bool && (op == BinaryOp::Sub || op == BinaryOp::Div || op == BinaryOp::Pow)) continue;
-      if (!is_floating(d) && op == BinaryOp::ReluGrad) continue;
-      t.binary.add(op, kCuda, d, &binary);
+// Adds `fn` for CUDA at every (op, dtype) the CPU has among the four dtypes these kernels take: which op takes
+// which dtype is stated once, by the reference kernels (registered for the CPU before any backend), not
+// copied here.
+template <class Table>
+void mirror_cpu(Table& table, typename Table::FnType fn) {
+  for (DType d : {DType::Bool, DType::Int64, DType::Float32, DType::Float64})
+    for (int i = 0; i < Table::kOpCount; ++i) {
+      const auto op = static_cast<typename Table::OpType>(i);
+      if (table.supports(op, DeviceType::CPU, d)) table.add(op, DeviceType::CUDA, d, fn);
     }
-  }
-  for (int i = 0; i < kUnaryOpCount; ++i) {
-    const auto op = static_cast<UnaryOp>(i);
-    t.unary.add(op, kCuda, DType::Float32, &unary);
-    t.unary.add(op, kCuda, DType::Float64, &unary);
-    const bool integer_op = op == UnaryOp::Neg || op == UnaryOp::Abs || op == UnaryOp::Relu || op == UnaryOp::Square ||
-                            op == UnaryOp::Sign || op == UnaryOp::Floor || op == UnaryOp::Ceil || op == UnaryOp::Round;
-    if (integer_op) t.unary.add(op, kCuda, DType::Int64, &unary);
-  }
-  for (DType d : {DType::Float32, DType::Float64}) {
-    t.softmax.add(SoftmaxOp::Softmax, kCuda, d, &softmax);
-    t.softmax.add(SoftmaxOp::LogSoftmax, kCuda, d, &softmax);
-    t.matmul.add(kCuda, d, &matmul);
-    t.random.add(RandomOp::Uniform, kCuda, d, &random);
-    t.random.add(RandomOp::Normal, kCuda, d, &random);
-  }
-  t.random.add(RandomOp::Integer, kCuda, DType::Int64, &random);
-  t.random.add(RandomOp::Bernoulli, kCuda, DType::Bool, &random);
-  for (DType d : {DType::Int64, DType::Float32, DType::Float64}) t.sequence.add(kCuda, d, &sequence);
+}
+
+void register_kernels(KernelTables& t) {
+  mirror_cpu(t.copy, &copy);
+  mirror_cpu(t.fill, &fill);
+  mirror_cpu(t.where, &where);
+  mirror_cpu(t.unary, &unary);
+  mirror_cpu(t.binary, &binary);
+  mirror_cpu(t.reduce, &reduce);
+  mirror_cpu(t.softmax, &softmax);
+  mirror_cpu(t.random, &random);
+  mirror_cpu(t.sequence, &sequence);
+  // Not mirrored: the CPU also multiplies int64 matrices, which this GEMM does not.
+  for (DType d : {DType::Float32, DType::Float64}) t.matmul.add(DeviceType::CUDA, d, &matmul);
 }
 
 }  // namespace
