@@ -9,8 +9,6 @@ The compiled core is tensorgrad._C (C++ bindings); this package arranges it the 
 tensorgrad.nn, tensorgrad.nn.functional, tensorgrad.optim, tensorgrad.autograd, tensorgrad.utils.data,
 tensorgrad.profiler. Errors from the core raise tensorgrad.Error (a RuntimeError) with the core's message.
 """
-from contextlib import contextmanager as _contextmanager
-
 from . import _C
 from ._C import (  # noqa: F401  (the public API)
     Error, Tensor, Node, Generator, device, dtype,
@@ -37,22 +35,15 @@ float16 = half = dtype.float16
 __version__ = "0.1.0"
 
 
-@_contextmanager
-def _grad_mode(enabled):
-    previous = _C.autograd.is_grad_enabled()
-    _C.autograd.set_grad_enabled(enabled)
-    try:
-        yield
-    finally:
-        _C.autograd.set_grad_enabled(previous)
+class _GradMode:
+    """Sets grad mode to `_enabled` for a `with` block (restoring the previous mode after it), or for a
+    function when used as a decorator."""
 
-
-class no_grad:
-    """Context manager (and decorator): ops run inside record nothing for backward."""
+    _enabled = True
 
     def __enter__(self):
         self._previous = _C.autograd.is_grad_enabled()
-        _C.autograd.set_grad_enabled(False)
+        _C.autograd.set_grad_enabled(self._enabled)
 
     def __exit__(self, *exc):
         _C.autograd.set_grad_enabled(self._previous)
@@ -63,23 +54,35 @@ class no_grad:
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            with self:
                 return fn(*args, **kwargs)
 
         return wrapper
 
 
-class enable_grad(no_grad):
-    """Context manager: recording back on inside a no_grad region."""
+class no_grad(_GradMode):
+    """Context manager (and decorator): ops run inside record nothing for backward."""
+
+    _enabled = False
+
+
+class enable_grad(_GradMode):
+    """Context manager (and decorator): recording back on inside a no_grad region."""
+
+    _enabled = True
+
+
+class set_grad_enabled(_GradMode):
+    """tensorgrad.set_grad_enabled(False) as a call (it applies at once, as torch's) or as a context manager
+    (the previous mode comes back at the end of the block)."""
+
+    def __init__(self, mode):
+        self._enabled = bool(mode)
+        self._previous = _C.autograd.is_grad_enabled()
+        _C.autograd.set_grad_enabled(self._enabled)
 
     def __enter__(self):
-        self._previous = _C.autograd.is_grad_enabled()
-        _C.autograd.set_grad_enabled(True)
-
-
-def set_grad_enabled(mode):
-    """tensorgrad.set_grad_enabled(False) as a call, or as a context manager."""
-    return _grad_mode(bool(mode))
+        pass  # already applied by the call
 
 
 def is_grad_enabled():

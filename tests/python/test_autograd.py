@@ -27,6 +27,12 @@ def test_no_grad_and_set_grad_enabled():
     with tg.set_grad_enabled(False):
         assert not (x * 2).requires_grad
     assert tg.is_grad_enabled()
+    tg.set_grad_enabled(False)  # as a call, it applies at once
+    try:
+        assert not tg.is_grad_enabled() and not (x * 2).requires_grad
+    finally:
+        tg.set_grad_enabled(True)
+    assert tg.is_grad_enabled()
 
     @tg.no_grad()
     def f(t):

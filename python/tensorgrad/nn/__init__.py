@@ -158,7 +158,9 @@ class Module:
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
             raise KeyError(f"{type(self).__name__}.load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
-        with _C_no_grad():
+        from .. import no_grad  # the package imports nn while it loads
+
+        with no_grad():
             for name, t in own.items():
                 if name in state_dict:
                     src = state_dict[name]
@@ -211,15 +213,6 @@ class Module:
         if not lines:
             return head + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
-
-
-class _C_no_grad:
-    def __enter__(self):
-        self.previous = _C.autograd.is_grad_enabled()
-        _C.autograd.set_grad_enabled(False)
-
-    def __exit__(self, *exc):
-        _C.autograd.set_grad_enabled(self.previous)
 
 
 class _CppLayer(Module):
