@@ -61,6 +61,12 @@ def test_state_dict_round_trip_through_safetensors(tmp_path):
     state["extra"] = tg.ones(1)
     with pytest.raises(KeyError, match=r"missing keys \['conv.bias'\], unexpected keys \['extra'\]"):
         other.load_state_dict(state)
+    state = tg.load(path)
+    state["head.2.bias"] = tg.zeros(4)  # wrong shape, after conv.* in the module's order
+    other.conv.weight.data = tg.zeros(4, 1, 3, 3)
+    with pytest.raises(ValueError, match=r"head.2.bias has shape \(4,\)"):
+        other.load_state_dict(state)
+    assert other.conv.weight.abs().sum().item() == 0.0  # nothing was copied
     with pytest.raises(tg.Error, match="safetensors"):
         path.write_bytes(b"\x05\x00\x00\x00\x00\x00\x00\x00{bad}")
         tg.load(path)

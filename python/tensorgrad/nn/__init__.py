@@ -152,22 +152,24 @@ class Module:
         return out
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copies the values in; with strict, missing and unexpected names are an error (listing them all)."""
+        """Copies the values in; with strict, missing and unexpected names are an error (listing them all). A
+        name whose shape differs is an error too, raised before anything changes."""
         own = self.state_dict()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
             raise KeyError(f"{type(self).__name__}.load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        # Every shape is checked before anything is copied, so a bad state dict leaves the module as it was.
+        for name, t in own.items():
+            if name in state_dict and tuple(state_dict[name].shape) != tuple(t.shape):
+                raise ValueError(f"{type(self).__name__}.load_state_dict: {name} has shape "
+                                 f"{tuple(state_dict[name].shape)} in the state dict but {tuple(t.shape)} in the module")
         from .. import no_grad  # the package imports nn while it loads
 
         with no_grad():
             for name, t in own.items():
                 if name in state_dict:
-                    src = state_dict[name]
-                    if tuple(src.shape) != tuple(t.shape):
-                        raise ValueError(f"{type(self).__name__}.load_state_dict: {name} has shape {tuple(src.shape)} "
-                                         f"in the state dict but {tuple(t.shape)} in the module")
-                    t.copy_(src.to(t.dtype))
+                    t.copy_(state_dict[name].to(t.dtype))
         return missing, unexpected
 
     def train(self, mode=True):
