@@ -19,6 +19,7 @@
 
 #include "../../src/kernels/cpu/gemm.h"
 #include "../gemm_ladder/gemm_ladder.h"
+#include "bench_util.h"
 #include "blis_library.h"
 #include "fma_peak.h"
 
@@ -36,9 +37,6 @@ std::string GemmProblem::label() const {
 namespace {
 
 namespace cpu = tg::kernels::cpu;
-using clock = std::chrono::steady_clock;
-
-double seconds_since(clock::time_point t0) { return std::chrono::duration<double>(clock::now() - t0).count(); }
 
 struct Impl {
   std::string name;
@@ -47,21 +45,6 @@ struct Impl {
   double too_slow_flops = std::numeric_limits<double>::infinity();  // not timed at or above this many flops
   bool reference = false;  // a library we measure against, not one of our rungs
 };
-
-double median(std::vector<double> v) {
-  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-  std::sort(v.begin(), v.end());
-  const size_t h = v.size() / 2;
-  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown CPU";
-}
 
 // max |got - want| over the m x n product, against a bound that scales with k and the operands' range.
 bool agrees(const std::vector<float>& got, const std::vector<float>& want, int64_t k) {

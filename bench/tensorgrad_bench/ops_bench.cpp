@@ -37,18 +37,11 @@
 #include <tensorgrad/base/threads.h>
 #include <tensorgrad/tensorgrad.h>
 
+#include "bench_util.h"
+
 namespace tg::bench {
 
 namespace {
-
-using clock = std::chrono::steady_clock;
-
-double median(std::vector<double> v) {
-  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-  std::sort(v.begin(), v.end());
-  const size_t h = v.size() / 2;
-  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
-}
 
 struct Case {
   std::string name;
