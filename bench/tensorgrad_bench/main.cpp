@@ -3,6 +3,8 @@
 //   gemm   the GEMM ladder, every rung against OpenBLAS and BLIS, with the machine's FMA peak (docs/GEMM.md)
 //   ops    tiny-op overhead (with and without autograd) and add/sum of 1M floats (docs/PERFORMANCE.md;
 //          bench/ops_vs_torch.sh puts PyTorch beside it)
+//   conv   a convolution's forward, weight-gradient and input-gradient GEMMs against im2col + OpenBLAS
+//          (docs/PERFORMANCE.md)
 //   attention-memory   peak extra memory of fused against composed attention (docs/PERFORMANCE.md)
 #include <CLI/CLI.hpp>
 
@@ -14,6 +16,7 @@
 #include <tensorgrad/base/error.h>
 
 #include "attention_memory.h"
+#include "conv_bench.h"
 #include "gemm_ladder_bench.h"
 #include "ops_bench.h"
 
@@ -67,6 +70,15 @@ int main(int argc, char** argv) {
   ops->add_option("--numel", ops_opt.big, "Elements of the add/sum operands")->check(CLI::PositiveNumber);
   ops->add_flag("--tsv", ops_opt.tsv, "Print case<TAB>threads<TAB>median_us lines (for bench/ops_vs_torch.sh)");
 
+  CLI::App* conv = app.add_subcommand(
+      "conv", "A convolution's three GEMMs (implicit) against im2col + OpenBLAS (ms and GFLOP/s, medians)");
+  tg::bench::ConvBenchOptions conv_opt;
+  conv->add_option("--threads", conv_opt.threads, "Thread counts, one table each")->delimiter(',')->check(CLI::PositiveNumber);
+  conv->add_option("--reps", conv_opt.repetitions, "Interleaved samples per cell (median shown)")
+      ->check(CLI::PositiveNumber);
+  conv->add_option("--min-time", conv_opt.min_sample_seconds, "Seconds per sample (the call repeats until then)");
+  conv->add_option("--pause-ms", conv_opt.pause_ms, "Idle ms before each multi-threaded sample");
+
   CLI::App* attention_memory =
       app.add_subcommand("attention-memory", "Peak extra memory (allocator) of fused vs composed attention");
   std::vector<int64_t> attention_lengths{512, 2048};
@@ -81,6 +93,10 @@ int main(int argc, char** argv) {
       return tg::bench::run_gemm_bench(opt);
     }
     if (ops->parsed()) return tg::bench::run_ops_bench(ops_opt);
+    if (conv->parsed()) {
+      conv_opt.cases = tg::bench::default_conv_cases();
+      return tg::bench::run_conv_bench(conv_opt);
+    }
     if (attention_memory->parsed()) return tg::bench::run_attention_memory(attention_lengths);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tensorgrad-bench: %s\n", e.what());

@@ -1,0 +1,238 @@
+// A convolution's GEMMs, tensorgrad's kernels against im2col + OpenBLAS. Every pass is validated once against
+// the other implementation, then timed in interleaved rounds (round r takes one sample of every cell in turn,
+// so a noisy neighbour slows all of them alike) and the median sample is reported.
+//
+// The passes, for x [N, Cin, H, W], the weight W [Cout, Q] (Q = Cin K K) and the output's gradient g [Cout, P]
+// (P = N OH OW, the layout the GEMMs take):
+//   forward       out = W cols          tensorgrad: conv_gemm Forward     reference: im2col, sgemm
+//   weight grad   dW = g cols^T         tensorgrad: conv_gemm WeightGrad  reference: im2col, sgemm
+//   input grad    dx = col2im(W^T g)    tensorgrad: matmul, col2im        reference: sgemm, col2im (ours)
+// cols is the Q x P im2col matrix. The reference recomputes im2col for the weight gradient, as PyTorch's
+// slow_conv2d does, and its col2im is tensorgrad's (the same in both columns).
+#include "conv_bench.h"
+
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <thread>
+
+#include <tensorgrad/base/threads.h>
+#include <tensorgrad/kernels/kernels.h>
+#include <tensorgrad/tensorgrad.h>
+
+#include "../../src/kernels/cpu/gemm.h"
+#include "bench_util.h"
+
+#if TG_BENCH_OPENBLAS
+#include <cblas.h>
+#endif
+
+namespace tg::bench {
+
+namespace {
+
+namespace k = tg::kernels;
+
+k::StridedArg arg(const Tensor& t) { return {t.data_ptr(), t.strides(), t.dtype(), t.device().type}; }
+
+struct Problem {
+  ConvBenchCase c;
+  k::WindowGeometry g;
+  int64_t q = 0, p = 0, l = 0;
+  Tensor x, w, grad;                 // inputs
+  Tensor out, dw, cols_grad, dx;     // tensorgrad's results
+  Tensor ref_out, ref_dw, ref_dx;    // the reference's results
+  Tensor cols, ref_cols_grad;        // the reference's im2col matrix and W^T g
+
+  double flops() const { return 2.0 * double(c.out_channels) * double(q) * double(p); }
+};
+
+Problem make_problem(const ConvBenchCase& c, Generator& gen) {
+  Problem pr;
+  pr.c = c;
+  k::WindowGeometry& g = pr.g;
+  g.batch = c.batch;
+  g.channels = c.in_channels;
+  g.in_h = c.height;
+  g.in_w = c.width;
+  g.kernel_h = g.kernel_w = c.kernel;
+  g.stride_h = g.stride_w = c.stride;
+  g.pad_h = g.pad_w = c.padding;
+  g.out_h = (c.height + 2 * c.padding - c.kernel) / c.stride + 1;
+  g.out_w = (c.width + 2 * c.padding - c.kernel) / c.stride + 1;
+  pr.q = c.in_channels * c.kernel * c.kernel;
+  pr.l = g.out_h * g.out_w;
+  pr.p = c.batch * pr.l;
+  pr.x = randn({c.batch, c.in_channels, c.height, c.width}, DType::Float32, gen);
+  pr.w = randn({c.out_channels, pr.q}, DType::Float32, gen);
+  pr.grad = randn({c.out_channels, pr.p}, DType::Float32, gen);
+  pr.out = Tensor::empty({c.out_channels, pr.p});
+  pr.ref_out = Tensor::empty({c.out_channels, pr.p});
+  pr.dw = Tensor::empty({c.out_channels, pr.q});
+  pr.ref_dw = Tensor::empty({c.out_channels, pr.q});
+  pr.cols_grad = Tensor::empty({pr.q, pr.p});
+  pr.ref_cols_grad = Tensor::empty({pr.q, pr.p});
+  pr.dx = Tensor::empty({c.batch, c.in_channels, c.height, c.width});
+  pr.ref_dx = Tensor::empty({c.batch, c.in_channels, c.height, c.width});
+  pr.cols = Tensor::empty({pr.q, pr.p});
+  return pr;
+}
+
+// A [Q, P] matrix seen as im2col's [N, Q, L] in the batch-inner layout.
+k::StridedArg as_cols(const Tensor& qp, const Problem& pr) {
+  return {qp.data_ptr(), {pr.l, pr.p, 1}, DType::Float32, DeviceType::CPU};
+}
+// [M, R] as conv_gemm's [G = 1, M, R].
+k::StridedArg grouped(const Tensor& t) {
+  return {t.data_ptr(), {t.numel(), t.stride(0), t.stride(1)}, DType::Float32, DeviceType::CPU};
+}
+k::ConvGemmProblem conv_problem(const Problem& pr) { return {pr.g, 1, pr.c.out_channels}; }
+
+void tg_forward(Problem& pr) {
+  k::conv_gemm(k::ConvGemmOp::Forward, conv_problem(pr), grouped(pr.out), grouped(pr.w), arg(pr.x));
+}
+void tg_weight_grad(Problem& pr) {
+  k::conv_gemm(k::ConvGemmOp::WeightGrad, conv_problem(pr), grouped(pr.dw), grouped(pr.grad), arg(pr.x));
+}
+void tg_input_grad(Problem& pr) {
+  const Tensor wt = pr.w.transpose(0, 1);
+  k::matmul({}, pr.q, pr.p, pr.c.out_channels, arg(pr.cols_grad), arg(wt), arg(pr.grad));
+  k::col2im(pr.g, arg(pr.dx), as_cols(pr.cols_grad, pr));
+}
+
+#if TG_BENCH_OPENBLAS
+void ref_forward(Problem& pr) {
+  k::im2col(pr.g, as_cols(pr.cols, pr), arg(pr.x), 0.0);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(pr.c.out_channels), int(pr.p), int(pr.q), 1.0f,
+              pr.w.data<float>(), int(pr.q), pr.cols.data<float>(), int(pr.p), 0.0f, pr.ref_out.data<float>(),
+              int(pr.p));
+}
+void ref_weight_grad(Problem& pr) {
+  k::im2col(pr.g, as_cols(pr.cols, pr), arg(pr.x), 0.0);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(pr.c.out_channels), int(pr.q), int(pr.p), 1.0f,
+              pr.grad.data<float>(), int(pr.p), pr.cols.data<float>(), int(pr.p), 0.0f, pr.ref_dw.data<float>(),
+              int(pr.q));
+}
+void ref_input_grad(Problem& pr) {
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(pr.q), int(pr.p), int(pr.c.out_channels), 1.0f,
+              pr.w.data<float>(), int(pr.q), pr.grad.data<float>(), int(pr.p), 0.0f, pr.ref_cols_grad.data<float>(),
+              int(pr.p));
+  k::col2im(pr.g, arg(pr.ref_dx), as_cols(pr.ref_cols_grad, pr));
+}
+#endif
+
+// max |a - b| / max |b|.
+double relative_difference(const Tensor& a, const Tensor& b) {
+  return max(abs(a - b)).item() / std::max(max(abs(b)).item(), 1e-30);
+}
+
+struct Pass {
+  const char* name;
+  void (*tg)(Problem&);
+  void (*ref)(Problem&);
+  Tensor Problem::*tg_result;
+  Tensor Problem::*ref_result;
+};
+
+double sample(const std::function<void()>& call, double min_seconds) {
+  int64_t calls = 0;
+  const auto t0 = clock::now();
+  do {
+    call();
+    ++calls;
+  } while (seconds_since(t0) < min_seconds);
+  return seconds_since(t0) / double(calls);
+}
+
+std::string cell(double v, const char* format) {
+  if (std::isnan(v)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+}  // namespace
+
+std::vector<ConvBenchCase> default_conv_cases() {
+  return {{"cnn conv1 (1->32, 28x28)", 128, 1, 28, 28, 32, 3, 1, 1},
+          {"cnn conv2 (32->64, 14x14)", 128, 32, 14, 14, 64, 3, 1, 1},
+          {"resnet 3x3 (64->64, 56x56)", 8, 64, 56, 56, 64, 3, 1, 1}};
+}
+
+int run_conv_bench(const ConvBenchOptions& opt) {
+  Generator gen(2024);
+  std::vector<Problem> problems;
+  for (const ConvBenchCase& c : opt.cases) problems.push_back(make_problem(c, gen));
+
+#if TG_BENCH_OPENBLAS
+  const std::vector<Pass> passes = {{"forward", &tg_forward, &ref_forward, &Problem::out, &Problem::ref_out},
+                                    {"weight grad", &tg_weight_grad, &ref_weight_grad, &Problem::dw, &Problem::ref_dw},
+                                    {"input grad", &tg_input_grad, &ref_input_grad, &Problem::dx, &Problem::ref_dx}};
+  const bool have_ref = true;
+#else
+  const std::vector<Pass> passes = {{"forward", &tg_forward, nullptr, &Problem::out, nullptr},
+                                    {"weight grad", &tg_weight_grad, nullptr, &Problem::dw, nullptr},
+                                    {"input grad", &tg_input_grad, nullptr, &Problem::dx, nullptr}};
+  const bool have_ref = false;
+#endif
+
+  std::printf("# tensorgrad-bench conv\n\n");
+  std::printf("- CPU: %s, %u hardware threads\n", cpu_model().c_str(), std::thread::hardware_concurrency());
+  std::printf("- tensorgrad: implicit GEMM (conv_gemm) with the %s micro-kernel; reference: %s\n",
+              tg::kernels::cpu::default_micro_kernel<float>().name,
+              have_ref ? "im2col + OpenBLAS sgemm (+ col2im)" : "none (OpenBLAS not linked)");
+#if TG_BENCH_OPENBLAS
+  std::printf("- OpenBLAS: %s (core %s)\n", openblas_get_config(), openblas_get_corename());
+#endif
+  std::printf("- float32; median of %d interleaved samples of >= %.3f s each; GFLOP/s counts 2 M Q P per pass\n",
+              opt.repetitions, opt.min_sample_seconds);
+
+  for (int threads : opt.threads) {
+    tg::set_num_threads(threads);
+#if TG_BENCH_OPENBLAS
+    openblas_set_num_threads(threads);
+#endif
+    // Validate every pass once (this also warms both up).
+    for (Problem& pr : problems)
+      for (const Pass& pass : passes) {
+        pass.tg(pr);
+        if (pass.ref == nullptr) continue;
+        pass.ref(pr);
+        const double diff = relative_difference(pr.*pass.tg_result, pr.*pass.ref_result);
+        if (!(diff <= 1e-4)) {
+          std::fprintf(stderr, "tensorgrad-bench conv: %s %s differs from the reference by %.3g (relative)\n",
+                       pr.c.name.c_str(), pass.name, diff);
+          return 1;
+        }
+      }
+    std::vector<std::vector<double>> tg_s(problems.size() * passes.size()), ref_s(problems.size() * passes.size());
+    auto pause = [&] {
+      if (threads > 1) std::this_thread::sleep_for(std::chrono::milliseconds(opt.pause_ms));
+    };
+    for (int r = 0; r < opt.repetitions; ++r)
+      for (size_t i = 0; i < problems.size(); ++i)
+        for (size_t j = 0; j < passes.size(); ++j) {
+          Problem& pr = problems[i];
+          const Pass& pass = passes[j];
+          pause();
+          tg_s[i * passes.size() + j].push_back(sample([&] { pass.tg(pr); }, opt.min_sample_seconds));
+          if (pass.ref == nullptr) continue;
+          pause();
+          ref_s[i * passes.size() + j].push_back(sample([&] { pass.ref(pr); }, opt.min_sample_seconds));
+        }
+    std::printf("\n## %d thread%s\n\n", threads, threads == 1 ? "" : "s");
+    std::printf("| case | pass | tensorgrad ms | GFLOP/s | reference ms | GFLOP/s | speed-up (reference ms / tensorgrad ms) |\n");
+    std::printf("|---|---|---:|---:|---:|---:|---:|\n");
+    for (size_t i = 0; i < problems.size(); ++i)
+      for (size_t j = 0; j < passes.size(); ++j) {
+        const double t = median(tg_s[i * passes.size() + j]), rt = median(ref_s[i * passes.size() + j]);
+        const double f = problems[i].flops();
+        std::printf("| %s | %s | %s | %s | %s | %s | %s |\n", problems[i].c.name.c_str(), passes[j].name,
+                    cell(t * 1e3, "%.2f").c_str(), cell(f / t * 1e-9, "%.0f").c_str(), cell(rt * 1e3, "%.2f").c_str(),
+                    cell(f / rt * 1e-9, "%.0f").c_str(), cell(rt / t, "%.2f").c_str());
+      }
+  }
+  return 0;
+}
+
+}  // namespace tg::bench
