@@ -109,9 +109,10 @@ void threaded(const MatrixProduct<T>& p, int threads) {
   run_gemm(p, kernel, kernel.blocking, threads);
 }
 
+// What tg::matmul runs: the tuned kernel and blocking, with the kernel's companion tile shape where it fits C.
 template <class T>
 void tuned(const MatrixProduct<T>& p, int threads) {
-  const MicroKernel<T>& kernel = default_micro_kernel<T>();
+  const MicroKernel<T> kernel = tile_shape_for(default_micro_kernel<T>(), p.m, p.n, false);
   run_gemm(p, kernel, kernel.blocking, threads);
 }
 

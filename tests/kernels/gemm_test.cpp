@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -235,6 +236,24 @@ Output<T> check_against_ref(const Case& c, const Problem<T>& p, bool integers, c
 
 cpu::GemmBlocking tiny_blocking() { return {1, 5, 1}; }  // mc / nc round up to one micro-tile; kc = 5
 
+// Every micro-kernel this CPU can run and every companion tile shape (gemm.h's TileShape) as a kernel of its own.
+template <class T>
+std::vector<cpu::MicroKernel<T>> every_tile_shape() {
+  std::vector<cpu::MicroKernel<T>> out;
+  for (const cpu::MicroKernel<T>& kernel : cpu::available_micro_kernels<T>()) {
+    out.push_back(kernel);
+    if (kernel.companion.fn == nullptr) continue;
+    cpu::MicroKernel<T> other = kernel;
+    other.name = kernel.companion.name;
+    other.mr = kernel.companion.mr;
+    other.nr = kernel.companion.nr;
+    other.fn = kernel.companion.fn;
+    other.companion = {};
+    out.push_back(other);
+  }
+  return out;
+}
+
 template <class T>
 class KernelsGemm : public ::testing::Test {};
 using FloatTypes = ::testing::Types<float, double>;
@@ -244,7 +263,7 @@ TYPED_TEST_SUITE(KernelsGemm, FloatTypes);
 TYPED_TEST(KernelsGemm, MatchesReferenceExactlyAcrossShapesLayoutsAndKernels) {
   using T = TypeParam;
   int index = 0;
-  for (const cpu::MicroKernel<T>& kernel : cpu::available_micro_kernels<T>()) {
+  for (const cpu::MicroKernel<T>& kernel : every_tile_shape<T>()) {
     const int64_t mr = kernel.mr, nr = kernel.nr;
     for (const cpu::GemmBlocking& blocking : {kernel.blocking, tiny_blocking(), cpu::GemmBlocking{2 * mr + 1, 7, nr + 3}})
       for (int64_t m : {int64_t{1}, mr - 1, mr, mr + 1, 2 * mr + 3, int64_t{37}})
@@ -269,9 +288,36 @@ TYPED_TEST(KernelsGemm, RealValuesWithinRoundingBound) {
       {{}, 33, 40, 700, Layout::Sliced, Layout::Reversed},
   };
   int seed = 100;
-  for (const cpu::MicroKernel<T>& kernel : cpu::available_micro_kernels<T>())
+  for (const cpu::MicroKernel<T>& kernel : every_tile_shape<T>())
     for (const Case& c : cases)
       check_against_ref<T>(c, make_problem<T>(c, ++seed, false), false, kernel, kernel.blocking, 1, "real");
+}
+
+// A kernel's companion tile shape is taken where it pads C less (64 rows: 8- or 4-row tiles fit, 12- and 6-row
+// ones pad), not where the kernel itself fits better (256 x 256), and it gives the kernel's bits exactly: each
+// element is summed in the same order whatever the tile shape, so the choice never changes a result.
+TYPED_TEST(KernelsGemm, CompanionTileShapeFitsCAndGivesTheSameBits) {
+  using T = TypeParam;
+  for (const cpu::MicroKernel<T>& kernel : cpu::available_micro_kernels<T>()) {
+    if (kernel.companion.fn == nullptr) continue;
+    SCOPED_TRACE(kernel.name);
+    EXPECT_EQ(cpu::tile_shape_for(kernel, 64, 480, false).mr, kernel.companion.mr);
+    EXPECT_EQ(cpu::tile_shape_for(kernel, 256, 256, false).mr, kernel.mr);
+    EXPECT_EQ(cpu::tile_shape_for(kernel, 480, 64, true).mr, kernel.companion.mr);  // C^T is 64 x 480
+    const cpu::MicroKernel<T> companion = cpu::tile_shape_for(kernel, 64, 480, false);
+    for (const Case& c : {Case{{}, 64, 480, 300}, Case{{2}, 61, 97, 515, Layout::Transposed, Layout::Sliced}}) {
+      const Problem<T> p = make_problem<T>(c, 7, false);
+      Output<T> own = make_output<T>(c.batch, c.m, c.n), other = make_output<T>(c.batch, c.m, c.n);
+      for (int threads : {1, 2}) {
+        cpu::gemm<T>(c.batch, c.m, c.n, c.k, own.arg(), p.a.arg(), p.b.arg(), kernel, kernel.blocking, {threads, 1});
+        cpu::gemm<T>(c.batch, c.m, c.n, c.k, other.arg(), p.a.arg(), p.b.arg(), companion, kernel.blocking,
+                     {threads, 1});
+        ASSERT_EQ(own.buffer.size(), other.buffer.size());
+        EXPECT_EQ(std::memcmp(own.buffer.data(), other.buffer.data(), own.buffer.size() * sizeof(T)), 0)
+            << describe(c) << " threads " << threads;
+      }
+    }
+  }
 }
 
 TYPED_TEST(KernelsGemm, ZeroAndOneSizes) {

@@ -206,6 +206,7 @@ PackFn<T, S> pack_b_for(int nr) {
     case 4: return &pack_b_fixed<4, T, S>;
     case 8: return &pack_b_fixed<8, T, S>;
     case 16: return &pack_b_fixed<16, T, S>;
+    case 24: return &pack_b_fixed<24, T, S>;
     case 32: return &pack_b_fixed<32, T, S>;
     case 48: return &pack_b_fixed<48, T, S>;
     default: TG_FAIL("tg::matmul: no B packing routine for NR = ", nr);
@@ -376,6 +377,21 @@ int64_t padded_tiles_area(int64_t m, int64_t n, int64_t mr, int64_t nr) {
   return ceil_div(m, mr) * mr * ceil_div(n, nr) * nr;
 }
 
+// Whether the driver computes C^T = B^T A^T instead (see gemm_impl): for a column-major C, or a narrow one
+// (n under NR) whose transpose wastes clearly fewer multiply-adds on padding.
+bool is_column_major(int64_t row_stride, int64_t col_stride, int64_t n) {
+  return col_stride != 1 && row_stride == 1 && n > 1;
+}
+
+bool turned_round(int64_t m, int64_t n, int64_t mr, int64_t nr, bool column_major_c) {
+  return column_major_c || (n < nr && 10 * padded_tiles_area(n, m, mr, nr) <= 8 * padded_tiles_area(m, n, mr, nr));
+}
+
+// The padded multiply-adds (per unit of k) of an m x n C in mr x nr tiles, in the orientation the driver uses.
+int64_t oriented_tiles_area(int64_t m, int64_t n, int64_t mr, int64_t nr, bool column_major_c) {
+  return turned_round(m, n, mr, nr, column_major_c) ? padded_tiles_area(n, m, mr, nr) : padded_tiles_area(m, n, mr, nr);
+}
+
 // [begin, end) of part `i` of `parts` over `units` micro-tiles of size `unit`, clipped to `size`.
 std::pair<int64_t, int64_t> split(int64_t size, int64_t unit, int parts, int i) {
   const int64_t units = ceil_div(size, unit);
@@ -544,9 +560,7 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
   // padding: 128 x 10 fills 6 x 16 AVX2 tiles to 63% (12 x 32 AVX-512 tiles to 30%), its transpose 83% (83%).
   // The turned-round tiles are stored through the edge path (C^T has a column stride), which the margin
   // pays for. Every element is the same sum of the same products, so the result is unchanged.
-  const bool column_major = pl.ccs != 1 && pl.crs == 1 && n > 1;
-  const bool narrow = n < pl.nr && 10 * padded_tiles_area(n, m, pl.mr, pl.nr) <= 8 * padded_tiles_area(m, n, pl.mr, pl.nr);
-  if (column_major || narrow) {
+  if (turned_round(m, n, pl.mr, pl.nr, is_column_major(pl.crs, pl.ccs, n))) {
     swapped = true;
     std::swap(pl.m, pl.n);
     std::swap(pl.crs, pl.ccs);
@@ -651,18 +665,19 @@ bool cpu_has_avx512_fma() { return cpu_has_avx512f() && cpu_has_fma(); }
 template <>
 std::vector<MicroKernel<float>> available_micro_kernels<float>() {
   std::vector<MicroKernel<float>> out{generic_kernel<float>()};
-  if (isa::avx2_f32 != nullptr && cpu_has_avx2_fma()) out.push_back({"avx2", 6, 16, isa::avx2_f32, {120, 256, 4080}});
+  if (isa::avx2_f32 != nullptr && cpu_has_avx2_fma())
+    out.push_back({"avx2", 6, 16, isa::avx2_f32, {120, 256, 4080}, {"avx2 4x24", 4, 24, isa::avx2_f32_4x24}});
   if (isa::avx512_f32 != nullptr && cpu_has_avx512_fma())
-    out.push_back({"avx512", 12, 32, isa::avx512_f32, {120, 256, 4096}});
+    out.push_back({"avx512", 12, 32, isa::avx512_f32, {120, 256, 4096}, {"avx512 8x48", 8, 48, isa::avx512_f32_8x48}});
   return out;
 }
 
 template <>
 std::vector<MicroKernel<double>> available_micro_kernels<double>() {
   std::vector<MicroKernel<double>> out{generic_kernel<double>()};
-  if (isa::avx2_f64 != nullptr && cpu_has_avx2_fma()) out.push_back({"avx2", 6, 8, isa::avx2_f64, {96, 256, 4080}});
+  if (isa::avx2_f64 != nullptr && cpu_has_avx2_fma()) out.push_back({"avx2", 6, 8, isa::avx2_f64, {96, 256, 4080}, {}});
   if (isa::avx512_f64 != nullptr && cpu_has_avx512_fma())
-    out.push_back({"avx512", 12, 16, isa::avx512_f64, {96, 192, 4096}});
+    out.push_back({"avx512", 12, 16, isa::avx512_f64, {96, 192, 4096}, {}});
   return out;
 }
 
@@ -679,9 +694,32 @@ const MicroKernel<T>& default_micro_kernel() {
 }
 
 template <class T>
+MicroKernel<T> tile_shape_for(const MicroKernel<T>& kernel, int64_t m, int64_t n, bool column_major_c) {
+  const TileShape<T>& other = kernel.companion;
+  if (other.fn == nullptr) return kernel;
+  const int64_t own = oriented_tiles_area(m, n, kernel.mr, kernel.nr, column_major_c);
+  const int64_t alternative = oriented_tiles_area(m, n, other.mr, other.nr, column_major_c);
+  if (alternative >= own) return kernel;
+  MicroKernel<T> chosen = kernel;
+  chosen.name = other.name;
+  chosen.mr = other.mr;
+  chosen.nr = other.nr;
+  chosen.fn = other.fn;
+  chosen.companion = {};
+  return chosen;
+}
+
+// The default paths' kernel for C (the last two of its strides are its row and column strides).
+template <class T>
+MicroKernel<T> default_tile_shape(int64_t m, int64_t n, const StridedArg& c) {
+  const size_t r = c.strides.size() - 2;
+  return tile_shape_for(default_micro_kernel<T>(), m, n, is_column_major(c.strides[r], c.strides[r + 1], n));
+}
+
+template <class T>
 void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
           const StridedArg& b) {
-  const MicroKernel<T>& kernel = default_micro_kernel<T>();
+  const MicroKernel<T> kernel = default_tile_shape<T>(m, n, c);
   gemm<T>(batch_shape, m, n, k, c, a, b, kernel, kernel.blocking, GemmOptions{});
 }
 
@@ -691,7 +729,7 @@ void gemm_gathered_b(int64_t batch, int64_t m, int64_t n, int64_t k, const Strid
   TG_CHECK(b.pack != nullptr, "tg::matmul: gathered operand without a pack function");
   static const T kNothing{};  // B's data pointer is never read; strides 0 keep every offset at it
   const StridedArg b_dims{const_cast<T*>(&kNothing), Strides{0, 0, 0}, dtype_of<T>(), c.device};
-  const MicroKernel<T>& kernel = default_micro_kernel<T>();
+  const MicroKernel<T> kernel = default_tile_shape<T>(m, n, c);
   gemm_impl<T, T>(Shape{batch}, m, n, k, c, a, b_dims, kernel, kernel.blocking, options, &b);
 }
 
@@ -710,13 +748,15 @@ template void gemm<double>(const Shape&, int64_t, int64_t, int64_t, const Stride
                            const StridedArg&);
 template const MicroKernel<float>& default_micro_kernel<float>();
 template const MicroKernel<double>& default_micro_kernel<double>();
+template MicroKernel<float> tile_shape_for(const MicroKernel<float>&, int64_t, int64_t, bool);
+template MicroKernel<double> tile_shape_for(const MicroKernel<double>&, int64_t, int64_t, bool);
 
 namespace {
 
 template <class T>
 void gemm_fused(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const StridedArg& c, const StridedArg& a,
                 const StridedArg& b, const MatmulEpilogue& epilogue) {
-  const MicroKernel<T>& kernel = default_micro_kernel<T>();
+  const MicroKernel<T> kernel = default_tile_shape<T>(m, n, c);
   GemmOptions options;
   options.epilogue = epilogue;
   gemm<T>(batch_shape, m, n, k, c, a, b, kernel, kernel.blocking, options);
@@ -733,7 +773,7 @@ void gemm_half(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
   const StagedEpilogue staged_epilogue(epilogue, n, c.dtype, c.device);
   GemmOptions options;
   options.epilogue = staged_epilogue.get();
-  const MicroKernel<float>& kernel = default_micro_kernel<float>();
+  const MicroKernel<float> kernel = default_tile_shape<float>(m, n, c32.arg());
   gemm_impl<float, S>(batch_shape, m, n, k, c32.arg(), a, b, kernel, kernel.blocking, options);
   c32.store();
 }

@@ -39,12 +39,23 @@ struct GemmBlocking {
 template <class T>
 using MicroKernelFn = void (*)(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accumulate);
 
+// The same ISA's kernel with another tile shape, for C whose rows it pads less (conv_gemm's Cout = 64 rows:
+// 12-row tiles pad them to 72, 8-row tiles not at all). Every micro-kernel sums each element of C over k in
+// the same order, one fused multiply-add per step, so the tile shape never changes a result's bits.
+template <class T>
+struct TileShape {
+  const char* name = "";  // e.g. "avx512 8x48"
+  int mr = 0, nr = 0;
+  MicroKernelFn<T> fn = nullptr;
+};
+
 template <class T>
 struct MicroKernel {
   const char* name = "";  // "generic", "avx2", "avx512"
   int mr = 0, nr = 0;
   MicroKernelFn<T> fn = nullptr;
   GemmBlocking blocking;  // the defaults tuned for this kernel
+  TileShape<T> companion; // fn null: none
 };
 
 // Every micro-kernel this CPU can run, portable first, best last.
@@ -54,6 +65,12 @@ std::vector<MicroKernel<T>> available_micro_kernels();
 // available one (generic / avx2 / avx512), read once.
 template <class T>
 const MicroKernel<T>& default_micro_kernel();
+
+// The tile shape the default paths (gemm without a kernel, matmul, gemm_gathered_b) give an m x n product:
+// the kernel itself, or its companion where that pads C's tiles less (in the orientation the driver will use:
+// column-major C and narrow C are turned round); a tie keeps the tuned kernel. The blocking stays the kernel's.
+template <class T>
+MicroKernel<T> tile_shape_for(const MicroKernel<T>& kernel, int64_t m, int64_t n, bool column_major_c);
 
 struct GemmOptions {
   // 0: tg::threads_for(multiply-adds, grain), i.e. tg::num_threads() capped by the problem size.
@@ -107,6 +124,8 @@ void matmul(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const Str
 // The per-ISA micro-kernels (defined in gemm_<isa>.cpp; null when that file was built for another target).
 namespace isa {
 extern const MicroKernelFn<float> avx2_f32;    // 6 x 16
+extern const MicroKernelFn<float> avx2_f32_4x24;     // the avx2 kernel's companion
+extern const MicroKernelFn<float> avx512_f32_8x48;   // the avx512 kernel's companion
 extern const MicroKernelFn<double> avx2_f64;   // 6 x 8
 extern const MicroKernelFn<float> avx512_f32;  // 12 x 32
 extern const MicroKernelFn<double> avx512_f64; // 12 x 16

@@ -43,9 +43,16 @@ void avx2_f64_6x8(int64_t kc, const double* a, const double* b, double* c, int64
   simd_micro_kernel<F64x4, 6, 2>(kc, a, b, c, ldc, accumulate);
 }
 
+// 4 x 24 floats: 12 accumulators, 3 B vectors and one broadcast; C whose rows are a multiple of 4 (64, 32
+// output channels) fills its tiles without padding rows (gemm.h's TileShape).
+void avx2_f32_4x24_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
+  simd_micro_kernel<F32x8, 4, 3>(kc, a, b, c, ldc, accumulate);
+}
+
 }  // namespace
 
 namespace isa {
+const MicroKernelFn<float> avx2_f32_4x24 = &avx2_f32_4x24_kernel;
 const MicroKernelFn<float> avx2_f32 = &avx2_f32_6x16;
 const MicroKernelFn<double> avx2_f64 = &avx2_f64_6x8;
 }  // namespace isa
@@ -55,6 +62,7 @@ const MicroKernelFn<double> avx2_f64 = &avx2_f64_6x8;
 #else  // built for a target without AVX2: nothing to offer
 
 namespace tg::kernels::cpu::isa {
+const MicroKernelFn<float> avx2_f32_4x24 = nullptr;
 const MicroKernelFn<float> avx2_f32 = nullptr;
 const MicroKernelFn<double> avx2_f64 = nullptr;
 }  // namespace tg::kernels::cpu::isa

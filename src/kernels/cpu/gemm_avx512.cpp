@@ -44,9 +44,16 @@ void avx512_f64_12x16(int64_t kc, const double* a, const double* b, double* c, i
   simd_micro_kernel<F64x8, 12, 2>(kc, a, b, c, ldc, accumulate);
 }
 
+// 8 x 48 floats: 24 accumulators and 3 B vectors; C whose rows are a multiple of 8 (64, 32 output channels)
+// fills its tiles without padding rows (gemm.h's TileShape).
+void avx512_f32_8x48_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
+  simd_micro_kernel<F32x16, 8, 3>(kc, a, b, c, ldc, accumulate);
+}
+
 }  // namespace
 
 namespace isa {
+const MicroKernelFn<float> avx512_f32_8x48 = &avx512_f32_8x48_kernel;
 const MicroKernelFn<float> avx512_f32 = &avx512_f32_12x32;
 const MicroKernelFn<double> avx512_f64 = &avx512_f64_12x16;
 }  // namespace isa
@@ -56,6 +63,7 @@ const MicroKernelFn<double> avx512_f64 = &avx512_f64_12x16;
 #else  // built for a target without AVX-512: nothing to offer
 
 namespace tg::kernels::cpu::isa {
+const MicroKernelFn<float> avx512_f32_8x48 = nullptr;
 const MicroKernelFn<float> avx512_f32 = nullptr;
 const MicroKernelFn<double> avx512_f64 = nullptr;
 }  // namespace tg::kernels::cpu::isa
