@@ -263,6 +263,8 @@ void add_conv(std::vector<OpSpec>& t) {
             {SL{{2, 4, 6, 7}, {6, 2, 3, 3}}, window({2, 1, 1, 2, 1, 2}, 2)},  // everything at once
             {SL{{1, 2, 5, 5}, {2, 2, 3, 3}}, window({2, 2, 1, 1, 1, 1}, 1, /*variant=*/1)},
             {SL{{0, 2, 4, 4}, {3, 2, 2, 2}}, window({1, 1, 0, 0, 1, 1})},     // empty batch
+            // 576 positions an image (more than a 32-wide panel's multiple), groups 2
+            {SL{{2, 2, 24, 24}, {4, 1, 3, 3}}, window({1, 1, 1, 1, 1, 1}, 2)},
         };
       } else if (nd == 2) {
         cases = {
@@ -270,6 +272,7 @@ void add_conv(std::vector<OpSpec>& t) {
             {SL{{2, 2, 3, 3}, {2, 1, 2, 2}, {2}}, window({2, 2, 1, 1, 1, 1}, 2)},  // groups 2, stride 2, pad 1
             {SL{{1, 2, 1, 4}, {3, 2, 1, 2}, {3}}, window({1, 1, 0, 0, 1, 2})},     // size-1 height, dilation 2
             {SL{{2, 3, 5, 5}, {4, 3, 3, 3}, {4}}, window({1, 1, 1, 1, 1, 1})},
+            {SL{{2, 1, 23, 23}, {2, 1, 3, 3}, {2}}, window({1, 1, 1, 1, 1, 1})},  // 529 positions an image
         };
       } else if (!with_bias) {
         cases = {
@@ -277,6 +280,7 @@ void add_conv(std::vector<OpSpec>& t) {
             {SL{{2, 2, 5}, {2, 1, 2}}, window({2, 1, 1}, 2)},  // groups 2, stride 2, padding 1
             {SL{{1, 1, 7}, {2, 1, 3}}, window({1, 0, 2})},     // dilation 2
             {SL{{2, 4, 9}, {6, 2, 3}}, window({2, 2, 2}, 2)},
+            {SL{{2, 2, 600}, {3, 2, 3}}, window({1, 1, 1})},  // 600 positions
         };
       } else {
         cases = {
