@@ -8,7 +8,8 @@
 //   weight grad   dW = g cols^T         tensorgrad: conv_gemm WeightGrad  reference: im2col, sgemm
 //   input grad    dx = col2im(W^T g)    tensorgrad: matmul, col2im        reference: sgemm, col2im (ours)
 // cols is the Q x P im2col matrix. The reference recomputes im2col for the weight gradient, as PyTorch's
-// slow_conv2d does, and its col2im is tensorgrad's (the same in both columns).
+// slow_conv2d does; its im2col and col2im are tensorgrad's, run on one thread (see OneThread), so on two threads
+// only its sgemm is threaded.
 #include "conv_bench.h"
 
 #include <cmath>
@@ -101,14 +102,28 @@ void tg_input_grad(Problem& pr) {
 }
 
 #if TG_BENCH_OPENBLAS
+// The reference's im2col / col2im run on the calling thread only: tensorgrad's OpenMP workers, still spinning
+// after a parallel im2col, would take the cores from OpenBLAS's own threads in the sgemm right after it.
+struct OneThread {
+  int before = tg::num_threads();
+  OneThread() { tg::set_num_threads(1); }
+  ~OneThread() { tg::set_num_threads(before); }
+};
+
 void ref_forward(Problem& pr) {
-  k::im2col(pr.g, as_cols(pr.cols, pr), arg(pr.x), 0.0);
+  {
+    OneThread one;
+    k::im2col(pr.g, as_cols(pr.cols, pr), arg(pr.x), 0.0);
+  }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(pr.c.out_channels), int(pr.p), int(pr.q), 1.0f,
               pr.w.data<float>(), int(pr.q), pr.cols.data<float>(), int(pr.p), 0.0f, pr.ref_out.data<float>(),
               int(pr.p));
 }
 void ref_weight_grad(Problem& pr) {
-  k::im2col(pr.g, as_cols(pr.cols, pr), arg(pr.x), 0.0);
+  {
+    OneThread one;
+    k::im2col(pr.g, as_cols(pr.cols, pr), arg(pr.x), 0.0);
+  }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(pr.c.out_channels), int(pr.q), int(pr.p), 1.0f,
               pr.grad.data<float>(), int(pr.p), pr.cols.data<float>(), int(pr.p), 0.0f, pr.ref_dw.data<float>(),
               int(pr.q));
@@ -117,6 +132,7 @@ void ref_input_grad(Problem& pr) {
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(pr.q), int(pr.p), int(pr.c.out_channels), 1.0f,
               pr.w.data<float>(), int(pr.q), pr.grad.data<float>(), int(pr.p), 0.0f, pr.ref_cols_grad.data<float>(),
               int(pr.p));
+  OneThread one;
   k::col2im(pr.g, arg(pr.ref_dx), as_cols(pr.ref_cols_grad, pr));
 }
 #endif
