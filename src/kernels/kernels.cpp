@@ -86,6 +86,10 @@ void max_pool_indices(const WindowGeometry& g, const StridedArg& index, const St
                                                                                                  0.0);
 }
 
+void max_pool(const WindowGeometry& g, const StridedArg& values, const StridedArg& index, const StridedArg& x) {
+  tables().max_pool.find(device_of("max_pool", values, index, x), x.dtype)(g, values, index, x);
+}
+
 uint64_t random_blocks(RandomOp op, DType dtype, int64_t n) {
   // Draws per element: float64 and int64 values take two 32-bit draws, the rest one; a block has four.
   const bool wide = dtype == DType::Float64 || op == RandomOp::Integer;

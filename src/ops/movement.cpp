@@ -6,6 +6,7 @@
 #include <tensorgrad/ops/reduce.h>
 #include <tensorgrad/ops/view.h>
 
+#include "gather_vjp.h"
 #include "profiling.h"
 #include "record.h"
 
@@ -204,7 +205,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
     ops::record(
         "gather", {x}, out,
         [d, in_shape](const Tensor& g, const TensorList& saved) -> TensorList {
-          return {scatter_add_impl(zeros(in_shape, g.dtype(), g.device()), d, saved[0], g, /*self_is_fresh=*/true)};
+          return {ops::gather_vjp(in_shape, d, saved[0], g)};
         },
         {{index}});
   }
@@ -213,6 +214,10 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
 
 Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
   return scatter_add_impl(self, dim, index, src, false);
+}
+
+Tensor ops::gather_vjp(const Shape& shape, int64_t dim, const Tensor& index, const Tensor& g) {
+  return scatter_add_impl(zeros(shape, g.dtype(), g.device()), dim, index, g, /*self_is_fresh=*/true);
 }
 
 namespace {

@@ -1,10 +1,12 @@
-// Pooling. Max: a kernel finds each window's maximum position, and the values are a gather of those
-// positions from the flattened [N, C, H*W] input, so the backward is one scatter_add (the gradient goes to
-// the first maximum of a window, as in PyTorch) and higher orders come from gather's rules. Average: windows
+// Pooling. Max: a kernel finds each window's maximum and its position in one pass; the values equal a gather
+// of those positions from the flattened [N, C, H*W] input and are recorded with gather's rules, so the
+// backward is one scatter_add (the gradient goes to the first maximum of a window, as in PyTorch) and higher
+// orders come from gather's rules. Where no such kernel exists, the values are that gather. Average: windows
 // from im2col ([N, C * K, L] viewed as [N, C, K, L]) summed over K. Every differentiable step is a recorded
 // op, so gradients of any order come from their rules.
 #include <string>
 
+#include <tensorgrad/kernels/kernel_tables.h>
 #include <tensorgrad/ops/creation.h>
 #include <tensorgrad/ops/elementwise.h>
 #include <tensorgrad/ops/movement.h>
@@ -12,6 +14,7 @@
 #include <tensorgrad/ops/reduce.h>
 #include <tensorgrad/ops/view.h>
 
+#include "gather_vjp.h"
 #include "profiling.h"
 #include "record.h"
 #include "window.h"
@@ -60,9 +63,34 @@ Tensor window_argmax(const Tensor& x, const Window& w) {
   return index;
 }
 
+// The values with their positions from one kernel pass (kernels::max_pool), recorded as the gather from the
+// flattened plane they equal: the same VJP (gather_vjp) and tangent (gather of the tangent's plane).
+Tensor max_pool_values(const Tensor& x, const Window& w, size_t nd) {
+  const int64_t n = x.size(0), c = x.size(1), l = numel_of(w.out);
+  Tensor values = Tensor::empty({n, c, l}, x.dtype(), x.device());
+  Tensor index = Tensor::empty({n, c, l}, DType::Int64, x.device());
+  kernels::max_pool(geometry(w, n, c), ops::arg(values), ops::arg(index), image_arg(x));
+  const Shape plane_shape{n, c, numel_of(w.in)};
+  if (ops::needs_tangent({x}))
+    ops::push_tangent({x}, values, [&](const TensorList& t) { return gather(reshape(t[0], plane_shape), 2, index); });
+  if (ops::needs_grad({x})) {
+    const Shape x_shape = x.shape();
+    ops::record(
+        nd == 1 ? "max_pool1d" : "max_pool2d", {x}, values,
+        [plane_shape, x_shape](const Tensor& g, const TensorList& saved) -> TensorList {
+          return {reshape(ops::gather_vjp(plane_shape, 2, saved[0], g), x_shape)};
+        },
+        {{index}});
+  }
+  return values;
+}
+
 Tensor max_pool(const Tensor& x, const SpatialArg& kernel, const SpatialArg& stride, const SpatialArg& padding,
                 const SpatialArg& dilation, size_t nd, const char* op) {
   const Window w = check_pool(x, kernel, stride, padding, dilation, nd, op);
+  if (kernels::kernel_tables().max_pool.supports(x.device().type, x.dtype()))
+    return unflatten(max_pool_values(x, w, nd), w);
+  // Other dtypes and devices: the positions, then a gather of the values.
   const Tensor index = window_argmax(x, w);
   const Tensor plane = reshape(x, {x.size(0), x.size(1), numel_of(w.in)});
   return unflatten(gather(plane, 2, index), w);

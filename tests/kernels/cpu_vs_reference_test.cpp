@@ -13,6 +13,7 @@
 #include <tensorgrad/tensorgrad.h>
 
 #include "../../src/kernels/cpu/cpu_features.h"
+#include "../../src/kernels/cpu/pool_rows.h"
 #include "../../src/kernels/cpu/random.h"
 
 namespace {
@@ -72,7 +73,7 @@ k::WindowGeometry window(const Geometry& g) {
 const std::vector<Geometry> kGeometries = {
     {2, 3, 5, 7, 3, 3, 1, 1, 1, 1, 1, 1}, {1, 2, 9, 8, 2, 2, 2, 2, 0, 0, 1, 1}, {2, 1, 7, 7, 3, 2, 2, 1, 1, 0, 2, 1},
     {1, 4, 6, 5, 1, 1, 1, 1, 0, 0, 1, 1}, {3, 2, 1, 11, 1, 4, 1, 3, 0, 2, 1, 1}, {8, 16, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1},
-    {4, 8, 28, 28, 2, 2, 2, 2, 0, 0, 1, 1}};
+    {4, 8, 28, 28, 2, 2, 2, 2, 0, 0, 1, 1}, {2, 3, 6, 7, 2, 2, 2, 2, 0, 0, 1, 1}};
 
 TEST(KernelsCpuVsReference, WindowKernelsMatchTheDefinition) {
   tg::Generator gen(3);
@@ -109,6 +110,17 @@ TEST(KernelsCpuVsReference, WindowKernelsMatchTheDefinition) {
           k::reference_tables().window.find(k::WindowOp::MaxPoolIndices, kCpu, dt)(k::WindowOp::MaxPoolIndices, g,
                                                                                    arg(pr), arg(xt), 0);
           EXPECT_TRUE(same_bits(pf, pr)) << "max_pool_indices";
+          // max_pool: the same positions and their values, into contiguous values and into a strided view.
+          for (bool strided : {false, true}) {
+            Tensor vf = Tensor::empty(index_shape, dt), vr = Tensor::empty(index_shape, dt);
+            if (strided) vf = Tensor::empty({g.batch, g.channels, 2 * index_shape[2]}, dt).slice(2, 0, 2 * index_shape[2], 2);
+            Tensor qf = Tensor::empty(index_shape, DType::Int64), qr = Tensor::empty(index_shape, DType::Int64);
+            k::max_pool(g, arg(vf), arg(qf), arg(xt));
+            k::reference_tables().max_pool.find(kCpu, dt)(g, arg(vr), arg(qr), arg(xt));
+            EXPECT_TRUE(same_bits(qf, pr)) << "max_pool positions, strided values " << strided;
+            EXPECT_TRUE(same_bits(qr, pr)) << "the reference max_pool's positions";
+            EXPECT_TRUE(same_bits(vf.contiguous(), vr)) << "max_pool values, strided " << strided;
+          }
         }
       }
     }
@@ -202,6 +214,45 @@ TEST(KernelsCpuVsReference, PhiloxLanesAreThePhiloxOfEveryIsaPresent) {
                   << isa << " seed " << seed << " first " << first << " count " << count << " block " << i;
           }
         }
+      }
+    }
+  }
+}
+
+// Every ISA's row of 2x2 max pooling gives the scalar rule's values and places: rows of every length up to 40
+// (whole vectors and tails), values from a small set (ties) with NaNs and infinities among them.
+TEST(KernelsCpuVsReference, PoolRowsOfEveryIsaPresentFollowTheScalarRule) {
+  namespace cpu = tg::kernels::cpu;
+  const std::vector<std::pair<const char*, cpu::PoolRow2x2>> isas = {
+      {"avx2", cpu::cpu_has_avx2() ? cpu::isa::avx2_pool_row_2x2 : nullptr},
+      {"avx512", cpu::cpu_has_avx512f() ? cpu::isa::avx512_pool_row_2x2 : nullptr}};
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  const float pool[] = {0.0f, 1.0f, 2.0f, -1.0f, nan, inf, -inf, -0.0f};
+  const auto takes = [](float v, float b) { return v > b || (std::isnan(v) && !std::isnan(b)); };
+  uint32_t state = 12345;
+  for (const auto& [isa, row] : isas) {
+    if (row == nullptr) continue;
+    for (int64_t n = 1; n <= 40; ++n) {
+      // Both rows in one buffer, which ends where the second row does: row 0's vectors may read into row 1,
+      // row 1's must stop at the end (a heap checker sees any read past it).
+      std::vector<float> rows(static_cast<size_t>(4 * n));
+      for (float& v : rows) {
+        state = state * 1664525u + 1013904223u;
+        v = pool[(state >> 24) % 8];
+      }
+      const float* r0 = rows.data();
+      const float* r1 = rows.data() + 2 * n;
+      std::vector<float> value(static_cast<size_t>(n));
+      std::vector<int64_t> position(static_cast<size_t>(n), -1);
+      const int64_t first = (int64_t{1} << 33) + 7, row_length = 2 * n + 3;  // a start past 2^32: int64 sums
+      row(r0, r1, n, rows.data() + rows.size(), first, row_length, value.data(), position.data());
+      for (int64_t w = 0; w < n; ++w) {
+        const float candidates[] = {r0[2 * w], r0[2 * w + 1], r1[2 * w], r1[2 * w + 1]};
+        int32_t place = 0;
+        for (int32_t k = 1; k < 4; ++k)
+          if (takes(candidates[k], candidates[place])) place = k;
+        ASSERT_EQ(position[w], first + 2 * w + place % 2 + place / 2 * row_length) << isa << " n " << n << " window " << w;
+        ASSERT_EQ(std::memcmp(&value[w], &candidates[place], sizeof(float)), 0) << isa << " n " << n << " window " << w;
       }
     }
   }
@@ -379,6 +430,7 @@ TEST(KernelsCpuVsReference, EveryCpuSlotHasAReferenceKernel) {
       EXPECT_EQ(cpu.conv_gemm.supports(static_cast<k::ConvGemmOp>(op), kCpu, dt),
                 ref.conv_gemm.supports(static_cast<k::ConvGemmOp>(op), kCpu, dt));
     EXPECT_EQ(cpu.adam_update.supports(kCpu, dt), ref.adam_update.supports(kCpu, dt));
+    EXPECT_EQ(cpu.max_pool.supports(kCpu, dt), ref.max_pool.supports(kCpu, dt));
     EXPECT_EQ(cpu.sgd_update.supports(kCpu, dt), ref.sgd_update.supports(kCpu, dt));
   }
 }

@@ -38,6 +38,8 @@ using CtcFn = void (*)(const CtcProblem&, const StridedArg& log_probs, const Str
                        const StridedArg& grad);
 using DepthwiseFn = void (*)(const DepthwiseProblem&, const StridedArg& out, const StridedArg& x, const StridedArg& w);
 using AttentionFn = void (*)(const AttentionProblem&, const AttentionArgs&);
+using MaxPoolFn = void (*)(const WindowGeometry&, const StridedArg& values, const StridedArg& index,
+                           const StridedArg& x);
 using SortFn = void (*)(const Shape& in_shape, int64_t dim, int64_t k, bool descending, const StridedArg& values,
                         const StridedArg& indices, const StridedArg& in);
 using SgdUpdateFn = void (*)(int64_t n, const SgdCoefficients&, const StridedArg& param, const StridedArg& grad,
@@ -62,6 +64,7 @@ struct KernelTables {
   KernelTable<SingleOp, 1, SequenceFn> sequence{"sequence"};
   KernelTable<SingleOp, 1, CtcFn> ctc{"ctc_loss"};
   KernelTable<SingleOp, 1, SortFn> sort{"sort"};
+  KernelTable<SingleOp, 1, MaxPoolFn> max_pool{"max_pool"};
   KernelTable<SingleOp, 1, AttentionFn> attention_forward{"attention_forward"};
   KernelTable<SingleOp, 1, AttentionFn> attention_backward{"attention_backward"};
   KernelTable<SingleOp, 1, DepthwiseFn> depthwise{"depthwise_conv1d"};

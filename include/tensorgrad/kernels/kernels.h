@@ -123,6 +123,9 @@ void conv_gemm(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, c
 // (oh, ow), the first one on ties; a NaN counts as the largest. Padding is never chosen (every window holds
 // at least one input element). x strides are [N, C, H, W], index (int64) strides [N, C, OH*OW].
 void max_pool_indices(const WindowGeometry& g, const StridedArg& index, const StridedArg& x);
+// Max pooling in one pass over x: index as max_pool_indices, and values[n, c, l] = that maximum (values
+// strides [N, C, OH*OW], x's dtype), so the values need no gather from the positions.
+void max_pool(const WindowGeometry& g, const StridedArg& values, const StridedArg& index, const StridedArg& x);
 
 // Counter-based random numbers (Philox4x32-10, core/random.h) into a contiguous `out` of `shape`. A Philox
 // block gives four 32-bit draws; float32 values and bools take one draw each, float64 and int64 two, so

@@ -1,13 +1,16 @@
-// Max pooling's one kernel: where each window's maximum is. The values and every gradient then come from
-// gather / scatter_add with these positions (as PyTorch's max_pool2d_with_indices), so the forward reads the
-// input once and the backward touches one input element per output instead of every window entry.
+// Max pooling's kernel: where each window's maximum is, and (max_pool) the maximum itself, in one pass over the
+// input. Every gradient then comes from scatter_add / gather with these positions (as PyTorch's
+// max_pool2d_with_indices), so the backward touches one input element per output instead of every window entry.
 #include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
+#include "cpu_features.h"
 #include "parallel.h"
+#include "pool_rows.h"
 #include "window.h"
 #include "window_span.h"
 
@@ -44,10 +47,58 @@ inline bool takes(T v, T b) {
 // The common 2x2 window with stride 2, no padding or dilation, over unit-stride rows: the four candidates
 // of each window are read straight from two input rows and the winner's position written at once, one
 // pass instead of four read-modify-write passes over per-row scratch. `index` is [N, C, L] with unit L stride.
+// The CPU's vector version of a float32 2x2 row (pool_rows.h), or null: the scalar loops below.
+PoolRow2x2 vector_pool_row() {
+  static const PoolRow2x2 chosen = isa::avx512_pool_row_2x2 != nullptr && cpu_has_avx512f() ? isa::avx512_pool_row_2x2
+                                   : isa::avx2_pool_row_2x2 != nullptr && cpu_has_avx2()    ? isa::avx2_pool_row_2x2
+                                                                                             : nullptr;
+  return chosen;
+}
+
+// Float32 2x2 pooling by the vector rows: each row's values (straight into `values` where its rows are
+// contiguous) and positions.
+void max_pool_2x2_rows(PoolRow2x2 row, const WindowGeometry& g, const StridedArg* values, const StridedArg& index,
+                       const StridedArg& x, int threads) {
+  const auto* xp = static_cast<const float*>(x.data);
+  auto* ip = static_cast<int64_t*>(index.data);
+  float* vp = values != nullptr ? static_cast<float*>(values->data) : nullptr;
+  // One past x's last element (non-negative strides: the fast path's rows have a unit width stride and the
+  // others are checked here).
+  const float* x_end = nullptr;
+  if (x.strides[0] >= 0 && x.strides[1] >= 0 && x.strides[2] >= 0)
+    x_end = xp + (g.batch - 1) * x.strides[0] + (g.channels - 1) * x.strides[1] + (g.in_h - 1) * x.strides[2] + g.in_w;
+  parallel_for(g.batch * g.channels, threads, [&](int64_t first, int64_t last, int) {
+    const int64_t channels = g.channels, out_h = g.out_h, ow_n = g.out_w, in_w = g.in_w, xs_h = x.strides[2];
+    const int64_t vs_l = vp != nullptr ? values->strides[2] : 0;
+    std::vector<float> row_values(static_cast<size_t>(ow_n));
+    for (int64_t p = first; p < last; ++p) {
+      const int64_t n = p / channels, c = p % channels;
+      const float* plane = xp + n * x.strides[0] + c * x.strides[1];
+      int64_t* out = ip + n * index.strides[0] + c * index.strides[1];
+      float* vplane = vp != nullptr ? vp + n * values->strides[0] + c * values->strides[1] : nullptr;
+      for (int64_t oh = 0; oh < out_h; ++oh) {
+        const float* r0 = plane + 2 * oh * xs_h;
+        float* direct = vplane != nullptr && vs_l == 1 ? vplane + oh * ow_n : nullptr;
+        float* v = direct != nullptr ? direct : row_values.data();
+        row(r0, r0 + xs_h, ow_n, x_end, 2 * oh * in_w, in_w, v, out + oh * ow_n);
+        if (vplane != nullptr && direct == nullptr)
+          for (int64_t ow = 0; ow < ow_n; ++ow) vplane[(oh * ow_n + ow) * vs_l] = v[ow];
+      }
+    }
+  });
+}
+
 template <class T>
-void max_pool_2x2_indices(const WindowGeometry& g, const StridedArg& index, const StridedArg& x, int threads) {
+void max_pool_2x2_indices(const WindowGeometry& g, const StridedArg* values, const StridedArg& index,
+                          const StridedArg& x, int threads) {
+  if constexpr (std::is_same_v<T, float>) {
+    const PoolRow2x2 row = vector_pool_row();
+    if (row != nullptr && 2 * g.out_w < (int64_t{1} << 30) && g.in_w < (int64_t{1} << 30))
+      return max_pool_2x2_rows(row, g, values, index, x, threads);
+  }
   const T* xp = static_cast<const T*>(x.data);
   auto* ip = static_cast<int64_t*>(index.data);
+  T* vp = values != nullptr ? static_cast<T*>(values->data) : nullptr;
   const int64_t planes = g.batch * g.channels;
   using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
   parallel_for(planes, threads, [&](int64_t first, int64_t last, int) {
@@ -56,6 +107,7 @@ void max_pool_2x2_indices(const WindowGeometry& g, const StridedArg& index, cons
   // (3.3x slower pooling).
   const int64_t channels = g.channels, out_h = g.out_h, ow_n = g.out_w, in_w = g.in_w, xs_h = x.strides[2];
   const int64_t xs_n = x.strides[0], xs_c = x.strides[1], is_n = index.strides[0], is_c = index.strides[1];
+  const int64_t vs_n = vp ? values->strides[0] : 0, vs_c = vp ? values->strides[1] : 0, vs_l = vp ? values->strides[2] : 0;
   const Bits next_row = static_cast<Bits>(in_w), next_row_right = static_cast<Bits>(in_w + 1);
   for (int64_t p = first; p < last; ++p) {
     const int64_t n = p / channels, c = p % channels;
@@ -79,17 +131,28 @@ void max_pool_2x2_indices(const WindowGeometry& g, const StridedArg& index, cons
         const Bits pos = (next_row_right & md) | (next_row & mc & ~md) | (Bits{1} & mb & ~mc & ~md);
         o[ow] = base + 2 * ow + static_cast<int64_t>(pos);
       }
+      // The values, read back at the positions just written (in L1): a separate loop keeps the one above
+      // free of a second store stream.
+      if (vp != nullptr) {
+        T* v = vp + n * vs_n + c * vs_c + oh * ow_n * vs_l;
+        const int64_t row_step = xs_h - in_w;
+        for (int64_t ow = 0; ow < ow_n; ++ow) {
+          const int64_t pos = o[ow] - base;  // the column in row 0, or W + the column in row 1
+          v[ow * vs_l] = r0[pos + static_cast<int64_t>(pos >= in_w) * row_step];  // no branch: a coin flip
+        }
+      }
     }
   }
   });
 }
 
+// With `values` (may be null) each window's maximum is written too.
 template <class T>
-void max_pool_indices_typed(const WindowGeometry& g, const StridedArg& index, const StridedArg& x) {
+void max_pool_typed(const WindowGeometry& g, const StridedArg* values, const StridedArg& index, const StridedArg& x) {
   using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
   if (g.kernel_h == 2 && g.kernel_w == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_h == 0 && g.pad_w == 0 &&
       g.dilation_h == 1 && g.dilation_w == 1 && x.strides[3] == 1 && index.strides[2] == 1) {
-    return max_pool_2x2_indices<T>(g, index, x,
+    return max_pool_2x2_indices<T>(g, values, index, x,
                                    threads_for(g.batch * g.channels * g.out_h * g.out_w * 4, kGrain));
   }
   const T* xp = static_cast<const T*>(x.data);
@@ -106,6 +169,9 @@ void max_pool_indices_typed(const WindowGeometry& g, const StridedArg& index, co
     const WindowGeometry geo = g;
     const int64_t xs_h_ = xs_h, xs_w_ = xs_w, is_l_ = is_l, xs_n = x.strides[0], xs_c = x.strides[1];
     const int64_t is_n = index.strides[0], is_c = index.strides[1];
+    T* vp = values != nullptr ? static_cast<T*>(values->data) : nullptr;
+    const int64_t vs_n = vp ? values->strides[0] : 0, vs_c = vp ? values->strides[1] : 0;
+    const int64_t vs_l = vp ? values->strides[2] : 0;
     std::vector<T> best(static_cast<size_t>(geo.out_w));
     std::vector<int64_t> best_pos(static_cast<size_t>(geo.out_w));
     for (int64_t p = first; p < last; ++p) {
@@ -142,6 +208,8 @@ void max_pool_indices_typed(const WindowGeometry& g, const StridedArg& index, co
           }
         }
         for (int64_t ow = 0; ow < geo.out_w; ++ow) out[(oh * geo.out_w + ow) * is_l_] = bp[ow];
+        if (vp != nullptr)
+          for (int64_t ow = 0; ow < geo.out_w; ++ow) vp[n * vs_n + c * vs_c + (oh * geo.out_w + ow) * vs_l] = bv[ow];
       }
     }
   });
@@ -151,9 +219,17 @@ void max_pool_indices_typed(const WindowGeometry& g, const StridedArg& index, co
 
 void max_pool_indices(const WindowGeometry& g, const StridedArg& index, const StridedArg& x) {
   switch (x.dtype) {
-    case DType::Float32: return max_pool_indices_typed<float>(g, index, x);
-    case DType::Float64: return max_pool_indices_typed<double>(g, index, x);
+    case DType::Float32: return max_pool_typed<float>(g, nullptr, index, x);
+    case DType::Float64: return max_pool_typed<double>(g, nullptr, index, x);
     default: TG_FAIL("tg::max_pool_indices: no kernel for ", dtype_name(x.dtype));
+  }
+}
+
+void max_pool(const WindowGeometry& g, const StridedArg& values, const StridedArg& index, const StridedArg& x) {
+  switch (x.dtype) {
+    case DType::Float32: return max_pool_typed<float>(g, &values, index, x);
+    case DType::Float64: return max_pool_typed<double>(g, &values, index, x);
+    default: TG_FAIL("tg::max_pool: no kernel for ", dtype_name(x.dtype));
   }
 }
 

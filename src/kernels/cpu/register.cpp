@@ -136,6 +136,7 @@ void register_kernels(KernelTables& t) {
     t.adam_update.add(kCpu, d, &adam_update);
     t.ctc.add(kCpu, d, &ctc);
     t.sort.add(kCpu, d, &sort);
+    t.max_pool.add(kCpu, d, &cpu::max_pool);
     t.depthwise.add(kCpu, d, &depthwise_conv1d);
     t.attention_forward.add(kCpu, d, &cpu::attention_forward);
     t.attention_backward.add(kCpu, d, &cpu::attention_backward);

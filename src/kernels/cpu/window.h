@@ -9,5 +9,7 @@ namespace tg::kernels::cpu {
 // float32/float64.
 void window(WindowOp op, const WindowGeometry& g, const StridedArg& out, const StridedArg& in, double pad_value);
 void max_pool_indices(const WindowGeometry& g, const StridedArg& index, const StridedArg& x);
+// The max_pool family's kernel (MaxPoolFn), float32/float64: the same pass, writing the values too.
+void max_pool(const WindowGeometry& g, const StridedArg& values, const StridedArg& index, const StridedArg& x);
 
 }  // namespace tg::kernels::cpu

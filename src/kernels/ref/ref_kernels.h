@@ -25,7 +25,7 @@ void register_reduce(KernelTables& t);
 void register_softmax(KernelTables& t);
 void register_matmul(KernelTables& t);
 void register_index(KernelTables& t);     // gather, scatter_add
-void register_window(KernelTables& t);    // im2col, col2im, max_pool_indices
+void register_window(KernelTables& t);    // im2col, col2im, max_pool_indices, max_pool
 void register_conv_gemm(KernelTables& t); // conv_gemm (forward, weight gradient)
 void register_creation(KernelTables& t);  // random, sequence
 void register_optimizer(KernelTables& t); // sgd_update, adam_update

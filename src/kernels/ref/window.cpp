@@ -86,6 +86,30 @@ void max_pool_indices_typed(const WindowGeometry& g, const StridedArg& index, co
         }
 }
 
+// The positions by max_pool_indices_typed, then each value read from its position.
+template <class T>
+void max_pool_typed(const WindowGeometry& g, const StridedArg& values, const StridedArg& index, const StridedArg& x) {
+  max_pool_indices_typed<T>(g, index, x);
+  const auto* pos = static_cast<const int64_t*>(index.data);
+  const T* in = static_cast<const T*>(x.data);
+  T* out = static_cast<T*>(values.data);
+  const Strides &is = index.strides, &vs = values.strides, &xs = x.strides;
+  for (int64_t n = 0; n < g.batch; ++n)
+    for (int64_t c = 0; c < g.channels; ++c)
+      for (int64_t l = 0; l < g.out_h * g.out_w; ++l) {
+        const int64_t p = pos[n * is[0] + c * is[1] + l * is[2]];
+        out[n * vs[0] + c * vs[1] + l * vs[2]] = in[n * xs[0] + c * xs[1] + p / g.in_w * xs[2] + p % g.in_w * xs[3]];
+      }
+}
+
+void max_pool(const WindowGeometry& g, const StridedArg& values, const StridedArg& index, const StridedArg& x) {
+  switch (x.dtype) {
+    case DType::Float32: return max_pool_typed<float>(g, values, index, x);
+    case DType::Float64: return max_pool_typed<double>(g, values, index, x);
+    default: TG_FAIL("tg::max_pool: no reference kernel for ", dtype_name(x.dtype));
+  }
+}
+
 void window(WindowOp op, const WindowGeometry& g, const StridedArg& out, const StridedArg& in, double pad_value) {
   visit_compute_dtype(in.dtype, [&]<class T>(TypeTag<T>) {
     if constexpr (std::is_same_v<T, bool>) {
@@ -109,7 +133,10 @@ void register_window(KernelTables& t) {
     t.window.add(WindowOp::Im2col, DeviceType::CPU, d, &window);
     t.window.add(WindowOp::Col2im, DeviceType::CPU, d, &window);
   }
-  for (DType d : {DType::Float32, DType::Float64}) t.window.add(WindowOp::MaxPoolIndices, DeviceType::CPU, d, &window);
+  for (DType d : {DType::Float32, DType::Float64}) {
+    t.window.add(WindowOp::MaxPoolIndices, DeviceType::CPU, d, &window);
+    t.max_pool.add(DeviceType::CPU, d, &max_pool);
+  }
 }
 
 }  // namespace tg::kernels::ref

@@ -1,0 +1,21 @@
+#pragma once
+// One output row of 2x2 / stride-2 max pooling over float32 (pool.cpp): for w < n, value[w] = the maximum of
+// r0[2w], r0[2w + 1], r1[2w], r1[2w + 1], taken in that scan order, a candidate replacing the running maximum
+// when it is strictly larger, or NaN while the maximum is not (the first maximum wins ties, the first NaN beats
+// everything), and position[w] = first + 2w + (0, 1, W or W + 1 for those four), W = row_length: its place in
+// x's plane when `first` is where r0 starts there. 2n and W must be below 2^30. One version per ISA (pool_rows_<isa>.cpp, each built with its
+// flags), chosen by CPUID; each gives exactly the values and positions of pool.cpp's scalar loop. `end` is one past
+// the last float that may be read at or after r0 and r1 (a row's vector may read past the row, never past end).
+#include <cstdint>
+
+namespace tg::kernels::cpu {
+
+using PoolRow2x2 = void (*)(const float* r0, const float* r1, int64_t n, const float* end, int64_t first,
+                           int64_t row_length, float* value, int64_t* position);
+
+namespace isa {
+extern const PoolRow2x2 avx2_pool_row_2x2;    // null when pool_rows_avx2.cpp was built for another target
+extern const PoolRow2x2 avx512_pool_row_2x2;  // null when pool_rows_avx512.cpp was built for another target
+}  // namespace isa
+
+}  // namespace tg::kernels::cpu
