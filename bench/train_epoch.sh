@@ -22,7 +22,9 @@ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTG_BUILD_TESTS=
   -DTG_BUILD_BENCH=ON >/dev/null
 ninja -C "$BUILD_DIR" tg_train >/dev/null
 LIBTORCH_BIN="$BUILD_DIR/bench/libtorch/libtorch_fashion_mnist"
-if ninja -C "$BUILD_DIR" -t targets all 2>/dev/null | grep -q '^libtorch_fashion_mnist:'; then
+# grep reads the whole list (not -q): an early exit would kill ninja with SIGPIPE, which pipefail reports as
+# failure, and the libtorch column went missing in some runs.
+if ninja -C "$BUILD_DIR" -t targets all 2>/dev/null | grep '^libtorch_fashion_mnist:' >/dev/null; then
   ninja -C "$BUILD_DIR" libtorch_fashion_mnist >/dev/null
 else
   LIBTORCH_BIN=""
