@@ -110,20 +110,20 @@ struct OneThread {
   ~OneThread() { tg::set_num_threads(before); }
 };
 
+// cols = im2col(x), on one thread.
+void ref_cols(Problem& pr) {
+  OneThread one;
+  k::im2col(pr.g, as_cols(pr.cols, pr), arg(pr.x), 0.0);
+}
+
 void ref_forward(Problem& pr) {
-  {
-    OneThread one;
-    k::im2col(pr.g, as_cols(pr.cols, pr), arg(pr.x), 0.0);
-  }
+  ref_cols(pr);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(pr.c.out_channels), int(pr.p), int(pr.q), 1.0f,
               pr.w.data<float>(), int(pr.q), pr.cols.data<float>(), int(pr.p), 0.0f, pr.ref_out.data<float>(),
               int(pr.p));
 }
 void ref_weight_grad(Problem& pr) {
-  {
-    OneThread one;
-    k::im2col(pr.g, as_cols(pr.cols, pr), arg(pr.x), 0.0);
-  }
+  ref_cols(pr);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(pr.c.out_channels), int(pr.q), int(pr.p), 1.0f,
               pr.grad.data<float>(), int(pr.p), pr.cols.data<float>(), int(pr.p), 0.0f, pr.ref_dw.data<float>(),
               int(pr.q));
@@ -194,8 +194,10 @@ int run_conv_bench(const ConvBenchOptions& opt) {
 
   std::printf("# tensorgrad-bench conv\n\n");
   std::printf("- CPU: %s, %u hardware threads\n", cpu_model().c_str(), std::thread::hardware_concurrency());
-  std::printf("- tensorgrad: implicit GEMM (conv_gemm) with the %s micro-kernel; reference: %s\n",
-              tg::kernels::cpu::default_micro_kernel<float>().name,
+  const auto& kernel = tg::kernels::cpu::default_micro_kernel<float>();
+  std::printf("- tensorgrad: implicit GEMM (conv_gemm) with the %s micro-kernel%s%s where it fits Cout; reference: %s\n",
+              kernel.name, kernel.companion.fn != nullptr ? " or its companion " : "",
+              kernel.companion.fn != nullptr ? kernel.companion.name : "",
               have_ref ? "im2col + OpenBLAS sgemm (+ col2im)" : "none (OpenBLAS not linked)");
 #if TG_BENCH_OPENBLAS
   std::printf("- OpenBLAS: %s (core %s)\n", openblas_get_config(), openblas_get_corename());

@@ -59,7 +59,7 @@ Tensor unflatten(const Tensor& t, const Window& w) {
 // [N, C, L] int64: each window's maximum as a position in the flattened spatial plane of `x`.
 Tensor window_argmax(const Tensor& x, const Window& w) {
   Tensor index = Tensor::empty({x.size(0), x.size(1), numel_of(w.out)}, DType::Int64, x.device());
-  kernels::max_pool_indices(geometry(w, x.size(0), x.size(1)), ops::arg(index), image_arg(x));
+  if (index.numel() > 0) kernels::max_pool_indices(geometry(w, x.size(0), x.size(1)), ops::arg(index), image_arg(x));
   return index;
 }
 
@@ -69,7 +69,7 @@ Tensor max_pool_values(const Tensor& x, const Window& w, size_t nd) {
   const int64_t n = x.size(0), c = x.size(1), l = numel_of(w.out);
   Tensor values = Tensor::empty({n, c, l}, x.dtype(), x.device());
   Tensor index = Tensor::empty({n, c, l}, DType::Int64, x.device());
-  kernels::max_pool(geometry(w, n, c), ops::arg(values), ops::arg(index), image_arg(x));
+  if (values.numel() > 0) kernels::max_pool(geometry(w, n, c), ops::arg(values), ops::arg(index), image_arg(x));
   const Shape plane_shape{n, c, numel_of(w.in)};
   if (ops::needs_tangent({x}))
     ops::push_tangent({x}, values, [&](const TensorList& t) { return gather(reshape(t[0], plane_shape), 2, index); });

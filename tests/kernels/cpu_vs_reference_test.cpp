@@ -121,6 +121,19 @@ TEST(KernelsCpuVsReference, WindowKernelsMatchTheDefinition) {
             EXPECT_TRUE(same_bits(qr, pr)) << "the reference max_pool's positions";
             EXPECT_TRUE(same_bits(vf.contiguous(), vr)) << "max_pool values, strided " << strided;
           }
+          // x a view with a row stride wider than its rows (the vector rows read past a row, never past x), and
+          // one whose rows run backwards (no reading past rows at all).
+          const Tensor wide = tg::randn({g.batch, g.channels, g.in_h, g.in_w + 3}, dt, gen);
+          const Tensor narrow = wide.slice(3, 0, g.in_w);
+          const Tensor backwards = xt.as_strided(xt.shape(), {xt.stride(0), xt.stride(1), -xt.stride(2), 1},
+                                                 xt.offset() + (g.in_h - 1) * xt.stride(2));
+          for (const Tensor& view : {narrow, backwards}) {
+            Tensor vf = Tensor::empty(index_shape, dt), vr = Tensor::empty(index_shape, dt);
+            Tensor qf = Tensor::empty(index_shape, DType::Int64), qr = Tensor::empty(index_shape, DType::Int64);
+            k::max_pool(g, arg(vf), arg(qf), arg(view));
+            k::reference_tables().max_pool.find(kCpu, dt)(g, arg(vr), arg(qr), arg(view));
+            EXPECT_TRUE(same_bits(qf, qr) && same_bits(vf, vr)) << "max_pool over a view with strides " << tg::shape_str(view.strides());
+          }
         }
       }
     }

@@ -295,7 +295,8 @@ TYPED_TEST(KernelsGemm, RealValuesWithinRoundingBound) {
 
 // A kernel's companion tile shape is taken where it pads C less (64 rows: 8- or 4-row tiles fit, 12- and 6-row
 // ones pad), not where the kernel itself fits better (256 x 256), and it gives the kernel's bits exactly: each
-// element is summed in the same order whatever the tile shape, so the choice never changes a result.
+// element is summed in the same order whatever the tile shape, C's layout (a column-major C is computed as C^T)
+// or the thread count, so the choice never changes a result.
 TYPED_TEST(KernelsGemm, CompanionTileShapeFitsCAndGivesTheSameBits) {
   using T = TypeParam;
   for (const cpu::MicroKernel<T>& kernel : cpu::available_micro_kernels<T>()) {
@@ -305,17 +306,32 @@ TYPED_TEST(KernelsGemm, CompanionTileShapeFitsCAndGivesTheSameBits) {
     EXPECT_EQ(cpu::tile_shape_for(kernel, 256, 256, false).mr, kernel.mr);
     EXPECT_EQ(cpu::tile_shape_for(kernel, 480, 64, true).mr, kernel.companion.mr);  // C^T is 64 x 480
     const cpu::MicroKernel<T> companion = cpu::tile_shape_for(kernel, 64, 480, false);
-    for (const Case& c : {Case{{}, 64, 480, 300}, Case{{2}, 61, 97, 515, Layout::Transposed, Layout::Sliced}}) {
+    // 110 x 200 x 270: deeper than KC by a little, where a depth rule that looked at the tile shape would block k
+    // differently for the two shapes (one 270-deep block with 8-row tiles, 256 + 14 with 12-row ones).
+    for (const Case& c : {Case{{}, 64, 480, 300}, Case{{}, 110, 200, 270},
+                          Case{{2}, 61, 97, 515, Layout::Transposed, Layout::Sliced}}) {
       const Problem<T> p = make_problem<T>(c, 7, false);
-      Output<T> own = make_output<T>(c.batch, c.m, c.n), other = make_output<T>(c.batch, c.m, c.n);
-      for (int threads : {1, 2}) {
-        cpu::gemm<T>(c.batch, c.m, c.n, c.k, own.arg(), p.a.arg(), p.b.arg(), kernel, kernel.blocking, {threads, 1});
-        cpu::gemm<T>(c.batch, c.m, c.n, c.k, other.arg(), p.a.arg(), p.b.arg(), companion, kernel.blocking,
-                     {threads, 1});
-        ASSERT_EQ(own.buffer.size(), other.buffer.size());
-        EXPECT_EQ(std::memcmp(own.buffer.data(), other.buffer.data(), own.buffer.size() * sizeof(T)), 0)
-            << describe(c) << " threads " << threads;
-      }
+      std::vector<T> first;  // the kernel's result on one thread, in row-major order
+      for (int threads : {1, 2})
+        for (OutLayout layout : {OutLayout::RowMajor, OutLayout::ColMajor}) {
+          Output<T> own = make_output<T>(c.batch, c.m, c.n, layout), other = make_output<T>(c.batch, c.m, c.n, layout);
+          cpu::gemm<T>(c.batch, c.m, c.n, c.k, own.arg(), p.a.arg(), p.b.arg(), kernel, kernel.blocking, {threads, 1});
+          cpu::gemm<T>(c.batch, c.m, c.n, c.k, other.arg(), p.a.arg(), p.b.arg(), companion, kernel.blocking,
+                       {threads, 1});
+          std::vector<T> own_rows, other_rows;
+          for (int64_t e = 0; e < product(c.batch); ++e)
+            for (int64_t i = 0; i < c.m; ++i)
+              for (int64_t j = 0; j < c.n; ++j) {
+                own_rows.push_back(own.at(e, i, j));
+                other_rows.push_back(other.at(e, i, j));
+              }
+          if (first.empty()) first = own_rows;
+          const std::string where = describe(c) + " threads " + std::to_string(threads) +
+                                    (layout == OutLayout::ColMajor ? " column-major C" : " row-major C");
+          EXPECT_EQ(std::memcmp(own_rows.data(), other_rows.data(), own_rows.size() * sizeof(T)), 0) << where;
+          EXPECT_EQ(std::memcmp(own_rows.data(), first.data(), own_rows.size() * sizeof(T)), 0)
+              << where << " differs from one thread, row-major";
+        }
     }
   }
 }

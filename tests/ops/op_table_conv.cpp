@@ -321,6 +321,8 @@ void add_pool(std::vector<OpSpec>& t) {
           {SL{{1, 1, 5, 5}}, window({2, 2, 1, 1, 0, 0, 2, 2})},                   // dilation 2
           {SL{{2, 3, 6, 7}}, window({3, 2, 2, 1, 1, 1, 1, 2})},
           {SL{{2, 2, 1, 6}}, window({1, 3, 1, 3, 0, 1, 1, 1})},                   // size-1 height
+          {SL{{0, 2, 4, 4}}, window({2, 2, 2, 2, 0, 0, 1, 1})},                   // empty batch
+          {SL{{2, 3, 8, 36}}, window({2, 2, 2, 2, 0, 0, 1, 1})},                  // 2x2 / 2: the vector rows
       };
       // kernel, stride, padding; b = 1: count_include_pad = false
       avg_cases = {

@@ -571,10 +571,14 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
   }
   // A short C whose whole A fits the A block at full depth (a convolution's Cout x N OH OW with Cin KH KW a little
   // over KC, e.g. 64 x 288): one k block, so each tile of C is written once instead of being read back and
-  // added to for a thin last block. Decided from the whole problem, not per thread's rectangle, so every thread
-  // count gets the same blocking and the same bits.
-  if (pl.m <= pl.mc && pl.k > pl.kc && pl.k <= 2 * pl.kc && round_up(pl.m, pl.mr) * pl.k <= pl.mc * pl.kc)
-    pl.kc = pl.k;
+  // added to for a thin last block. Decided from the problem and the blocking alone (not the tile shape, C's
+  // layout, or a thread's rectangle), so every tile shape, layout and thread count gets the same sums. 16-bit
+  // operands keep KC: their packing converts at most kMaxPackDepth steps at once.
+  if constexpr (std::is_same_v<T, S>) {
+    const int64_t short_side = std::min(m, n);
+    if (short_side <= blocking.mc && k > blocking.kc && k <= 2 * blocking.kc && short_side * k <= blocking.mc * blocking.kc)
+      pl.kc = k;
+  }
   const StridedArg& a_use = swapped ? b_arg : a_arg;
   const StridedArg& b_use = swapped ? a_arg : b_arg;
   const S* a_base = swapped ? b0 : a0;

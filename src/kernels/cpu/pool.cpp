@@ -150,6 +150,7 @@ void max_pool_2x2_indices(const WindowGeometry& g, const StridedArg* values, con
 template <class T>
 void max_pool_typed(const WindowGeometry& g, const StridedArg* values, const StridedArg& index, const StridedArg& x) {
   using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  if (g.batch == 0 || g.channels == 0 || g.out_h == 0 || g.out_w == 0) return;  // nothing to write, x may be null
   if (g.kernel_h == 2 && g.kernel_w == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_h == 0 && g.pad_w == 0 &&
       g.dilation_h == 1 && g.dilation_w == 1 && x.strides[3] == 1 && index.strides[2] == 1) {
     return max_pool_2x2_indices<T>(g, values, index, x,

@@ -3,9 +3,10 @@
 // r0[2w], r0[2w + 1], r1[2w], r1[2w + 1], taken in that scan order, a candidate replacing the running maximum
 // when it is strictly larger, or NaN while the maximum is not (the first maximum wins ties, the first NaN beats
 // everything), and position[w] = first + 2w + (0, 1, W or W + 1 for those four), W = row_length: its place in
-// x's plane when `first` is where r0 starts there. 2n and W must be below 2^30. One version per ISA (pool_rows_<isa>.cpp, each built with its
-// flags), chosen by CPUID; each gives exactly the values and positions of pool.cpp's scalar loop. `end` is one past
-// the last float that may be read at or after r0 and r1 (a row's vector may read past the row, never past end).
+// x's plane when `first` is where r0 starts there. 2n and W must be below 2^30. `end` is one past the last
+// float that may be read at or after r0 and r1, or null (then no read goes past a row). One version per ISA
+// (pool_rows_<isa>.cpp, each built with its flags), chosen by CPUID; each gives exactly the values and
+// positions of pool.cpp's scalar loop.
 #include <cstdint>
 
 namespace tg::kernels::cpu {

@@ -7,8 +7,6 @@
 #if defined(__AVX512F__)
 #include <immintrin.h>
 
-#include <algorithm>
-
 namespace tg::kernels::cpu {
 namespace {
 
@@ -17,8 +15,10 @@ namespace {
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
+// The low `count` bits (none for count <= 0). Plain expressions, no std:: templates: an out-of-line copy of one
+// compiled here could be the one the linker keeps for baseline code.
 __mmask16 low_bits(int64_t count) {
-  return static_cast<__mmask16>(count >= 16 ? 0xFFFF : (1u << std::max<int64_t>(count, 0)) - 1);
+  return static_cast<__mmask16>(count >= 16 ? 0xFFFF : count <= 0 ? 0 : (1u << count) - 1);
 }
 
 // pool.cpp's rule, lane by lane: v replaces b when strictly larger, or NaN while b is not.
@@ -35,9 +35,9 @@ void pool_row_2x2(const float* r0, const float* r1, int64_t n, const float* end,
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   const __m512i width = _mm512_set1_epi32(static_cast<int32_t>(row_length));
   for (int64_t w = 0; w < n; w += 16) {
-    const int64_t windows = std::min<int64_t>(16, n - w);
+    const int64_t windows = n - w < 16 ? n - w : 16;
     __m512 t0, t1, u0, u1;
-    if (r0 + 2 * w + 32 <= end && r1 + 2 * w + 32 <= end) {
+    if (end != nullptr && r0 + 2 * w + 32 <= end && r1 + 2 * w + 32 <= end) {
       // Whole vectors where the memory past the row is readable: the lanes past it are never stored, and
       // plain loads keep the hardware prefetchers following the rows (masked ones ran at half the speed).
       t0 = _mm512_loadu_ps(r0 + 2 * w), t1 = _mm512_loadu_ps(r0 + 2 * w + 16);
