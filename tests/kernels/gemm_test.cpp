@@ -242,14 +242,7 @@ std::vector<cpu::MicroKernel<T>> every_tile_shape() {
   std::vector<cpu::MicroKernel<T>> out;
   for (const cpu::MicroKernel<T>& kernel : cpu::available_micro_kernels<T>()) {
     out.push_back(kernel);
-    if (kernel.companion.fn == nullptr) continue;
-    cpu::MicroKernel<T> other = kernel;
-    other.name = kernel.companion.name;
-    other.mr = kernel.companion.mr;
-    other.nr = kernel.companion.nr;
-    other.fn = kernel.companion.fn;
-    other.companion = {};
-    out.push_back(other);
+    if (kernel.companion.fn != nullptr) out.push_back(cpu::with_tile_shape(kernel, kernel.companion));
   }
   return out;
 }

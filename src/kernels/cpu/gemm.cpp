@@ -1,20 +1,17 @@
-// The production CPU GEMM: packing, the five loops, threading and micro-kernel selection (see gemm.h).
-// Only the micro-kernels are per ISA; everything here is portable C++ compiled with the project's flags.
+// The production CPU GEMM: packing, the five loops and threading (see gemm.h); which micro-kernel runs is
+// gemm_kernels.cpp's. Only the micro-kernels are per ISA; everything here is portable C++ compiled with the
+// project's flags.
 #include "gemm.h"
 
-#include "cpu_features.h"
 #include "half_convert.h"
 #include "../half_staging.h"
 
 #include "parallel.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
-#include <string>
 #include <type_traits>
 
 #include <tensorgrad/base/error.h>
@@ -22,7 +19,6 @@
 
 #include "../epilogue.h"
 #include "../ref/ref_kernels.h"
-#include "gemm_tuning.h"
 
 namespace tg::kernels::cpu {
 
@@ -34,45 +30,6 @@ constexpr int64_t kMaxPackDepth = 256;
 
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
-
-// ---------------------------------------------------------------------------------------------------------
-// The portable micro-kernel: GCC/Clang vector extensions at 16 bytes (SSE2, NEON), MR = 4 rows by NR = two
-// vectors. The compiler maps it onto whatever SIMD the baseline target has.
-
-template <class T>
-struct Vec16 {
-  typedef T type __attribute__((vector_size(16)));
-};
-
-template <class T>
-void generic_micro_kernel(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accumulate) {
-  using V = typename Vec16<T>::type;
-  constexpr int kLanes = 16 / sizeof(T);
-  constexpr int MR = 4, NR = 2 * kLanes;
-  V acc[MR][2] = {};
-  for (int64_t p = 0; p < kc; ++p) {
-    V b0, b1;
-    std::memcpy(&b0, b + p * NR, sizeof(V));
-    std::memcpy(&b1, b + p * NR + kLanes, sizeof(V));
-    for (int i = 0; i < MR; ++i) {
-      const T ai = a[p * MR + i];
-      acc[i][0] += ai * b0;
-      acc[i][1] += ai * b1;
-    }
-  }
-  for (int i = 0; i < MR; ++i) {
-    T* row = c + i * ldc;
-    for (int h = 0; h < 2; ++h) {
-      V v = acc[i][h];
-      if (accumulate) {
-        V old;
-        std::memcpy(&old, row + h * kLanes, sizeof(V));
-        v = old + v;
-      }
-      std::memcpy(row + h * kLanes, &v, sizeof(V));
-    }
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Packing. A block (mc x kc) becomes ceil(mc / MR) panels, panel r holding rows r*MR.. as a[p * MR + i]; B block
@@ -372,26 +329,6 @@ Grid choose_grid(int threads, int64_t m, int64_t n, int64_t mr, int64_t nr) {
   return best;
 }
 
-// The multiply-adds an m x n product costs in whole mr x nr tiles, padding included (per unit of k).
-int64_t padded_tiles_area(int64_t m, int64_t n, int64_t mr, int64_t nr) {
-  return ceil_div(m, mr) * mr * ceil_div(n, nr) * nr;
-}
-
-// Whether the driver computes C^T = B^T A^T instead (see gemm_impl): for a column-major C, or a narrow one
-// (n under NR) whose transpose wastes clearly fewer multiply-adds on padding.
-bool is_column_major(int64_t row_stride, int64_t col_stride, int64_t n) {
-  return col_stride != 1 && row_stride == 1 && n > 1;
-}
-
-bool turned_round(int64_t m, int64_t n, int64_t mr, int64_t nr, bool column_major_c) {
-  return column_major_c || (n < nr && 10 * padded_tiles_area(n, m, mr, nr) <= 8 * padded_tiles_area(m, n, mr, nr));
-}
-
-// The padded multiply-adds (per unit of k) of an m x n C in mr x nr tiles, in the orientation the driver uses.
-int64_t oriented_tiles_area(int64_t m, int64_t n, int64_t mr, int64_t nr, bool column_major_c) {
-  return turned_round(m, n, mr, nr, column_major_c) ? padded_tiles_area(n, m, mr, nr) : padded_tiles_area(m, n, mr, nr);
-}
-
 // [begin, end) of part `i` of `parts` over `units` micro-tiles of size `unit`, clipped to `size`.
 std::pair<int64_t, int64_t> split(int64_t size, int64_t unit, int parts, int i) {
   const int64_t units = ceil_div(size, unit);
@@ -485,6 +422,19 @@ void check_operand(const StridedArg& arg, size_t dims, const char* which) {
 }
 
 }  // namespace
+
+// How the driver orients C (declared in gemm.h; gemm_kernels.cpp chooses tile shapes by them).
+int64_t padded_tiles_area(int64_t m, int64_t n, int64_t mr, int64_t nr) {
+  return ceil_div(m, mr) * mr * ceil_div(n, nr) * nr;
+}
+
+bool is_column_major(int64_t row_stride, int64_t col_stride, int64_t n) {
+  return col_stride != 1 && row_stride == 1 && n > 1;
+}
+
+bool turned_round(int64_t m, int64_t n, int64_t mr, int64_t nr, bool column_major_c) {
+  return column_major_c || (n < nr && 10 * padded_tiles_area(n, m, mr, nr) <= 8 * padded_tiles_area(m, n, mr, nr));
+}
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -650,75 +600,6 @@ void gemm(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const Strid
   gemm_impl<T, T>(batch_shape, m, n, k, c_arg, a_arg, b_arg, kernel, blocking, options);
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Micro-kernel selection.
-
-namespace {
-
-template <class T>
-MicroKernel<T> generic_kernel() {
-  MicroKernel<T> k;
-  k.name = "generic";
-  k.mr = 4;
-  k.nr = 32 / static_cast<int>(sizeof(T));
-  k.fn = &generic_micro_kernel<T>;
-  k.blocking = {64, 256, 4096};
-  return k;
-}
-
-// The micro-kernels use FMA besides the vector width.
-bool cpu_has_avx2_fma() { return cpu_has_avx2() && cpu_has_fma(); }
-bool cpu_has_avx512_fma() { return cpu_has_avx512f() && cpu_has_fma(); }
-
-}  // namespace
-
-template <>
-std::vector<MicroKernel<float>> available_micro_kernels<float>() {
-  std::vector<MicroKernel<float>> out{generic_kernel<float>()};
-  if (isa::avx2_f32 != nullptr && cpu_has_avx2_fma())
-    out.push_back({"avx2", 6, 16, isa::avx2_f32, {120, 256, 4080}, {"avx2 4x24", 4, 24, isa::avx2_f32_4x24}});
-  if (isa::avx512_f32 != nullptr && cpu_has_avx512_fma())
-    out.push_back({"avx512", 12, 32, isa::avx512_f32, {120, 256, 4096}, {"avx512 8x48", 8, 48, isa::avx512_f32_8x48}});
-  return out;
-}
-
-template <>
-std::vector<MicroKernel<double>> available_micro_kernels<double>() {
-  std::vector<MicroKernel<double>> out{generic_kernel<double>()};
-  if (isa::avx2_f64 != nullptr && cpu_has_avx2_fma()) out.push_back({"avx2", 6, 8, isa::avx2_f64, {96, 256, 4080}, {}});
-  if (isa::avx512_f64 != nullptr && cpu_has_avx512_fma())
-    out.push_back({"avx512", 12, 16, isa::avx512_f64, {96, 192, 4096}, {}});
-  return out;
-}
-
-template <class T>
-const MicroKernel<T>& default_micro_kernel() {
-  static const MicroKernel<T> chosen = [] {
-    std::string message;
-    MicroKernel<T> k = choose_micro_kernel<T>(available_micro_kernels<T>(), std::getenv("TG_GEMM_KERNEL"),
-                                              gemm_tune_file_path(), gemm_tune_file_path_is_explicit(), &message);
-    if (!message.empty()) std::fprintf(stderr, "tensorgrad: %s\n", message.c_str());
-    return k;
-  }();
-  return chosen;
-}
-
-template <class T>
-MicroKernel<T> tile_shape_for(const MicroKernel<T>& kernel, int64_t m, int64_t n, bool column_major_c) {
-  const TileShape<T>& other = kernel.companion;
-  if (other.fn == nullptr) return kernel;
-  const int64_t own = oriented_tiles_area(m, n, kernel.mr, kernel.nr, column_major_c);
-  const int64_t alternative = oriented_tiles_area(m, n, other.mr, other.nr, column_major_c);
-  if (alternative >= own) return kernel;
-  MicroKernel<T> chosen = kernel;
-  chosen.name = other.name;
-  chosen.mr = other.mr;
-  chosen.nr = other.nr;
-  chosen.fn = other.fn;
-  chosen.companion = {};
-  return chosen;
-}
-
 // The default paths' kernel for C (the last two of its strides are its row and column strides).
 template <class T>
 MicroKernel<T> default_tile_shape(int64_t m, int64_t n, const StridedArg& c) {
@@ -756,10 +637,6 @@ template void gemm<float>(const Shape&, int64_t, int64_t, int64_t, const Strided
                           const StridedArg&);
 template void gemm<double>(const Shape&, int64_t, int64_t, int64_t, const StridedArg&, const StridedArg&,
                            const StridedArg&);
-template const MicroKernel<float>& default_micro_kernel<float>();
-template const MicroKernel<double>& default_micro_kernel<double>();
-template MicroKernel<float> tile_shape_for(const MicroKernel<float>&, int64_t, int64_t, bool);
-template MicroKernel<double> tile_shape_for(const MicroKernel<double>&, int64_t, int64_t, bool);
 
 namespace {
 

@@ -25,6 +25,13 @@ namespace tg::kernels {
 
 namespace cpu {
 
+// A 16-byte vector of T (GCC/Clang vector extension): the register of the portable micro-kernel
+// (gemm_kernels.cpp) and of the packing's transposes (gemm.cpp), mapped onto the baseline target's SIMD.
+template <class T>
+struct Vec16 {
+  typedef T type __attribute__((vector_size(16)));
+};
+
 // Cache blocking: MC rows of A (an L2-resident block), KC of the inner dimension (an MR x KC sliver of A and
 // a KC x NR sliver of B share L1), NC columns of B (an L3-resident block). The driver rounds mc up to a
 // multiple of MR and nc to a multiple of NR.
@@ -66,11 +73,29 @@ std::vector<MicroKernel<T>> available_micro_kernels();
 template <class T>
 const MicroKernel<T>& default_micro_kernel();
 
+// `kernel` running `shape`'s micro-kernel (same name family, blocking and ISA), without a companion of its own.
+template <class T>
+MicroKernel<T> with_tile_shape(MicroKernel<T> kernel, const TileShape<T>& shape) {
+  kernel.name = shape.name;
+  kernel.mr = shape.mr;
+  kernel.nr = shape.nr;
+  kernel.fn = shape.fn;
+  kernel.companion = {};
+  return kernel;
+}
+
 // The tile shape the default paths (gemm without a kernel, matmul, gemm_gathered_b) give an m x n product:
 // the kernel itself, or its companion where that pads C's tiles less (in the orientation the driver will use:
 // column-major C and narrow C are turned round); a tie keeps the tuned kernel. The blocking stays the kernel's.
 template <class T>
 MicroKernel<T> tile_shape_for(const MicroKernel<T>& kernel, int64_t m, int64_t n, bool column_major_c);
+
+// How the driver orients C: the multiply-adds an m x n C costs in whole mr x nr tiles, padding included (per
+// unit of k); whether C is column-major; and whether the driver computes C^T = B^T A^T instead, for a
+// column-major C or a narrow one (n under NR) whose transpose wastes clearly fewer multiply-adds on padding.
+int64_t padded_tiles_area(int64_t m, int64_t n, int64_t mr, int64_t nr);
+bool is_column_major(int64_t row_stride, int64_t col_stride, int64_t n);
+bool turned_round(int64_t m, int64_t n, int64_t mr, int64_t nr, bool column_major_c);
 
 struct GemmOptions {
   // 0: tg::threads_for(multiply-adds, grain), i.e. tg::num_threads() capped by the problem size.

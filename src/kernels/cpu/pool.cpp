@@ -44,9 +44,6 @@ inline bool takes(T v, T b) {
   return (v > b) | ((v != v) & (b == b));
 }
 
-// The common 2x2 window with stride 2, no padding or dilation, over unit-stride rows: the four candidates
-// of each window are read straight from two input rows and the winner's position written at once, one
-// pass instead of four read-modify-write passes over per-row scratch. `index` is [N, C, L] with unit L stride.
 // The CPU's vector version of a float32 2x2 row (pool_rows.h), or null: the scalar loops below.
 PoolRow2x2 vector_pool_row() {
   static const PoolRow2x2 chosen = isa::avx512_pool_row_2x2 != nullptr && cpu_has_avx512f() ? isa::avx512_pool_row_2x2
@@ -88,6 +85,10 @@ void max_pool_2x2_rows(PoolRow2x2 row, const WindowGeometry& g, const StridedArg
   });
 }
 
+// The common 2x2 window with stride 2, no padding or dilation, over unit-stride rows: the four candidates
+// of each window are read straight from two input rows and the winner's position written at once, one
+// pass instead of four read-modify-write passes over per-row scratch. `index` is [N, C, L] with unit L stride;
+// `values` (may be null) any strides. Float32 runs the CPU's vector rows where it has them.
 template <class T>
 void max_pool_2x2_indices(const WindowGeometry& g, const StridedArg* values, const StridedArg& index,
                           const StridedArg& x, int threads) {
