@@ -15,6 +15,7 @@
 #include "../../src/kernels/cpu/cpu_features.h"
 #include "../../src/kernels/cpu/pool_rows.h"
 #include "../../src/kernels/cpu/random.h"
+#include "../../src/kernels/cpu/sum_blocks.h"
 
 namespace {
 
@@ -269,6 +270,51 @@ TEST(KernelsCpuVsReference, PoolRowsOfEveryIsaPresentFollowTheScalarRule) {
       }
     }
   }
+}
+
+// sum_blocks.h's rule written out once more as the oracle: 32 double lanes, a tail in order, a pairwise fold.
+double sum_block_rule(const float* row, int64_t n) {
+  double lanes[32] = {};
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    for (int l = 0; l < 32; ++l) lanes[l] += static_cast<double>(row[i + l]);
+  double tail = 0;
+  for (; i < n; ++i) tail += static_cast<double>(row[i]);
+  for (int w = 16; w > 0; w /= 2)
+    for (int l = 0; l < w; ++l) lanes[l] += lanes[l + w];
+  return tail + lanes[0];
+}
+
+TEST(KernelsCpuVsReference, SumBlocksOfEveryIsaPresentFollowTheScalarRule) {
+  namespace cpu = tg::kernels::cpu;
+  const std::vector<std::pair<const char*, cpu::SumBlockF32>> isas = {
+      {"avx2", cpu::cpu_has_avx2() ? cpu::isa::avx2_sum_block_f32 : nullptr},
+      {"avx512", cpu::cpu_has_avx512f() ? cpu::isa::avx512_sum_block_f32 : nullptr}};
+  // Magnitudes from 2^-20 to 2^20 of both signs, so a different order of the additions changes the bits.
+  std::vector<float> data(70000);
+  uint32_t state = 777;
+  for (float& v : data) {
+    state = state * 1664525u + 1013904223u;
+    const float mantissa = static_cast<float>(state >> 8) / 16777216.0f;
+    v = std::ldexp((state & 1u) != 0 ? -mantissa : mantissa, static_cast<int>((state >> 1) % 41) - 20);
+  }
+  int checked = 0;
+  for (const auto& [isa, sum] : isas) {
+    if (sum == nullptr) continue;
+    ++checked;
+    for (int64_t n = 0; n <= 100; ++n)
+      for (int64_t offset : {0, 1, 3}) {  // unaligned starts too
+        const double want = sum_block_rule(data.data() + offset, n), got = sum(data.data() + offset, n);
+        ASSERT_EQ(std::memcmp(&want, &got, sizeof want), 0) << isa << " n " << n << " offset " << offset;
+      }
+    for (int64_t n : {int64_t{1} << 16, int64_t{65535}, int64_t{69999}}) {
+      const double want = sum_block_rule(data.data() + 1, n), got = sum(data.data() + 1, n);
+      ASSERT_EQ(std::memcmp(&want, &got, sizeof want), 0) << isa << " n " << n;
+    }
+    const float special[] = {1.0f, std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()};
+    EXPECT_TRUE(std::isnan(sum(special, 3))) << isa;
+  }
+  if (checked == 0) GTEST_SKIP() << "this CPU has neither AVX2 nor AVX-512F";
 }
 
 // The Bernoulli mask compares integers where the reference compares doubles: the thresholds at and next to a

@@ -6,7 +6,7 @@
 // buffer of the output's size: double for sums (as the reference, so float32 sums keep their accuracy), the
 // element type for max and min. Other layouts and ops go to the reference kernel.
 // Sums of unit-stride rows are folded in fixed blocks of kSumBlock elements, each block by a loop compiled per
-// ISA (GCC target_clones: AVX-512, AVX2, baseline; chosen at load time by CPUID) and the block partials added
+// ISA (float32: sum_blocks.h's per-ISA files, float64: GCC target_clones; chosen by CPUID) and the block partials added
 // in order; a whole-tensor sum computes its blocks on several threads. The blocks do not depend on the thread
 // count, so neither does the result.
 #include <algorithm>
@@ -17,9 +17,11 @@
 
 #include <tensorgrad/base/threads.h>
 
+#include "cpu_features.h"
+#include "isa_clones.h"
 #include "parallel.h"
 #include "reduce.h"
-#include "isa_clones.h"
+#include "sum_blocks.h"
 
 namespace tg::kernels::cpu {
 
@@ -103,8 +105,16 @@ inline __attribute__((always_inline)) double sum_block_impl(const T* row, int64_
     for (int l = 0; l < w; ++l) lanes[l] += lanes[l + w];
   return acc + lanes[0];
 }
-TG_ISA_CLONES double sum_block(const float* row, int64_t n) { return sum_block_impl(row, n); }
+TG_ISA_CLONES double sum_block_scalar_rule(const float* row, int64_t n) { return sum_block_impl(row, n); }
 TG_ISA_CLONES double sum_block(const double* row, int64_t n) { return sum_block_impl(row, n); }
+
+// float32: the CPU's version of the same rule from sum_blocks.h (same bits), else the clones above.
+double sum_block(const float* row, int64_t n) {
+  static const SumBlockF32 chosen = isa::avx512_sum_block_f32 != nullptr && cpu_has_avx512f() ? isa::avx512_sum_block_f32
+                                    : isa::avx2_sum_block_f32 != nullptr && cpu_has_avx2()    ? isa::avx2_sum_block_f32
+                                                                                             : &sum_block_scalar_rule;
+  return chosen(row, n);
+}
 
 // Sum of a unit-stride row: its blocks' partials added in order. With `threads` > 1 the blocks are computed
 // by an OpenMP team (same blocks, same order of addition: the same result).
