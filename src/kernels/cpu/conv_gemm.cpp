@@ -6,15 +6,67 @@
 #include "conv_gemm.h"
 
 #include <algorithm>
+#include <cstring>
+#include <optional>
 #include <vector>
 
 #include <tensorgrad/base/error.h>
+#include <tensorgrad/core/allocator.h>
 
 #include "gemm.h"
+#include "isa_clones.h"
+#include "parallel.h"
 
 namespace tg::kernels::cpu {
 
 namespace {
+
+// How far past an element of a PaddedImage a pack may read (and past a run in a packed row it may write).
+constexpr int kOverReadBytes = 64;
+
+// A zero-padded copy of the image, [N, C, H + 2 PH, W + 2 PW] contiguous, from the CPU allocator's cached blocks,
+// with kOverReadBytes of slack after its last element: the forward pack then reads every run unclipped.
+template <class T>
+class PaddedImage {
+ public:
+  PaddedImage(const WindowGeometry& g, const T* x, int64_t xn, int64_t xc, int64_t xh, int64_t xw)
+      : h_(g.in_h + 2 * g.pad_h), w_(g.in_w + 2 * g.pad_w),
+        bytes_(static_cast<size_t>(g.batch * g.channels * h_ * w_) * sizeof(T) + kOverReadBytes) {
+    data_ = static_cast<T*>(cpu_allocator().allocate(bytes_));
+    const int64_t planes = g.batch * g.channels, plane = h_ * w_;
+    std::memset(reinterpret_cast<std::byte*>(data_ + planes * plane), 0, kOverReadBytes);
+    parallel_for(planes, threads_for(planes * plane, int64_t{1} << 16), [&](int64_t first, int64_t last, int) {
+      for (int64_t i = first; i < last; ++i) {
+        const T* src = x + i / g.channels * xn + i % g.channels * xc;
+        T* dst = data_ + i * plane;
+        std::fill(dst, dst + g.pad_h * w_, T(0));
+        for (int64_t r = 0; r < g.in_h; ++r) {
+          T* row = dst + (g.pad_h + r) * w_;
+          std::fill(row, row + g.pad_w, T(0));
+          const T* in = src + r * xh;
+          if (xw == 1)
+            std::memcpy(row + g.pad_w, in, static_cast<size_t>(g.in_w) * sizeof(T));
+          else
+            for (int64_t c = 0; c < g.in_w; ++c) row[g.pad_w + c] = in[c * xw];
+          std::fill(row + g.pad_w + g.in_w, row + w_, T(0));
+        }
+        std::fill(dst + (g.pad_h + g.in_h) * w_, dst + plane, T(0));
+      }
+    });
+  }
+  ~PaddedImage() { cpu_allocator().deallocate(data_, bytes_); }
+  PaddedImage(const PaddedImage&) = delete;
+  PaddedImage& operator=(const PaddedImage&) = delete;
+
+  const T* data() const { return data_; }
+  int64_t height() const { return h_; }
+  int64_t width() const { return w_; }
+
+ private:
+  int64_t h_, w_;
+  size_t bytes_;
+  T* data_ = nullptr;
+};
 
 // One index along an axis of cols: what it adds to the x offset and to the input row and column it reads.
 // A row q = (c, kh, kw) adds (c, kh * DH, kw * DW); a column p = (n, oh, ow) adds (n, oh * SH - PH, ow * SW - PW).
@@ -30,6 +82,10 @@ struct Im2colOperand {
   WindowGeometry g;
   int64_t group_channels = 0;              // Cin / G: a batch entry (group) starts that many channels on
   bool lanes_are_positions = true;         // forward (B = cols); false: weight gradient (B = cols^T)
+  // x is a PaddedImage: every read lies inside it (pad = 0), and kOverReadBytes more may be read past any
+  // element, so a run may be copied in whole chunks.
+  bool padded = false;
+  std::vector<AxisEntry> rows;  // row(q) for every q of a group, filled once per call (the pack reads them)
 
   // entries[i] = column(first + i) (positions) or row(first + i), walking the indices instead of dividing
   // for each one (two divisions an entry cost as much as gathering a short panel).
@@ -76,23 +132,14 @@ struct RowSegment {
   int first, count;
 };
 
-// Forward: a lane is an output position, the depth a (c, kh, kw). Each panel's lanes are cut into runs along
-// image rows; for each depth step a run is a strided copy with its ends clipped to the image (the padding's
-// zeros written around it) instead of a bounds check per element.
+// Run by run (each run's constants in registers), down the depth, each run clipped to the image for each depth
+// step (the padding's zeros written around it).
 template <class T>
-void pack_positions(const Im2colOperand<T>& op, const T* x, const AxisEntry* lanes_at, int used,
-                    const AxisEntry* depth_at, int64_t depth, int width, T* out) {
+void pack_positions_clipped(const Im2colOperand<T>& op, const T* x, const AxisEntry* lanes_at,
+                            const RowSegment* segments, int count, const AxisEntry* depth_at, int64_t depth, int width,
+                            T* out) {
   const WindowGeometry& g = op.g;
   const int64_t step = g.stride_w * op.xw;
-  RowSegment segments[64];
-  int count = 0;
-  for (int j = 0; j < used;) {
-    int e = j + 1;
-    while (e < used && lanes_at[e].h == lanes_at[j].h && lanes_at[e].w == lanes_at[j].w + (e - j) * g.stride_w) ++e;
-    segments[count++] = {j, e - j};
-    j = e;
-  }
-  // Run by run (each run's constants in registers), down the depth.
   for (int s = 0; s < count; ++s) {
     const RowSegment seg = segments[s];
     const AxisEntry l = lanes_at[seg.first];
@@ -120,6 +167,71 @@ void pack_positions(const Im2colOperand<T>& op, const T* x, const AxisEntry* lan
       for (int j = hi; j < seg.count; ++j) dst[j] = T(0);
     }
   }
+}
+
+// Over a PaddedImage with unit steps: no run needs clipping, so a run is copied down the depth in whole chunks
+// of kOverReadBytes, runs left to right: the elements a chunk writes past its run belong to the next run, which
+// overwrites them (a run whose chunk would pass the row's end is copied exactly). With the CNN's 14-wide image
+// a run is one chunk per depth step, where the clipped copy did per-element work (bounds, clipping, a short loop).
+template <class T>
+inline __attribute__((always_inline)) void pack_positions_padded_impl(const T* x, const AxisEntry* lanes_at,
+                                                                       const RowSegment* segments, int count,
+                                                                       const AxisEntry* depth_at, int64_t depth,
+                                                                       int width, T* out) {
+  constexpr int chunk = kOverReadBytes / static_cast<int>(sizeof(T));
+  for (int s = 0; s < count; ++s) {
+    const RowSegment seg = segments[s];
+    const T* src = x + lanes_at[seg.first].offset;
+    T* dst = out + seg.first;
+    if (seg.count <= chunk && seg.first + chunk <= width) {  // the usual run: one chunk a depth step
+      for (int64_t p = 0; p < depth; ++p) std::memcpy(dst + p * width, src + depth_at[p].offset, kOverReadBytes);
+      continue;
+    }
+    for (int64_t p = 0; p < depth; ++p) {
+      const T* from = src + depth_at[p].offset;
+      T* to = dst + p * width;
+      int j = 0;
+      for (; j + chunk <= seg.count; j += chunk) std::memcpy(to + j, from + j, kOverReadBytes);
+      if (j < seg.count && seg.first + j + chunk <= width) {
+        std::memcpy(to + j, from + j, kOverReadBytes);
+      } else {
+        for (; j < seg.count; ++j) to[j] = from[j];
+      }
+    }
+  }
+}
+
+// One copy per ISA (a chunk is one 512-bit move with AVX-512, four 128-bit ones on baseline x86-64).
+TG_ISA_CLONES void pack_positions_padded(const float* x, const AxisEntry* lanes_at, const RowSegment* segments,
+                                         int count, const AxisEntry* depth_at, int64_t depth, int width, float* out) {
+  pack_positions_padded_impl(x, lanes_at, segments, count, depth_at, depth, width, out);
+}
+TG_ISA_CLONES void pack_positions_padded(const double* x, const AxisEntry* lanes_at, const RowSegment* segments,
+                                         int count, const AxisEntry* depth_at, int64_t depth, int width, double* out) {
+  pack_positions_padded_impl(x, lanes_at, segments, count, depth_at, depth, width, out);
+}
+
+// Forward: a lane is an output position, the depth a (c, kh, kw). Each panel's lanes are cut into runs along
+// image rows; for each depth step a run is a strided copy with its ends clipped to the image (the padding's
+// zeros written around it) instead of a bounds check per element.
+template <class T>
+void pack_positions(const Im2colOperand<T>& op, const T* x, const AxisEntry* lanes_at, int used,
+                    const AxisEntry* depth_at, int64_t depth, int width, T* out) {
+  const WindowGeometry& g = op.g;
+  const int64_t step = g.stride_w * op.xw;
+  RowSegment segments[64];
+  int count = 0;
+  for (int j = 0; j < used;) {
+    int e = j + 1;
+    while (e < used && lanes_at[e].h == lanes_at[j].h && lanes_at[e].w == lanes_at[j].w + (e - j) * g.stride_w) ++e;
+    segments[count++] = {j, e - j};
+    j = e;
+  }
+  if (op.padded && step == 1) {
+    pack_positions_padded(x, lanes_at, segments, count, depth_at, depth, width, out);
+  } else {
+    pack_positions_clipped(op, x, lanes_at, segments, count, depth_at, depth, width, out);
+  }
   if (used < width)
     for (int64_t p = 0; p < depth; ++p)
       for (int j = used; j < width; ++j) out[p * width + j] = T(0);
@@ -144,7 +256,7 @@ void pack_window_rows(const Im2colOperand<T>& op, const T* x, const AxisEntry* l
     T* o = out + p * width;
     const AxisEntry& d = depth_at[p];
     const T* src = x + d.offset;
-    if (d.h + h_min >= 0 && d.h + h_max < g.in_h && d.w + w_min >= 0 && d.w + w_max < g.in_w) {
+    if (op.padded || (d.h + h_min >= 0 && d.h + h_max < g.in_h && d.w + w_min >= 0 && d.w + w_max < g.in_w)) {
       for (int j = 0; j < used; ++j) o[j] = src[lane_offset[j]];
     } else {
       for (int j = 0; j < used; ++j) o[j] = op.inside(lanes_at[j], d) ? src[lane_offset[j]] : T(0);
@@ -159,18 +271,21 @@ void pack_im2col(const void* context, int64_t entry, int64_t lane0, int64_t lane
                  int width, T* out) {
   const Im2colOperand<T>& op = *static_cast<const Im2colOperand<T>*>(context);
   const T* x = op.x + entry * op.group_channels * op.xc;
-  thread_local std::vector<AxisEntry> lane_entries, depth_entries;
-  lane_entries.resize(static_cast<size_t>(lanes));
-  depth_entries.resize(static_cast<size_t>(depth));
-  op.fill(op.lanes_are_positions, lane0, lanes, lane_entries.data());
-  op.fill(!op.lanes_are_positions, depth0, depth, depth_entries.data());
+  // The positions' entries are walked here; the rows' were filled once (the GEMM packs a panel at a time, and
+  // refilling the same depth entries for each one cost a quarter of the forward's packing).
+  thread_local std::vector<AxisEntry> position_entries;
+  const bool positions_are_lanes = op.lanes_are_positions;
+  position_entries.resize(static_cast<size_t>(positions_are_lanes ? lanes : depth));
+  op.fill(true, positions_are_lanes ? lane0 : depth0, positions_are_lanes ? lanes : depth, position_entries.data());
+  const AxisEntry* lane_entries = positions_are_lanes ? position_entries.data() : op.rows.data() + lane0;
+  const AxisEntry* depth_entries = positions_are_lanes ? op.rows.data() + depth0 : position_entries.data();
   for (int64_t first = 0; first < lanes; first += width, out += depth * width) {
     const int used = static_cast<int>(std::min<int64_t>(width, lanes - first));
-    const AxisEntry* l = lane_entries.data() + first;
-    if (op.lanes_are_positions)
-      pack_positions(op, x, l, used, depth_entries.data(), depth, width, out);
+    const AxisEntry* l = lane_entries + first;
+    if (positions_are_lanes)
+      pack_positions(op, x, l, used, depth_entries, depth, width, out);
     else
-      pack_window_rows(op, x, l, used, depth_entries.data(), depth, width, out);
+      pack_window_rows(op, x, l, used, depth_entries, depth, width, out);
   }
 }
 
@@ -186,14 +301,33 @@ void conv_gemm_typed(ConvGemmOp op, const ConvGemmProblem& pr, const StridedArg&
   cols.xw = x.strides[3];
   cols.g = g;
   cols.group_channels = g.channels / pr.groups;
-  cols.lanes_are_positions = op == ConvGemmOp::Forward;
+  // A padded convolution packs from a padded copy (one pass over the image): the forward's runs (unit column
+  // steps only) are then copied in whole chunks, and no position of the weight gradient's needs bounds checks.
+  // CNN conv2 (32 -> 64, 14x14, one thread, Zen 5): forward 8.2 -> 6.4 ms, weight gradient 8.0 -> 7.6 ms.
+  std::optional<PaddedImage<T>> padded;
+  const bool forward = op == ConvGemmOp::Forward;
+  cols.lanes_are_positions = forward;
+  if ((g.pad_h > 0 || g.pad_w > 0) && (!forward || g.stride_w == 1)) {
+    padded.emplace(g, cols.x, cols.xn, cols.xc, cols.xh, cols.xw);
+    cols.x = padded->data();
+    cols.xw = 1;
+    cols.xh = padded->width();
+    cols.xc = padded->height() * padded->width();
+    cols.xn = g.channels * cols.xc;
+    cols.g.in_h = padded->height();
+    cols.g.in_w = padded->width();
+    cols.g.pad_h = cols.g.pad_w = 0;
+    cols.padded = true;
+  }
   // The pack loops keep a panel's lane entries on the stack (checked here: they run inside the GEMM's threads).
   const MicroKernel<T>& kernel = default_micro_kernel<T>();
   TG_CHECK(kernel.mr <= 64 && kernel.nr <= 64, "conv_gemm: micro-kernel '", kernel.name, "' has panels wider than 64");
-  const GatheredOperand<T> b{&pack_im2col<T>, &cols};
   const int64_t m = pr.out_channels / pr.groups, q = cols.group_channels * g.kernel_h * g.kernel_w;
+  cols.rows.resize(static_cast<size_t>(q));
+  cols.fill(false, 0, q, cols.rows.data());
+  const GatheredOperand<T> b{&pack_im2col<T>, &cols};
   const int64_t p = g.batch * g.out_h * g.out_w;
-  if (op == ConvGemmOp::Forward)
+  if (forward)
     gemm_gathered_b<T>(pr.groups, m, p, q, out, a, b);
   else
     gemm_gathered_b<T>(pr.groups, m, q, p, out, a, b);

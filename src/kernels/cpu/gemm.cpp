@@ -526,7 +526,7 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
   // operands keep KC: their packing converts at most kMaxPackDepth steps at once.
   if constexpr (std::is_same_v<T, S>) {
     const int64_t short_side = std::min(m, n);
-    if (short_side <= blocking.mc && k > blocking.kc && k <= 2 * blocking.kc && short_side * k <= blocking.mc * blocking.kc)
+    if (short_side <= blocking.mc && k > blocking.kc && k <= 3 * blocking.kc && short_side * k <= blocking.mc * blocking.kc)
       pl.kc = k;
   }
   const StridedArg& a_use = swapped ? b_arg : a_arg;
