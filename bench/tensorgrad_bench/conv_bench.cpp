@@ -6,7 +6,11 @@
 // (P = N OH OW, the layout the GEMMs take):
 //   forward       out = W cols          tensorgrad: conv_gemm Forward     reference: im2col, sgemm
 //   weight grad   dW = g cols^T         tensorgrad: conv_gemm WeightGrad  reference: im2col, sgemm
-//   input grad    dx = col2im(W^T g)    tensorgrad: matmul, col2im        reference: sgemm, col2im (ours)
+//   input grad    dx = col2im(W^T g)    tensorgrad: as tg::conv2d's backward: with stride 1 and Cin >= 32, a
+//                                       conv_gemm Forward of g (an [N, Cout, OH, OW] view) with W transposed and
+//                                       flipped, then the copy into NCHW; else matmul, col2im
+//                                       reference: sgemm, col2im (ours)
+//   input grad via cols                 tensorgrad: matmul, col2im (to compare the two routes in one run)
 // cols is the Q x P im2col matrix. The reference recomputes im2col for the weight gradient, as PyTorch's
 // slow_conv2d does; its im2col and col2im are tensorgrad's, run on one thread (see OneThread), so on two threads
 // only its sgemm is threaded.
@@ -42,6 +46,7 @@ struct Problem {
   int64_t q = 0, p = 0, l = 0;
   Tensor x, w, grad;                 // inputs
   Tensor out, dw, cols_grad, dx;     // tensorgrad's results
+  Tensor dx_by_channel;              // [Cin, N H W]: the input gradient's convolution before its copy into dx
   Tensor ref_out, ref_dw, ref_dx;    // the reference's results
   Tensor cols, ref_cols_grad;        // the reference's im2col matrix and W^T g
 
@@ -74,6 +79,7 @@ Problem make_problem(const ConvBenchCase& c, Generator& gen) {
   pr.cols_grad = Tensor::empty({pr.q, pr.p});
   pr.ref_cols_grad = Tensor::empty({pr.q, pr.p});
   pr.dx = Tensor::empty({c.batch, c.in_channels, c.height, c.width});
+  pr.dx_by_channel = Tensor::empty({c.in_channels, c.batch * c.height * c.width});
   pr.ref_dx = Tensor::empty({c.batch, c.in_channels, c.height, c.width});
   pr.cols = Tensor::empty({pr.q, pr.p});
   return pr;
@@ -95,10 +101,30 @@ void tg_forward(Problem& pr) {
 void tg_weight_grad(Problem& pr) {
   k::conv_gemm(k::ConvGemmOp::WeightGrad, conv_problem(pr), grouped(pr.dw), grouped(pr.grad), arg(pr.x));
 }
-void tg_input_grad(Problem& pr) {
+void tg_input_grad_via_cols(Problem& pr) {
   const Tensor wt = pr.w.transpose(0, 1);
   k::matmul({}, pr.q, pr.p, pr.c.out_channels, arg(pr.cols_grad), arg(wt), arg(pr.grad));
   k::col2im(pr.g, arg(pr.dx), as_cols(pr.cols_grad, pr));
+}
+void tg_input_grad(Problem& pr) {
+  const ConvBenchCase& c = pr.c;
+  // The op's rule (src/ops/conv.cpp, input_grad_is_a_convolution).
+  if (c.stride != 1 || c.padding > c.kernel - 1 || c.in_channels < 32) return tg_input_grad_via_cols(pr);
+  // W [Cout, Cin, K, K] -> [Cin, Cout, K, K] flipped in space, as the op's input_grad_by_convolution.
+  const Tensor wt = reshape(permute(flip(reshape(pr.w, {c.out_channels, c.in_channels, c.kernel, c.kernel}), {2, 3}),
+                                    {1, 0, 2, 3}),
+                            {c.in_channels, c.out_channels * c.kernel * c.kernel});
+  const Tensor g_image = permute(reshape(pr.grad, {c.out_channels, c.batch, pr.g.out_h, pr.g.out_w}), {1, 0, 2, 3});
+  k::WindowGeometry back = pr.g;
+  back.channels = c.out_channels;
+  back.in_h = pr.g.out_h;
+  back.in_w = pr.g.out_w;
+  back.out_h = c.height;
+  back.out_w = c.width;
+  back.pad_h = back.pad_w = c.kernel - 1 - c.padding;
+  k::conv_gemm(k::ConvGemmOp::Forward, {back, 1, c.in_channels}, grouped(pr.dx_by_channel), grouped(wt),
+               arg(g_image));
+  pr.dx.copy_(permute(reshape(pr.dx_by_channel, {c.in_channels, c.batch, c.height, c.width}), {1, 0, 2, 3}));
 }
 
 #if TG_BENCH_OPENBLAS
@@ -183,12 +209,15 @@ int run_conv_bench(const ConvBenchOptions& opt) {
 #if TG_BENCH_OPENBLAS
   const std::vector<Pass> passes = {{"forward", &tg_forward, &ref_forward, &Problem::out, &Problem::ref_out},
                                     {"weight grad", &tg_weight_grad, &ref_weight_grad, &Problem::dw, &Problem::ref_dw},
-                                    {"input grad", &tg_input_grad, &ref_input_grad, &Problem::dx, &Problem::ref_dx}};
+                                    {"input grad", &tg_input_grad, &ref_input_grad, &Problem::dx, &Problem::ref_dx},
+                                    {"input grad via cols", &tg_input_grad_via_cols, &ref_input_grad, &Problem::dx,
+                                     &Problem::ref_dx}};
   const bool have_ref = true;
 #else
   const std::vector<Pass> passes = {{"forward", &tg_forward, nullptr, &Problem::out, nullptr},
                                     {"weight grad", &tg_weight_grad, nullptr, &Problem::dw, nullptr},
-                                    {"input grad", &tg_input_grad, nullptr, &Problem::dx, nullptr}};
+                                    {"input grad", &tg_input_grad, nullptr, &Problem::dx, nullptr},
+                                    {"input grad via cols", &tg_input_grad_via_cols, nullptr, &Problem::dx, nullptr}};
   const bool have_ref = false;
 #endif
 

@@ -1,6 +1,7 @@
 #pragma once
 // tensorgrad-bench conv: a convolution's three GEMMs (forward, weight gradient, input gradient) as tensorgrad
-// runs them (implicit GEMM: panels gathered from the image; the input gradient as W^T g then col2im) against
+// runs them (implicit GEMM: panels gathered from the image; the input gradient, for stride 1, as one more implicit
+// convolution, else as W^T g then col2im) against
 // im2col + OpenBLAS sgemm (+ col2im), the way PyTorch's CPU convolution without oneDNN computes them, in one
 // run. Float32, groups 1.
 #include <cstdint>
