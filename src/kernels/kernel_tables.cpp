@@ -91,7 +91,7 @@ const char* op_name(SoftmaxOp op) {
 }
 
 const char* op_name(IndexOp op) {
-  static constexpr const char* kNames[] = {"gather", "scatter_add"};
+  static constexpr const char* kNames[] = {"gather", "scatter_add", "scatter_add_into_zeros"};
   static_assert(std::size(kNames) == kIndexOpCount, "name every index op");
   return name_in(kNames, op);
 }

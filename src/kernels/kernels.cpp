@@ -68,6 +68,12 @@ void scatter_add(const Shape& shape, int64_t dim, int64_t dim_size, const Stride
                                                                                                dim_size, out, src,
                                                                                                index);
 }
+void scatter_add_into_zeros(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out,
+                            const StridedArg& src, const StridedArg& index) {
+  constexpr IndexOp op = IndexOp::ScatterAddIntoZeros;
+  tables().index.find(op, device_of(op_name(op), out, src, index), src.dtype, op_name(op))(op, shape, dim, dim_size,
+                                                                                          out, src, index);
+}
 void im2col(const WindowGeometry& g, const StridedArg& cols, const StridedArg& x, double pad_value) {
   constexpr WindowOp op = WindowOp::Im2col;
   tables().window.find(op, device_of("im2col", cols, x), x.dtype, "im2col")(op, g, cols, x, pad_value);

@@ -292,9 +292,10 @@ Tensor conv_nd(const Tensor& x, const Tensor& weight, const Tensor& bias, const 
     const Tensor cols_t = reshape(permute(cols, {1, 0, 2}), {groups, cin_g * k, n * l});  // a view unless 1x1
     out = matmul(wg, cols_t);
   }
-  if (bias.defined()) out = out + reshape(bias, {groups, cout / groups, 1});
-  // Back to [N, Cout, L]: a copy into the contiguous NC(H)W result.
-  out = contiguous(permute(reshape(out, {cout, n, l}), {1, 0, 2}));
+  // Back to [N, Cout, L]: a copy into the contiguous NC(H)W result, which adds the bias on the way (one pass over
+  // the output instead of two).
+  const Tensor by_image = permute(reshape(out, {cout, n, l}), {1, 0, 2});
+  out = bias.defined() ? by_image + reshape(bias, {1, cout, 1}) : contiguous(by_image);
   Shape out_shape{n, cout};
   out_shape.insert(out_shape.end(), w.out.begin(), w.out.end());
   return reshape(out, out_shape);

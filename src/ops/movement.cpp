@@ -1,6 +1,7 @@
 // Joining (cat, stack), padding and indexing (index_select, gather, scatter_add, one_hot).
 #include <algorithm>
 
+#include <tensorgrad/kernels/kernel_tables.h>
 #include <tensorgrad/ops/creation.h>
 #include <tensorgrad/ops/movement.h>
 #include <tensorgrad/ops/reduce.h>
@@ -181,9 +182,11 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
 }
 
 namespace {
-// `self_is_fresh`: self is a temporary no one else refers to (gather's VJP passes the zeros it has just made),
-// so the sums go straight into it instead of into a copy of it: one pass over the input's size fewer.
-Tensor scatter_add_impl(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, bool self_is_fresh);
+// What self is. Zeros: a temporary no one else refers to (gather's VJP passes the zeros it has just made), so
+// the sums go straight into it instead of into a copy of it: one pass over the input's size fewer. Unwritten: an
+// empty contiguous temporary in the kernel's dtype that stands for zeros; scatter_add_into_zeros writes all of it.
+enum class FreshSelf { No, Zeros, Unwritten };
+Tensor scatter_add_impl(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, FreshSelf fresh);
 }  // namespace
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
@@ -213,16 +216,25 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
 }
 
 Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
-  return scatter_add_impl(self, dim, index, src, false);
+  return scatter_add_impl(self, dim, index, src, FreshSelf::No);
 }
 
 Tensor ops::gather_vjp(const Shape& shape, int64_t dim, const Tensor& index, const Tensor& g) {
-  return scatter_add_impl(zeros(shape, g.dtype(), g.device()), dim, index, g, /*self_is_fresh=*/true);
+  // Where the device has it, one kernel zeroes and scatters (the zeros are never a separate pass over memory);
+  // it writes the index's extent (dim_size along dim), so only when that is all of the result.
+  const DType kd = index_dtype(g.dtype());
+  bool index_spans_result = index.dim() == static_cast<int64_t>(shape.size());
+  for (int64_t k = 0; index_spans_result && k < index.dim(); ++k)
+    index_spans_result = k == wrap_dim(dim, index.dim(), "tg::gather") || index.size(k) == shape[static_cast<size_t>(k)];
+  if (g.dtype() == kd && index_spans_result &&
+      kernels::kernel_tables().index.supports(kernels::IndexOp::ScatterAddIntoZeros, g.device().type, kd))
+    return scatter_add_impl(Tensor::empty(shape, kd, g.device()), dim, index, g, FreshSelf::Unwritten);
+  return scatter_add_impl(zeros(shape, g.dtype(), g.device()), dim, index, g, FreshSelf::Zeros);
 }
 
 namespace {
 
-Tensor scatter_add_impl(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, bool self_is_fresh) {
+Tensor scatter_add_impl(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, FreshSelf fresh) {
   TG_PROFILE_OP("scatter_add", self, index, src);
   check_index_dtype(index, "tg::scatter_add");
   TG_CHECK(index.dim() == self.dim() && src.dim() == self.dim(), "tg::scatter_add: self ", self.shape(),
@@ -237,9 +249,9 @@ Tensor scatter_add_impl(const Tensor& self, int64_t dim, const Tensor& index, co
   const DType dt = promote_types(self.dtype(), src.dtype());
   const DType kd = index_dtype(dt);
   // A fresh copy of self (in the kernel's dtype) receives the sums, or self's own storage when it is fresh.
-  Tensor acc = ops::cast_raw(self, kd);
-  if (acc.same(self)) {
-    if (self_is_fresh && self.is_contiguous() && !self.requires_grad()) {
+  Tensor acc = fresh == FreshSelf::Unwritten ? self : ops::cast_raw(self, kd);
+  if (fresh != FreshSelf::Unwritten && acc.same(self)) {
+    if (fresh == FreshSelf::Zeros && self.is_contiguous() && !self.requires_grad()) {
       acc = self.detach();
     } else {
       acc = Tensor::empty(self.shape(), kd, self.device());
@@ -248,7 +260,10 @@ Tensor scatter_add_impl(const Tensor& self, int64_t dim, const Tensor& index, co
   }
   const Tensor src_k = ops::cast_raw(src, kd);
   const Tensor acc1 = at_least_1d(acc), src1 = at_least_1d(src_k), index1 = at_least_1d(index);
-  kernels::scatter_add(index1.shape(), d, acc1.size(d), ops::arg(acc1), ops::arg(src1), ops::arg(index1));
+  if (fresh == FreshSelf::Unwritten)
+    kernels::scatter_add_into_zeros(index1.shape(), d, acc1.size(d), ops::arg(acc1), ops::arg(src1), ops::arg(index1));
+  else
+    kernels::scatter_add(index1.shape(), d, acc1.size(d), ops::arg(acc1), ops::arg(src1), ops::arg(index1));
   Tensor out = ops::cast_raw(acc, dt);
   if (ops::needs_tangent({self, src})) {
     ops::push_tangent({self, src}, out, [&](const TensorList& t) {

@@ -272,6 +272,57 @@ TEST(KernelsCpuVsReference, PoolRowsOfEveryIsaPresentFollowTheScalarRule) {
   }
 }
 
+// scatter_add_into_zeros writes every element of its output (filled with garbage first here), with the sums of
+// zeros + scatter_add bit for bit: the CPU's row loop (indexed dim last: contiguous, strided output, strided
+// operands) and its blocked fallback (another dim), on 1 and 2 threads, duplicates included; a bad index
+// throws before anything is written.
+TEST(KernelsCpuVsReference, ScatterAddIntoZerosWritesEveryElementWithTheReferenceSums) {
+  tg::Generator gen(17);
+  const k::IndexOp op = k::IndexOp::ScatterAddIntoZeros;
+  struct Case {
+    tg::Shape index_shape;
+    int64_t dim, dim_size;
+    bool strided;
+  };
+  for (int threads : {1, 2})
+    for (const Case& c : {Case{{64, 32, 49}, 2, 196, false}, Case{{64, 32, 49}, 2, 196, true},
+                          Case{{3, 5}, 1, 1, false}, Case{{40, 300, 7}, 0, 50, false}, Case{{6, 0}, 1, 4, false},
+                          Case{{2, 3, 4}, 2, 9, true}}) {
+      Threads t(threads);
+      for (DType dt : {DType::Float32, DType::Float64, DType::Int64}) {
+        tg::Shape out_shape = c.index_shape;
+        out_shape[static_cast<size_t>(c.dim)] = c.dim_size;
+        const Tensor index = tg::randint(0, c.dim_size, c.index_shape, gen);
+        const Tensor src = dt == DType::Int64 ? tg::randint(-50, 50, c.index_shape, gen)
+                                              : tg::randn(c.index_shape, dt, gen);
+        // Strided: every operand a view with a step along the last dim; 7 everywhere else (the garbage).
+        auto view = [&](const tg::Shape& shape, DType d) {
+          if (!c.strided) return tg::full(shape, 7.0, d);
+          tg::Shape wide = shape;
+          wide.back() *= 2;
+          return tg::full(wide, 7.0, d).slice(static_cast<int64_t>(shape.size()) - 1, 0, wide.back(), 2);
+        };
+        Tensor src_v = view(c.index_shape, dt);
+        if (src_v.numel() > 0) src_v.copy_(src);
+        Tensor index_v = view(c.index_shape, DType::Int64);
+        if (index_v.numel() > 0) index_v.copy_(index);
+        Tensor fast = view(out_shape, dt), ref = view(out_shape, dt);
+        k::scatter_add_into_zeros(c.index_shape, c.dim, c.dim_size, arg(fast), arg(src_v), arg(index_v));
+        k::reference_tables().index.find(op, kCpu, dt)(op, c.index_shape, c.dim, c.dim_size, arg(ref), arg(src_v),
+                                                       arg(index_v));
+        Tensor want = tg::zeros(out_shape, dt);
+        if (index.numel() > 0) want = tg::scatter_add(want, c.dim, index, src);
+        EXPECT_TRUE(same_bits(fast, ref)) << dtype_name(dt) << " threads " << threads;
+        EXPECT_TRUE(same_bits(fast, want)) << dtype_name(dt) << " threads " << threads;
+      }
+    }
+  const Tensor bad = tg::full({4, 6}, 6.0, DType::Int64);
+  const Tensor src = tg::ones({4, 6});
+  Tensor out = tg::full({4, 6}, 3.0);
+  EXPECT_THROW(k::scatter_add_into_zeros({4, 6}, 1, 6, arg(out), arg(src), arg(bad)), tg::Error);
+  EXPECT_EQ(tg::min(out).item(), 3.0);
+}
+
 // sum_blocks.h's rule written out once more as the oracle: 32 double lanes, a tail in order, a pairwise fold.
 double sum_block_rule(const float* row, int64_t n) {
   double lanes[32] = {};

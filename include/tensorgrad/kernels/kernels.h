@@ -23,8 +23,8 @@ enum class ReduceOp : uint8_t { Sum, Prod, Max, Min, ArgMax, ArgMin };
 inline constexpr int kReduceOpCount = 6;
 enum class SoftmaxOp : uint8_t { Softmax, LogSoftmax };
 inline constexpr int kSoftmaxOpCount = 2;
-enum class IndexOp : uint8_t { Gather, ScatterAdd };
-inline constexpr int kIndexOpCount = 2;
+enum class IndexOp : uint8_t { Gather, ScatterAdd, ScatterAddIntoZeros };
+inline constexpr int kIndexOpCount = 3;
 enum class WindowOp : uint8_t { Im2col, Col2im, MaxPoolIndices };
 inline constexpr int kWindowOpCount = 3;
 // Convolution as an implicit GEMM (see conv_gemm()).
@@ -85,6 +85,11 @@ void gather(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg&
 // out[i.., index[i..] at dim, i..] += src[i..]; the dual of gather.
 void scatter_add(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out, const StridedArg& src,
                  const StridedArg& index);
+// scatter_add into zeros: every element of out (over `shape` with dim_size along dim) is written, 0 where no
+// index points, in one pass where the kernel zeroes each row just before adding into it (gather's VJP: max
+// pooling's gradient). Same sums, in the same order, as zeros then scatter_add.
+void scatter_add_into_zeros(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out,
+                            const StridedArg& src, const StridedArg& index);
 
 // Sliding-window geometry shared by im2col and col2im. Always 2-D: a 1-D op passes height 1 with kernel 1,
 // stride 1, padding 0 and dilation 1 along it. out_h/out_w are the number of window positions.

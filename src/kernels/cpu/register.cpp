@@ -16,6 +16,7 @@
 #include "parallel.h"
 #include "random.h"
 #include "reduce.h"
+#include "scatter.h"
 #include "softmax.h"
 #include "unary.h"
 #include "where.h"
@@ -61,12 +62,17 @@ void where_threaded(const Shape& shape, const StridedArg& out, const StridedArg&
 // gather / scatter_add: every index is checked before any thread starts (a bad one throws with nothing
 // written), then blocks of the index tensor's other dimensions run in parallel: max pooling's gradient is
 // one scatter_add over the whole activation. `in` has dim_size along `dim`, not the index's size; that stride
-// is only ever added per index value, so `dim` is never split.
+// is only ever added per index value, so `dim` is never split. scatter_add_into_zeros along the last dim (max
+// pooling's gradient) zeroes and fills out row by row (scatter.cpp).
 void index(IndexOp op, const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out, const StridedArg& in,
            const StridedArg& index) {
   ref::check_indices(shape, dim, dim_size, index, op_name(op));
+  const bool rows = op == IndexOp::ScatterAddIntoZeros && dim == static_cast<int64_t>(shape.size()) - 1;
   parallel_elementwise<3>(shape, {&out, &in, &index}, true, [&](const Shape& s, const auto& a) {
-    ref::index_unchecked(op, s, dim, dim_size, *a[0], *a[1], *a[2]);
+    if (rows)
+      cpu::scatter_add_rows_into_zeros(s, dim_size, *a[0], *a[1], *a[2]);
+    else
+      ref::index_unchecked(op, s, dim, dim_size, *a[0], *a[1], *a[2]);
   }, dim);
 }
 
@@ -122,7 +128,7 @@ void register_kernels(KernelTables& t) {
     for (int op = 0; op < kBinaryOpCount; ++op)
       if (t.binary.supports(static_cast<BinaryOp>(op), kCpu, d))
         t.binary.add(static_cast<BinaryOp>(op), kCpu, d, &binary_threaded);
-    for (IndexOp op : {IndexOp::Gather, IndexOp::ScatterAdd})
+    for (IndexOp op : {IndexOp::Gather, IndexOp::ScatterAdd, IndexOp::ScatterAddIntoZeros})
       if (t.index.supports(op, kCpu, d)) t.index.add(op, kCpu, d, &index);
     for (int op = 0; op < kRandomOpCount; ++op)
       if (t.random.supports(static_cast<RandomOp>(op), kCpu, d)) t.random.add(static_cast<RandomOp>(op), kCpu, d, &random);

@@ -39,6 +39,17 @@ void scatter_add_typed(const Shape& shape, int64_t dim, int64_t dim_size, const 
   index_along<T, true>(shape, dim, dim_size, src, out, index, out.strides[static_cast<size_t>(dim)]);
 }
 
+// out = 0 over the index's shape with dim_size along dim.
+template <class T>
+void zero_indexed(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out) {
+  Shape out_shape = shape;
+  out_shape[static_cast<size_t>(dim)] = dim_size;
+  T* o = static_cast<T*>(out.data);
+  for_each_run<1>(out_shape, {out.strides.data()}, [&](int64_t n, auto off, auto st) {
+    for (int64_t i = 0; i < n; ++i) o[off[0] + i * st[0]] = T(0);
+  });
+}
+
 }  // namespace
 
 void check_indices(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& index, const char* op) {
@@ -63,13 +74,18 @@ void index_unchecked(IndexOp op, const Shape& shape, int64_t dim, int64_t dim_si
   visit_compute_dtype(in.dtype, [&]<class T>(TypeTag<T>) {
     if constexpr (std::is_same_v<T, bool>) TG_FAIL("tg::", op_name(op), ": no reference kernel for bool");
     else if (op == IndexOp::Gather) gather_typed<T>(shape, dim, dim_size, out, in, index);
-    else scatter_add_typed<T>(shape, dim, dim_size, out, in, index);
+    else if (op == IndexOp::ScatterAdd) scatter_add_typed<T>(shape, dim, dim_size, out, in, index);
+    else {
+      zero_indexed<T>(shape, dim, dim_size, out);
+      scatter_add_typed<T>(shape, dim, dim_size, out, in, index);
+    }
   });
 }
 
 void register_index(KernelTables& t) {
   for (DType d : {DType::Int64, DType::Float32, DType::Float64})
-    for (IndexOp op : {IndexOp::Gather, IndexOp::ScatterAdd}) t.index.add(op, DeviceType::CPU, d, &index);
+    for (IndexOp op : {IndexOp::Gather, IndexOp::ScatterAdd, IndexOp::ScatterAddIntoZeros})
+      t.index.add(op, DeviceType::CPU, d, &index);
 }
 
 }  // namespace tg::kernels::ref
