@@ -75,14 +75,15 @@ Tensor cols_grad_to_input(const Tensor& cols_grad, const Window& w, int64_t n, i
 
 Tensor conv_gemm_recorded(kernels::ConvGemmOp op, const Tensor& a, const Tensor& x, const Window& w, int64_t groups);
 
-// Whether a convolution's input gradient is computed as a convolution (below): stride 1, padding at most
-// dilation (K - 1) along every spatial dimension, and at least 32 input channels a group. Its GEMM has Cin / G
-// rows, so each panel packed from the gradient serves Cin / G rows: on Zen 5 (tensorgrad-bench conv, one thread)
-// 1 channel took 8.0 ms against 1.5 through the column gradient, 32 (the CNN's conv2) the same time (9.1 vs 8.9
-// ms; CNN epochs A/B within 2%, and 29 MB less memory a step), 64 (ResNet 3x3, 56x56) 13.7 vs 16.8 ms.
+// Whether a convolution's input gradient is computed as a convolution (below): a kernel of more than one tap (a
+// 1x1 kernel's column gradient already is the input's gradient, in the by-group layout), stride 1, padding at
+// most dilation (K - 1) along every spatial dimension, and at least 32 input channels a group. Its GEMM has
+// Cin / G rows, so each panel packed from the gradient serves Cin / G rows: on Zen 5 (tensorgrad-bench conv, one
+// thread) 1 channel took 8.0 ms against 1.5 through the column gradient, 32 (the CNN's conv2) the same time (9.1
+// vs 8.9 ms; CNN epochs A/B within 2%, and 29 MB less memory a step), 64 (ResNet 3x3, 56x56) 13.7 vs 16.8 ms.
 constexpr int64_t kMinGroupChannelsForConvolvedInputGrad = 32;
 bool input_grad_is_a_convolution(const Window& w, int64_t cin_g) {
-  if (cin_g < kMinGroupChannelsForConvolvedInputGrad) return false;
+  if (cin_g < kMinGroupChannelsForConvolvedInputGrad || w.kernel_numel() == 1) return false;
   for (size_t d = 0; d < w.in.size(); ++d)
     if (w.stride[d] != 1 || w.padding[d] > w.dilation[d] * (w.kernel[d] - 1)) return false;
   return true;
