@@ -6,7 +6,7 @@
 // (P = N OH OW, the layout the GEMMs take):
 //   forward       out = W cols          tensorgrad: conv_gemm Forward     reference: im2col, sgemm
 //   weight grad   dW = g cols^T         tensorgrad: conv_gemm WeightGrad  reference: im2col, sgemm
-//   input grad    dx = col2im(W^T g)    tensorgrad: as tg::conv2d's backward: with K > 1, stride 1, Cin >= 32, a
+//   input grad    dx = col2im(W^T g)    tensorgrad: as tg::conv2d's backward: with K > 1, stride 1, Cin >= 64, a
 //                                       conv_gemm Forward of g (an [N, Cout, OH, OW] view) with W transposed and
 //                                       flipped, then the copy into NCHW; else matmul, col2im
 //                                       reference: sgemm, col2im (ours)
@@ -109,7 +109,7 @@ void tg_input_grad_via_cols(Problem& pr) {
 void tg_input_grad(Problem& pr) {
   const ConvBenchCase& c = pr.c;
   // The op's rule (src/ops/conv.cpp, input_grad_is_a_convolution).
-  if (c.kernel == 1 || c.stride != 1 || c.padding > c.kernel - 1 || c.in_channels < 32)
+  if (c.kernel == 1 || c.stride != 1 || c.padding > c.kernel - 1 || c.in_channels < 64)
     return tg_input_grad_via_cols(pr);
   // W [Cout, Cin, K, K] -> [Cin, Cout, K, K] flipped in space, as the op's input_grad_by_convolution.
   const Tensor wt = reshape(permute(flip(reshape(pr.w, {c.out_channels, c.in_channels, c.kernel, c.kernel}), {2, 3}),

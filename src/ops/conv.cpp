@@ -4,7 +4,7 @@
 // float64 convolution is one implicit GEMM per group, conv_gemm: out = W cols, with cols (the im2col matrix
 // over the whole batch, [Cin K, N L]) gathered from the image as the GEMM packs its panels, never written out.
 // Its VJP: grad_W = g cols^T (conv_gemm_weight_grad, implicit too) and, for the input, with stride 1 and at least
-// 32 channels a group another implicit convolution (of g with W transposed and flipped), else grad_cols = W^T g
+// 64 channels a group another implicit convolution (of g with W transposed and flipped), else grad_cols = W^T g
 // and col2im; so the node saves x, not cols. conv_gemm_weight_grad is bilinear in (g, x) as conv_gemm is in (W, x),
 // and each one's VJP is written with the other, so every order of derivative stays exact. Other dtypes (and a
 // device without the kernel) take the materialised route: im2col, one batched matmul, whose backward is the
@@ -77,11 +77,12 @@ Tensor conv_gemm_recorded(kernels::ConvGemmOp op, const Tensor& a, const Tensor&
 
 // Whether a convolution's input gradient is computed as a convolution (below): a kernel of more than one tap (a
 // 1x1 kernel's column gradient already is the input's gradient, in the by-group layout), stride 1, padding at
-// most dilation (K - 1) along every spatial dimension, and at least 32 input channels a group. Its GEMM has
-// Cin / G rows, so each panel packed from the gradient serves Cin / G rows: on Zen 5 (tensorgrad-bench conv, one
-// thread) 1 channel took 8.0 ms against 1.5 through the column gradient, 32 (the CNN's conv2) the same time (9.1
-// vs 8.9 ms; CNN epochs A/B within 2%, and 29 MB less memory a step), 64 (ResNet 3x3, 56x56) 13.7 vs 16.8 ms.
-constexpr int64_t kMinGroupChannelsForConvolvedInputGrad = 32;
+// most dilation (K - 1) along every spatial dimension, and at least 64 input channels a group. Its GEMM has
+// Cin / G rows, so each panel packed from the gradient serves Cin / G rows. tensorgrad-bench conv on Zen 5, one
+// thread, convolution route vs column route: 1 channel 8.0 vs 1.5 ms; 32 (the CNN's conv2) 8.9 vs 8.5 ms with
+// AVX-512 and 14.2 vs 13.3 with AVX2 (CNN epochs A/B within 2%); 64 (ResNet 3x3, 56x56) 12.5 vs 15.7 ms with
+// AVX-512 and 21.5 vs 25.1 with AVX2.
+constexpr int64_t kMinGroupChannelsForConvolvedInputGrad = 64;
 bool input_grad_is_a_convolution(const Window& w, int64_t cin_g) {
   if (cin_g < kMinGroupChannelsForConvolvedInputGrad || w.kernel_numel() == 1) return false;
   for (size_t d = 0; d < w.in.size(); ++d)

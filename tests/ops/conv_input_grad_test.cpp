@@ -1,8 +1,8 @@
-// The input gradient of a stride-1 convolution with at least 32 input channels a group is computed as another
+// The input gradient of a stride-1 convolution with at least 64 input channels a group is computed as another
 // convolution (src/ops/conv.cpp, input_grad_by_convolution): the output's gradient with the weight transposed
 // per group and flipped. The op table's cases are too small to reach it (30 input elements at most), so here:
 // the gradient against the column route (col2im of W^T g) at realistic sizes, and gradcheck / gradgradcheck
-// over small images with 32 channels a group (padding, dilation, groups, 1-D).
+// over small images with 64 channels a group (padding, dilation, groups, 1-D).
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -23,10 +23,11 @@ struct Conv2dCase {
 
 TEST(ConvInputGrad, MatchesColumnGradientThroughCol2im) {
   tg::Generator gen(31);
-  for (const Conv2dCase& c : {Conv2dCase{{2, 32, 9, 9}, {16, 32, 3, 3}, 1, 1, 1, 1},
-                              Conv2dCase{{2, 32, 9, 11}, {8, 32, 3, 3}, 0, 0, 1, 1},   // gradient padding 2
-                              Conv2dCase{{1, 40, 8, 12}, {8, 40, 5, 3}, 2, 3, 1, 2},   // unequal padding, dilation
-                              Conv2dCase{{3, 48, 5, 5}, {4, 48, 1, 1}, 0, 0, 1, 1}}) { // 1x1
+  for (const Conv2dCase& c : {Conv2dCase{{2, 64, 9, 9}, {16, 64, 3, 3}, 1, 1, 1, 1},
+                              Conv2dCase{{2, 64, 9, 11}, {8, 64, 3, 3}, 0, 0, 1, 1},   // gradient padding 2
+                              Conv2dCase{{1, 80, 8, 12}, {8, 80, 5, 3}, 2, 3, 1, 2},   // unequal padding, dilation
+                              Conv2dCase{{2, 32, 9, 9}, {8, 32, 3, 3}, 1, 1, 1, 1},    // 32 channels: the columns
+                              Conv2dCase{{3, 96, 5, 5}, {4, 96, 1, 1}, 0, 0, 1, 1}}) { // 1x1: the columns
     const Tensor x = tg::randn(c.x, DType::Float64, gen).requires_grad_(true);
     const Tensor w = tg::randn(c.w, DType::Float64, gen);
     const Tensor y = tg::conv2d(x, w, {}, 1, {c.pad_h, c.pad_w}, {c.dil_h, c.dil_w});
@@ -51,13 +52,13 @@ TEST(ConvInputGrad, FirstAndSecondOrderGradcheck) {
     std::function<Tensor(const Tensor&, const Tensor&)> conv;
   };
   const std::vector<Case> cases = {
-      {"2-D, padding 1", {1, 32, 2, 3}, {2, 32, 2, 2},
+      {"2-D, padding 1", {1, 64, 2, 3}, {2, 64, 2, 2},
        [](const Tensor& x, const Tensor& w) { return tg::conv2d(x, w, {}, 1, 1); }},
-      {"2-D, groups 2", {1, 64, 2, 2}, {2, 32, 2, 2},
+      {"2-D, groups 2", {1, 128, 2, 2}, {2, 64, 2, 2},
        [](const Tensor& x, const Tensor& w) { return tg::conv2d(x, w, {}, 1, 1, 1, 2); }},
-      {"2-D, padding (0, 2), dilation (1, 2)", {1, 32, 3, 4}, {2, 32, 2, 3},
+      {"2-D, padding (0, 2), dilation (1, 2)", {1, 64, 3, 4}, {2, 64, 2, 3},
        [](const Tensor& x, const Tensor& w) { return tg::conv2d(x, w, {}, 1, {0, 2}, {1, 2}); }},
-      {"1-D, padding 3, dilation 2", {1, 32, 5}, {2, 32, 3},
+      {"1-D, padding 3, dilation 2", {1, 64, 5}, {2, 64, 3},
        [](const Tensor& x, const Tensor& w) { return tg::conv1d(x, w, {}, 1, 3, 2); }},
   };
   for (const Case& c : cases) {

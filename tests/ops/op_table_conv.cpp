@@ -265,11 +265,11 @@ void add_conv(std::vector<OpSpec>& t) {
             {SL{{0, 2, 4, 4}, {3, 2, 2, 2}}, window({1, 1, 0, 0, 1, 1})},     // empty batch
             // 576 positions an image (more than a 32-wide panel's multiple), groups 2
             {SL{{2, 2, 24, 24}, {4, 1, 3, 3}}, window({1, 1, 1, 1, 1, 1}, 2)},
-            // 32 channels a group, stride 1: the input gradient as a convolution (padding 1 and 2 with dilation 1
-            // and 2, so the gradient's own padding is 1 and 2), groups 2; and padding 2 over a 2x2 kernel, which
-            // is more than dilation (K - 1): the column gradient and col2im instead
-            {SL{{1, 64, 4, 5}, {4, 32, 3, 3}}, window({1, 1, 1, 2, 1, 2}, 2)},
-            {SL{{1, 32, 3, 3}, {2, 32, 2, 2}}, window({1, 1, 2, 2, 1, 1})},
+            // 64 channels a group, stride 1, where the input gradient is a convolution (forward values here; the
+            // gradients in conv_input_grad_test.cpp): padding 1 and 2 with dilation 1 and 2, groups 2; and
+            // padding 2 over a 2x2 kernel, more than dilation (K - 1)
+            {SL{{1, 128, 4, 5}, {4, 64, 3, 3}}, window({1, 1, 1, 2, 1, 2}, 2)},
+            {SL{{1, 64, 3, 3}, {2, 64, 2, 2}}, window({1, 1, 2, 2, 1, 1})},
         };
       } else if (nd == 2) {
         cases = {
@@ -286,7 +286,7 @@ void add_conv(std::vector<OpSpec>& t) {
             {SL{{1, 1, 7}, {2, 1, 3}}, window({1, 0, 2})},     // dilation 2
             {SL{{2, 4, 9}, {6, 2, 3}}, window({2, 2, 2}, 2)},
             {SL{{2, 2, 600}, {3, 2, 3}}, window({1, 1, 1})},  // 600 positions
-            {SL{{1, 32, 9}, {3, 32, 3}}, window({1, 2, 2})},  // 32 channels, stride 1: input gradient by convolution
+            {SL{{1, 64, 9}, {3, 64, 3}}, window({1, 2, 2})},  // 64 channels, stride 1 (see conv_input_grad_test)
         };
       } else {
         cases = {
