@@ -6,16 +6,18 @@
 // (P = N OH OW, the layout the GEMMs take):
 //   forward       out = W cols          tensorgrad: conv_gemm Forward     reference: im2col, sgemm
 //   weight grad   dW = g cols^T         tensorgrad: conv_gemm WeightGrad  reference: im2col, sgemm
-//   input grad    dx = col2im(W^T g)    tensorgrad: as tg::conv2d's backward: with K > 1, stride 1, Cin >= 64, a
-//                                       conv_gemm Forward of g (an [N, Cout, OH, OW] view) with W transposed and
-//                                       flipped, then the copy into NCHW; else matmul, col2im
+//   input grad    dx = col2im(W^T g)    tensorgrad: as tg::conv2d's plain backward: with K > 1, stride 1 and
+//                                       Cin >= 64, a conv_gemm Forward of g (an [N, Cout, OH, OW] view) with W
+//                                       transposed and flipped, then the copy into NCHW; else matmul and col2im
+//                                       over blocks of images (2 MB of columns each)
 //                                       reference: sgemm, col2im (ours)
-//   input grad via cols                 tensorgrad: matmul, col2im (to compare the two routes in one run)
+//   input grad via cols                 tensorgrad: matmul, col2im over the whole batch (to compare in one run)
 // cols is the Q x P im2col matrix. The reference recomputes im2col for the weight gradient, as PyTorch's
 // slow_conv2d does; its im2col and col2im are tensorgrad's, run on one thread (see OneThread), so on two threads
 // only its sgemm is threaded.
 #include "conv_bench.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -106,11 +108,28 @@ void tg_input_grad_via_cols(Problem& pr) {
   k::matmul({}, pr.q, pr.p, pr.c.out_channels, arg(pr.cols_grad), arg(wt), arg(pr.grad));
   k::col2im(pr.g, arg(pr.dx), as_cols(pr.cols_grad, pr));
 }
+// The column route as the op runs it in a plain backward (src/ops/conv.cpp, input_grad_by_image_blocks): W^T g
+// and col2im a block of images at a time (2 MB of columns), so col2im reads the columns from cache.
+void tg_input_grad_by_image_blocks(Problem& pr) {
+  const ConvBenchCase& c = pr.c;
+  const int64_t block = std::clamp<int64_t>((int64_t{1} << 21) / (pr.q * pr.l * 4), 1, c.batch);
+  const Tensor wt = pr.w.transpose(0, 1);
+  for (int64_t first = 0; first < c.batch; first += block) {
+    const int64_t images = std::min(block, c.batch - first);
+    const Tensor g_block = pr.grad.slice(1, first * pr.l, (first + images) * pr.l);
+    const Tensor cols_block = pr.cols_grad.slice(1, 0, images * pr.l);
+    k::matmul({}, pr.q, images * pr.l, c.out_channels, arg(cols_block), arg(wt), arg(g_block));
+    k::WindowGeometry g = pr.g;
+    g.batch = images;
+    const k::StridedArg as_cols{cols_block.data_ptr(), {pr.l, pr.p, 1}, DType::Float32, DeviceType::CPU};
+    k::col2im(g, arg(pr.dx.slice(0, first, first + images)), as_cols);
+  }
+}
 void tg_input_grad(Problem& pr) {
   const ConvBenchCase& c = pr.c;
   // The op's rule (src/ops/conv.cpp, input_grad_is_a_convolution).
   if (c.kernel == 1 || c.stride != 1 || c.padding > c.kernel - 1 || c.in_channels < 64)
-    return tg_input_grad_via_cols(pr);
+    return tg_input_grad_by_image_blocks(pr);
   // W [Cout, Cin, K, K] -> [Cin, Cout, K, K] flipped in space, as the op's input_grad_by_convolution.
   const Tensor wt = reshape(permute(flip(reshape(pr.w, {c.out_channels, c.in_channels, c.kernel, c.kernel}), {2, 3}),
                                     {1, 0, 2, 3}),

@@ -1,8 +1,9 @@
 // The input gradient of a stride-1 convolution with at least 64 input channels a group is computed as another
 // convolution (src/ops/conv.cpp, input_grad_by_convolution): the output's gradient with the weight transposed
-// per group and flipped. The op table's cases are too small to reach it (30 input elements at most), so here:
-// the gradient against the column route (col2im of W^T g) at realistic sizes, and gradcheck / gradgradcheck
-// over small images with 64 channels a group (padding, dilation, groups, 1-D).
+// per group and flipped; the others, in a plain backward, as W^T g and col2im over blocks of images
+// (input_grad_by_image_blocks). The op table's cases are too small to reach the first or to make several blocks
+// (30 input elements at most), so here: both against col2im of W^T g over the whole batch at realistic sizes, and
+// gradcheck / gradgradcheck over small images with 64 channels a group (padding, dilation, groups, 1-D).
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -27,6 +28,8 @@ TEST(ConvInputGrad, MatchesColumnGradientThroughCol2im) {
                               Conv2dCase{{2, 64, 9, 11}, {8, 64, 3, 3}, 0, 0, 1, 1},   // gradient padding 2
                               Conv2dCase{{1, 80, 8, 12}, {8, 80, 5, 3}, 2, 3, 1, 2},   // unequal padding, dilation
                               Conv2dCase{{2, 32, 9, 9}, {8, 32, 3, 3}, 1, 1, 1, 1},    // 32 channels: the columns
+                              // the columns in blocks of 11 images (2 MB of float64 columns), the last one of 2
+                              Conv2dCase{{13, 32, 9, 9}, {8, 32, 3, 3}, 1, 1, 1, 1},
                               Conv2dCase{{3, 96, 5, 5}, {4, 96, 1, 1}, 0, 0, 1, 1}}) { // 1x1: the columns
     const Tensor x = tg::randn(c.x, DType::Float64, gen).requires_grad_(true);
     const Tensor w = tg::randn(c.w, DType::Float64, gen);
