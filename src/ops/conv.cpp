@@ -92,7 +92,8 @@ bool input_grad_is_a_convolution(const Window& w, int64_t cin_g) {
 }
 
 // The input's gradient of a stride-1 convolution out[g] = a[g] cols[g] as one more implicit convolution: the
-// output's gradient g ([G, M, N L], read in place as an [N, Cout, *out] image) convolved with the weight
+// output's gradient g ([G, M, N L], viewed as an [N, Cout, *out] image; the kernel copies it into a padded image
+// when the new padding is not 0) convolved with the weight
 // transposed per group and flipped in space, padding dilation (K - 1) - padding, which gives back the input's
 // size. The column gradient a^T g (Cin K x N L: 29 MB a CNN step) is never written and col2im'd back. Built
 // from recorded ops, so its own derivatives come with it.
@@ -123,7 +124,8 @@ Tensor input_grad_by_convolution(const Tensor& g, const Tensor& a, const Window&
 // The input's gradient W^T g, then col2im, when nothing records or carries tangents through it (a plain backward):
 // a few images at a time, so each block of the column gradient (Cin K x images L) is still in cache when col2im
 // reads it back, where the whole batch's (29 MB a CNN step) went to memory and back. The same GEMM and col2im
-// kernels over blocks of columns.
+// kernels over blocks of columns; deterministic, but an image's bits may differ from the whole-batch route's
+// where the GEMM's one-k-block rule (gemm.cpp) sees a block's column count as C's shorter side.
 Tensor input_grad_by_image_blocks(const Tensor& g, const Tensor& a, const Window& w, int64_t groups, int64_t n,
                                   int64_t cin) {
   TG_PROFILE_OP("conv_input_grad", g, a);

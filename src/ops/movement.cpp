@@ -249,7 +249,7 @@ Tensor scatter_add_impl(const Tensor& self, int64_t dim, const Tensor& index, co
   const DType dt = promote_types(self.dtype(), src.dtype());
   const DType kd = index_dtype(dt);
   // A fresh copy of self (in the kernel's dtype) receives the sums, or self's own storage when it is fresh.
-  Tensor acc = fresh == FreshSelf::Unwritten ? self : ops::cast_raw(self, kd);
+  Tensor acc = fresh == FreshSelf::Unwritten ? self.detach() : ops::cast_raw(self, kd);
   if (fresh != FreshSelf::Unwritten && acc.same(self)) {
     if (fresh == FreshSelf::Zeros && self.is_contiguous() && !self.requires_grad()) {
       acc = self.detach();

@@ -285,7 +285,9 @@ TEST(KernelsCpuVsReference, ScatterAddIntoZerosWritesEveryElementWithTheReferenc
     bool strided;
   };
   for (int threads : {1, 2})
-    for (const Case& c : {Case{{64, 32, 49}, 2, 196, false}, Case{{64, 32, 49}, 2, 196, true},
+    // {64, 64, 49} and {400, 40, 10} are over 2 x 65536 elements: two threads split them (parallel.h).
+    for (const Case& c : {Case{{64, 64, 49}, 2, 196, false}, Case{{64, 32, 49}, 2, 196, true},
+                          Case{{400, 40, 10}, 0, 50, false},
                           Case{{3, 5}, 1, 1, false}, Case{{40, 300, 7}, 0, 50, false}, Case{{6, 0}, 1, 4, false},
                           Case{{2, 3, 4}, 2, 9, true}}) {
       Threads t(threads);
@@ -356,7 +358,9 @@ TEST(KernelsCpuVsReference, SumBlocksOfEveryIsaPresentFollowTheScalarRule) {
     for (int64_t n = 0; n <= 100; ++n)
       for (int64_t offset : {0, 1, 3}) {  // unaligned starts too
         const double want = sum_block_rule(data.data() + offset, n), got = sum(data.data() + offset, n);
+        const double fallback = cpu::sum_block_f32_scalar_rule(data.data() + offset, n);
         ASSERT_EQ(std::memcmp(&want, &got, sizeof want), 0) << isa << " n " << n << " offset " << offset;
+        ASSERT_EQ(std::memcmp(&want, &fallback, sizeof want), 0) << "reduce.cpp's rule, n " << n;
       }
     for (int64_t n : {int64_t{1} << 16, int64_t{65535}, int64_t{69999}}) {
       const double want = sum_block_rule(data.data() + 1, n), got = sum(data.data() + 1, n);

@@ -23,6 +23,8 @@ namespace {
 
 // How far past an element of a PaddedImage a pack may read (and past a run in a packed row it may write).
 constexpr int kOverReadBytes = 64;
+// The largest padded copy made (256 MiB: a batch of 256 ResNet 56x56x64 float32 images is 220 MB).
+constexpr int64_t kMaxPaddedImageBytes = int64_t{1} << 28;
 
 // A zero-padded copy of the image, [N, C, H + 2 PH, W + 2 PW] contiguous, from the CPU allocator's cached blocks,
 // with kOverReadBytes of slack after its last element: the forward pack then reads every run unclipped.
@@ -307,7 +309,11 @@ void conv_gemm_typed(ConvGemmOp op, const ConvGemmProblem& pr, const StridedArg&
   std::optional<PaddedImage<T>> padded;
   const bool forward = op == ConvGemmOp::Forward;
   cols.lanes_are_positions = forward;
-  if ((g.pad_h > 0 || g.pad_w > 0) && (!forward || g.stride_w == 1)) {
+  // Above kMaxPaddedImageBytes (a large batch of large images) the copy would add too much to peak memory, and
+  // the clipped pack runs instead.
+  const int64_t padded_bytes =
+      g.batch * g.channels * (g.in_h + 2 * g.pad_h) * (g.in_w + 2 * g.pad_w) * static_cast<int64_t>(sizeof(T));
+  if ((g.pad_h > 0 || g.pad_w > 0) && (!forward || g.stride_w == 1) && padded_bytes <= kMaxPaddedImageBytes) {
     padded.emplace(g, cols.x, cols.xn, cols.xc, cols.xh, cols.xw);
     cols.x = padded->data();
     cols.xw = 1;
@@ -321,7 +327,8 @@ void conv_gemm_typed(ConvGemmOp op, const ConvGemmProblem& pr, const StridedArg&
   }
   // The pack loops keep a panel's lane entries on the stack (checked here: they run inside the GEMM's threads).
   const MicroKernel<T>& kernel = default_micro_kernel<T>();
-  TG_CHECK(kernel.mr <= 64 && kernel.nr <= 64, "conv_gemm: micro-kernel '", kernel.name, "' has panels wider than 64");
+  TG_CHECK(kernel.mr <= 64 && kernel.nr <= 64 && kernel.companion.mr <= 64 && kernel.companion.nr <= 64,
+           "conv_gemm: micro-kernel '", kernel.name, "' or its companion has panels wider than 64");
   const int64_t m = pr.out_channels / pr.groups, q = cols.group_channels * g.kernel_h * g.kernel_w;
   cols.rows.resize(static_cast<size_t>(q));
   cols.fill(false, 0, q, cols.rows.data());

@@ -519,9 +519,10 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
     std::swap(pl.bias_rs, pl.bias_cs);  // the bias follows C's columns, now the rows
     std::swap(pl.gathered_a, pl.gathered_b);
   }
-  // A short C whose whole A fits the A block at full depth (a convolution's Cout x N OH OW with Cin KH KW a little
-  // over KC, e.g. 64 x 288): one k block, so each tile of C is written once instead of being read back and
-  // added to for a thin last block. Decided from the problem and the blocking alone (not the tile shape, C's
+  // A short C whose whole short side, at full depth, holds no more than an A block's MC x KC elements (a
+  // convolution's Cout x N OH OW with Cin KH KW over KC, e.g. 64 x 288; up to 3 KC deep, so a panel of B or the
+  // A block may be up to 3x the KC-deep one's size, still within L2 for these short sides): one k block, so each
+  // tile of C is written once instead of being read back and added to for each further block. Decided from the problem and the blocking alone (not the tile shape, C's
   // layout, or a thread's rectangle), so every tile shape, layout and thread count gets the same sums. 16-bit
   // operands keep KC: their packing converts at most kMaxPackDepth steps at once.
   if constexpr (std::is_same_v<T, S>) {

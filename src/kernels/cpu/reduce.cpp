@@ -105,14 +105,19 @@ inline __attribute__((always_inline)) double sum_block_impl(const T* row, int64_
     for (int l = 0; l < w; ++l) lanes[l] += lanes[l + w];
   return acc + lanes[0];
 }
-TG_ISA_CLONES double sum_block_scalar_rule(const float* row, int64_t n) { return sum_block_impl(row, n); }
 TG_ISA_CLONES double sum_block(const double* row, int64_t n) { return sum_block_impl(row, n); }
+
+}  // namespace
+
+TG_ISA_CLONES double sum_block_f32_scalar_rule(const float* row, int64_t n) { return sum_block_impl(row, n); }
+
+namespace {
 
 // float32: the CPU's version of the same rule from sum_blocks.h (same bits), else the clones above.
 double sum_block(const float* row, int64_t n) {
   static const SumBlockF32 chosen = isa::avx512_sum_block_f32 != nullptr && cpu_has_avx512f() ? isa::avx512_sum_block_f32
                                     : isa::avx2_sum_block_f32 != nullptr && cpu_has_avx2()    ? isa::avx2_sum_block_f32
-                                                                                             : &sum_block_scalar_rule;
+                                                                                             : &sum_block_f32_scalar_rule;
   return chosen(row, n);
 }
 

@@ -12,6 +12,10 @@ namespace tg::kernels::cpu {
 
 using SumBlockF32 = double (*)(const float* row, int64_t n);
 
+// The rule itself, as reduce.cpp writes it (compiled per ISA by target_clones): the fallback on other CPUs, and
+// what the per-ISA versions are tested against.
+double sum_block_f32_scalar_rule(const float* row, int64_t n);
+
 namespace isa {
 extern const SumBlockF32 avx2_sum_block_f32;    // null when sum_blocks_avx2.cpp was built for another target
 extern const SumBlockF32 avx512_sum_block_f32;  // null when sum_blocks_avx512.cpp was built for another target
