@@ -93,10 +93,9 @@ bool input_grad_is_a_convolution(const Window& w, int64_t cin_g) {
 
 // The input's gradient of a stride-1 convolution out[g] = a[g] cols[g] as one more implicit convolution: the
 // output's gradient g ([G, M, N L], viewed as an [N, Cout, *out] image; the kernel copies it into a padded image
-// when the new padding is not 0) convolved with the weight
-// transposed per group and flipped in space, padding dilation (K - 1) - padding, which gives back the input's
-// size. The column gradient a^T g (Cin K x N L: 29 MB a CNN step) is never written and col2im'd back. Built
-// from recorded ops, so its own derivatives come with it.
+// when the new padding is not 0) convolved with the weight transposed per group and flipped in space, padding
+// dilation (K - 1) - padding, which gives back the input's size. The column gradient a^T g (Cin K x N L: 29 MB a
+// CNN step) is never written and col2im'd back. Built from recorded ops, so its own derivatives come with it.
 Tensor input_grad_by_convolution(const Tensor& g, const Tensor& a, const Window& w, int64_t groups, int64_t n,
                                  int64_t cin) {
   const int64_t m = a.size(1), cin_g = cin / groups, nd = static_cast<int64_t>(w.in.size());

@@ -224,8 +224,9 @@ Tensor ops::gather_vjp(const Shape& shape, int64_t dim, const Tensor& index, con
   // it writes the index's extent (dim_size along dim), so only when that is all of the result.
   const DType kd = index_dtype(g.dtype());
   bool index_spans_result = index.dim() == static_cast<int64_t>(shape.size());
+  const int64_t d = index_spans_result && index.dim() > 0 ? wrap_dim(dim, index.dim(), "tg::gather") : 0;
   for (int64_t k = 0; index_spans_result && k < index.dim(); ++k)
-    index_spans_result = k == wrap_dim(dim, index.dim(), "tg::gather") || index.size(k) == shape[static_cast<size_t>(k)];
+    index_spans_result = k == d || index.size(k) == shape[static_cast<size_t>(k)];
   if (g.dtype() == kd && index_spans_result &&
       kernels::kernel_tables().index.supports(kernels::IndexOp::ScatterAddIntoZeros, g.device().type, kd))
     return scatter_add_impl(Tensor::empty(shape, kd, g.device()), dim, index, g, FreshSelf::Unwritten);

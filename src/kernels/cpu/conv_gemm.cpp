@@ -31,9 +31,13 @@ constexpr int64_t kMaxPaddedImageBytes = int64_t{1} << 28;
 template <class T>
 class PaddedImage {
  public:
+  // The padded planes' bytes (without the slack).
+  static int64_t bytes_for(const WindowGeometry& g) {
+    return g.batch * g.channels * (g.in_h + 2 * g.pad_h) * (g.in_w + 2 * g.pad_w) * static_cast<int64_t>(sizeof(T));
+  }
+
   PaddedImage(const WindowGeometry& g, const T* x, int64_t xn, int64_t xc, int64_t xh, int64_t xw)
-      : h_(g.in_h + 2 * g.pad_h), w_(g.in_w + 2 * g.pad_w),
-        bytes_(static_cast<size_t>(g.batch * g.channels * h_ * w_) * sizeof(T) + kOverReadBytes) {
+      : h_(g.in_h + 2 * g.pad_h), w_(g.in_w + 2 * g.pad_w), bytes_(static_cast<size_t>(bytes_for(g)) + kOverReadBytes) {
     data_ = static_cast<T*>(cpu_allocator().allocate(bytes_));
     const int64_t planes = g.batch * g.channels, plane = h_ * w_;
     std::memset(reinterpret_cast<std::byte*>(data_ + planes * plane), 0, kOverReadBytes);
@@ -311,9 +315,8 @@ void conv_gemm_typed(ConvGemmOp op, const ConvGemmProblem& pr, const StridedArg&
   cols.lanes_are_positions = forward;
   // Above kMaxPaddedImageBytes (a large batch of large images) the copy would add too much to peak memory, and
   // the clipped pack runs instead.
-  const int64_t padded_bytes =
-      g.batch * g.channels * (g.in_h + 2 * g.pad_h) * (g.in_w + 2 * g.pad_w) * static_cast<int64_t>(sizeof(T));
-  if ((g.pad_h > 0 || g.pad_w > 0) && (!forward || g.stride_w == 1) && padded_bytes <= kMaxPaddedImageBytes) {
+  if ((g.pad_h > 0 || g.pad_w > 0) && (!forward || g.stride_w == 1) &&
+      PaddedImage<T>::bytes_for(g) <= kMaxPaddedImageBytes) {
     padded.emplace(g, cols.x, cols.xn, cols.xc, cols.xh, cols.xw);
     cols.x = padded->data();
     cols.xw = 1;

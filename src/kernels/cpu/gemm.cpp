@@ -522,12 +522,14 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
   // A short C whose whole short side, at full depth, holds no more than an A block's MC x KC elements (a
   // convolution's Cout x N OH OW with Cin KH KW over KC, e.g. 64 x 288; up to 3 KC deep, so a panel of B or the
   // A block may be up to 3x the KC-deep one's size, still within L2 for these short sides): one k block, so each
-  // tile of C is written once instead of being read back and added to for each further block. Decided from the problem and the blocking alone (not the tile shape, C's
-  // layout, or a thread's rectangle), so every tile shape, layout and thread count gets the same sums. 16-bit
-  // operands keep KC: their packing converts at most kMaxPackDepth steps at once.
+  // tile of C is written once instead of being read back and added to for each further block. Decided from the
+  // problem and the blocking alone (not the tile shape, C's layout, or a thread's rectangle), so every tile
+  // shape, layout and thread count gets the same sums. 16-bit operands keep KC: their packing converts at most
+  // kMaxPackDepth steps at once.
   if constexpr (std::is_same_v<T, S>) {
     const int64_t short_side = std::min(m, n);
-    if (short_side <= blocking.mc && k > blocking.kc && k <= 3 * blocking.kc && short_side * k <= blocking.mc * blocking.kc)
+    if (short_side <= blocking.mc && k > blocking.kc && k <= 3 * blocking.kc &&
+        short_side * k <= blocking.mc * blocking.kc)
       pl.kc = k;
   }
   const StridedArg& a_use = swapped ? b_arg : a_arg;

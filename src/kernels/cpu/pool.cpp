@@ -46,9 +46,8 @@ inline bool takes(T v, T b) {
 
 // The CPU's vector version of a float32 2x2 row (pool_rows.h), or null: the scalar loops below.
 PoolRow2x2 vector_pool_row() {
-  static const PoolRow2x2 chosen = isa::avx512_pool_row_2x2 != nullptr && cpu_has_avx512f() ? isa::avx512_pool_row_2x2
-                                   : isa::avx2_pool_row_2x2 != nullptr && cpu_has_avx2()    ? isa::avx2_pool_row_2x2
-                                                                                             : nullptr;
+  static const PoolRow2x2 chosen =
+      widest_supported<PoolRow2x2>(isa::avx512_pool_row_2x2, isa::avx2_pool_row_2x2, nullptr);
   return chosen;
 }
 
@@ -108,7 +107,8 @@ void max_pool_2x2_indices(const WindowGeometry& g, const StridedArg* values, con
   // (3.3x slower pooling).
   const int64_t channels = g.channels, out_h = g.out_h, ow_n = g.out_w, in_w = g.in_w, xs_h = x.strides[2];
   const int64_t xs_n = x.strides[0], xs_c = x.strides[1], is_n = index.strides[0], is_c = index.strides[1];
-  const int64_t vs_n = vp ? values->strides[0] : 0, vs_c = vp ? values->strides[1] : 0, vs_l = vp ? values->strides[2] : 0;
+  const int64_t vs_n = vp ? values->strides[0] : 0, vs_c = vp ? values->strides[1] : 0;
+  const int64_t vs_l = vp ? values->strides[2] : 0;
   const Bits next_row = static_cast<Bits>(in_w), next_row_right = static_cast<Bits>(in_w + 1);
   for (int64_t p = first; p < last; ++p) {
     const int64_t n = p / channels, c = p % channels;

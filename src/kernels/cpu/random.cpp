@@ -93,9 +93,7 @@ TG_PHILOX_LANES("avx2", avx2, 8, TG_LOAD256, _mm256_mul_epu32, _mm256_mullo_epi3
 #endif
 
 PhiloxWords choose_philox_words() {
-  if (philox_words_avx512 != nullptr && cpu_has_avx512f()) return philox_words_avx512;
-  if (philox_words_avx2 != nullptr && cpu_has_avx2()) return philox_words_avx2;
-  return philox_words_scalar;
+  return widest_supported<PhiloxWords>(philox_words_avx512, philox_words_avx2, philox_words_scalar);
 }
 
 void philox_words(uint64_t seed, uint64_t first, int64_t count, uint32_t* words) {

@@ -115,9 +115,8 @@ namespace {
 
 // float32: the CPU's version of the same rule from sum_blocks.h (same bits), else the clones above.
 double sum_block(const float* row, int64_t n) {
-  static const SumBlockF32 chosen = isa::avx512_sum_block_f32 != nullptr && cpu_has_avx512f() ? isa::avx512_sum_block_f32
-                                    : isa::avx2_sum_block_f32 != nullptr && cpu_has_avx2()    ? isa::avx2_sum_block_f32
-                                                                                             : &sum_block_f32_scalar_rule;
+  static const SumBlockF32 chosen =
+      widest_supported<SumBlockF32>(isa::avx512_sum_block_f32, isa::avx2_sum_block_f32, &sum_block_f32_scalar_rule);
   return chosen(row, n);
 }
 

@@ -17,11 +17,8 @@ inline float silu_f32(float x) { return x * sigmoid_f32(x); }
 
 // The widest ISA's runs this CPU can execute; null: the portable loops below.
 const simd::Runs* wide_runs() {
-  static const simd::Runs* const runs = []() -> const simd::Runs* {
-    if (simd::avx512_runs != nullptr && cpu_has_avx512f()) return simd::avx512_runs;
-    if (simd::avx2_runs != nullptr && cpu_has_avx2()) return simd::avx2_runs;
-    return nullptr;
-  }();
+  static const simd::Runs* const runs =
+      widest_supported<const simd::Runs*>(simd::avx512_runs, simd::avx2_runs, nullptr);
   return runs;
 }
 

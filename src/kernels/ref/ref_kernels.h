@@ -24,7 +24,7 @@ void register_binary(KernelTables& t);    // binary, where
 void register_reduce(KernelTables& t);
 void register_softmax(KernelTables& t);
 void register_matmul(KernelTables& t);
-void register_index(KernelTables& t);     // gather, scatter_add
+void register_index(KernelTables& t);     // gather, scatter_add, scatter_add_into_zeros
 void register_window(KernelTables& t);    // im2col, col2im, max_pool_indices, max_pool
 void register_conv_gemm(KernelTables& t); // conv_gemm (forward, weight gradient)
 void register_creation(KernelTables& t);  // random, sequence
