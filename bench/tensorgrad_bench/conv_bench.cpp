@@ -4,10 +4,13 @@
 //
 // The passes, for x [N, Cin, H, W], the weight W [Cout, Q] (Q = Cin K K) and the output's gradient g [Cout, P]
 // (P = N OH OW, the layout the GEMMs take):
-//   forward       out = W cols          tensorgrad: conv_gemm Forward     reference: im2col, sgemm
+//   forward       out = W cols          tensorgrad: conv_gemm Forward (Winograd where conv_forward_is_winograd)
+//                                       reference: im2col, sgemm
+//   forward (implicit GEMM)             tensorgrad: conv_gemm_implicit Forward, to compare in one run
 //   weight grad   dW = g cols^T         tensorgrad: conv_gemm WeightGrad  reference: im2col, sgemm
 //   input grad    dx = col2im(W^T g)    tensorgrad: as tg::conv2d's plain backward: with K > 1, stride 1 and
-//                                       Cin >= 64, a conv_gemm Forward of g (an [N, Cout, OH, OW] view) with W
+//                                       Cin >= 64 or a Winograd backward convolution (conv_forward_is_winograd),
+//                                       a conv_gemm Forward of g (an [N, Cout, OH, OW] view) with W
 //                                       transposed and flipped, then the copy into NCHW; else matmul and col2im
 //                                       over blocks of images (2 MB of columns each)
 //                                       reference: sgemm, col2im (ours)
@@ -27,6 +30,7 @@
 #include <tensorgrad/kernels/kernels.h>
 #include <tensorgrad/tensorgrad.h>
 
+#include "../../src/kernels/cpu/conv_gemm.h"
 #include "../../src/kernels/cpu/gemm.h"
 #include "bench_util.h"
 
@@ -100,6 +104,10 @@ k::ConvGemmProblem conv_problem(const Problem& pr) { return {pr.g, 1, pr.c.out_c
 void tg_forward(Problem& pr) {
   k::conv_gemm(k::ConvGemmOp::Forward, conv_problem(pr), grouped(pr.out), grouped(pr.w), arg(pr.x));
 }
+// The implicit GEMM where the forward would take Winograd (conv_winograd.h), to compare the two in one run.
+void tg_forward_implicit(Problem& pr) {
+  k::cpu::conv_gemm_implicit(k::ConvGemmOp::Forward, conv_problem(pr), grouped(pr.out), grouped(pr.w), arg(pr.x));
+}
 void tg_weight_grad(Problem& pr) {
   k::conv_gemm(k::ConvGemmOp::WeightGrad, conv_problem(pr), grouped(pr.dw), grouped(pr.grad), arg(pr.x));
 }
@@ -128,7 +136,11 @@ void tg_input_grad_by_image_blocks(Problem& pr) {
 void tg_input_grad(Problem& pr) {
   const ConvBenchCase& c = pr.c;
   // The op's rule (src/ops/conv.cpp, input_grad_is_a_convolution).
-  if (c.kernel == 1 || c.stride != 1 || c.padding > c.kernel - 1 || c.in_channels < 64)
+  k::WindowGeometry back_window;
+  back_window.channels = c.out_channels;
+  back_window.kernel_h = back_window.kernel_w = c.kernel;
+  const bool winograd = k::conv_forward_is_winograd({back_window, 1, c.in_channels}, DType::Float32);
+  if (c.kernel == 1 || c.stride != 1 || c.padding > c.kernel - 1 || (c.in_channels < 64 && !winograd))
     return tg_input_grad_by_image_blocks(pr);
   // W [Cout, Cin, K, K] -> [Cin, Cout, K, K] flipped in space, as the op's input_grad_by_convolution.
   const Tensor wt = reshape(permute(flip(reshape(pr.w, {c.out_channels, c.in_channels, c.kernel, c.kernel}), {2, 3}),
@@ -228,6 +240,8 @@ int run_conv_bench(const ConvBenchOptions& opt) {
 
 #if TG_BENCH_OPENBLAS
   const std::vector<Pass> passes = {{"forward", &tg_forward, &ref_forward, &Problem::out, &Problem::ref_out},
+                                    {"forward (implicit GEMM)", &tg_forward_implicit, &ref_forward, &Problem::out,
+                                     &Problem::ref_out},
                                     {"weight grad", &tg_weight_grad, &ref_weight_grad, &Problem::dw, &Problem::ref_dw},
                                     {"input grad", &tg_input_grad, &ref_input_grad, &Problem::dx, &Problem::ref_dx},
                                     {"input grad via cols", &tg_input_grad_via_cols, &ref_input_grad, &Problem::dx,
@@ -235,6 +249,7 @@ int run_conv_bench(const ConvBenchOptions& opt) {
   const bool have_ref = true;
 #else
   const std::vector<Pass> passes = {{"forward", &tg_forward, nullptr, &Problem::out, nullptr},
+                                    {"forward (implicit GEMM)", &tg_forward_implicit, nullptr, &Problem::out, nullptr},
                                     {"weight grad", &tg_weight_grad, nullptr, &Problem::dw, nullptr},
                                     {"input grad", &tg_input_grad, nullptr, &Problem::dx, nullptr},
                                     {"input grad via cols", &tg_input_grad_via_cols, nullptr, &Problem::dx, nullptr}};

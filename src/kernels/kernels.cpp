@@ -86,6 +86,13 @@ void conv_gemm(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, c
                const StridedArg& x) {
   tables().conv_gemm.find(op, device_of(op_name(op), out, a, x), x.dtype, op_name(op))(op, p, out, a, x);
 }
+bool conv_forward_is_winograd(const ConvGemmProblem& p, const DType dtype) {
+  constexpr int64_t kMinChannels = 16;
+  const WindowGeometry& g = p.window;
+  return dtype == DType::Float32 && g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&
+         g.dilation_h == 1 && g.dilation_w == 1 && p.groups > 0 && g.channels / p.groups >= kMinChannels &&
+         p.out_channels / p.groups >= kMinChannels;
+}
 void max_pool_indices(const WindowGeometry& g, const StridedArg& index, const StridedArg& x) {
   constexpr WindowOp op = WindowOp::MaxPoolIndices;
   tables().window.find(op, device_of("max_pool_indices", index, x), x.dtype, "max_pool_indices")(op, g, index, x,

@@ -78,17 +78,27 @@ Tensor conv_gemm_recorded(kernels::ConvGemmOp op, const Tensor& a, const Tensor&
 
 // Whether a convolution's input gradient is computed as a convolution (below): a kernel of more than one tap (a
 // 1x1 kernel's column gradient already is the input's gradient, in the by-group layout), stride 1, padding at
-// most dilation (K - 1) along every spatial dimension, and at least 64 input channels a group. Its GEMM has
-// Cin / G rows, so each panel packed from the gradient serves Cin / G rows. tensorgrad-bench conv on Zen 5, one
-// thread, convolution route vs column route: 1 channel 8.0 vs 1.5 ms; 32 (the CNN's conv2) 8.9 vs 8.5 ms with
-// AVX-512 and 14.2 vs 13.3 with AVX2 (CNN epochs A/B within 2%); 64 (ResNet 3x3, 56x56) 12.5 vs 15.7 ms with
-// AVX-512 and 21.5 vs 25.1 with AVX2.
+// most dilation (K - 1) along every spatial dimension, and either at least 64 input channels a group or a
+// backward convolution the kernel layer computes by Winograd (kernels::conv_forward_is_winograd: 3x3, float32,
+// 16 channels a group or more on both sides). The implicit GEMM has Cin / G rows, so each panel packed from the
+// gradient serves Cin / G rows. tensorgrad-bench conv on Zen 5, one thread, implicit-GEMM convolution route vs
+// column route: 1 channel 8.0 vs 1.5 ms; 32 (the CNN's conv2) 8.9 vs 8.5 ms with AVX-512 and 14.2 vs 13.3 with
+// AVX2; 64 (ResNet 3x3, 56x56) 12.5 vs 15.7 ms with AVX-512 and 21.5 vs 25.1 with AVX2. By Winograd the CNN's
+// conv2 takes 5.3 ms (docs/PERFORMANCE.md).
 constexpr int64_t kMinGroupChannelsForConvolvedInputGrad = 64;
-bool input_grad_is_a_convolution(const Window& w, int64_t cin_g) {
-  if (cin_g < kMinGroupChannelsForConvolvedInputGrad || w.kernel_numel() == 1) return false;
+bool input_grad_is_a_convolution(const Window& w, int64_t cin_g, int64_t m, int64_t groups, DType dtype) {
+  if (w.kernel_numel() == 1) return false;
   for (size_t d = 0; d < w.in.size(); ++d)
     if (w.stride[d] != 1 || w.padding[d] > w.dilation[d] * (w.kernel[d] - 1)) return false;
-  return true;
+  if (cin_g >= kMinGroupChannelsForConvolvedInputGrad) return true;
+  // The backward convolution: the output's gradient (m channels a group) as the image, Cin / G channels out.
+  kernels::WindowGeometry back;
+  back.channels = m * groups;
+  back.kernel_h = w.kernel.size() == 2 ? w.kernel[0] : 1;
+  back.kernel_w = w.kernel.back();
+  back.dilation_h = w.dilation.size() == 2 ? w.dilation[0] : 1;
+  back.dilation_w = w.dilation.back();
+  return kernels::conv_forward_is_winograd({back, groups, cin_g * groups}, dtype);
 }
 
 // The input's gradient of a stride-1 convolution out[g] = a[g] cols[g] as one more implicit convolution: the
@@ -180,7 +190,8 @@ Tensor conv_gemm_recorded(kernels::ConvGemmOp op, const Tensor& a, const Tensor&
           Tensor da, dx;
           if (a_grad)
             da = conv_gemm_recorded(forward ? ConvGemmOp::WeightGrad : ConvGemmOp::Forward, g, image, w, groups);
-          if (x_grad && forward && input_grad_is_a_convolution(w, image.size(1) / groups)) {
+          if (x_grad && forward &&
+              input_grad_is_a_convolution(w, image.size(1) / groups, a_saved.size(1), groups, image.dtype())) {
             dx = input_grad_by_convolution(g, a_saved, w, groups, image.size(0), image.size(1));
           } else if (x_grad && forward && !ops::needs_grad({g, a_saved}) && !ops::needs_tangent({g, a_saved})) {
             dx = input_grad_by_image_blocks(g.contiguous(), a_saved, w, groups, image.size(0), image.size(1));

@@ -12,6 +12,7 @@
 #include <tensorgrad/kernels/kernel_tables.h>
 #include <tensorgrad/tensorgrad.h>
 
+#include "../../src/kernels/cpu/conv_gemm.h"
 #include "../../src/kernels/cpu/cpu_features.h"
 #include "../../src/kernels/cpu/pool_rows.h"
 #include "../../src/kernels/cpu/random.h"
@@ -143,7 +144,8 @@ TEST(KernelsCpuVsReference, WindowKernelsMatchTheDefinition) {
 
 // The implicit-GEMM convolution: against the definition (reference kernel, summed in another order: within
 // rounding), and bit for bit against the CPU matmul over the materialised im2col matrix, which it must equal
-// since only the way B's panels are filled differs.
+// since only the way B's panels are filled differs. The kernel table's conv_gemm (Winograd for the float32 3x3
+// stride-1 forwards with 16 channels or more, conv_winograd_test.cpp) is held to the definition too.
 TEST(KernelsCpuVsReference, ConvGemmMatchesTheDefinitionAndTheMaterialisedGemm) {
   tg::Generator gen(5);
   for (int threads : {1, 2}) {
@@ -173,14 +175,20 @@ TEST(KernelsCpuVsReference, ConvGemmMatchesTheDefinitionAndTheMaterialisedGemm) 
               const Shape out_shape{groups, m, forward ? p : q};
               Tensor fast = Tensor::empty(out_shape, dt), ref = Tensor::empty(out_shape, dt);
               Tensor materialised = Tensor::empty(out_shape, dt);
-              k::conv_gemm(op, pr, arg(fast), arg(a), arg(x));
+              k::cpu::conv_gemm_implicit(op, pr, arg(fast), arg(a), arg(x));
               const Tensor b = forward ? cols_g : cols_g.transpose(1, 2);
               k::matmul({groups}, m, out_shape[2], a.size(2), arg(materialised), arg(a), arg(b));
               EXPECT_TRUE(same_bits(fast, materialised)) << k::op_name(op) << " differs from matmul over im2col";
+              Tensor routed = Tensor::empty(out_shape, dt);
+              k::conv_gemm(op, pr, arg(routed), arg(a), arg(x));
+              if (!(forward && k::conv_forward_is_winograd(pr, dt))) {
+                EXPECT_TRUE(same_bits(routed, fast)) << k::op_name(op) << ": the kernel table's route";
+              }
               if (groups * m * q * p > 2'000'000) continue;  // the scalar definition is slow; the GEMM check ran
               k::reference_tables().conv_gemm.find(op, kCpu, dt)(op, pr, arg(ref), arg(a), arg(x));
               const double scale = std::sqrt(static_cast<double>(a.size(2)));
               EXPECT_LE(tg::max(tg::abs(fast - ref)).item<double>(), tol * scale) << k::op_name(op);
+              EXPECT_LE(tg::max(tg::abs(routed - ref)).item<double>(), tol * scale) << k::op_name(op) << " (routed)";
             }
           }
         }

@@ -1,5 +1,5 @@
-// The input gradient of a stride-1 convolution with at least 64 input channels a group is computed as another
-// convolution (src/ops/conv.cpp, input_grad_by_convolution): the output's gradient with the weight transposed
+// The input gradient of a stride-1 convolution with at least 64 input channels a group (or a Winograd backward
+// convolution, the last test) is computed as another convolution (src/ops/conv.cpp, input_grad_by_convolution): the output's gradient with the weight transposed
 // per group and flipped; the others, in a plain backward, as W^T g and col2im over blocks of images
 // (input_grad_by_image_blocks). The op table's cases are too small to reach the first or to make several blocks
 // (30 input elements at most), so here: both against col2im of W^T g over the whole batch at realistic sizes, and
@@ -72,6 +72,31 @@ TEST(ConvInputGrad, FirstAndSecondOrderGradcheck) {
     EXPECT_TRUE(first.ok) << c.name << ": " << first.message;
     const tg::GradcheckResult second = tg::gradgradcheck(fn, inputs);
     EXPECT_TRUE(second.ok) << c.name << ": " << second.message;
+  }
+}
+
+// float32 3x3 stride-1 convolutions with 16 channels a group or more run forward by Winograd in the kernel
+// layer (kernels::conv_forward_is_winograd), and so does their input gradient, as a convolution even below 64
+// channels: the CNN's conv2 shape (32 -> 64) and a grouped one, against the same computed in float64.
+TEST(ConvInputGrad, Float32ByWinogradMatchesFloat64) {
+  tg::Generator gen(41);
+  for (const Conv2dCase& c : {Conv2dCase{{4, 32, 14, 14}, {64, 32, 3, 3}, 1, 1, 1, 1},
+                              Conv2dCase{{3, 64, 9, 7}, {32, 32, 3, 3}, 0, 0, 1, 1}}) {
+    const int64_t groups = c.x[1] / c.w[1];
+    const Tensor x64 = tg::randn(c.x, DType::Float64, gen), w64 = tg::randn(c.w, DType::Float64, gen);
+    const Tensor x32 = x64.to(DType::Float32).requires_grad_(true), w32 = w64.to(DType::Float32).requires_grad_(true);
+    const Tensor xr = x64.clone().requires_grad_(true), wr = w64.clone().requires_grad_(true);
+    const Tensor y32 = tg::conv2d(x32, w32, {}, 1, {c.pad_h, c.pad_w}, 1, groups);
+    const Tensor y64 = tg::conv2d(xr, wr, {}, 1, {c.pad_h, c.pad_w}, 1, groups);
+    const Tensor r = tg::randn(y64.shape(), DType::Float64, gen);
+    tg::sum(y32 * r.to(DType::Float32)).backward();
+    tg::sum(y64 * r).backward();
+    const auto max_diff = [](const Tensor& a, const Tensor& b) { return tg::max(tg::abs(a.to(DType::Float64) - b)).item(); };
+    SCOPED_TRACE(tg::shape_str(c.x) + " * " + tg::shape_str(c.w));
+    // Sums of ~300 (forward) to ~600 (input gradient) unit-normal products: float32 rounding is ~1e-5 of them.
+    EXPECT_LT(max_diff(y32, y64), 2e-4);
+    EXPECT_LT(max_diff(x32.grad(), xr.grad()), 4e-4);
+    EXPECT_LT(max_diff(w32.grad(), wr.grad()), 4e-3);  // sums over every position of the batch
   }
 }
 

@@ -13,6 +13,7 @@
 #include <tensorgrad/base/error.h>
 #include <tensorgrad/core/allocator.h>
 
+#include "conv_winograd.h"
 #include "gemm.h"
 #include "isa_clones.h"
 #include "parallel.h"
@@ -345,9 +346,17 @@ void conv_gemm_typed(ConvGemmOp op, const ConvGemmProblem& pr, const StridedArg&
 
 }  // namespace
 
+void conv_gemm_implicit(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a,
+                        const StridedArg& x) {
+  visit_floating(x.dtype, op_name(op), [&]<class T>(TypeTag<T>) { conv_gemm_typed<T>(op, p, out, a, x); });
+}
+
 void conv_gemm(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a,
                const StridedArg& x) {
-  visit_floating(x.dtype, op_name(op), [&]<class T>(TypeTag<T>) { conv_gemm_typed<T>(op, p, out, a, x); });
+  if (op == ConvGemmOp::Forward && conv_forward_is_winograd(p, x.dtype))
+    conv_winograd(p, out, a, x);
+  else
+    conv_gemm_implicit(op, p, out, a, x);
 }
 
 }  // namespace tg::kernels::cpu

@@ -3,9 +3,14 @@
 
 namespace tg::kernels::cpu {
 
-// The convolution's GEMMs with the im2col matrix gathered from the image while the GEMM packs its panels
-// (conv_gemm.cpp): kernels.h's conv_gemm for float32 / float64.
+// kernels.h's conv_gemm for float32 / float64: the forward of a 3x3 stride-1 float32 convolution with enough
+// channels by Winograd (conv_winograd.h), everything else by conv_gemm_implicit.
 void conv_gemm(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a,
                const StridedArg& x);
+
+// The convolution's GEMMs with the im2col matrix gathered from the image while the GEMM packs its panels
+// (conv_gemm.cpp): the same bits as the GEMM over the materialised matrix.
+void conv_gemm_implicit(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a,
+                        const StridedArg& x);
 
 }  // namespace tg::kernels::cpu

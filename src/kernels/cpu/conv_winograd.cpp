@@ -1,0 +1,340 @@
+// Winograd's F(2x2, 3x3) for a 3x3 stride-1 convolution (Lavin & Gray, "Fast Algorithms for Convolutional Neural
+// Networks", 2016). Each 2x2 output tile of a channel is A^T [sum_c (G w G^T) (.) (B^T d B)] A, with d the 4x4
+// input patch the tile reads. The sum over input channels is, for each of the 16 transformed taps xi, a GEMM:
+// M[xi] (Cout x tiles) = U[xi] (Cout x Cin) V[xi] (Cin x tiles), 16 x Cin multiplies a tile and output channel
+// where im2col's GEMM does 36 (4 outputs x 9 taps).
+//
+// Work goes by blocks of tiles (a fixed count, so the same tiles share a block on any thread count): a block's V is
+// written straight in the micro-kernel's packed B panels, its 16 GEMMs run on the GEMM's micro-kernel over U packed
+// once per call, and the output transform reads M from cache. Blocks go to threads in contiguous ranges.
+#include "conv_winograd.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <tensorgrad/base/error.h>
+#include <tensorgrad/core/allocator.h>
+
+#include "gemm.h"
+#include "isa_clones.h"
+#include "parallel.h"
+
+namespace tg::kernels::cpu {
+
+namespace {
+
+constexpr int kTaps = 16;  // a 4x4 tile's transformed taps
+// Floats of a block's V and M together: both stay in a 1 MB L2 (Zen 4/5; 1.25-2 MB on Intel cores) with room for
+// the packed weights and the image rows being read.
+constexpr int64_t kBlockFloats = int64_t{1} << 17;
+// The inner dimension of one micro-kernel call: deeper sums are split (accumulating), so a panel of B stays in L1.
+constexpr int64_t kDepthStep = 256;
+
+int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
+
+struct Problem {
+  const float* image;          // the padded copy, [Cin][N][Hp][Wp]
+  int64_t channel_stride;      // N Hp Wp
+  int64_t padded_w;            // Wp
+  float* out;
+  int64_t og, om, op;
+  int64_t batch, out_h, out_w;
+  int64_t groups, cg, m;       // input channels and output channels of a group
+  int64_t tiles_h, tiles_w, tiles;
+  int64_t block;               // tiles a block (a multiple of nr)
+  int mr, nr;
+  MicroKernelFn<float> kernel;
+  int64_t m_panels;            // ceil(m / mr)
+  // Floats from one tap's V (B panels) or M (results) to the next: a cache line more than their size, so the 16
+  // taps a transform writes or reads at once do not all map to the same L1 set.
+  int64_t v_tap, m_tap;
+  const float* u;              // [G][16][m_panels][cg][mr]: U as the micro-kernel's packed A panels
+};
+
+// U[xi] = G w G^T for every (group, output channel, input channel), rows past m zero, in double then rounded.
+// G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]].
+void transform_weights(const Problem& p, const StridedArg& a, float* u) {
+  const auto* w = static_cast<const float*>(a.data);
+  const int64_t panel = p.cg * p.mr;
+  std::fill(u, u + p.groups * kTaps * p.m_panels * panel, 0.0f);
+  for (int64_t g = 0; g < p.groups; ++g)
+    for (int64_t o = 0; o < p.m; ++o)
+      for (int64_t c = 0; c < p.cg; ++c) {
+        double k[3][3], t[4][3];
+        for (int i = 0; i < 9; ++i) k[i / 3][i % 3] = w[g * a.strides[0] + o * a.strides[1] + (c * 9 + i) * a.strides[2]];
+        for (int j = 0; j < 3; ++j) {
+          t[0][j] = k[0][j];
+          t[1][j] = 0.5 * (k[0][j] + k[1][j] + k[2][j]);
+          t[2][j] = 0.5 * (k[0][j] - k[1][j] + k[2][j]);
+          t[3][j] = k[2][j];
+        }
+        for (int i = 0; i < 4; ++i) {
+          const double row[4] = {t[i][0], 0.5 * (t[i][0] + t[i][1] + t[i][2]), 0.5 * (t[i][0] - t[i][1] + t[i][2]), t[i][2]};
+          for (int j = 0; j < 4; ++j) {
+            float* dst = u + ((g * kTaps + i * 4 + j) * p.m_panels + o / p.mr) * panel;
+            dst[c * p.mr + o % p.mr] = static_cast<float>(row[j]);
+          }
+        }
+      }
+}
+
+// dst[k] = src[k * stride] for k < count. The rows here are short (14 floats in the CNN's conv2), so this file is
+// built without GCC's loop idioms (src/kernels/CMakeLists.txt): a memcpy call per row was 13-19% of the time.
+inline void copy_strided(const float* __restrict src, int64_t stride, int64_t count, float* __restrict dst) {
+  if (stride == 1) {
+    for (int64_t k = 0; k < count; ++k) dst[k] = src[k];
+  } else {
+    for (int64_t k = 0; k < count; ++k) dst[k] = src[k * stride];
+  }
+}
+
+// dst[k * stride] = src[k] for k < count, as copy_strided.
+inline void copy_run(const float* __restrict src, int64_t count, float* __restrict dst, int64_t stride) {
+  if (stride == 1) {
+    for (int64_t k = 0; k < count; ++k) dst[k] = src[k];
+  } else {
+    for (int64_t k = 0; k < count; ++k) dst[k * stride] = src[k];
+  }
+}
+
+// The padded copy of x: [C][N][Hp][Wp], Hp = 2 tiles_h + 2 and Wp = 2 tiles_w + 2 (every tile's 4x4 patch lies
+// inside), padded row r holding input row r - pad_h (zero outside the image), column likewise.
+void pad_image(const WindowGeometry& g, const StridedArg& x, int64_t hp, int64_t wp, float* out) {
+  const auto* src = static_cast<const float*>(x.data);
+  const int64_t planes = g.channels * g.batch, plane = hp * wp;
+  parallel_for(planes, threads_for(planes * plane, int64_t{1} << 16), [&](int64_t first, int64_t last, int) {
+    for (int64_t i = first; i < last; ++i) {
+      const int64_t c = i / g.batch, n = i % g.batch;
+      const float* in = src + n * x.strides[0] + c * x.strides[1];
+      float* dst = out + i * plane;
+      for (int64_t r = 0; r < hp; ++r) {
+        float* row = dst + r * wp;
+        const int64_t ih = r - g.pad_h;
+        if (ih < 0 || ih >= g.in_h) {
+          std::fill(row, row + wp, 0.0f);
+          continue;
+        }
+        const int64_t lo = std::min(g.pad_w, wp), hi = std::clamp<int64_t>(g.in_w + g.pad_w, lo, wp);
+        std::fill(row, row + lo, 0.0f);
+        // A row is short (14 floats in the CNN's conv2): a loop, not a memcpy call.
+        const float* in_row = in + ih * x.strides[2] + (lo - g.pad_w) * x.strides[3];
+        copy_strided(in_row, x.strides[3], hi - lo, row + lo);
+        std::fill(row + hi, row + wp, 0.0f);
+      }
+    }
+  });
+}
+
+// V = B^T d B for `lanes` tiles (a multiple of 4) of one channel, B^T = [[1, 0, -1, 0], [0, 1, 1, 0],
+// [0, -1, 1, 0], [0, 1, 0, -1]]: tile j's patch starts at plane[offset[j]] (rows wp apart); tap xi of tile j goes
+// to v[xi * tap_stride + j]. Four tiles a step in 4-float vectors: a patch row is one load, the column transform
+// four vector ops, the row transform two shuffles and an add a row, and four 4x4 transposes turn the tiles' taps
+// into runs of four tiles (GCC does not vectorise the per-tile gather of the scalar form).
+TG_ISA_CLONES
+void input_transform(const float* __restrict plane, const int32_t* __restrict offset, int64_t lanes, int64_t wp,
+                     float* __restrict v, int64_t tap_stride) {
+  using V4 = Vec16<float>::type;
+  const V4 sign = {-1.0f, 1.0f, -1.0f, -1.0f};
+  for (int64_t j = 0; j < lanes; j += 4) {
+    V4 t[4][4];  // t[tile][i]: row i of the tile's B^T d B
+    for (int k = 0; k < 4; ++k) {
+      const float* d = plane + offset[j + k];
+      V4 r0, r1, r2, r3;
+      std::memcpy(&r0, d, sizeof(V4));
+      std::memcpy(&r1, d + wp, sizeof(V4));
+      std::memcpy(&r2, d + 2 * wp, sizeof(V4));
+      std::memcpy(&r3, d + 3 * wp, sizeof(V4));
+      const V4 c[4] = {r0 - r2, r1 + r2, r2 - r1, r1 - r3};
+      // (a, b, c, d) -> (a - c, b + c, c - b, b - d) = (a, b, c, b) + sign * (c, c, b, d).
+      for (int i = 0; i < 4; ++i)
+        t[k][i] = __builtin_shufflevector(c[i], c[i], 0, 1, 2, 1) + sign * __builtin_shufflevector(c[i], c[i], 2, 2, 1, 3);
+    }
+    for (int i = 0; i < 4; ++i) {
+      const V4 a0 = __builtin_shufflevector(t[0][i], t[1][i], 0, 4, 1, 5), a1 = __builtin_shufflevector(t[2][i], t[3][i], 0, 4, 1, 5);
+      const V4 a2 = __builtin_shufflevector(t[0][i], t[1][i], 2, 6, 3, 7), a3 = __builtin_shufflevector(t[2][i], t[3][i], 2, 6, 3, 7);
+      const V4 x0 = __builtin_shufflevector(a0, a1, 0, 1, 4, 5), x1 = __builtin_shufflevector(a0, a1, 2, 3, 6, 7);
+      const V4 x2 = __builtin_shufflevector(a2, a3, 0, 1, 4, 5), x3 = __builtin_shufflevector(a2, a3, 2, 3, 6, 7);
+      std::memcpy(v + (i * 4 + 0) * tap_stride + j, &x0, sizeof(V4));
+      std::memcpy(v + (i * 4 + 1) * tap_stride + j, &x1, sizeof(V4));
+      std::memcpy(v + (i * 4 + 2) * tap_stride + j, &x2, sizeof(V4));
+      std::memcpy(v + (i * 4 + 3) * tap_stride + j, &x3, sizeof(V4));
+    }
+  }
+}
+
+// The output transform A^T M A of `count` tiles, A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]: tap xi of tile j is
+// m[xi * tap_stride + j]; tile j's outputs (a, b) go to row_a[2 j + b], so a run of tiles along a row of tiles
+// is two runs of output columns.
+TG_ISA_CLONES
+void output_transform(const float* __restrict m, int64_t tap_stride, int64_t count, float* __restrict row0,
+                      float* __restrict row1) {
+  for (int64_t j = 0; j < count; ++j) {
+    float q0[4], q1[4];
+    for (int x = 0; x < 4; ++x) {
+      q0[x] = m[x * tap_stride + j] + m[(4 + x) * tap_stride + j] + m[(8 + x) * tap_stride + j];
+      q1[x] = m[(4 + x) * tap_stride + j] - m[(8 + x) * tap_stride + j] - m[(12 + x) * tap_stride + j];
+    }
+    row0[2 * j] = q0[0] + q0[1] + q0[2];
+    row0[2 * j + 1] = q0[1] - q0[2] - q0[3];
+    row1[2 * j] = q1[0] + q1[1] + q1[2];
+    row1[2 * j + 1] = q1[1] - q1[2] - q1[3];
+  }
+}
+
+// A run of a block's tiles along one row of tiles: image n, tile row ty, tile columns [tx0, tx0 + count), the
+// first of them the block's tile `first`.
+struct TileRun {
+  int64_t n, ty, tx0, count, first;
+};
+
+// Per-thread buffers of a block.
+struct Scratch {
+  float* v;            // V in packed B panels: tap xi's [panels][cg][nr] at v + xi v_tap
+  float* m;            // the 16 GEMMs' results: tap xi's [m_panels mr][block] at m + xi m_tap
+  float* y;            // the output transform's two rows of 2 block columns
+  int32_t* in_offset;  // tile j's patch in a channel of the padded image
+  std::vector<TileRun> runs;
+};
+
+void transform_block_input(const Problem& p, int64_t g, int64_t tiles, Scratch& s) {
+  const int64_t used = ceil_div(tiles, p.nr);
+  for (int64_t c = 0; c < p.cg; ++c) {
+    const float* plane = p.image + (g * p.cg + c) * p.channel_stride;
+    for (int64_t jp = 0; jp < used; ++jp)
+      input_transform(plane, s.in_offset + jp * p.nr, p.nr, p.padded_w, s.v + (jp * p.cg + c) * p.nr, p.v_tap);
+  }
+}
+
+// M[xi] = U[xi] V[xi] for the block's first `tiles` tiles (whole panels; M's rows are m_panels * mr, row stride
+// block).
+void block_gemms(const Problem& p, int64_t g, int64_t tiles, Scratch& s) {
+  const int64_t used = ceil_div(tiles, p.nr);
+  for (int xi = 0; xi < kTaps; ++xi) {
+    const float* u = p.u + (g * kTaps + xi) * p.m_panels * p.cg * p.mr;
+    const float* v = s.v + xi * p.v_tap;
+    float* m = s.m + xi * p.m_tap;
+    for (int64_t jp = 0; jp < used; ++jp)
+      for (int64_t ip = 0; ip < p.m_panels; ++ip)
+        for (int64_t k0 = 0; k0 < p.cg; k0 += kDepthStep)
+          p.kernel(std::min(kDepthStep, p.cg - k0), u + (ip * p.cg + k0) * p.mr, v + (jp * p.cg + k0) * p.nr,
+                   m + ip * p.mr * p.block + jp * p.nr, p.block, k0 > 0);
+  }
+}
+
+void transform_block_output(const Problem& p, int64_t g, int64_t tiles, Scratch& s) {
+  const int64_t l = p.out_h * p.out_w;
+  float* row0 = s.y;
+  float* row1 = s.y + 2 * p.block;
+  for (int64_t o = 0; o < p.m; ++o) {
+    output_transform(s.m + o * p.block, p.m_tap, tiles, row0, row1);
+    float* out = p.out + g * p.og + o * p.om;
+    for (const TileRun& run : s.runs) {
+      // The last tile column of an odd width and the last tile row of an odd height write only what lies inside.
+      const int64_t oh = 2 * run.ty, ow = 2 * run.tx0, width = std::min(2 * run.count, p.out_w - ow);
+      float* dst = out + (run.n * l + oh * p.out_w + ow) * p.op;
+      copy_run(row0 + 2 * run.first, width, dst, p.op);
+      if (oh + 1 < p.out_h) copy_run(row1 + 2 * run.first, width, dst + p.out_w * p.op, p.op);
+    }
+  }
+}
+
+// The patch offsets of tiles [first, first + count) (numbered (n, ty, tx) row-major) and their runs along rows of
+// tiles; lanes past `count` (the last block's last panel) repeat the first tile's patch, transformed and never
+// written out.
+void tile_offsets(const Problem& p, int64_t first, int64_t count, int64_t lanes, Scratch& s) {
+  const int64_t per_image = p.tiles_h * p.tiles_w, hp_wp = p.channel_stride / p.batch;
+  for (int64_t j = 0; j < lanes; ++j) {
+    const int64_t t = first + (j < count ? j : 0);
+    const int64_t n = t / per_image, ty = t % per_image / p.tiles_w, tx = t % p.tiles_w;
+    s.in_offset[j] = static_cast<int32_t>(n * hp_wp + 2 * ty * p.padded_w + 2 * tx);
+  }
+  s.runs.clear();
+  for (int64_t t = first, end = first + count; t < end;) {
+    const int64_t n = t / per_image, ty = t % per_image / p.tiles_w, tx = t % p.tiles_w;
+    const int64_t len = std::min(p.tiles_w - tx, end - t);
+    s.runs.push_back({n, ty, tx, len, t - first});
+    t += len;
+  }
+}
+
+}  // namespace
+
+void conv_winograd(const ConvGemmProblem& pr, const StridedArg& out, const StridedArg& a, const StridedArg& x) {
+  const WindowGeometry& g = pr.window;
+  TG_CHECK(conv_forward_is_winograd(pr, x.dtype), "conv_winograd: not a float32 3x3 stride-1 convolution");
+  Problem p{};
+  p.out = static_cast<float*>(out.data);
+  p.og = out.strides[0];
+  p.om = out.strides[1];
+  p.op = out.strides[2];
+  p.batch = g.batch;
+  p.out_h = g.out_h;
+  p.out_w = g.out_w;
+  p.groups = pr.groups;
+  p.cg = g.channels / pr.groups;
+  p.m = pr.out_channels / pr.groups;
+  p.tiles_h = ceil_div(g.out_h, 2);
+  p.tiles_w = ceil_div(g.out_w, 2);
+  p.tiles = g.batch * p.tiles_h * p.tiles_w;
+  if (p.tiles == 0 || p.m == 0) return;
+  const int64_t hp = 2 * p.tiles_h + 2;
+  p.padded_w = 2 * p.tiles_w + 2;
+  p.channel_stride = g.batch * hp * p.padded_w;
+  TG_CHECK(p.channel_stride < (int64_t{1} << 31), "conv_winograd: a channel of ", p.channel_stride,
+           " padded elements does not fit the 32-bit tile offsets");
+  // The micro-kernel's tile shape that pads the m rows least (the kernel itself on a tie).
+  const MicroKernel<float>& kernel = default_micro_kernel<float>();
+  p.mr = kernel.mr;
+  p.nr = kernel.nr;
+  p.kernel = kernel.fn;
+  if (kernel.companion.fn != nullptr && ceil_div(p.m, kernel.companion.mr) * kernel.companion.mr < ceil_div(p.m, p.mr) * p.mr) {
+    p.mr = kernel.companion.mr;
+    p.nr = kernel.companion.nr;
+    p.kernel = kernel.companion.fn;
+  }
+  p.m_panels = ceil_div(p.m, p.mr);
+  const int64_t per_tile = kTaps * (p.cg + p.m_panels * p.mr);
+  p.block = std::clamp<int64_t>(kBlockFloats / per_tile / p.nr, 1, 16) * p.nr;
+  if (p.block > p.tiles) p.block = ceil_div(p.tiles, p.nr) * p.nr;
+  p.v_tap = p.block * p.cg + 16;
+  p.m_tap = p.m_panels * p.mr * p.block + 16;
+
+  Allocator& alloc = cpu_allocator();
+  const size_t image_bytes = static_cast<size_t>(g.channels * p.channel_stride) * sizeof(float);
+  auto* image = static_cast<float*>(alloc.allocate(image_bytes));
+  pad_image(g, x, hp, p.padded_w, image);
+  p.image = image;
+  const size_t u_bytes = static_cast<size_t>(p.groups * kTaps * p.m_panels * p.cg * p.mr) * sizeof(float);
+  auto* u = static_cast<float*>(alloc.allocate(u_bytes));
+  transform_weights(p, a, u);
+  p.u = u;
+
+  const int64_t blocks = ceil_div(p.tiles, p.block);
+  const size_t floats = static_cast<size_t>(kTaps * (p.v_tap + p.m_tap) + 4 * p.block);
+  const size_t scratch_bytes = floats * sizeof(float) + static_cast<size_t>(p.block) * sizeof(int32_t);
+  const int threads = threads_for(p.tiles * kTaps * p.cg * p.m * pr.groups, int64_t{1} << 20);
+  std::vector<void*> buffers(static_cast<size_t>(std::min<int64_t>(std::max(threads, 1), blocks)));
+  for (void*& b : buffers) b = alloc.allocate(scratch_bytes);
+  parallel_for(blocks, threads, [&](int64_t first, int64_t last, int thread) {
+    auto* base = static_cast<float*>(buffers[static_cast<size_t>(thread)]);
+    Scratch s{};
+    s.v = base;
+    s.m = s.v + kTaps * p.v_tap;
+    s.y = s.m + kTaps * p.m_tap;
+    s.in_offset = reinterpret_cast<int32_t*>(s.y + 4 * p.block);
+    for (int64_t b = first; b < last; ++b) {
+      const int64_t t0 = b * p.block, tiles = std::min(p.block, p.tiles - t0);
+      tile_offsets(p, t0, tiles, ceil_div(tiles, p.nr) * p.nr, s);
+      for (int64_t grp = 0; grp < p.groups; ++grp) {
+        transform_block_input(p, grp, tiles, s);
+        block_gemms(p, grp, tiles, s);
+        transform_block_output(p, grp, tiles, s);
+      }
+    }
+  });
+  for (void* b : buffers) alloc.deallocate(b, scratch_bytes);
+  alloc.deallocate(u, u_bytes);
+  alloc.deallocate(image, image_bytes);
+}
+
+}  // namespace tg::kernels::cpu

@@ -1,0 +1,13 @@
+#pragma once
+// Winograd's minimal filtering F(2x2, 3x3) for the forward of a 3x3, stride-1 float32 convolution
+// (conv_winograd.cpp): 16 multiplies a 2x2 output tile and input channel where the GEMM over im2col does 36.
+#include <tensorgrad/kernels/kernels.h>
+
+namespace tg::kernels::cpu {
+
+// conv_gemm's Forward (out[g] (M x N OH OW) = a[g] (M x Cin/G 9) cols[g], the same operands, strides and result
+// layout) where kernels.h's conv_forward_is_winograd holds; summed in another order: within float32 rounding of
+// the definition, not the implicit GEMM's bits. Deterministic: the same bits on any thread count.
+void conv_winograd(const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a, const StridedArg& x);
+
+}  // namespace tg::kernels::cpu

@@ -1,0 +1,147 @@
+// Winograd's F(2x2, 3x3) forward (src/kernels/cpu/conv_winograd.cpp), which the CPU's conv_gemm runs for float32
+// 3x3 stride-1 convolutions with 16 channels a group or more: against the reference kernel (the definition,
+// summed over the taps in float32 in another order), over odd and even sizes, padding 0-2, groups, more input
+// channels than one micro-kernel call sums (256), several blocks of tiles with a partial last one, strided
+// operands; and the same bits on one and two threads.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include <tensorgrad/base/threads.h>
+#include <tensorgrad/kernels/kernel_tables.h>
+#include <tensorgrad/tensorgrad.h>
+
+#include "../../src/kernels/cpu/conv_winograd.h"
+
+namespace {
+
+using tg::DType;
+using tg::Shape;
+using tg::Tensor;
+namespace k = tg::kernels;
+
+k::StridedArg arg(const Tensor& t) { return {t.data_ptr(), t.strides(), t.dtype(), t.device().type}; }
+
+class Threads {
+ public:
+  explicit Threads(int n) : saved_(tg::num_threads()) { tg::set_num_threads(n); }
+  ~Threads() { tg::set_num_threads(saved_); }
+
+ private:
+  int saved_;
+};
+
+struct WinogradCase {
+  int64_t n, c, h, w, pad, groups, cout;
+};
+
+k::ConvGemmProblem problem(const WinogradCase& c) {
+  k::WindowGeometry g;
+  g.batch = c.n;
+  g.channels = c.c;
+  g.in_h = c.h;
+  g.in_w = c.w;
+  g.out_h = c.h + 2 * c.pad - 2;
+  g.out_w = c.w + 2 * c.pad - 2;
+  g.kernel_h = g.kernel_w = 3;
+  g.pad_h = g.pad_w = c.pad;
+  return {g, c.groups, c.cout};
+}
+
+const WinogradCase kCases[] = {
+    {3, 16, 13, 11, 1, 1, 17},  // odd output sizes: the last tile row and column write one line
+    {2, 32, 14, 14, 1, 1, 64},  // the CNN's conv2, two images
+    {2, 40, 8, 9, 0, 2, 36},    // two groups of 20 -> 18, no padding
+    {1, 16, 6, 7, 2, 1, 16},    // padding 2: the output is larger than the input
+    {1, 300, 5, 5, 1, 1, 20},   // 300 input channels: the micro-kernel's sum split at 256
+    {5, 16, 3, 3, 1, 1, 16},    // 3x3 images: two tiles a side, the second half outside
+    {7, 16, 30, 30, 1, 1, 16},  // 1575 tiles: several blocks of 240, the last one partial
+};
+
+// The reference kernel's result in the same [G, M, N OH OW] layout.
+Tensor reference(const k::ConvGemmProblem& pr, const Tensor& a, const Tensor& x) {
+  const k::WindowGeometry& g = pr.window;
+  Tensor out = Tensor::empty({pr.groups, pr.out_channels / pr.groups, g.batch * g.out_h * g.out_w});
+  k::reference_tables().conv_gemm.find(k::ConvGemmOp::Forward, tg::DeviceType::CPU, DType::Float32)(
+      k::ConvGemmOp::Forward, pr, arg(out), arg(a), arg(x));
+  return out;
+}
+
+TEST(KernelsConvWinograd, MatchesTheDefinitionWithinFloat32Rounding) {
+  tg::Generator gen(77);
+  for (const WinogradCase& c : kCases) {
+    const k::ConvGemmProblem pr = problem(c);
+    SCOPED_TRACE(::testing::Message() << c.n << "x" << c.c << "x" << c.h << "x" << c.w << " pad " << c.pad << " groups "
+                                      << c.groups << " Cout " << c.cout);
+    ASSERT_TRUE(k::conv_forward_is_winograd(pr, DType::Float32));
+    const k::WindowGeometry& g = pr.window;
+    const int64_t m = c.cout / c.groups, q = c.c / c.groups * 9, p = c.n * g.out_h * g.out_w;
+    // x read through a permuted view ([C, N, H, W] storage, as the input gradient's convolution reads the
+    // output's gradient), the weight with a padded row stride, the result every other element of a buffer.
+    const Tensor x = tg::randn({c.c, c.n, c.h, c.w}, DType::Float32, gen).permute({1, 0, 2, 3});
+    const Tensor a = tg::randn({c.groups, m, q + 3}, DType::Float32, gen).slice(2, 0, q);
+    const Tensor want = reference(pr, a.contiguous(), x.contiguous());
+    Tensor buffer = tg::full({c.groups, m, 2 * p}, std::nan(""), DType::Float32);
+    const Tensor out = buffer.as_strided({c.groups, m, p}, {m * 2 * p, 2 * p, 2}, 0);
+    k::cpu::conv_winograd(pr, arg(out), arg(a), arg(x));
+    // The sum of 9 q / 9 products of unit normals is ~sqrt(q); float32 with the transforms' few extra roundings.
+    const double tol = 2e-6 * std::sqrt(static_cast<double>(q)) * 8;
+    EXPECT_LE(tg::max(tg::abs(out - want)).item(), tol);
+    // Nothing written between the result's elements.
+    const Tensor gaps = buffer.as_strided({c.groups, m, p}, {m * 2 * p, 2 * p, 2}, 1);
+    const Tensor gaps_copy = gaps.contiguous();
+    const float* gap = gaps_copy.data<float>();
+    int64_t written = 0;
+    for (int64_t i = 0; i < gaps_copy.numel(); ++i) written += std::isnan(gap[i]) ? 0 : 1;
+    EXPECT_EQ(written, 0);
+  }
+}
+
+TEST(KernelsConvWinograd, SameBitsOnOneAndTwoThreads) {
+  tg::Generator gen(78);
+  for (const WinogradCase& c : {kCases[1], kCases[6]}) {
+    const k::ConvGemmProblem pr = problem(c);
+    const k::WindowGeometry& g = pr.window;
+    const Tensor x = tg::randn({c.n, c.c, c.h, c.w}, DType::Float32, gen);
+    const Tensor a = tg::randn({c.groups, c.cout / c.groups, c.c / c.groups * 9}, DType::Float32, gen);
+    const Shape shape{c.groups, c.cout / c.groups, c.n * g.out_h * g.out_w};
+    Tensor one = Tensor::empty(shape), two = Tensor::empty(shape);
+    {
+      Threads t(1);
+      k::conv_gemm(k::ConvGemmOp::Forward, pr, arg(one), arg(a), arg(x));
+    }
+    {
+      Threads t(2);
+      k::conv_gemm(k::ConvGemmOp::Forward, pr, arg(two), arg(a), arg(x));
+    }
+    EXPECT_EQ(std::memcmp(one.data_ptr(), two.data_ptr(), static_cast<size_t>(one.numel()) * sizeof(float)), 0);
+  }
+}
+
+TEST(KernelsConvWinograd, TakesOnlyFloat32ThreeByThreeStrideOneWithSixteenChannels) {
+  const k::ConvGemmProblem base = problem({2, 16, 8, 8, 1, 1, 16});
+  EXPECT_TRUE(k::conv_forward_is_winograd(base, DType::Float32));
+  EXPECT_FALSE(k::conv_forward_is_winograd(base, DType::Float64));
+  k::ConvGemmProblem p = base;
+  p.window.stride_w = 2;
+  EXPECT_FALSE(k::conv_forward_is_winograd(p, DType::Float32));
+  p = base;
+  p.window.dilation_h = 2;
+  EXPECT_FALSE(k::conv_forward_is_winograd(p, DType::Float32));
+  p = base;
+  p.window.kernel_h = 1;  // a 1-D kernel of three taps
+  EXPECT_FALSE(k::conv_forward_is_winograd(p, DType::Float32));
+  p = base;
+  p.out_channels = 15;
+  EXPECT_FALSE(k::conv_forward_is_winograd(p, DType::Float32));
+  p = base;
+  p.groups = 2;  // 8 channels a group
+  p.out_channels = 32;
+  EXPECT_FALSE(k::conv_forward_is_winograd(p, DType::Float32));
+  p = base;
+  p.window.channels = 15;
+  EXPECT_FALSE(k::conv_forward_is_winograd(p, DType::Float32));
+}
+
+}  // namespace
