@@ -4,12 +4,14 @@
 //
 // The passes, for x [N, Cin, H, W], the weight W [Cout, Q] (Q = Cin K K) and the output's gradient g [Cout, P]
 // (P = N OH OW, the layout the GEMMs take):
-//   forward       out = W cols          tensorgrad: conv_gemm Forward (Winograd where conv_forward_is_winograd)
+//   forward       out = W cols          tensorgrad: conv_gemm Forward (Winograd where conv_gemm_is_winograd)
 //                                       reference: im2col, sgemm
 //   forward (implicit GEMM)             tensorgrad: conv_gemm_implicit Forward, to compare in one run
-//   weight grad   dW = g cols^T         tensorgrad: conv_gemm WeightGrad  reference: im2col, sgemm
+//   weight grad   dW = g cols^T         tensorgrad: conv_gemm WeightGrad (Winograd where conv_gemm_is_winograd)
+//                                       reference: im2col, sgemm
+//   weight grad (implicit GEMM)         tensorgrad: conv_gemm_implicit WeightGrad, to compare in one run
 //   input grad    dx = col2im(W^T g)    tensorgrad: as tg::conv2d's plain backward: with K > 1, stride 1 and
-//                                       Cin >= 64 or a Winograd backward convolution (conv_forward_is_winograd),
+//                                       Cin >= 64 or a Winograd backward convolution (conv_gemm_is_winograd),
 //                                       a conv_gemm Forward of g (an [N, Cout, OH, OW] view) with W
 //                                       transposed and flipped, then the copy into NCHW; else matmul and col2im
 //                                       over blocks of images (2 MB of columns each)
@@ -111,6 +113,9 @@ void tg_forward_implicit(Problem& pr) {
 void tg_weight_grad(Problem& pr) {
   k::conv_gemm(k::ConvGemmOp::WeightGrad, conv_problem(pr), grouped(pr.dw), grouped(pr.grad), arg(pr.x));
 }
+void tg_weight_grad_implicit(Problem& pr) {
+  k::cpu::conv_gemm_implicit(k::ConvGemmOp::WeightGrad, conv_problem(pr), grouped(pr.dw), grouped(pr.grad), arg(pr.x));
+}
 void tg_input_grad_via_cols(Problem& pr) {
   const Tensor wt = pr.w.transpose(0, 1);
   k::matmul({}, pr.q, pr.p, pr.c.out_channels, arg(pr.cols_grad), arg(wt), arg(pr.grad));
@@ -139,7 +144,7 @@ void tg_input_grad(Problem& pr) {
   k::WindowGeometry back_window;
   back_window.channels = c.out_channels;
   back_window.kernel_h = back_window.kernel_w = c.kernel;
-  const bool winograd = k::conv_forward_is_winograd({back_window, 1, c.in_channels}, DType::Float32);
+  const bool winograd = k::conv_gemm_is_winograd({back_window, 1, c.in_channels}, DType::Float32);
   if (c.kernel == 1 || c.stride != 1 || c.padding > c.kernel - 1 || (c.in_channels < 64 && !winograd))
     return tg_input_grad_by_image_blocks(pr);
   // W [Cout, Cin, K, K] -> [Cin, Cout, K, K] flipped in space, as the op's input_grad_by_convolution.
@@ -243,6 +248,8 @@ int run_conv_bench(const ConvBenchOptions& opt) {
                                     {"forward (implicit GEMM)", &tg_forward_implicit, &ref_forward, &Problem::out,
                                      &Problem::ref_out},
                                     {"weight grad", &tg_weight_grad, &ref_weight_grad, &Problem::dw, &Problem::ref_dw},
+                                    {"weight grad (implicit GEMM)", &tg_weight_grad_implicit, &ref_weight_grad,
+                                     &Problem::dw, &Problem::ref_dw},
                                     {"input grad", &tg_input_grad, &ref_input_grad, &Problem::dx, &Problem::ref_dx},
                                     {"input grad via cols", &tg_input_grad_via_cols, &ref_input_grad, &Problem::dx,
                                      &Problem::ref_dx}};
@@ -251,6 +258,8 @@ int run_conv_bench(const ConvBenchOptions& opt) {
   const std::vector<Pass> passes = {{"forward", &tg_forward, nullptr, &Problem::out, nullptr},
                                     {"forward (implicit GEMM)", &tg_forward_implicit, nullptr, &Problem::out, nullptr},
                                     {"weight grad", &tg_weight_grad, nullptr, &Problem::dw, nullptr},
+                                    {"weight grad (implicit GEMM)", &tg_weight_grad_implicit, nullptr, &Problem::dw,
+                                     nullptr},
                                     {"input grad", &tg_input_grad, nullptr, &Problem::dx, nullptr},
                                     {"input grad via cols", &tg_input_grad_via_cols, nullptr, &Problem::dx, nullptr}};
   const bool have_ref = false;

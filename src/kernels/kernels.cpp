@@ -86,7 +86,7 @@ void conv_gemm(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, c
                const StridedArg& x) {
   tables().conv_gemm.find(op, device_of(op_name(op), out, a, x), x.dtype, op_name(op))(op, p, out, a, x);
 }
-bool conv_forward_is_winograd(const ConvGemmProblem& p, const DType dtype) {
+bool conv_gemm_is_winograd(const ConvGemmProblem& p, const DType dtype) {
   constexpr int64_t kMinChannels = 16;
   const WindowGeometry& g = p.window;
   return dtype == DType::Float32 && g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&

@@ -79,7 +79,7 @@ Tensor conv_gemm_recorded(kernels::ConvGemmOp op, const Tensor& a, const Tensor&
 // Whether a convolution's input gradient is computed as a convolution (below): a kernel of more than one tap (a
 // 1x1 kernel's column gradient already is the input's gradient, in the by-group layout), stride 1, padding at
 // most dilation (K - 1) along every spatial dimension, and either at least 64 input channels a group or a
-// backward convolution the kernel layer computes by Winograd (kernels::conv_forward_is_winograd: 3x3, float32,
+// backward convolution the kernel layer computes by Winograd (kernels::conv_gemm_is_winograd: 3x3, float32,
 // 16 channels a group or more on both sides). The implicit GEMM has Cin / G rows, so each panel packed from the
 // gradient serves Cin / G rows. tensorgrad-bench conv on Zen 5, one thread, implicit-GEMM convolution route vs
 // column route: 1 channel 8.0 vs 1.5 ms; 32 (the CNN's conv2) 8.9 vs 8.5 ms with AVX-512 and 14.2 vs 13.3 with
@@ -98,7 +98,7 @@ bool input_grad_is_a_convolution(const Window& w, int64_t cin_g, int64_t m, int6
   back.kernel_w = w.kernel.back();
   back.dilation_h = w.dilation.size() == 2 ? w.dilation[0] : 1;
   back.dilation_w = w.dilation.back();
-  return kernels::conv_forward_is_winograd({back, groups, cin_g * groups}, dtype);
+  return kernels::conv_gemm_is_winograd({back, groups, cin_g * groups}, dtype);
 }
 
 // The input's gradient of a stride-1 convolution out[g] = a[g] cols[g] as one more implicit convolution: the

@@ -1,8 +1,8 @@
-// Winograd's F(2x2, 3x3) forward (src/kernels/cpu/conv_winograd.cpp), which the CPU's conv_gemm runs for float32
-// 3x3 stride-1 convolutions with 16 channels a group or more: against the reference kernel (the definition,
-// summed over the taps in float32 in another order), over odd and even sizes, padding 0-2, groups, more input
-// channels than one micro-kernel call sums (256), several blocks of tiles with a partial last one, strided
-// operands; and the same bits on one and two threads.
+// Winograd's F(2x2, 3x3) forward and weight gradient (src/kernels/cpu/conv_winograd.cpp), which the CPU's
+// conv_gemm runs for float32 3x3 stride-1 convolutions with 16 channels a group or more: against the reference
+// kernel (the definition, summed in another order), over odd and even sizes, padding 0-2, groups, more input
+// channels than one micro-kernel call sums (256), several blocks of tiles with a partial last one (and several
+// chunks of the weight gradient's sum), strided operands; and the same bits on one and two threads.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -59,13 +59,22 @@ const WinogradCase kCases[] = {
     {7, 16, 30, 30, 1, 1, 16},  // 1575 tiles: several blocks of 240, the last one partial
 };
 
-// The reference kernel's result in the same [G, M, N OH OW] layout.
-Tensor reference(const k::ConvGemmProblem& pr, const Tensor& a, const Tensor& x) {
+// The reference kernel's result: [G, M, N OH OW] (Forward) or [G, M, Cin / G 9] (WeightGrad).
+Tensor reference(k::ConvGemmOp op, const k::ConvGemmProblem& pr, const Tensor& a, const Tensor& x) {
   const k::WindowGeometry& g = pr.window;
-  Tensor out = Tensor::empty({pr.groups, pr.out_channels / pr.groups, g.batch * g.out_h * g.out_w});
-  k::reference_tables().conv_gemm.find(k::ConvGemmOp::Forward, tg::DeviceType::CPU, DType::Float32)(
-      k::ConvGemmOp::Forward, pr, arg(out), arg(a), arg(x));
+  const int64_t cols = op == k::ConvGemmOp::Forward ? g.batch * g.out_h * g.out_w : g.channels / pr.groups * 9;
+  Tensor out = Tensor::empty({pr.groups, pr.out_channels / pr.groups, cols});
+  k::reference_tables().conv_gemm.find(op, tg::DeviceType::CPU, DType::Float32)(op, pr, arg(out), arg(a), arg(x));
   return out;
+}
+
+// The elements of `buffer` at odd positions of its last dimension that are no longer NaN.
+int64_t written_between(const Tensor& buffer) {
+  const Tensor gaps = buffer.slice(2, 1, buffer.size(2), 2).contiguous();
+  const float* gap = gaps.data<float>();
+  int64_t written = 0;
+  for (int64_t i = 0; i < gaps.numel(); ++i) written += std::isnan(gap[i]) ? 0 : 1;
+  return written;
 }
 
 TEST(KernelsConvWinograd, MatchesTheDefinitionWithinFloat32Rounding) {
@@ -74,27 +83,47 @@ TEST(KernelsConvWinograd, MatchesTheDefinitionWithinFloat32Rounding) {
     const k::ConvGemmProblem pr = problem(c);
     SCOPED_TRACE(::testing::Message() << c.n << "x" << c.c << "x" << c.h << "x" << c.w << " pad " << c.pad << " groups "
                                       << c.groups << " Cout " << c.cout);
-    ASSERT_TRUE(k::conv_forward_is_winograd(pr, DType::Float32));
+    ASSERT_TRUE(k::conv_gemm_is_winograd(pr, DType::Float32));
     const k::WindowGeometry& g = pr.window;
     const int64_t m = c.cout / c.groups, q = c.c / c.groups * 9, p = c.n * g.out_h * g.out_w;
     // x read through a permuted view ([C, N, H, W] storage, as the input gradient's convolution reads the
     // output's gradient), the weight with a padded row stride, the result every other element of a buffer.
     const Tensor x = tg::randn({c.c, c.n, c.h, c.w}, DType::Float32, gen).permute({1, 0, 2, 3});
     const Tensor a = tg::randn({c.groups, m, q + 3}, DType::Float32, gen).slice(2, 0, q);
-    const Tensor want = reference(pr, a.contiguous(), x.contiguous());
+    const Tensor want = reference(k::ConvGemmOp::Forward, pr, a.contiguous(), x.contiguous());
     Tensor buffer = tg::full({c.groups, m, 2 * p}, std::nan(""), DType::Float32);
     const Tensor out = buffer.as_strided({c.groups, m, p}, {m * 2 * p, 2 * p, 2}, 0);
     k::cpu::conv_winograd(pr, arg(out), arg(a), arg(x));
     // The sum of 9 q / 9 products of unit normals is ~sqrt(q); float32 with the transforms' few extra roundings.
     const double tol = 2e-6 * std::sqrt(static_cast<double>(q)) * 8;
     EXPECT_LE(tg::max(tg::abs(out - want)).item(), tol);
-    // Nothing written between the result's elements.
-    const Tensor gaps = buffer.as_strided({c.groups, m, p}, {m * 2 * p, 2 * p, 2}, 1);
-    const Tensor gaps_copy = gaps.contiguous();
-    const float* gap = gaps_copy.data<float>();
-    int64_t written = 0;
-    for (int64_t i = 0; i < gaps_copy.numel(); ++i) written += std::isnan(gap[i]) ? 0 : 1;
-    EXPECT_EQ(written, 0);
+    EXPECT_EQ(written_between(buffer), 0) << "written between the result's elements";
+  }
+}
+
+TEST(KernelsConvWinograd, WeightGradientMatchesTheDefinitionWithinFloat32Rounding) {
+  tg::Generator gen(79);
+  for (const WinogradCase& c : kCases) {
+    const k::ConvGemmProblem pr = problem(c);
+    SCOPED_TRACE(::testing::Message() << c.n << "x" << c.c << "x" << c.h << "x" << c.w << " pad " << c.pad << " groups "
+                                      << c.groups << " Cout " << c.cout);
+    const k::WindowGeometry& g = pr.window;
+    const int64_t m = c.cout / c.groups, q = c.c / c.groups * 9, p = c.n * g.out_h * g.out_w;
+    const Tensor x = tg::randn({c.c, c.n, c.h, c.w}, DType::Float32, gen).permute({1, 0, 2, 3});
+    // The output's gradient: contiguous rows, then every other element of a buffer (the per-tile path).
+    const Tensor dy = tg::randn({c.groups, m, p}, DType::Float32, gen);
+    Tensor dy_strided = tg::zeros({c.groups, m, 2 * p}, DType::Float32).slice(2, 0, 2 * p, 2);
+    dy_strided.copy_(dy);
+    const Tensor want = reference(k::ConvGemmOp::WeightGrad, pr, dy, x.contiguous());
+    // Sums of N OH OW products of unit normals.
+    const double tol = 2e-6 * std::sqrt(static_cast<double>(p)) * 8;
+    for (const Tensor& a : {dy, dy_strided}) {
+      Tensor buffer = tg::full({c.groups, m, 2 * q}, std::nan(""), DType::Float32);
+      const Tensor out = buffer.slice(2, 0, 2 * q, 2);
+      k::cpu::conv_winograd_weight_grad(pr, arg(out), arg(a), arg(x));
+      EXPECT_LE(tg::max(tg::abs(out - want)).item(), tol) << (a.is_contiguous() ? "contiguous" : "strided") << " gradient";
+      EXPECT_EQ(written_between(buffer), 0) << "written between the result's elements";
+    }
   }
 }
 
@@ -103,45 +132,51 @@ TEST(KernelsConvWinograd, SameBitsOnOneAndTwoThreads) {
   for (const WinogradCase& c : {kCases[1], kCases[6]}) {
     const k::ConvGemmProblem pr = problem(c);
     const k::WindowGeometry& g = pr.window;
+    const int64_t m = c.cout / c.groups, p = c.n * g.out_h * g.out_w, q = c.c / c.groups * 9;
     const Tensor x = tg::randn({c.n, c.c, c.h, c.w}, DType::Float32, gen);
-    const Tensor a = tg::randn({c.groups, c.cout / c.groups, c.c / c.groups * 9}, DType::Float32, gen);
-    const Shape shape{c.groups, c.cout / c.groups, c.n * g.out_h * g.out_w};
-    Tensor one = Tensor::empty(shape), two = Tensor::empty(shape);
-    {
-      Threads t(1);
-      k::conv_gemm(k::ConvGemmOp::Forward, pr, arg(one), arg(a), arg(x));
+    const Tensor w = tg::randn({c.groups, m, q}, DType::Float32, gen);
+    const Tensor dy = tg::randn({c.groups, m, p}, DType::Float32, gen);
+    for (k::ConvGemmOp op : {k::ConvGemmOp::Forward, k::ConvGemmOp::WeightGrad}) {
+      const bool forward = op == k::ConvGemmOp::Forward;
+      const Shape shape{c.groups, m, forward ? p : q};
+      Tensor one = Tensor::empty(shape), two = Tensor::empty(shape);
+      {
+        Threads t(1);
+        k::conv_gemm(op, pr, arg(one), arg(forward ? w : dy), arg(x));
+      }
+      {
+        Threads t(2);
+        k::conv_gemm(op, pr, arg(two), arg(forward ? w : dy), arg(x));
+      }
+      EXPECT_EQ(std::memcmp(one.data_ptr(), two.data_ptr(), static_cast<size_t>(one.numel()) * sizeof(float)), 0)
+          << k::op_name(op);
     }
-    {
-      Threads t(2);
-      k::conv_gemm(k::ConvGemmOp::Forward, pr, arg(two), arg(a), arg(x));
-    }
-    EXPECT_EQ(std::memcmp(one.data_ptr(), two.data_ptr(), static_cast<size_t>(one.numel()) * sizeof(float)), 0);
   }
 }
 
 TEST(KernelsConvWinograd, TakesOnlyFloat32ThreeByThreeStrideOneWithSixteenChannels) {
   const k::ConvGemmProblem base = problem({2, 16, 8, 8, 1, 1, 16});
-  EXPECT_TRUE(k::conv_forward_is_winograd(base, DType::Float32));
-  EXPECT_FALSE(k::conv_forward_is_winograd(base, DType::Float64));
+  EXPECT_TRUE(k::conv_gemm_is_winograd(base, DType::Float32));
+  EXPECT_FALSE(k::conv_gemm_is_winograd(base, DType::Float64));
   k::ConvGemmProblem p = base;
   p.window.stride_w = 2;
-  EXPECT_FALSE(k::conv_forward_is_winograd(p, DType::Float32));
+  EXPECT_FALSE(k::conv_gemm_is_winograd(p, DType::Float32));
   p = base;
   p.window.dilation_h = 2;
-  EXPECT_FALSE(k::conv_forward_is_winograd(p, DType::Float32));
+  EXPECT_FALSE(k::conv_gemm_is_winograd(p, DType::Float32));
   p = base;
   p.window.kernel_h = 1;  // a 1-D kernel of three taps
-  EXPECT_FALSE(k::conv_forward_is_winograd(p, DType::Float32));
+  EXPECT_FALSE(k::conv_gemm_is_winograd(p, DType::Float32));
   p = base;
   p.out_channels = 15;
-  EXPECT_FALSE(k::conv_forward_is_winograd(p, DType::Float32));
+  EXPECT_FALSE(k::conv_gemm_is_winograd(p, DType::Float32));
   p = base;
   p.groups = 2;  // 8 channels a group
   p.out_channels = 32;
-  EXPECT_FALSE(k::conv_forward_is_winograd(p, DType::Float32));
+  EXPECT_FALSE(k::conv_gemm_is_winograd(p, DType::Float32));
   p = base;
   p.window.channels = 15;
-  EXPECT_FALSE(k::conv_forward_is_winograd(p, DType::Float32));
+  EXPECT_FALSE(k::conv_gemm_is_winograd(p, DType::Float32));
 }
 
 }  // namespace

@@ -144,8 +144,8 @@ TEST(KernelsCpuVsReference, WindowKernelsMatchTheDefinition) {
 
 // The implicit-GEMM convolution: against the definition (reference kernel, summed in another order: within
 // rounding), and bit for bit against the CPU matmul over the materialised im2col matrix, which it must equal
-// since only the way B's panels are filled differs. The kernel table's conv_gemm (Winograd for the float32 3x3
-// stride-1 forwards with 16 channels or more, conv_winograd_test.cpp) is held to the definition too.
+// since only the way B's panels are filled differs. The kernel table's conv_gemm (Winograd for float32 3x3
+// stride-1 convolutions with 16 channels or more, conv_winograd_test.cpp) is held to the definition too.
 TEST(KernelsCpuVsReference, ConvGemmMatchesTheDefinitionAndTheMaterialisedGemm) {
   tg::Generator gen(5);
   for (int threads : {1, 2}) {
@@ -181,7 +181,7 @@ TEST(KernelsCpuVsReference, ConvGemmMatchesTheDefinitionAndTheMaterialisedGemm) 
               EXPECT_TRUE(same_bits(fast, materialised)) << k::op_name(op) << " differs from matmul over im2col";
               Tensor routed = Tensor::empty(out_shape, dt);
               k::conv_gemm(op, pr, arg(routed), arg(a), arg(x));
-              if (!(forward && k::conv_forward_is_winograd(pr, dt))) {
+              if (!k::conv_gemm_is_winograd(pr, dt)) {
                 EXPECT_TRUE(same_bits(routed, fast)) << k::op_name(op) << ": the kernel table's route";
               }
               if (groups * m * q * p > 2'000'000) continue;  // the scalar definition is slow; the GEMM check ran

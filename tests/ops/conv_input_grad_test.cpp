@@ -76,7 +76,7 @@ TEST(ConvInputGrad, FirstAndSecondOrderGradcheck) {
 }
 
 // float32 3x3 stride-1 convolutions with 16 channels a group or more run forward by Winograd in the kernel
-// layer (kernels::conv_forward_is_winograd), and so does their input gradient, as a convolution even below 64
+// layer (kernels::conv_gemm_is_winograd), and so does their input gradient, as a convolution even below 64
 // channels: the CNN's conv2 shape (32 -> 64) and a grouped one, against the same computed in float64.
 TEST(ConvInputGrad, Float32ByWinogradMatchesFloat64) {
   tg::Generator gen(41);

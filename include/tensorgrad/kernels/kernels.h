@@ -123,12 +123,12 @@ struct ConvGemmProblem {
 };
 void conv_gemm(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a,
                const StridedArg& x);
-// Whether a Forward is one Winograd F(2x2, 3x3) computes where the device has it (the CPU: cpu/conv_winograd.cpp),
-// within float32 rounding of the definition but not the implicit GEMM's bits: float32, a 3x3 kernel, stride and
-// dilation 1, and at least 16 channels a group on both sides (below that the transforms' passes over the image
-// and the result cost more than the multiplies saved). The op layer routes an input gradient through a Forward
-// where this holds for it.
-bool conv_forward_is_winograd(const ConvGemmProblem& p, DType dtype);
+// Whether conv_gemm computes p (Forward and WeightGrad) by Winograd's F(2x2, 3x3) where the device has it (the
+// CPU: cpu/conv_winograd.cpp), within float32 rounding of the definition but not the implicit GEMM's bits:
+// float32, a 3x3 kernel, stride and dilation 1, and at least 16 channels a group on both sides (below that the
+// transforms' passes over the image and the result cost more than the multiplies saved). The op layer routes an
+// input gradient through a Forward where this holds for that Forward.
+bool conv_gemm_is_winograd(const ConvGemmProblem& p, DType dtype);
 
 // index[n, c, oh*OW + ow] = the position ih*W + iw in x's [H, W] plane of the largest value in window
 // (oh, ow), the first one on ties; a NaN counts as the largest. Padding is never chosen (every window holds

@@ -353,10 +353,12 @@ void conv_gemm_implicit(ConvGemmOp op, const ConvGemmProblem& p, const StridedAr
 
 void conv_gemm(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a,
                const StridedArg& x) {
-  if (op == ConvGemmOp::Forward && conv_forward_is_winograd(p, x.dtype))
+  if (!conv_gemm_is_winograd(p, x.dtype))
+    conv_gemm_implicit(op, p, out, a, x);
+  else if (op == ConvGemmOp::Forward)
     conv_winograd(p, out, a, x);
   else
-    conv_gemm_implicit(op, p, out, a, x);
+    conv_winograd_weight_grad(p, out, a, x);
 }
 
 }  // namespace tg::kernels::cpu

@@ -257,11 +257,119 @@ void tile_offsets(const Problem& p, int64_t first, int64_t count, int64_t lanes,
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// The weight gradient. With Y_t = A^T [U (.) V_t] A for each tile t and U = G w G^T, the gradient of
+// L = sum_t <dY_t, Y_t> is dW = G^T [sum_t (A dY_t A^T) (.) V_t] G: for each tap xi, S[xi] (Cout x Cin) =
+// Z[xi] (Cout x tiles) V[xi]^T with Z = A dY A^T, 16 GEMMs summing over the tiles, then G^T S G (4x4 -> 3x3).
+// Tiles outside the output (odd sizes) have dY = 0 there, so the identity is exact.
+
+// Z = A dY A^T of `count` tiles (a multiple of 4) of one output channel, A = [[1, 0], [1, 1], [1, -1], [0, -1]]:
+// tile j's 2x2 gradient is (y00, y01; y10, y11)[j]; tap xi of tile j goes to z[xi * tap_stride + j]. In 4-float
+// vectors (GCC leaves the scalar form of this loop unvectorised).
+TG_ISA_CLONES
+void gradient_transform(const float* __restrict y00, const float* __restrict y01, const float* __restrict y10,
+                        const float* __restrict y11, int64_t count, float* __restrict z, int64_t tap_stride) {
+  using V4 = Vec16<float>::type;
+  for (int64_t j = 0; j < count; j += 4) {
+    V4 a, b, c, d;
+    std::memcpy(&a, y00 + j, sizeof(V4));
+    std::memcpy(&b, y01 + j, sizeof(V4));
+    std::memcpy(&c, y10 + j, sizeof(V4));
+    std::memcpy(&d, y11 + j, sizeof(V4));
+    // Rows of A dY: (a, b), (a + c, b + d), (a - c, b - d), (-c, -d); each row (p, q) -> (p, p + q, p - q, -q).
+    const V4 p[4] = {a, a + c, a - c, -c};
+    const V4 q[4] = {b, b + d, b - d, -d};
+    for (int i = 0; i < 4; ++i) {
+      const V4 taps[4] = {p[i], p[i] + q[i], p[i] - q[i], -q[i]};
+      for (int x = 0; x < 4; ++x) std::memcpy(z + (i * 4 + x) * tap_stride + j, &taps[x], sizeof(V4));
+    }
+  }
+}
+
+// gradient_transform of tiles whose 2x2 gradients all lie inside the output and whose columns are adjacent: tile
+// j's is dy[offset[j]], dy[offset[j] + 1] and the same a row (row_stride) below, read as pairs of floats four
+// tiles a step (the scalar gather into four rows cost more than the transform).
+TG_ISA_CLONES
+void gradient_transform_gathered(const float* __restrict dy, const int64_t* __restrict offset, int64_t row_stride,
+                                 int64_t count, float* __restrict z, int64_t tap_stride) {
+  using V4 = Vec16<float>::type;
+  using V2 = float __attribute__((vector_size(8)));
+  for (int64_t j = 0; j < count; j += 4) {
+    V2 top[4], bottom[4];
+    for (int k = 0; k < 4; ++k) {
+      std::memcpy(&top[k], dy + offset[j + k], sizeof(V2));
+      std::memcpy(&bottom[k], dy + offset[j + k] + row_stride, sizeof(V2));
+    }
+    const V4 t01 = __builtin_shufflevector(top[0], top[1], 0, 1, 2, 3), t23 = __builtin_shufflevector(top[2], top[3], 0, 1, 2, 3);
+    const V4 b01 = __builtin_shufflevector(bottom[0], bottom[1], 0, 1, 2, 3);
+    const V4 b23 = __builtin_shufflevector(bottom[2], bottom[3], 0, 1, 2, 3);
+    const V4 a = __builtin_shufflevector(t01, t23, 0, 2, 4, 6), b = __builtin_shufflevector(t01, t23, 1, 3, 5, 7);
+    const V4 c = __builtin_shufflevector(b01, b23, 0, 2, 4, 6), d = __builtin_shufflevector(b01, b23, 1, 3, 5, 7);
+    const V4 p[4] = {a, a + c, a - c, -c};
+    const V4 q[4] = {b, b + d, b - d, -d};
+    for (int i = 0; i < 4; ++i) {
+      const V4 taps[4] = {p[i], p[i] + q[i], p[i] - q[i], -q[i]};
+      for (int x = 0; x < 4; ++x) std::memcpy(z + (i * 4 + x) * tap_stride + j, &taps[x], sizeof(V4));
+    }
+  }
+}
+
+// Where each tile's 2x2 gradient lies: out_offset[j] the position of its first output (n L + 2 ty OW + 2 tx),
+// inside[j] bit b set when output b (00, 01, 10, 11) lies in the output (all four but at odd edges).
+struct GradientTiles {
+  std::vector<int64_t> offset;
+  std::vector<uint8_t> inside;
+  bool all_inside = true;
+};
+
+// The tiles [first, first + count); `lanes` - count more repeat the first (read, never summed).
+void gradient_tiles(const Problem& p, int64_t first, int64_t count, int64_t lanes, GradientTiles& gt) {
+  const int64_t per_image = p.tiles_h * p.tiles_w;
+  gt.offset.resize(static_cast<size_t>(lanes));
+  gt.inside.resize(static_cast<size_t>(lanes));
+  gt.all_inside = true;
+  for (int64_t j = 0; j < lanes; ++j) {
+    const int64_t t = first + (j < count ? j : 0), n = t / per_image, ty = t % per_image / p.tiles_w, tx = t % p.tiles_w;
+    gt.offset[static_cast<size_t>(j)] = n * p.out_h * p.out_w + 2 * ty * p.out_w + 2 * tx;
+    const bool right = 2 * tx + 1 < p.out_w, below = 2 * ty + 1 < p.out_h;
+    gt.inside[static_cast<size_t>(j)] = static_cast<uint8_t>(1 | (right ? 2 : 0) | (below ? 4 : 0) | (right && below ? 8 : 0));
+    gt.all_inside = gt.all_inside && right && below;
+  }
+}
+
+// dW[o, c] = G^T S G for every (group, output channel, input channel), S [G][16][m][cg] the sum (in double, chunk
+// by chunk in order) of the chunks' float partial sums, written to out (group, row, column strides; column
+// c 9 + kh 3 + kw).
+void weight_from_taps(const Problem& p, const float* s, int64_t chunks, int64_t chunk_stride, const StridedArg& out) {
+  std::vector<double> total(static_cast<size_t>(chunk_stride), 0.0);
+  for (int64_t k = 0; k < chunks; ++k)
+    for (int64_t i = 0; i < chunk_stride; ++i) total[static_cast<size_t>(i)] += s[k * chunk_stride + i];
+  auto* w = static_cast<float*>(out.data);
+  for (int64_t g = 0; g < p.groups; ++g)
+    for (int64_t o = 0; o < p.m; ++o)
+      for (int64_t c = 0; c < p.cg; ++c) {
+        double t[4][4];
+        for (int xi = 0; xi < kTaps; ++xi) t[xi / 4][xi % 4] = total[static_cast<size_t>(((g * kTaps + xi) * p.m + o) * p.cg + c)];
+        double h[3][4];  // G^T t
+        for (int j = 0; j < 4; ++j) {
+          h[0][j] = t[0][j] + 0.5 * (t[1][j] + t[2][j]);
+          h[1][j] = 0.5 * (t[1][j] - t[2][j]);
+          h[2][j] = 0.5 * (t[1][j] + t[2][j]) + t[3][j];
+        }
+        for (int i = 0; i < 3; ++i) {
+          const double r[3] = {h[i][0] + 0.5 * (h[i][1] + h[i][2]), 0.5 * (h[i][1] - h[i][2]),
+                               0.5 * (h[i][1] + h[i][2]) + h[i][3]};
+          for (int j = 0; j < 3; ++j)
+            w[g * out.strides[0] + o * out.strides[1] + (c * 9 + i * 3 + j) * out.strides[2]] = static_cast<float>(r[j]);
+        }
+      }
+}
+
 }  // namespace
 
 void conv_winograd(const ConvGemmProblem& pr, const StridedArg& out, const StridedArg& a, const StridedArg& x) {
   const WindowGeometry& g = pr.window;
-  TG_CHECK(conv_forward_is_winograd(pr, x.dtype), "conv_winograd: not a float32 3x3 stride-1 convolution");
+  TG_CHECK(conv_gemm_is_winograd(pr, x.dtype), "conv_winograd: not a float32 3x3 stride-1 convolution");
   Problem p{};
   p.out = static_cast<float*>(out.data);
   p.og = out.strides[0];
@@ -335,6 +443,113 @@ void conv_winograd(const ConvGemmProblem& pr, const StridedArg& out, const Strid
   for (void* b : buffers) alloc.deallocate(b, scratch_bytes);
   alloc.deallocate(u, u_bytes);
   alloc.deallocate(image, image_bytes);
+}
+
+void conv_winograd_weight_grad(const ConvGemmProblem& pr, const StridedArg& out, const StridedArg& a,
+                               const StridedArg& x) {
+  const WindowGeometry& g = pr.window;
+  TG_CHECK(conv_gemm_is_winograd(pr, x.dtype), "conv_winograd_weight_grad: not a float32 3x3 stride-1 convolution");
+  Problem p{};
+  p.batch = g.batch;
+  p.out_h = g.out_h;
+  p.out_w = g.out_w;
+  p.groups = pr.groups;
+  p.cg = g.channels / pr.groups;
+  p.m = pr.out_channels / pr.groups;
+  p.tiles_h = ceil_div(g.out_h, 2);
+  p.tiles_w = ceil_div(g.out_w, 2);
+  p.tiles = g.batch * p.tiles_h * p.tiles_w;
+  if (p.m == 0 || p.cg == 0) return;
+  const int64_t hp = 2 * p.tiles_h + 2;
+  p.padded_w = 2 * p.tiles_w + 2;
+  p.channel_stride = g.batch * hp * p.padded_w;
+  TG_CHECK(p.channel_stride < (int64_t{1} << 31), "conv_winograd_weight_grad: a channel of ", p.channel_stride,
+           " padded elements does not fit the 32-bit tile offsets");
+  // Blocks of tiles (a multiple of 4, the input transform's step) whose V and Z stay in L2; a GEMM's inner
+  // dimension is a block's tile count.
+  p.block = std::clamp<int64_t>(kBlockFloats / (kTaps * (p.cg + p.m)) / 16 * 16, 16, 256);
+  if (p.block > p.tiles) p.block = std::max<int64_t>(4, ceil_div(p.tiles, 4) * 4);
+  p.v_tap = p.block * p.cg + 16;
+  p.m_tap = p.block * p.m + 16;
+  // The tiles are summed in chunks of whole blocks, each into its own S, the chunks' S then added in order: the
+  // chunks are fixed by the problem alone, so the bits do not depend on the thread count. At most 16 chunks, and
+  // their S within 64 MB.
+  const int64_t blocks = ceil_div(p.tiles, p.block), s_floats = p.groups * kTaps * p.m * p.cg;
+  const int64_t max_chunks = std::clamp<int64_t>((int64_t{1} << 24) / std::max<int64_t>(s_floats, 1), 1, 16);
+  const int64_t blocks_per_chunk = ceil_div(std::max<int64_t>(blocks, 1), max_chunks);
+  const int64_t chunks = ceil_div(std::max<int64_t>(blocks, 1), blocks_per_chunk);
+
+  Allocator& alloc = cpu_allocator();
+  const size_t s_bytes = static_cast<size_t>(chunks * s_floats) * sizeof(float);
+  auto* s_all = static_cast<float*>(alloc.allocate(s_bytes));
+  std::fill(s_all, s_all + chunks * s_floats, 0.0f);
+  if (p.tiles > 0) {
+    const size_t image_bytes = static_cast<size_t>(g.channels * p.channel_stride) * sizeof(float);
+    auto* image = static_cast<float*>(alloc.allocate(image_bytes));
+    pad_image(g, x, hp, p.padded_w, image);
+    p.image = image;
+    const auto* dy = static_cast<const float*>(a.data);
+    const MicroKernel<float> kernel = tile_shape_for(default_micro_kernel<float>(), p.m, p.cg, false);
+    const size_t floats = static_cast<size_t>(kTaps * (p.v_tap + p.m_tap) + 4 * p.block);
+    const size_t scratch_bytes = floats * sizeof(float) + static_cast<size_t>(p.block) * sizeof(int32_t);
+    const int threads = threads_for(p.tiles * kTaps * p.cg * p.m * pr.groups, int64_t{1} << 20);
+    std::vector<void*> buffers(static_cast<size_t>(std::min<int64_t>(std::max(threads, 1), chunks)));
+    for (void*& b : buffers) b = alloc.allocate(scratch_bytes);
+    parallel_for(chunks, threads, [&](int64_t first_chunk, int64_t last_chunk, int thread) {
+      auto* base = static_cast<float*>(buffers[static_cast<size_t>(thread)]);
+      Scratch s{};
+      s.v = base;
+      s.m = s.v + kTaps * p.v_tap;  // Z
+      s.y = s.m + kTaps * p.m_tap;  // the gradient tiles' four outputs, block floats each
+      s.in_offset = reinterpret_cast<int32_t*>(s.y + 4 * p.block);
+      GradientTiles gt;
+      for (int64_t chunk = first_chunk; chunk < last_chunk; ++chunk) {
+        float* s_chunk = s_all + chunk * s_floats;
+        for (int64_t b = chunk * blocks_per_chunk; b < std::min(blocks, (chunk + 1) * blocks_per_chunk); ++b) {
+          const int64_t t0 = b * p.block, tiles = std::min(p.block, p.tiles - t0);
+          const int64_t lanes = ceil_div(tiles, 4) * 4;
+          tile_offsets(p, t0, tiles, lanes, s);
+          gradient_tiles(p, t0, tiles, lanes, gt);
+          for (int64_t grp = 0; grp < p.groups; ++grp) {
+            for (int64_t c = 0; c < p.cg; ++c)
+              input_transform(p.image + (grp * p.cg + c) * p.channel_stride, s.in_offset, lanes, p.padded_w,
+                              s.v + c * p.block, p.v_tap);
+            float* y[4] = {s.y, s.y + p.block, s.y + 2 * p.block, s.y + 3 * p.block};
+            for (int64_t o = 0; o < p.m; ++o) {
+              const float* dy_o = dy + grp * a.strides[0] + o * a.strides[1];
+              const int64_t step = a.strides[2], row = p.out_w * step;
+              if (step == 1 && gt.all_inside) {
+                gradient_transform_gathered(dy_o, gt.offset.data(), row, lanes, s.m + o * p.block, p.m_tap);
+                continue;
+              }
+              for (int64_t j = 0; j < tiles; ++j) {
+                const float* d = dy_o + gt.offset[static_cast<size_t>(j)] * step;
+                const uint8_t in = gt.inside[static_cast<size_t>(j)];
+                y[0][j] = d[0];
+                y[1][j] = in & 2 ? d[step] : 0.0f;
+                y[2][j] = in & 4 ? d[row] : 0.0f;
+                y[3][j] = in & 8 ? d[row + step] : 0.0f;
+              }
+              for (int64_t j = tiles; j < lanes; ++j) y[0][j] = y[1][j] = y[2][j] = y[3][j] = 0.0f;
+              gradient_transform(y[0], y[1], y[2], y[3], lanes, s.m + o * p.block, p.m_tap);
+            }
+            // S[grp][xi] (+)= Z[xi] V[xi]^T over the block's tiles, one thread (the chunks are the threads' work).
+            GemmOptions options;
+            options.threads = 1;
+            options.beta = b == chunk * blocks_per_chunk ? 0.0 : 1.0;
+            const StridedArg c_arg{s_chunk + grp * kTaps * p.m * p.cg, {p.m * p.cg, p.cg, 1}, DType::Float32, DeviceType::CPU};
+            const StridedArg z_arg{s.m, {p.m_tap, p.block, 1}, DType::Float32, DeviceType::CPU};
+            const StridedArg vt_arg{s.v, {p.v_tap, 1, p.block}, DType::Float32, DeviceType::CPU};
+            gemm<float>({kTaps}, p.m, p.cg, tiles, c_arg, z_arg, vt_arg, kernel, kernel.blocking, options);
+          }
+        }
+      }
+    });
+    for (void* b : buffers) alloc.deallocate(b, scratch_bytes);
+    alloc.deallocate(image, image_bytes);
+  }
+  weight_from_taps(p, s_all, chunks, s_floats, out);
+  alloc.deallocate(s_all, s_bytes);
 }
 
 }  // namespace tg::kernels::cpu
