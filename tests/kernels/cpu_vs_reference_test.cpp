@@ -195,6 +195,41 @@ TEST(KernelsCpuVsReference, ConvGemmMatchesTheDefinitionAndTheMaterialisedGemm) 
   }
 }
 
+// A weight gradient of a small result over many positions (the CNN's conv1: 32 x 9 from 100352) is summed by
+// chunks of positions on the threads (conv_gemm.cpp, weight_grad_by_chunks): within rounding of the definition,
+// the same bits on one and two threads, every element written once.
+TEST(KernelsCpuVsReference, ConvWeightGradientByChunksMatchesTheDefinition) {
+  tg::Generator gen(6);
+  // 1 channel 28x28 (25088 positions: chunks of 8368, the last shorter); 4 channels 46x46 (19044), 1 or 2 groups.
+  const Geometry cases[] = {{32, 1, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1}, {9, 4, 46, 46, 3, 3, 1, 1, 1, 1, 1, 1}};
+  for (const Geometry& geo : cases)
+    for (int64_t groups : {int64_t{1}, int64_t{2}}) {
+      if (geo.c % groups != 0) continue;
+      const k::WindowGeometry g = window(geo);
+      SCOPED_TRACE(::testing::Message() << "geometry " << geo.n << "x" << geo.c << "x" << geo.h << "x" << geo.w
+                                        << " groups " << groups);
+      const int64_t m = 6, q = g.channels / groups * 9, p = g.batch * g.out_h * g.out_w;
+      ASSERT_GE(p, 16384) << "too few positions to be summed by chunks";
+      const k::ConvGemmProblem pr{g, groups, m * groups};
+      const Tensor x = tg::randn({g.batch, g.channels, g.in_h, g.in_w}, DType::Float32, gen);
+      const Tensor a = tg::randn({groups, m, p}, DType::Float32, gen);
+      Tensor ref = Tensor::empty({groups, m, q}), one = tg::full({groups, m, q}, std::nan(""), DType::Float32);
+      Tensor two = Tensor::empty({groups, m, q});
+      k::reference_tables().conv_gemm.find(k::ConvGemmOp::WeightGrad, kCpu, DType::Float32)(
+          k::ConvGemmOp::WeightGrad, pr, arg(ref), arg(a), arg(x));
+      {
+        Threads t(1);
+        k::conv_gemm(k::ConvGemmOp::WeightGrad, pr, arg(one), arg(a), arg(x));
+      }
+      {
+        Threads t(2);
+        k::conv_gemm(k::ConvGemmOp::WeightGrad, pr, arg(two), arg(a), arg(x));
+      }
+      EXPECT_LE(tg::max(tg::abs(one - ref)).item<double>(), 1e-4 * std::sqrt(static_cast<double>(p)));
+      EXPECT_TRUE(same_bits(one, two)) << "one and two threads differ";
+    }
+}
+
 TEST(KernelsCpuVsReference, RandomFillsAreTheReferenceOnAnyThreadCount) {
   const int64_t n = 300001;  // odd: a partial last Philox block
   for (auto [op, dt] : {std::pair{k::RandomOp::Uniform, DType::Float32}, std::pair{k::RandomOp::Uniform, DType::Float64},

@@ -92,6 +92,9 @@ struct Im2colOperand {
   // x is a PaddedImage: every read lies inside it (pad = 0), and kOverReadBytes more may be read past any
   // element, so a run may be copied in whole chunks.
   bool padded = false;
+  // Added to every position index the GEMM asks for: a GEMM over positions [first_position, ...) only (the weight
+  // gradient in chunks).
+  int64_t first_position = 0;
   std::vector<AxisEntry> rows;  // row(q) for every q of a group, filled once per call (the pack reads them)
 
   // entries[i] = column(first + i) (positions) or row(first + i), walking the indices instead of dividing
@@ -283,7 +286,8 @@ void pack_im2col(const void* context, int64_t entry, int64_t lane0, int64_t lane
   thread_local std::vector<AxisEntry> position_entries;
   const bool positions_are_lanes = op.lanes_are_positions;
   position_entries.resize(static_cast<size_t>(positions_are_lanes ? lanes : depth));
-  op.fill(true, positions_are_lanes ? lane0 : depth0, positions_are_lanes ? lanes : depth, position_entries.data());
+  op.fill(true, op.first_position + (positions_are_lanes ? lane0 : depth0), positions_are_lanes ? lanes : depth,
+          position_entries.data());
   const AxisEntry* lane_entries = positions_are_lanes ? position_entries.data() : op.rows.data() + lane0;
   const AxisEntry* depth_entries = positions_are_lanes ? op.rows.data() + depth0 : position_entries.data();
   for (int64_t first = 0; first < lanes; first += width, out += depth * width) {
@@ -294,6 +298,52 @@ void pack_im2col(const void* context, int64_t entry, int64_t lane0, int64_t lane
     else
       pack_window_rows(op, x, l, used, depth_entries, depth, width, out);
   }
+}
+
+// The weight gradient sums over every output position (the GEMM's k loop, which the GEMM never splits, so that
+// each element's sum has one order). With a small result (the CNN's conv1: 32 x 9 from 100352 positions) the
+// GEMM's threads then have nothing to split and one thread does it all (1.9 ms on one thread, 2.9 on two, Zen 5).
+// Such a sum goes by chunks of positions instead, fixed by the problem alone: each chunk's partial result on its
+// own thread, then the chunks added in order, so the bits do not depend on the thread count (they are not the
+// single GEMM's: the sum is grouped by chunks).
+constexpr int64_t kMaxChunkedResult = 64 * 64;            // elements of the result a group, at most
+constexpr int64_t kWeightGradChunk = int64_t{1} << 13;    // positions a chunk, at least
+constexpr int64_t kMaxWeightGradChunks = 16;
+bool weight_grad_in_chunks(int64_t m, int64_t q, int64_t p) {
+  return m * q <= kMaxChunkedResult && p >= 2 * kWeightGradChunk;
+}
+
+template <class T>
+void weight_grad_by_chunks(Im2colOperand<T>& cols, int64_t groups, int64_t m, int64_t q, int64_t p,
+                           const StridedArg& out, const StridedArg& a) {
+  // A multiple of 16 positions a chunk: each chunk's rows of the gradient start on a cache line as the whole
+  // rows do (unaligned, the one-thread time rose by a fifth).
+  const int64_t split = std::min(kMaxWeightGradChunks, p / kWeightGradChunk);
+  const int64_t per_chunk = ((p + split - 1) / split + 15) / 16 * 16, chunks = (p + per_chunk - 1) / per_chunk;
+  std::vector<T> partial(static_cast<size_t>(chunks * groups * m * q));
+  const int threads = threads_for(groups * m * q * p, int64_t{1} << 20);
+  parallel_for(chunks, threads, [&](int64_t first, int64_t last, int) {
+    for (int64_t k = first; k < last; ++k) {
+      const int64_t p0 = k * per_chunk, len = std::min(per_chunk, p - p0);
+      Im2colOperand<T> chunk_cols = cols;  // shares the filled rows' copy; only the first position differs
+      chunk_cols.first_position = p0;
+      const GatheredOperand<T> b{&pack_im2col<T>, &chunk_cols};
+      const StridedArg c{partial.data() + k * groups * m * q, {m * q, q, 1}, out.dtype, out.device};
+      StridedArg a_chunk = a;
+      a_chunk.data = static_cast<T*>(a.data) + p0 * a.strides[2];
+      GemmOptions options;
+      options.threads = 1;
+      gemm_gathered_b<T>(groups, m, q, len, c, a_chunk, b, options);
+    }
+  });
+  T* o = static_cast<T*>(out.data);
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < q; ++j) {
+        T sum = T(0);
+        for (int64_t k = 0; k < chunks; ++k) sum += partial[static_cast<size_t>(((k * groups + g) * m + i) * q + j)];
+        o[g * out.strides[0] + i * out.strides[1] + j * out.strides[2]] = sum;
+      }
 }
 
 template <class T>
@@ -340,8 +390,10 @@ void conv_gemm_typed(ConvGemmOp op, const ConvGemmProblem& pr, const StridedArg&
   const int64_t p = g.batch * g.out_h * g.out_w;
   if (forward)
     gemm_gathered_b<T>(pr.groups, m, p, q, out, a, b);
-  else
+  else if (!weight_grad_in_chunks(m, q, p))
     gemm_gathered_b<T>(pr.groups, m, q, p, out, a, b);
+  else
+    weight_grad_by_chunks(cols, pr.groups, m, q, p, out, a);
 }
 
 }  // namespace

@@ -9,7 +9,8 @@ void conv_gemm(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, c
                const StridedArg& x);
 
 // The convolution's GEMMs with the im2col matrix gathered from the image while the GEMM packs its panels
-// (conv_gemm.cpp): the same bits as the GEMM over the materialised matrix.
+// (conv_gemm.cpp): the same bits as the GEMM over the materialised matrix, except a weight gradient of a small
+// result (64 x 64 a group at most) over many positions (16384 or more), summed by chunks of positions.
 void conv_gemm_implicit(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a,
                         const StridedArg& x);
 
