@@ -268,14 +268,15 @@ int run_conv_bench(const ConvBenchOptions& opt) {
   std::printf("# tensorgrad-bench conv\n\n");
   std::printf("- CPU: %s, %u hardware threads\n", cpu_model().c_str(), std::thread::hardware_concurrency());
   const auto& kernel = tg::kernels::cpu::default_micro_kernel<float>();
-  std::printf("- tensorgrad: implicit GEMM (conv_gemm) with the %s micro-kernel%s%s where it fits Cout; reference: %s\n",
+  std::printf("- tensorgrad: conv_gemm (Winograd F(2x2, 3x3) for 3x3 stride-1 float32 with >= 16 channels, else the "
+              "implicit GEMM) with the %s micro-kernel%s%s where it fits Cout; reference: %s\n",
               kernel.name, kernel.companion.fn != nullptr ? " or its companion " : "",
               kernel.companion.fn != nullptr ? kernel.companion.name : "",
               have_ref ? "im2col + OpenBLAS sgemm (+ col2im)" : "none (OpenBLAS not linked)");
 #if TG_BENCH_OPENBLAS
   std::printf("- OpenBLAS: %s (core %s)\n", openblas_get_config(), openblas_get_corename());
 #endif
-  std::printf("- float32; median of %d interleaved samples of >= %.3f s each; GFLOP/s counts 2 M Q P per pass\n",
+  std::printf("- float32; median of %d interleaved samples of >= %.3f s each; GFLOP/s counts 2 M Q P per pass (Winograd: effective)\n",
               opt.repetitions, opt.min_sample_seconds);
 
   for (int threads : opt.threads) {

@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   ops->add_flag("--tsv", ops_opt.tsv, "Print case<TAB>threads<TAB>median_us lines (for bench/ops_vs_torch.sh)");
 
   CLI::App* conv = app.add_subcommand(
-      "conv", "A convolution's three GEMMs (implicit) against im2col + OpenBLAS (ms and GFLOP/s, medians)");
+      "conv", "A convolution's three passes (Winograd or implicit GEMM) against im2col + OpenBLAS (ms and GFLOP/s, medians)");
   tg::bench::ConvBenchOptions conv_opt;
   conv->add_option("--threads", conv_opt.threads, "Thread counts, one table each")->delimiter(',')->check(CLI::PositiveNumber);
   conv->add_option("--reps", conv_opt.repetitions, "Interleaved samples per cell (median shown)")
