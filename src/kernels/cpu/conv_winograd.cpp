@@ -33,22 +33,22 @@ constexpr int64_t kDepthStep = 256;
 int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
 
 struct Problem {
-  const float* image;          // the padded copy, [Cin][N][Hp][Wp]
-  int64_t channel_stride;      // N Hp Wp
-  int64_t padded_w;            // Wp
+  const float* image;      // the padded copy, [Cin][N][Hp][Wp]
+  int64_t channel_stride;  // N Hp Wp
+  int64_t padded_w;        // Wp
   float* out;
   int64_t og, om, op;
   int64_t batch, out_h, out_w;
-  int64_t groups, cg, m;       // input channels and output channels of a group
+  int64_t groups, cg, m;  // input channels and output channels of a group
   int64_t tiles_h, tiles_w, tiles;
-  int64_t block;               // tiles a block (a multiple of nr)
+  int64_t block;  // tiles a block (a multiple of nr)
   int mr, nr;
   MicroKernelFn<float> kernel;
-  int64_t m_panels;            // ceil(m / mr)
+  int64_t m_panels;  // ceil(m / mr)
   // Floats from one tap's V (B panels) or M (results) to the next: a cache line more than their size, so the 16
   // taps a transform writes or reads at once do not all map to the same L1 set.
   int64_t v_tap, m_tap;
-  const float* u;              // [G][16][m_panels][cg][mr]: U as the micro-kernel's packed A panels
+  const float* u;  // [G][16][m_panels][cg][mr]: U as the micro-kernel's packed A panels
 };
 
 // U[xi] = G w G^T for every (group, output channel, input channel), rows past m zero, in double then rounded.
@@ -61,7 +61,8 @@ void transform_weights(const Problem& p, const StridedArg& a, float* u) {
     for (int64_t o = 0; o < p.m; ++o)
       for (int64_t c = 0; c < p.cg; ++c) {
         double k[3][3], t[4][3];
-        for (int i = 0; i < 9; ++i) k[i / 3][i % 3] = w[g * a.strides[0] + o * a.strides[1] + (c * 9 + i) * a.strides[2]];
+        for (int i = 0; i < 9; ++i)
+          k[i / 3][i % 3] = w[g * a.strides[0] + o * a.strides[1] + (c * 9 + i) * a.strides[2]];
         for (int j = 0; j < 3; ++j) {
           t[0][j] = k[0][j];
           t[1][j] = 0.5 * (k[0][j] + k[1][j] + k[2][j]);
@@ -69,7 +70,8 @@ void transform_weights(const Problem& p, const StridedArg& a, float* u) {
           t[3][j] = k[2][j];
         }
         for (int i = 0; i < 4; ++i) {
-          const double row[4] = {t[i][0], 0.5 * (t[i][0] + t[i][1] + t[i][2]), 0.5 * (t[i][0] - t[i][1] + t[i][2]), t[i][2]};
+          const double row[4] = {t[i][0], 0.5 * (t[i][0] + t[i][1] + t[i][2]), 0.5 * (t[i][0] - t[i][1] + t[i][2]),
+                                 t[i][2]};
           for (int j = 0; j < 4; ++j) {
             float* dst = u + ((g * kTaps + i * 4 + j) * p.m_panels + o / p.mr) * panel;
             dst[c * p.mr + o % p.mr] = static_cast<float>(row[j]);
@@ -147,11 +149,14 @@ void input_transform(const float* __restrict plane, const int32_t* __restrict of
       const V4 c[4] = {r0 - r2, r1 + r2, r2 - r1, r1 - r3};
       // (a, b, c, d) -> (a - c, b + c, c - b, b - d) = (a, b, c, b) + sign * (c, c, b, d).
       for (int i = 0; i < 4; ++i)
-        t[k][i] = __builtin_shufflevector(c[i], c[i], 0, 1, 2, 1) + sign * __builtin_shufflevector(c[i], c[i], 2, 2, 1, 3);
+        t[k][i] =
+            __builtin_shufflevector(c[i], c[i], 0, 1, 2, 1) + sign * __builtin_shufflevector(c[i], c[i], 2, 2, 1, 3);
     }
     for (int i = 0; i < 4; ++i) {
-      const V4 a0 = __builtin_shufflevector(t[0][i], t[1][i], 0, 4, 1, 5), a1 = __builtin_shufflevector(t[2][i], t[3][i], 0, 4, 1, 5);
-      const V4 a2 = __builtin_shufflevector(t[0][i], t[1][i], 2, 6, 3, 7), a3 = __builtin_shufflevector(t[2][i], t[3][i], 2, 6, 3, 7);
+      const V4 a0 = __builtin_shufflevector(t[0][i], t[1][i], 0, 4, 1, 5),
+               a1 = __builtin_shufflevector(t[2][i], t[3][i], 0, 4, 1, 5);
+      const V4 a2 = __builtin_shufflevector(t[0][i], t[1][i], 2, 6, 3, 7),
+               a3 = __builtin_shufflevector(t[2][i], t[3][i], 2, 6, 3, 7);
       const V4 x0 = __builtin_shufflevector(a0, a1, 0, 1, 4, 5), x1 = __builtin_shufflevector(a0, a1, 2, 3, 6, 7);
       const V4 x2 = __builtin_shufflevector(a2, a3, 0, 1, 4, 5), x3 = __builtin_shufflevector(a2, a3, 2, 3, 6, 7);
       std::memcpy(v + (i * 4 + 0) * tap_stride + j, &x0, sizeof(V4));
@@ -300,7 +305,8 @@ void gradient_transform_gathered(const float* __restrict dy, const int64_t* __re
       std::memcpy(&top[k], dy + offset[j + k], sizeof(V2));
       std::memcpy(&bottom[k], dy + offset[j + k] + row_stride, sizeof(V2));
     }
-    const V4 t01 = __builtin_shufflevector(top[0], top[1], 0, 1, 2, 3), t23 = __builtin_shufflevector(top[2], top[3], 0, 1, 2, 3);
+    const V4 t01 = __builtin_shufflevector(top[0], top[1], 0, 1, 2, 3),
+             t23 = __builtin_shufflevector(top[2], top[3], 0, 1, 2, 3);
     const V4 b01 = __builtin_shufflevector(bottom[0], bottom[1], 0, 1, 2, 3);
     const V4 b23 = __builtin_shufflevector(bottom[2], bottom[3], 0, 1, 2, 3);
     const V4 a = __builtin_shufflevector(t01, t23, 0, 2, 4, 6), b = __builtin_shufflevector(t01, t23, 1, 3, 5, 7);
@@ -329,10 +335,12 @@ void gradient_tiles(const Problem& p, int64_t first, int64_t count, int64_t lane
   gt.inside.resize(static_cast<size_t>(lanes));
   gt.all_inside = true;
   for (int64_t j = 0; j < lanes; ++j) {
-    const int64_t t = first + (j < count ? j : 0), n = t / per_image, ty = t % per_image / p.tiles_w, tx = t % p.tiles_w;
+    const int64_t t = first + (j < count ? j : 0), n = t / per_image, ty = t % per_image / p.tiles_w,
+                  tx = t % p.tiles_w;
     gt.offset[static_cast<size_t>(j)] = n * p.out_h * p.out_w + 2 * ty * p.out_w + 2 * tx;
     const bool right = 2 * tx + 1 < p.out_w, below = 2 * ty + 1 < p.out_h;
-    gt.inside[static_cast<size_t>(j)] = static_cast<uint8_t>(1 | (right ? 2 : 0) | (below ? 4 : 0) | (right && below ? 8 : 0));
+    gt.inside[static_cast<size_t>(j)] =
+        static_cast<uint8_t>(1 | (right ? 2 : 0) | (below ? 4 : 0) | (right && below ? 8 : 0));
     gt.all_inside = gt.all_inside && right && below;
   }
 }
@@ -349,7 +357,8 @@ void weight_from_taps(const Problem& p, const float* s, int64_t chunks, int64_t 
     for (int64_t o = 0; o < p.m; ++o)
       for (int64_t c = 0; c < p.cg; ++c) {
         double t[4][4];
-        for (int xi = 0; xi < kTaps; ++xi) t[xi / 4][xi % 4] = total[static_cast<size_t>(((g * kTaps + xi) * p.m + o) * p.cg + c)];
+        for (int xi = 0; xi < kTaps; ++xi)
+          t[xi / 4][xi % 4] = total[static_cast<size_t>(((g * kTaps + xi) * p.m + o) * p.cg + c)];
         double h[3][4];  // G^T t
         for (int j = 0; j < 4; ++j) {
           h[0][j] = t[0][j] + 0.5 * (t[1][j] + t[2][j]);
@@ -360,7 +369,8 @@ void weight_from_taps(const Problem& p, const float* s, int64_t chunks, int64_t 
           const double r[3] = {h[i][0] + 0.5 * (h[i][1] + h[i][2]), 0.5 * (h[i][1] - h[i][2]),
                                0.5 * (h[i][1] + h[i][2]) + h[i][3]};
           for (int j = 0; j < 3; ++j)
-            w[g * out.strides[0] + o * out.strides[1] + (c * 9 + i * 3 + j) * out.strides[2]] = static_cast<float>(r[j]);
+            w[g * out.strides[0] + o * out.strides[1] + (c * 9 + i * 3 + j) * out.strides[2]] =
+                static_cast<float>(r[j]);
         }
       }
 }
@@ -395,7 +405,8 @@ void conv_winograd(const ConvGemmProblem& pr, const StridedArg& out, const Strid
   p.mr = kernel.mr;
   p.nr = kernel.nr;
   p.kernel = kernel.fn;
-  if (kernel.companion.fn != nullptr && ceil_div(p.m, kernel.companion.mr) * kernel.companion.mr < ceil_div(p.m, p.mr) * p.mr) {
+  if (kernel.companion.fn != nullptr &&
+      ceil_div(p.m, kernel.companion.mr) * kernel.companion.mr < ceil_div(p.m, p.mr) * p.mr) {
     p.mr = kernel.companion.mr;
     p.nr = kernel.companion.nr;
     p.kernel = kernel.companion.fn;
@@ -537,7 +548,8 @@ void conv_winograd_weight_grad(const ConvGemmProblem& pr, const StridedArg& out,
             GemmOptions options;
             options.threads = 1;
             options.beta = b == chunk * blocks_per_chunk ? 0.0 : 1.0;
-            const StridedArg c_arg{s_chunk + grp * kTaps * p.m * p.cg, {p.m * p.cg, p.cg, 1}, DType::Float32, DeviceType::CPU};
+            const StridedArg c_arg{
+                s_chunk + grp * kTaps * p.m * p.cg, {p.m * p.cg, p.cg, 1}, DType::Float32, DeviceType::CPU};
             const StridedArg z_arg{s.m, {p.m_tap, p.block, 1}, DType::Float32, DeviceType::CPU};
             const StridedArg vt_arg{s.v, {p.v_tap, 1, p.block}, DType::Float32, DeviceType::CPU};
             gemm<float>({kTaps}, p.m, p.cg, tiles, c_arg, z_arg, vt_arg, kernel, kernel.blocking, options);
