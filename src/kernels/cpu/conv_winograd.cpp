@@ -375,16 +375,12 @@ void weight_from_taps(const Problem& p, const float* s, int64_t chunks, int64_t 
       }
 }
 
-}  // namespace
-
-void conv_winograd(const ConvGemmProblem& pr, const StridedArg& out, const StridedArg& a, const StridedArg& x) {
+// The tiling both entry points share: sizes, 2x2 tiles over the output, the padded copy's geometry (Hp = 2 tiles_h
+// + 2 rows of Wp = 2 tiles_w + 2, every tile's 4x4 patch inside).
+Problem tiling(const ConvGemmProblem& pr, DType dtype, const char* name) {
   const WindowGeometry& g = pr.window;
-  TG_CHECK(conv_gemm_is_winograd(pr, x.dtype), "conv_winograd: not a float32 3x3 stride-1 convolution");
+  TG_CHECK(conv_gemm_is_winograd(pr, dtype), name, ": not a float32 3x3 stride-1 convolution");
   Problem p{};
-  p.out = static_cast<float*>(out.data);
-  p.og = out.strides[0];
-  p.om = out.strides[1];
-  p.op = out.strides[2];
   p.batch = g.batch;
   p.out_h = g.out_h;
   p.out_w = g.out_w;
@@ -394,12 +390,24 @@ void conv_winograd(const ConvGemmProblem& pr, const StridedArg& out, const Strid
   p.tiles_h = ceil_div(g.out_h, 2);
   p.tiles_w = ceil_div(g.out_w, 2);
   p.tiles = g.batch * p.tiles_h * p.tiles_w;
+  p.padded_w = 2 * p.tiles_w + 2;
+  p.channel_stride = g.batch * (2 * p.tiles_h + 2) * p.padded_w;
+  TG_CHECK(p.channel_stride < (int64_t{1} << 31), name, ": a channel of ", p.channel_stride,
+           " padded elements does not fit the 32-bit tile offsets");
+  return p;
+}
+
+}  // namespace
+
+void conv_winograd(const ConvGemmProblem& pr, const StridedArg& out, const StridedArg& a, const StridedArg& x) {
+  const WindowGeometry& g = pr.window;
+  Problem p = tiling(pr, x.dtype, "conv_winograd");
+  p.out = static_cast<float*>(out.data);
+  p.og = out.strides[0];
+  p.om = out.strides[1];
+  p.op = out.strides[2];
   if (p.tiles == 0 || p.m == 0) return;
   const int64_t hp = 2 * p.tiles_h + 2;
-  p.padded_w = 2 * p.tiles_w + 2;
-  p.channel_stride = g.batch * hp * p.padded_w;
-  TG_CHECK(p.channel_stride < (int64_t{1} << 31), "conv_winograd: a channel of ", p.channel_stride,
-           " padded elements does not fit the 32-bit tile offsets");
   // The micro-kernel's tile shape that pads the m rows least (the kernel itself on a tie).
   const MicroKernel<float>& kernel = default_micro_kernel<float>();
   p.mr = kernel.mr;
@@ -459,23 +467,9 @@ void conv_winograd(const ConvGemmProblem& pr, const StridedArg& out, const Strid
 void conv_winograd_weight_grad(const ConvGemmProblem& pr, const StridedArg& out, const StridedArg& a,
                                const StridedArg& x) {
   const WindowGeometry& g = pr.window;
-  TG_CHECK(conv_gemm_is_winograd(pr, x.dtype), "conv_winograd_weight_grad: not a float32 3x3 stride-1 convolution");
-  Problem p{};
-  p.batch = g.batch;
-  p.out_h = g.out_h;
-  p.out_w = g.out_w;
-  p.groups = pr.groups;
-  p.cg = g.channels / pr.groups;
-  p.m = pr.out_channels / pr.groups;
-  p.tiles_h = ceil_div(g.out_h, 2);
-  p.tiles_w = ceil_div(g.out_w, 2);
-  p.tiles = g.batch * p.tiles_h * p.tiles_w;
+  Problem p = tiling(pr, x.dtype, "conv_winograd_weight_grad");
   if (p.m == 0 || p.cg == 0) return;
   const int64_t hp = 2 * p.tiles_h + 2;
-  p.padded_w = 2 * p.tiles_w + 2;
-  p.channel_stride = g.batch * hp * p.padded_w;
-  TG_CHECK(p.channel_stride < (int64_t{1} << 31), "conv_winograd_weight_grad: a channel of ", p.channel_stride,
-           " padded elements does not fit the 32-bit tile offsets");
   // Blocks of tiles (a multiple of 4, the input transform's step) whose V and Z stay in L2; a GEMM's inner
   // dimension is a block's tile count.
   p.block = std::clamp<int64_t>(kBlockFloats / (kTaps * (p.cg + p.m)) / 16 * 16, 16, 256);
