@@ -91,7 +91,10 @@ bool conv_gemm_is_winograd(const ConvGemmProblem& p, const DType dtype) {
   const WindowGeometry& g = p.window;
   return dtype == DType::Float32 && g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&
          g.dilation_h == 1 && g.dilation_w == 1 && p.groups > 0 && g.channels / p.groups >= kMinChannels &&
-         p.out_channels / p.groups >= kMinChannels;
+         p.out_channels / p.groups >= kMinChannels &&
+         // The image's padded copy (2x2 tiles, 4x4 patches) within 256 MiB, as the implicit GEMM's: peak memory
+         // stays bounded (and a channel's 32-bit tile offsets fit).
+         g.channels * g.batch * ((g.out_h + 1) / 2 * 2 + 2) * ((g.out_w + 1) / 2 * 2 + 2) * 4 <= (int64_t{1} << 28);
 }
 void max_pool_indices(const WindowGeometry& g, const StridedArg& index, const StridedArg& x) {
   constexpr WindowOp op = WindowOp::MaxPoolIndices;

@@ -2,10 +2,11 @@
 //
 // im2col and col2im are each other's VJP and both linear, so every order of derivative is exact. A float32 /
 // float64 convolution is one implicit GEMM per group, conv_gemm: out = W cols, with cols (the im2col matrix
-// over the whole batch, [Cin K, N L]) gathered from the image as the GEMM packs its panels, never written out.
-// Its VJP: grad_W = g cols^T (conv_gemm_weight_grad, implicit too) and, for the input, with stride 1 and at least
-// 64 channels a group another implicit convolution (of g with W transposed and flipped), else grad_cols = W^T g
-// and col2im; so the node saves x, not cols. conv_gemm_weight_grad is bilinear in (g, x) as conv_gemm is in (W, x),
+// over the whole batch, [Cin K, N L]) gathered from the image as the GEMM packs its panels, never written out
+// (the kernel layer computes float32 3x3 stride-1 ones by Winograd, kernels::conv_gemm_is_winograd). Its VJP:
+// grad_W = g cols^T (conv_gemm_weight_grad, by the same kernels) and, for the input, with stride 1 and at least 64
+// channels a group or a Winograd backward convolution, another convolution (of g with W transposed and flipped),
+// else grad_cols = W^T g and col2im; so the node saves x, not cols. conv_gemm_weight_grad is bilinear in (g, x) as conv_gemm is in (W, x),
 // and each one's VJP is written with the other, so every order of derivative stays exact. Other dtypes (and a
 // device without the kernel) take the materialised route: im2col, one batched matmul, whose backward is the
 // same two GEMMs and col2im.

@@ -87,8 +87,12 @@ TEST(KernelsConvWinograd, MatchesTheDefinitionWithinFloat32Rounding) {
     const k::WindowGeometry& g = pr.window;
     const int64_t m = c.cout / c.groups, q = c.c / c.groups * 9, p = c.n * g.out_h * g.out_w;
     // x read through a permuted view ([C, N, H, W] storage, as the input gradient's convolution reads the
-    // output's gradient), the weight with a padded row stride, the result every other element of a buffer.
-    const Tensor x = tg::randn({c.c, c.n, c.h, c.w}, DType::Float32, gen).permute({1, 0, 2, 3});
+    // output's gradient) or with a column stride of 2, the weight with a padded row stride, the result every other
+    // element of a buffer.
+    // Every other case reads x with a column stride of 2 (a slice) instead.
+    const bool permuted = (&c - kCases) % 2 == 0;
+    const Tensor x = permuted ? tg::randn({c.c, c.n, c.h, c.w}, DType::Float32, gen).permute({1, 0, 2, 3})
+                              : tg::randn({c.n, c.c, c.h, 2 * c.w}, DType::Float32, gen).slice(3, 0, 2 * c.w, 2);
     const Tensor a = tg::randn({c.groups, m, q + 3}, DType::Float32, gen).slice(2, 0, q);
     const Tensor want = reference(k::ConvGemmOp::Forward, pr, a.contiguous(), x.contiguous());
     Tensor buffer = tg::full({c.groups, m, 2 * p}, std::nan(""), DType::Float32);
@@ -154,7 +158,7 @@ TEST(KernelsConvWinograd, SameBitsOnOneAndTwoThreads) {
   }
 }
 
-TEST(KernelsConvWinograd, TakesOnlyFloat32ThreeByThreeStrideOneWithSixteenChannels) {
+TEST(KernelsConvWinograd, TakesOnlyFloat32ThreeByThreeStrideOneWithSixteenChannelsWithinMemory) {
   const k::ConvGemmProblem base = problem({2, 16, 8, 8, 1, 1, 16});
   EXPECT_TRUE(k::conv_gemm_is_winograd(base, DType::Float32));
   EXPECT_FALSE(k::conv_gemm_is_winograd(base, DType::Float64));
@@ -177,6 +181,11 @@ TEST(KernelsConvWinograd, TakesOnlyFloat32ThreeByThreeStrideOneWithSixteenChanne
   p = base;
   p.window.channels = 15;
   EXPECT_FALSE(k::conv_gemm_is_winograd(p, DType::Float32));
+  p = base;
+  p.window.batch = int64_t{1} << 16;  // a padded copy of 16 x 65536 x 10 x 10 floats (420 MB)
+  EXPECT_FALSE(k::conv_gemm_is_winograd(p, DType::Float32));
+  p.window.batch = int64_t{1} << 14;  // 105 MB
+  EXPECT_TRUE(k::conv_gemm_is_winograd(p, DType::Float32));
 }
 
 }  // namespace

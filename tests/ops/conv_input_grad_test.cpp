@@ -89,7 +89,20 @@ TEST(ConvInputGrad, Float32ByWinogradMatchesFloat64) {
     const Tensor y32 = tg::conv2d(x32, w32, {}, 1, {c.pad_h, c.pad_w}, 1, groups);
     const Tensor y64 = tg::conv2d(xr, wr, {}, 1, {c.pad_h, c.pad_w}, 1, groups);
     const Tensor r = tg::randn(y64.shape(), DType::Float64, gen);
-    tg::sum(y32 * r.to(DType::Float32)).backward();
+    {
+      // The input gradient must take the convolution route (a conv_gemm Forward inside the backward), not the
+      // blocked columns (the op "conv_input_grad"), which would give the same values.
+      tg::profiler::Profile prof;
+      tg::sum(y32 * r.to(DType::Float32)).backward();
+      prof.stop();
+      int64_t blocked = 0, forwards = 0;
+      for (const tg::profiler::Event& e : prof.events()) {
+        blocked += e.name == "conv_input_grad";
+        forwards += e.name == "conv_gemm";
+      }
+      EXPECT_EQ(blocked, 0);
+      EXPECT_EQ(forwards, 1) << "the input gradient's convolution";
+    }
     tg::sum(y64 * r).backward();
     const auto max_diff = [](const Tensor& a, const Tensor& b) { return tg::max(tg::abs(a.to(DType::Float64) - b)).item(); };
     SCOPED_TRACE(tg::shape_str(c.x) + " * " + tg::shape_str(c.w));

@@ -126,7 +126,8 @@ void conv_gemm(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, c
 // Whether conv_gemm computes p (Forward and WeightGrad) by Winograd's F(2x2, 3x3) where the device has it (the
 // CPU: cpu/conv_winograd.cpp), within float32 rounding of the definition but not the implicit GEMM's bits:
 // float32, a 3x3 kernel, stride and dilation 1, and at least 16 channels a group on both sides (below that the
-// transforms' passes over the image and the result cost more than the multiplies saved). The op layer routes an
+// transforms' passes over the image and the result cost more than the multiplies saved), and the image's padded
+// copy (about Cin N (OH + 3) (OW + 3) floats) within 256 MiB, so peak memory stays bounded. The op layer routes an
 // input gradient through a Forward where this holds for that Forward.
 bool conv_gemm_is_winograd(const ConvGemmProblem& p, DType dtype);
 

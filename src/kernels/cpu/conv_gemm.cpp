@@ -322,10 +322,11 @@ void weight_grad_by_chunks(Im2colOperand<T>& cols, int64_t groups, int64_t m, in
   const int64_t per_chunk = ((p + split - 1) / split + 15) / 16 * 16, chunks = (p + per_chunk - 1) / per_chunk;
   std::vector<T> partial(static_cast<size_t>(chunks * groups * m * q));
   const int threads = threads_for(groups * m * q * p, int64_t{1} << 20);
-  parallel_for(chunks, threads, [&](int64_t first, int64_t last, int) {
+  // Rethrowing: the copied operand and the GEMM driver's pack scratch allocate on the worker threads.
+  parallel_for_rethrowing(chunks, threads, [&](int64_t first, int64_t last, int) {
     for (int64_t k = first; k < last; ++k) {
       const int64_t p0 = k * per_chunk, len = std::min(per_chunk, p - p0);
-      Im2colOperand<T> chunk_cols = cols;  // shares the filled rows' copy; only the first position differs
+      Im2colOperand<T> chunk_cols = cols;  // a copy (rows included) whose positions start at p0
       chunk_cols.first_position = p0;
       const GatheredOperand<T> b{&pack_im2col<T>, &chunk_cols};
       const StridedArg c{partial.data() + k * groups * m * q, {m * q, q, 1}, out.dtype, out.device};

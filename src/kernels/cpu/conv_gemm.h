@@ -3,8 +3,9 @@
 
 namespace tg::kernels::cpu {
 
-// kernels.h's conv_gemm for float32 / float64: the forward of a 3x3 stride-1 float32 convolution with enough
-// channels by Winograd (conv_winograd.h), everything else by conv_gemm_implicit.
+// kernels.h's conv_gemm for float32 / float64: where kernels::conv_gemm_is_winograd holds (3x3, stride 1, float32,
+// 16+ channels) the forward and weight gradient by Winograd (conv_winograd.h), everything else by
+// conv_gemm_implicit.
 void conv_gemm(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a,
                const StridedArg& x);
 

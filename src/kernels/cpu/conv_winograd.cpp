@@ -2,7 +2,7 @@
 // Networks", 2016). Each 2x2 output tile of a channel is A^T [sum_c (G w G^T) (.) (B^T d B)] A, with d the 4x4
 // input patch the tile reads. The sum over input channels is, for each of the 16 transformed taps xi, a GEMM:
 // M[xi] (Cout x tiles) = U[xi] (Cout x Cin) V[xi] (Cin x tiles), 16 x Cin multiplies a tile and output channel
-// where im2col's GEMM does 36 (4 outputs x 9 taps).
+// where im2col's GEMM does 36 (4 outputs x 9 taps). The weight gradient (below) uses the same transforms.
 //
 // Work goes by blocks of tiles (a fixed count, so the same tiles share a block on any thread count): a block's V is
 // written straight in the micro-kernel's packed B panels, its 16 GEMMs run on the GEMM's micro-kernel over U packed
@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include <tensorgrad/base/error.h>
 #include <tensorgrad/core/allocator.h>
@@ -31,6 +32,24 @@ constexpr int64_t kBlockFloats = int64_t{1} << 17;
 constexpr int64_t kDepthStep = 256;
 
 int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
+
+// A block of the CPU allocator's memory, given back when it goes out of scope (a later allocation that throws
+// leaks nothing).
+class CpuBuffer {
+ public:
+  explicit CpuBuffer(size_t bytes) : bytes_(bytes), data_(cpu_allocator().allocate(bytes)) {}
+  ~CpuBuffer() { cpu_allocator().deallocate(data_, bytes_); }
+  CpuBuffer(const CpuBuffer&) = delete;
+  CpuBuffer& operator=(const CpuBuffer&) = delete;
+  template <class T>
+  T* as() const {
+    return static_cast<T*>(data_);
+  }
+
+ private:
+  size_t bytes_;
+  void* data_;
+};
 
 struct Problem {
   const float* image;      // the padded copy, [Cin][N][Hp][Wp]
@@ -320,7 +339,7 @@ void gradient_transform_gathered(const float* __restrict dy, const int64_t* __re
   }
 }
 
-// Where each tile's 2x2 gradient lies: out_offset[j] the position of its first output (n L + 2 ty OW + 2 tx),
+// Where each tile's 2x2 gradient lies: offset[j] the position of its first output (n L + 2 ty OW + 2 tx),
 // inside[j] bit b set when output b (00, 01, 10, 11) lies in the output (all four but at odd edges).
 struct GradientTiles {
   std::vector<int64_t> offset;
@@ -379,7 +398,8 @@ void weight_from_taps(const Problem& p, const float* s, int64_t chunks, int64_t 
 // + 2 rows of Wp = 2 tiles_w + 2, every tile's 4x4 patch inside).
 Problem tiling(const ConvGemmProblem& pr, DType dtype, const char* name) {
   const WindowGeometry& g = pr.window;
-  TG_CHECK(conv_gemm_is_winograd(pr, dtype), name, ": not a float32 3x3 stride-1 convolution");
+  TG_CHECK(conv_gemm_is_winograd(pr, dtype), name,
+           ": not a float32 3x3 stride-1 convolution with 16 channels a group or more and a padded copy within 256 MiB");
   Problem p{};
   p.batch = g.batch;
   p.out_h = g.out_h;
@@ -399,7 +419,17 @@ Problem tiling(const ConvGemmProblem& pr, DType dtype, const char* name) {
 
 }  // namespace
 
+// The operands' dtypes and ranks (the implicit GEMM's driver checks its own).
+void check_operands(const char* name, const StridedArg& out, const StridedArg& a, const StridedArg& x) {
+  TG_CHECK(out.dtype == DType::Float32 && a.dtype == DType::Float32 && x.dtype == DType::Float32, name,
+           ": operands of dtypes ", dtype_name(out.dtype), ", ", dtype_name(a.dtype), ", ", dtype_name(x.dtype),
+           " (float32 only)");
+  TG_CHECK(out.strides.size() == 3 && a.strides.size() == 3 && x.strides.size() == 4, name,
+           ": operands of ranks ", out.strides.size(), ", ", a.strides.size(), ", ", x.strides.size(), " (3, 3, 4)");
+}
+
 void conv_winograd(const ConvGemmProblem& pr, const StridedArg& out, const StridedArg& a, const StridedArg& x) {
+  check_operands("conv_winograd", out, a, x);
   const WindowGeometry& g = pr.window;
   Problem p = tiling(pr, x.dtype, "conv_winograd");
   p.out = static_cast<float*>(out.data);
@@ -419,6 +449,7 @@ void conv_winograd(const ConvGemmProblem& pr, const StridedArg& out, const Strid
     p.nr = kernel.companion.nr;
     p.kernel = kernel.companion.fn;
   }
+  TG_CHECK(p.nr % 4 == 0, "conv_winograd: micro-kernel panels of ", p.nr, " lanes (the input transform takes 4 at a time)");
   p.m_panels = ceil_div(p.m, p.mr);
   const int64_t per_tile = kTaps * (p.cg + p.m_panels * p.mr);
   p.block = std::clamp<int64_t>(kBlockFloats / per_tile / p.nr, 1, 16) * p.nr;
@@ -426,24 +457,22 @@ void conv_winograd(const ConvGemmProblem& pr, const StridedArg& out, const Strid
   p.v_tap = p.block * p.cg + 16;
   p.m_tap = p.m_panels * p.mr * p.block + 16;
 
-  Allocator& alloc = cpu_allocator();
-  const size_t image_bytes = static_cast<size_t>(g.channels * p.channel_stride) * sizeof(float);
-  auto* image = static_cast<float*>(alloc.allocate(image_bytes));
-  pad_image(g, x, hp, p.padded_w, image);
-  p.image = image;
-  const size_t u_bytes = static_cast<size_t>(p.groups * kTaps * p.m_panels * p.cg * p.mr) * sizeof(float);
-  auto* u = static_cast<float*>(alloc.allocate(u_bytes));
-  transform_weights(p, a, u);
-  p.u = u;
+  const CpuBuffer image(static_cast<size_t>(g.channels * p.channel_stride) * sizeof(float));
+  pad_image(g, x, hp, p.padded_w, image.as<float>());
+  p.image = image.as<float>();
+  const CpuBuffer u(static_cast<size_t>(p.groups * kTaps * p.m_panels * p.cg * p.mr) * sizeof(float));
+  transform_weights(p, a, u.as<float>());
+  p.u = u.as<float>();
 
   const int64_t blocks = ceil_div(p.tiles, p.block);
   const size_t floats = static_cast<size_t>(kTaps * (p.v_tap + p.m_tap) + 4 * p.block);
   const size_t scratch_bytes = floats * sizeof(float) + static_cast<size_t>(p.block) * sizeof(int32_t);
   const int threads = threads_for(p.tiles * kTaps * p.cg * p.m * pr.groups, int64_t{1} << 20);
-  std::vector<void*> buffers(static_cast<size_t>(std::min<int64_t>(std::max(threads, 1), blocks)));
-  for (void*& b : buffers) b = alloc.allocate(scratch_bytes);
-  parallel_for(blocks, threads, [&](int64_t first, int64_t last, int thread) {
-    auto* base = static_cast<float*>(buffers[static_cast<size_t>(thread)]);
+  std::vector<std::unique_ptr<CpuBuffer>> buffers;
+  for (int64_t i = 0; i < std::min<int64_t>(std::max(threads, 1), blocks); ++i)
+    buffers.push_back(std::make_unique<CpuBuffer>(scratch_bytes));
+  parallel_for_rethrowing(blocks, threads, [&](int64_t first, int64_t last, int thread) {
+    auto* base = buffers[static_cast<size_t>(thread)]->as<float>();
     Scratch s{};
     s.v = base;
     s.m = s.v + kTaps * p.v_tap;
@@ -459,13 +488,11 @@ void conv_winograd(const ConvGemmProblem& pr, const StridedArg& out, const Strid
       }
     }
   });
-  for (void* b : buffers) alloc.deallocate(b, scratch_bytes);
-  alloc.deallocate(u, u_bytes);
-  alloc.deallocate(image, image_bytes);
 }
 
 void conv_winograd_weight_grad(const ConvGemmProblem& pr, const StridedArg& out, const StridedArg& a,
                                const StridedArg& x) {
+  check_operands("conv_winograd_weight_grad", out, a, x);
   const WindowGeometry& g = pr.window;
   Problem p = tiling(pr, x.dtype, "conv_winograd_weight_grad");
   if (p.m == 0 || p.cg == 0) return;
@@ -484,24 +511,24 @@ void conv_winograd_weight_grad(const ConvGemmProblem& pr, const StridedArg& out,
   const int64_t blocks_per_chunk = ceil_div(std::max<int64_t>(blocks, 1), max_chunks);
   const int64_t chunks = ceil_div(std::max<int64_t>(blocks, 1), blocks_per_chunk);
 
-  Allocator& alloc = cpu_allocator();
-  const size_t s_bytes = static_cast<size_t>(chunks * s_floats) * sizeof(float);
-  auto* s_all = static_cast<float*>(alloc.allocate(s_bytes));
+  const CpuBuffer s_buffer(static_cast<size_t>(chunks * s_floats) * sizeof(float));
+  float* s_all = s_buffer.as<float>();
   std::fill(s_all, s_all + chunks * s_floats, 0.0f);
   if (p.tiles > 0) {
-    const size_t image_bytes = static_cast<size_t>(g.channels * p.channel_stride) * sizeof(float);
-    auto* image = static_cast<float*>(alloc.allocate(image_bytes));
-    pad_image(g, x, hp, p.padded_w, image);
-    p.image = image;
+    const CpuBuffer image(static_cast<size_t>(g.channels * p.channel_stride) * sizeof(float));
+    pad_image(g, x, hp, p.padded_w, image.as<float>());
+    p.image = image.as<float>();
     const auto* dy = static_cast<const float*>(a.data);
     const MicroKernel<float> kernel = tile_shape_for(default_micro_kernel<float>(), p.m, p.cg, false);
     const size_t floats = static_cast<size_t>(kTaps * (p.v_tap + p.m_tap) + 4 * p.block);
     const size_t scratch_bytes = floats * sizeof(float) + static_cast<size_t>(p.block) * sizeof(int32_t);
     const int threads = threads_for(p.tiles * kTaps * p.cg * p.m * pr.groups, int64_t{1} << 20);
-    std::vector<void*> buffers(static_cast<size_t>(std::min<int64_t>(std::max(threads, 1), chunks)));
-    for (void*& b : buffers) b = alloc.allocate(scratch_bytes);
-    parallel_for(chunks, threads, [&](int64_t first_chunk, int64_t last_chunk, int thread) {
-      auto* base = static_cast<float*>(buffers[static_cast<size_t>(thread)]);
+    std::vector<std::unique_ptr<CpuBuffer>> buffers;
+    for (int64_t i = 0; i < std::min<int64_t>(std::max(threads, 1), chunks); ++i)
+      buffers.push_back(std::make_unique<CpuBuffer>(scratch_bytes));
+    // Rethrowing: the GEMM driver's pack scratch may allocate on a worker thread.
+    parallel_for_rethrowing(chunks, threads, [&](int64_t first_chunk, int64_t last_chunk, int thread) {
+      auto* base = buffers[static_cast<size_t>(thread)]->as<float>();
       Scratch s{};
       s.v = base;
       s.m = s.v + kTaps * p.v_tap;  // Z
@@ -551,11 +578,8 @@ void conv_winograd_weight_grad(const ConvGemmProblem& pr, const StridedArg& out,
         }
       }
     });
-    for (void* b : buffers) alloc.deallocate(b, scratch_bytes);
-    alloc.deallocate(image, image_bytes);
   }
   weight_from_taps(p, s_all, chunks, s_floats, out);
-  alloc.deallocate(s_all, s_bytes);
 }
 
 }  // namespace tg::kernels::cpu

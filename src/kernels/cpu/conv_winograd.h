@@ -1,6 +1,7 @@
 #pragma once
-// Winograd's minimal filtering F(2x2, 3x3) for the forward of a 3x3, stride-1 float32 convolution
-// (conv_winograd.cpp): 16 multiplies a 2x2 output tile and input channel where the GEMM over im2col does 36.
+// Winograd's minimal filtering F(2x2, 3x3) for the forward and the weight gradient of a 3x3, stride-1 float32
+// convolution (conv_winograd.cpp): 16 multiplies a 2x2 output tile and input channel where the GEMM over im2col
+// does 36.
 #include <tensorgrad/kernels/kernels.h>
 
 namespace tg::kernels::cpu {

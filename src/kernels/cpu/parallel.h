@@ -6,6 +6,8 @@
 // order fixed by the item layout), so results are the same bits for any thread count.
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <exception>
 
 #include <omp.h>
 
@@ -31,6 +33,23 @@ void parallel_for(int64_t count, int threads, Body&& body) {
     apply_flush_denormal();
     body(count * p / parts, count * (p + 1) / parts, static_cast<int>(p));
   }
+}
+
+// parallel_for for a body that may throw (it allocates, or calls the GEMM driver, whose scratch may): the first
+// exception thrown in any range is rethrown on the calling thread once every thread has finished its range (an
+// exception may not leave an OpenMP region). What the ranges wrote before is left as it is.
+template <class Body>
+void parallel_for_rethrowing(int64_t count, int threads, Body&& body) {
+  std::exception_ptr failure;
+  std::atomic<bool> failed{false};
+  parallel_for(count, threads, [&](int64_t first, int64_t last, int thread) {
+    try {
+      body(first, last, thread);
+    } catch (...) {
+      if (!failed.exchange(true)) failure = std::current_exception();
+    }
+  });
+  if (failure) std::rethrow_exception(failure);
 }
 
 // Elements per thread at least: below this, starting a second thread costs more than it saves. Measured on
