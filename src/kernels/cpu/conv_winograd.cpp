@@ -411,11 +411,36 @@ Problem tiling(const ConvGemmProblem& pr, DType dtype, const char* name) {
   p.tiles_w = ceil_div(g.out_w, 2);
   p.tiles = g.batch * p.tiles_h * p.tiles_w;
   p.padded_w = 2 * p.tiles_w + 2;
+  // conv_gemm_is_winograd's 256 MiB bound on the padded copy keeps a channel's offsets within 32 bits.
   p.channel_stride = g.batch * (2 * p.tiles_h + 2) * p.padded_w;
-  TG_CHECK(p.channel_stride < (int64_t{1} << 31), name, ": a channel of ", p.channel_stride,
-           " padded elements does not fit the 32-bit tile offsets");
   return p;
 }
+
+// One Scratch a thread, made before the threads start: V, then M (or the weight gradient's Z), then four rows of
+// block floats (the output transform's two of 2 block, or the gradient tiles' four), then the block's patch
+// offsets.
+class ThreadScratch {
+ public:
+  ThreadScratch(const Problem& p, int64_t threads)
+      : p_(p),
+        bytes_(static_cast<size_t>(kTaps * (p.v_tap + p.m_tap) + 4 * p.block) * sizeof(float) +
+               static_cast<size_t>(p.block) * sizeof(int32_t)) {
+    for (int64_t i = 0; i < threads; ++i) buffers_.push_back(std::make_unique<CpuBuffer>(bytes_));
+  }
+  Scratch at(int thread) const {
+    Scratch s{};
+    s.v = buffers_[static_cast<size_t>(thread)]->as<float>();
+    s.m = s.v + kTaps * p_.v_tap;
+    s.y = s.m + kTaps * p_.m_tap;
+    s.in_offset = reinterpret_cast<int32_t*>(s.y + 4 * p_.block);
+    return s;
+  }
+
+ private:
+  const Problem& p_;
+  size_t bytes_;
+  std::vector<std::unique_ptr<CpuBuffer>> buffers_;
+};
 
 }  // namespace
 
@@ -438,17 +463,12 @@ void conv_winograd(const ConvGemmProblem& pr, const StridedArg& out, const Strid
   p.op = out.strides[2];
   if (p.tiles == 0 || p.m == 0) return;
   const int64_t hp = 2 * p.tiles_h + 2;
-  // The micro-kernel's tile shape that pads the m rows least (the kernel itself on a tie).
-  const MicroKernel<float>& kernel = default_micro_kernel<float>();
+  // The micro-kernel's tile shape for an m x tiles product (gemm.h: the one that pads C's tiles least; the bits
+  // are the same for every shape).
+  const MicroKernel<float> kernel = tile_shape_for(default_micro_kernel<float>(), p.m, p.tiles, false);
   p.mr = kernel.mr;
   p.nr = kernel.nr;
   p.kernel = kernel.fn;
-  if (kernel.companion.fn != nullptr &&
-      ceil_div(p.m, kernel.companion.mr) * kernel.companion.mr < ceil_div(p.m, p.mr) * p.mr) {
-    p.mr = kernel.companion.mr;
-    p.nr = kernel.companion.nr;
-    p.kernel = kernel.companion.fn;
-  }
   TG_CHECK(p.nr % 4 == 0, "conv_winograd: micro-kernel panels of ", p.nr, " lanes (the input transform takes 4 at a time)");
   p.m_panels = ceil_div(p.m, p.mr);
   const int64_t per_tile = kTaps * (p.cg + p.m_panels * p.mr);
@@ -465,19 +485,10 @@ void conv_winograd(const ConvGemmProblem& pr, const StridedArg& out, const Strid
   p.u = u.as<float>();
 
   const int64_t blocks = ceil_div(p.tiles, p.block);
-  const size_t floats = static_cast<size_t>(kTaps * (p.v_tap + p.m_tap) + 4 * p.block);
-  const size_t scratch_bytes = floats * sizeof(float) + static_cast<size_t>(p.block) * sizeof(int32_t);
   const int threads = threads_for(p.tiles * kTaps * p.cg * p.m * pr.groups, int64_t{1} << 20);
-  std::vector<std::unique_ptr<CpuBuffer>> buffers;
-  for (int64_t i = 0; i < std::min<int64_t>(std::max(threads, 1), blocks); ++i)
-    buffers.push_back(std::make_unique<CpuBuffer>(scratch_bytes));
+  const ThreadScratch scratch(p, std::min<int64_t>(std::max(threads, 1), blocks));
   parallel_for_rethrowing(blocks, threads, [&](int64_t first, int64_t last, int thread) {
-    auto* base = buffers[static_cast<size_t>(thread)]->as<float>();
-    Scratch s{};
-    s.v = base;
-    s.m = s.v + kTaps * p.v_tap;
-    s.y = s.m + kTaps * p.m_tap;
-    s.in_offset = reinterpret_cast<int32_t*>(s.y + 4 * p.block);
+    Scratch s = scratch.at(thread);
     for (int64_t b = first; b < last; ++b) {
       const int64_t t0 = b * p.block, tiles = std::min(p.block, p.tiles - t0);
       tile_offsets(p, t0, tiles, ceil_div(tiles, p.nr) * p.nr, s);
@@ -520,20 +531,11 @@ void conv_winograd_weight_grad(const ConvGemmProblem& pr, const StridedArg& out,
     p.image = image.as<float>();
     const auto* dy = static_cast<const float*>(a.data);
     const MicroKernel<float> kernel = tile_shape_for(default_micro_kernel<float>(), p.m, p.cg, false);
-    const size_t floats = static_cast<size_t>(kTaps * (p.v_tap + p.m_tap) + 4 * p.block);
-    const size_t scratch_bytes = floats * sizeof(float) + static_cast<size_t>(p.block) * sizeof(int32_t);
     const int threads = threads_for(p.tiles * kTaps * p.cg * p.m * pr.groups, int64_t{1} << 20);
-    std::vector<std::unique_ptr<CpuBuffer>> buffers;
-    for (int64_t i = 0; i < std::min<int64_t>(std::max(threads, 1), chunks); ++i)
-      buffers.push_back(std::make_unique<CpuBuffer>(scratch_bytes));
+    const ThreadScratch scratch(p, std::min<int64_t>(std::max(threads, 1), chunks));
     // Rethrowing: the GEMM driver's pack scratch may allocate on a worker thread.
     parallel_for_rethrowing(chunks, threads, [&](int64_t first_chunk, int64_t last_chunk, int thread) {
-      auto* base = buffers[static_cast<size_t>(thread)]->as<float>();
-      Scratch s{};
-      s.v = base;
-      s.m = s.v + kTaps * p.v_tap;  // Z
-      s.y = s.m + kTaps * p.m_tap;  // the gradient tiles' four outputs, block floats each
-      s.in_offset = reinterpret_cast<int32_t*>(s.y + 4 * p.block);
+      Scratch s = scratch.at(thread);  // s.m holds Z, s.y the gradient tiles' four outputs
       GradientTiles gt;
       for (int64_t chunk = first_chunk; chunk < last_chunk; ++chunk) {
         float* s_chunk = s_all + chunk * s_floats;
