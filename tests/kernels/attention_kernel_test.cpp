@@ -13,6 +13,8 @@
 #include <tensorgrad/kernels/kernel_tables.h>
 #include <tensorgrad/tensorgrad.h>
 
+#include "support/kernel_args.h"
+
 namespace {
 
 using tg::DType;
@@ -25,7 +27,7 @@ constexpr tg::DeviceType kCpu = tg::DeviceType::CPU;
 k::StridedArg arg(const Tensor& t, const Shape& shape) {
   return {t.data_ptr(), tg::broadcast_strides(t.shape(), t.strides(), shape), t.dtype()};
 }
-k::StridedArg arg(const Tensor& t) { return {t.data_ptr(), t.strides(), t.dtype()}; }
+using tgtest::arg;
 
 Shape matrix(Shape batch, int64_t rows, int64_t cols) {
   batch.push_back(rows);

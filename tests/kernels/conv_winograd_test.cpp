@@ -12,6 +12,8 @@
 #include <tensorgrad/kernels/kernel_tables.h>
 #include <tensorgrad/tensorgrad.h>
 
+#include "support/kernel_args.h"
+
 #include "../../src/kernels/cpu/conv_winograd.h"
 
 namespace {
@@ -21,16 +23,9 @@ using tg::Shape;
 using tg::Tensor;
 namespace k = tg::kernels;
 
-k::StridedArg arg(const Tensor& t) { return {t.data_ptr(), t.strides(), t.dtype(), t.device().type}; }
+using tgtest::arg;
 
-class Threads {
- public:
-  explicit Threads(int n) : saved_(tg::num_threads()) { tg::set_num_threads(n); }
-  ~Threads() { tg::set_num_threads(saved_); }
-
- private:
-  int saved_;
-};
+using tgtest::Threads;
 
 struct WinogradCase {
   int64_t n, c, h, w, pad, groups, cout;

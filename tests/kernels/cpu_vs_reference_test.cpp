@@ -12,6 +12,8 @@
 #include <tensorgrad/kernels/kernel_tables.h>
 #include <tensorgrad/tensorgrad.h>
 
+#include "support/kernel_args.h"
+
 #include "../../src/kernels/cpu/conv_gemm.h"
 #include "../../src/kernels/cpu/cpu_features.h"
 #include "../../src/kernels/cpu/pool_rows.h"
@@ -28,7 +30,7 @@ namespace k = tg::kernels;
 
 constexpr DeviceType kCpu = DeviceType::CPU;
 
-k::StridedArg arg(const Tensor& t) { return {t.data_ptr(), t.strides(), t.dtype()}; }
+using tgtest::arg;
 
 bool same_bits(const Tensor& a, const Tensor& b) {
   const Tensor x = a.contiguous(), y = b.contiguous();
@@ -36,16 +38,7 @@ bool same_bits(const Tensor& a, const Tensor& b) {
          std::memcmp(x.data_ptr(), y.data_ptr(), static_cast<size_t>(x.numel()) * tg::itemsize(x.dtype())) == 0;
 }
 
-class Threads {
- public:
-  explicit Threads(int n) : saved_(tg::num_threads()) { tg::set_num_threads(n); }
-  ~Threads() { tg::set_num_threads(saved_); }
-  Threads(const Threads&) = delete;
-  Threads& operator=(const Threads&) = delete;
-
- private:
-  int saved_;
-};
+using tgtest::Threads;
 
 struct Geometry {
   int64_t n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw;
