@@ -1,49 +1,107 @@
 #!/usr/bin/env bash
-# The GPU machine's one script: configure a CUDA build, build the backend and tg_cuda_check, run it (every
-# kernel family against the CPU, then the fp32 GEMM against cuBLAS) and, when the GoogleTest binary can be
-# built there, the CUDA unit tests. Writes the report to $OUT/cuda_report.txt (or bench/cuda/report.txt).
-# Meant to finish well inside 10 minutes on a 16-core machine.
-#   bash bench/cuda/check.sh
-# The GPU machine has CUDA, CMake and ninja but no package registry: nlohmann-json (headers) and zlib must
-# be found there; `bash bench/cuda/check.sh --vendor`, run on a Debian machine first, copies Debian's
-# nlohmann-json into bench/cuda/vendor/ (untracked, so it travels with the working tree).
-set -euo pipefail
+# The GPU machine's one script: the CUDA backend's checks and benchmarks, and PyTorch's numbers for the same
+# work in the same run, into one report ($OUT/cuda_report.txt, else bench/cuda/cuda_report.txt). Sized for a
+# few minutes of a lent GPU's time.
+#
+#   bash bench/cuda/check.sh --pack [DIR]     here, on a Debian machine with nvcc (no GPU needed): build
+#                                             tg_cuda_check, tg_tests and tg_train for sm_90 into build-gpu and
+#                                             copy them, with the one shared library the GPU machine may lack
+#                                             (libgomp), into DIR (default .gpu, which git ignores through
+#                                             .git/info/exclude, so it must be named in the device call's carry)
+#   bash bench/cuda/check.sh --prebuilt DIR   there: run the packed programs (no build, so no GPU time spent
+#                                             compiling); the fastest way through a short lease
+#   bash bench/cuda/check.sh                  there: configure and build, then run (needs nlohmann-json and
+#                                             zlib there; `--vendor`, run here, copies Debian's nlohmann-json
+#                                             into bench/cuda/vendor/; GoogleTest, when absent, drops tg_tests)
+#
+# What runs: tg_cuda_check (every kernel family and GEMM rung against the CPU, then the GEMM ladder against
+# cuBLAS), the CUDA unit tests (tg_tests --gtest_filter='CudaBackend.*'), tg_train's CNN epoch on the GPU when
+# the data set is there, and bench/cuda/torch_reference.py (cuBLAS through torch, and the same CNN's epoch).
+set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-if [ "${1:-}" = "--vendor" ]; then
-  mkdir -p bench/cuda/vendor/include bench/cuda/vendor/share
-  cp -r /usr/include/nlohmann bench/cuda/vendor/include/
-  cp -r /usr/share/cmake/nlohmann_json bench/cuda/vendor/share/ 2>/dev/null || cp -r /usr/lib/cmake/nlohmann_json bench/cuda/vendor/share/
-  echo "vendored nlohmann-json into bench/cuda/vendor"
-  exit 0
-fi
+mode=build
+dir=
+case "${1:-}" in
+  --vendor)
+    mkdir -p bench/cuda/vendor/include bench/cuda/vendor/share
+    cp -r /usr/include/nlohmann bench/cuda/vendor/include/
+    cp -r /usr/share/cmake/nlohmann_json bench/cuda/vendor/share/ 2>/dev/null ||
+      cp -r /usr/lib/cmake/nlohmann_json bench/cuda/vendor/share/
+    echo "vendored nlohmann-json into bench/cuda/vendor"
+    exit 0
+    ;;
+  --pack)
+    dir=${2:-.gpu}
+    cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DTG_CUDA=ON -DTG_CUDA_ARCHITECTURES=90 \
+      -DTG_AUDIO=OFF -DTG_PYTHON=OFF -DTG_BUILD_EXAMPLES=OFF -DTG_BUILD_TESTS=ON -DCMAKE_DISABLE_FIND_PACKAGE_MPI=ON \
+      "-DCMAKE_EXE_LINKER_FLAGS=-static-libstdc++ -static-libgcc" >/dev/null || exit 1
+    ninja -C build-gpu tg_cuda_check tg_tests tg_train || exit 1
+    mkdir -p "$dir/lib"
+    cp build-gpu/bench/cuda/tg_cuda_check build-gpu/tests/tg_tests build-gpu/tools/tg_train "$dir/"
+    cp "$(ldconfig -p | awk '/libgomp.so.1 .*x86-64/ {print $NF; exit}')" "$dir/lib/"
+    grep -qx "/$dir/" .git/info/exclude 2>/dev/null || echo "/$dir/" >>.git/info/exclude
+    du -sh "$dir"
+    exit 0
+    ;;
+  --prebuilt)
+    mode=prebuilt
+    dir=${2:?--prebuilt needs the packed folder}
+    ;;
+  "") ;;
+  *)
+    echo "usage: check.sh [--pack [DIR] | --prebuilt DIR | --vendor]" >&2
+    exit 2
+    ;;
+esac
 REPORT_DIR=${OUT:-bench/cuda}
 REPORT=$REPORT_DIR/cuda_report.txt
-BUILD=${BUILD_DIR:-build-cuda}
-JOBS=${JOBS:-$(nproc)}
-extra=()
-if [ -d bench/cuda/vendor/share/nlohmann_json ]; then extra+=("-Dnlohmann_json_DIR=$PWD/bench/cuda/vendor/share/nlohmann_json"); fi
-tests=OFF
-if [ -f /usr/include/gtest/gtest.h ] || [ -f /usr/local/include/gtest/gtest.h ]; then tests=ON; fi
 {
   echo "tensorgrad CUDA check, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "nvidia-smi: not available"
-  "${CUDACXX:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}" --version | tail -1 || echo "nvcc: not found"
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv,noheader 2>/dev/null ||
+    echo "nvidia-smi: not available"
+  echo "host: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 } | tee "$REPORT"
 start=$SECONDS
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTG_CUDA=ON -DTG_CUDA_ARCHITECTURES=90 -DTG_PYTHON=OFF \
-  -DTG_AUDIO=OFF -DTG_BUILD_TOOLS=OFF -DTG_BUILD_EXAMPLES=OFF -DTG_BUILD_TESTS=$tests "${extra[@]}" >"$REPORT_DIR/cuda_configure.log" 2>&1 ||
-  { echo "configure failed: see $REPORT_DIR/cuda_configure.log" | tee -a "$REPORT"; tail -20 "$REPORT_DIR/cuda_configure.log"; exit 1; }
-targets=(tg_cuda_check)
-if [ "$tests" = ON ]; then targets+=(tg_tests); fi
-ninja -C "$BUILD" -j "$JOBS" "${targets[@]}" >"$REPORT_DIR/cuda_build.log" 2>&1 ||
-  { echo "build failed: see $REPORT_DIR/cuda_build.log" | tee -a "$REPORT"; grep -m20 -E "error" "$REPORT_DIR/cuda_build.log"; exit 1; }
-echo "built in $((SECONDS - start)) s" | tee -a "$REPORT"
-status=0
-"./$BUILD/bench/cuda/tg_cuda_check" 2>&1 | tee -a "$REPORT" || status=1
-if [ "$tests" = ON ]; then
-  "./$BUILD/tests/tg_tests" --gtest_filter='CudaBackend.*' 2>&1 | tail -25 | tee -a "$REPORT" || status=1
+if [ "$mode" = prebuilt ]; then
+  bin=$dir
+  export LD_LIBRARY_PATH="$PWD/$dir/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 else
-  echo "GoogleTest not found here: the CUDA unit tests were not built (tg_cuda_check covers the same families)" | tee -a "$REPORT"
+  BUILD=${BUILD_DIR:-build-cuda}
+  extra=()
+  if [ -d bench/cuda/vendor/share/nlohmann_json ]; then
+    extra+=("-Dnlohmann_json_DIR=$PWD/bench/cuda/vendor/share/nlohmann_json")
+  fi
+  tests=OFF
+  if [ -f /usr/include/gtest/gtest.h ] || [ -f /usr/local/include/gtest/gtest.h ]; then tests=ON; fi
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTG_CUDA=ON -DTG_CUDA_ARCHITECTURES=90 -DTG_PYTHON=OFF \
+    -DTG_AUDIO=OFF -DTG_BUILD_TOOLS=OFF -DTG_BUILD_EXAMPLES=OFF -DTG_BUILD_TESTS=$tests "${extra[@]}" \
+    >"$REPORT_DIR/cuda_configure.log" 2>&1 ||
+    { echo "configure failed: see cuda_configure.log" | tee -a "$REPORT"; tail -20 "$REPORT_DIR/cuda_configure.log"; exit 1; }
+  targets=(tg_cuda_check)
+  if [ "$tests" = ON ]; then targets+=(tg_tests); fi
+  ninja -C "$BUILD" -j "$(nproc)" "${targets[@]}" >"$REPORT_DIR/cuda_build.log" 2>&1 ||
+    { echo "build failed: see cuda_build.log" | tee -a "$REPORT"; grep -m20 -E "error" "$REPORT_DIR/cuda_build.log"; exit 1; }
+  echo "built in $((SECONDS - start)) s" | tee -a "$REPORT"
+  mkdir -p "$BUILD/packed"
+  cp "$BUILD/bench/cuda/tg_cuda_check" "$BUILD/packed/"
+  if [ "$tests" = ON ]; then cp "$BUILD/tests/tg_tests" "$BUILD/packed/"; fi
+  bin=$BUILD/packed
+fi
+status=0
+echo "== tg_cuda_check" | tee -a "$REPORT"
+timeout 300 "./$bin/tg_cuda_check" 2>&1 | tee -a "$REPORT" || status=1
+if [ -x "$bin/tg_tests" ]; then
+  echo "== tg_tests --gtest_filter='CudaBackend.*'" | tee -a "$REPORT"
+  timeout 120 "./$bin/tg_tests" --gtest_filter='CudaBackend.*' >"$REPORT_DIR/cuda_tests.log" 2>&1 || status=1
+  grep -E "^\[  (FAILED|PASSED|SKIPPED) |OK \]|FAILED \]|Failure|error" "$REPORT_DIR/cuda_tests.log" | head -40 | tee -a "$REPORT"
+else
+  echo "GoogleTest not found: the CUDA unit tests were not built (tg_cuda_check covers the same families)" | tee -a "$REPORT"
+fi
+if command -v python3 >/dev/null && python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
+  echo "== PyTorch on the same GPU (bench/cuda/torch_reference.py)" | tee -a "$REPORT"
+  PYTHONUNBUFFERED=1 timeout 180 python3 bench/cuda/torch_reference.py 2>&1 | tee -a "$REPORT" || status=1
+else
+  echo "PyTorch with CUDA not found: no reference numbers" | tee -a "$REPORT"
 fi
 echo "total $((SECONDS - start)) s, status $status" | tee -a "$REPORT"
 exit "$status"

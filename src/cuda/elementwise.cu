@@ -2,6 +2,9 @@
 // per element over any strides (a grid-stride loop), the semantics of kernels/ref/ element for element, except
 // that the device's exp/log/sin/... may differ from glibc's by an ulp or two (normal fills included), and an
 // integer division by zero or negative integer power gives 0 where the CPU throws.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
 #include <cmath>
 #include <type_traits>
 
@@ -11,9 +14,15 @@ namespace tg::cuda::detail {
 
 namespace {
 
+template <class T>
+constexpr bool is_16bit_v = std::is_same_v<T, __nv_bfloat16> || std::is_same_v<T, __half>;
+
+// Casts go through float where a 16-bit type is involved, as the CPU's conversions do (core/half.h).
 template <class Out, class In>
-__device__ Out cast_value(In v) {
-  if constexpr (std::is_same_v<Out, bool>) return v != In(0);
+__host__ __device__ Out cast_value(In v) {
+  if constexpr (is_16bit_v<In>) return cast_value<Out>(static_cast<float>(v));
+  else if constexpr (std::is_same_v<Out, bool>) return v != In(0);
+  else if constexpr (is_16bit_v<Out>) return Out(static_cast<float>(v));
   else return static_cast<Out>(v);
 }
 
@@ -26,6 +35,7 @@ __global__ void copy_kernel(Geometry g, Operand out, Operand src, bool accumulat
     const Out v = cast_value<Out>(s[offset_of(i, g, src.strides)]);
     if (!accumulate) dst = v;
     else if constexpr (std::is_same_v<Out, bool>) dst = dst || v;
+    else if constexpr (is_16bit_v<Out>) dst = Out(static_cast<float>(dst) + static_cast<float>(v));
     else dst = static_cast<Out>(dst + v);
   }
 }
@@ -236,12 +246,20 @@ void visit_op_code(int op, F&& f) {
   }
 }
 
+// visit_code's dtypes plus the 16-bit ones, which only copies and fills take.
+template <class F>
+void visit_storage_code(int dtype, F&& f) {
+  if (dtype == kBFloat16) return f(__nv_bfloat16{});
+  if (dtype == kFloat16) return f(__half{});
+  visit_code(dtype, std::forward<F>(f));
+}
+
 }  // namespace
 
 void launch_copy(const Geometry& g, const Operand& out, const Operand& src, bool accumulate) {
   if (g.numel == 0) return;
-  visit_code(out.dtype, [&](auto o) {
-    visit_code(src.dtype, [&](auto s) {
+  visit_storage_code(out.dtype, [&](auto o) {
+    visit_storage_code(src.dtype, [&](auto s) {
       copy_kernel<decltype(o), decltype(s)><<<blocks_for(g.numel), kThreads>>>(g, out, src, accumulate);
     });
   });
@@ -250,9 +268,9 @@ void launch_copy(const Geometry& g, const Operand& out, const Operand& src, bool
 
 void launch_fill(const Geometry& g, const Operand& out, double value) {
   if (g.numel == 0) return;
-  visit_code(out.dtype, [&](auto t) {
+  visit_storage_code(out.dtype, [&](auto t) {
     using T = decltype(t);
-    const T v = std::is_same_v<T, bool> ? T(value != 0) : static_cast<T>(value);
+    const T v = cast_value<T>(value);
     fill_kernel<T><<<blocks_for(g.numel), kThreads>>>(g, out, v);
   });
   check_launch("fill");

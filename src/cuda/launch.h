@@ -9,8 +9,8 @@ namespace tg::cuda::detail {
 
 constexpr int kMaxDims = 8;
 
-// DType's values (core/dtype.h); the backend's kernels take the four non-16-bit dtypes.
-enum DTypeCode : int { kBool = 0, kInt64 = 1, kFloat32 = 2, kFloat64 = 3 };
+// DType's values (core/dtype.h). Copies, fills and matmul take all six; the other kernels the first four.
+enum DTypeCode : int { kBool = 0, kInt64 = 1, kFloat32 = 2, kFloat64 = 3, kBFloat16 = 4, kFloat16 = 5 };
 
 struct Geometry {
   int ndim = 0;
@@ -50,11 +50,15 @@ struct MatmulOperand {
   int64_t batch_strides[kMaxDims] = {};
   int64_t row_stride = 0, col_stride = 0;
 };
-// C = A B (+ bias per column, then activation 0 none / 1 ReLU / 2 GELU) for every batch position; float32 or
-// float64 (dtype).
+// Which GEMM kernel launch_matmul runs: Auto chooses (gemm.cu); the others force one, for the benchmark that
+// compares the rungs (the fast ones throw where the operands' layout does not allow them). FastOneBlock is the
+// float32 fast kernel with registers for one block per multiprocessor instead of two.
+enum class MatmulKernel { Auto, Strided, Fast, FastOneBlock };
+// C = A B (+ bias per column, then activation 0 none / 1 ReLU / 2 GELU) for every batch position; float32,
+// float64, bf16 or fp16 (dtype; the 16-bit ones accumulate in float32).
 void launch_matmul(int dtype, const Geometry& batch, int64_t m, int64_t n, int64_t k, const MatmulOperand& c,
                    const MatmulOperand& a, const MatmulOperand& b, const void* bias, int64_t bias_stride,
-                   int activation);
+                   int activation, MatmulKernel kernel = MatmulKernel::Auto);
 
 // The runtime, behind plain functions (allocator.cpp, register.cpp).
 int device_count() noexcept;

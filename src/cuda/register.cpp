@@ -4,6 +4,7 @@
 
 #include <cuda_runtime.h>
 
+#include <initializer_list>
 #include <mutex>
 #include <stdexcept>
 
@@ -114,12 +115,16 @@ void matmul(const Shape& batch, int64_t m, int64_t n, int64_t k, const StridedAr
   });
 }
 
-// Adds `fn` for CUDA at every (op, dtype) the CPU has among the four dtypes these kernels take: which op takes
+constexpr std::initializer_list<DType> kComputeDTypes = {DType::Bool, DType::Int64, DType::Float32, DType::Float64};
+constexpr std::initializer_list<DType> kAllDTypes = {DType::Bool,     DType::Int64,    DType::Float32,
+                                                     DType::Float64,  DType::BFloat16, DType::Float16};
+
+// Adds `fn` for CUDA at every (op, dtype) the CPU has among the dtypes these kernels take: which op takes
 // which dtype is stated once, by the reference kernels (registered for the CPU before any backend), not
 // copied here.
 template <class Table>
-void mirror_cpu(Table& table, typename Table::FnType fn) {
-  for (DType d : {DType::Bool, DType::Int64, DType::Float32, DType::Float64})
+void mirror_cpu(Table& table, typename Table::FnType fn, std::initializer_list<DType> dtypes = kComputeDTypes) {
+  for (DType d : dtypes)
     for (int i = 0; i < Table::kOpCount; ++i) {
       const auto op = static_cast<typename Table::OpType>(i);
       if (table.supports(op, DeviceType::CPU, d)) table.add(op, DeviceType::CUDA, d, fn);
@@ -127,8 +132,8 @@ void mirror_cpu(Table& table, typename Table::FnType fn) {
 }
 
 void register_kernels(KernelTables& t) {
-  mirror_cpu(t.copy, &copy);
-  mirror_cpu(t.fill, &fill);
+  mirror_cpu(t.copy, &copy, kAllDTypes);
+  mirror_cpu(t.fill, &fill, kAllDTypes);
   mirror_cpu(t.where, &where);
   mirror_cpu(t.unary, &unary);
   mirror_cpu(t.binary, &binary);
@@ -136,8 +141,9 @@ void register_kernels(KernelTables& t) {
   mirror_cpu(t.softmax, &softmax);
   mirror_cpu(t.random, &random);
   mirror_cpu(t.sequence, &sequence);
-  // Not mirrored: the CPU also multiplies int64 matrices, which this GEMM does not.
-  for (DType d : {DType::Float32, DType::Float64}) t.matmul.add(DeviceType::CUDA, d, &matmul);
+  // Not mirrored: the CPU also multiplies int64 matrices, which these GEMMs do not.
+  for (DType d : {DType::Float32, DType::Float64, DType::BFloat16, DType::Float16})
+    t.matmul.add(DeviceType::CUDA, d, &matmul);
 }
 
 }  // namespace
