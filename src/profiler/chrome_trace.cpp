@@ -77,6 +77,7 @@ void Profile::export_chrome_trace(const std::string& path) const {
       put_string(out, e.input_dtypes);
     }
     if (e.flops > 0) out << ", \"FLOPs\": " << e.flops;
+    if (e.device_ns >= 0) out << ", \"Device time (us)\": " << micros(e.device_ns);
     if (e.bytes_allocated || e.bytes_freed)
       out << ", \"Self bytes allocated\": " << e.bytes_allocated << ", \"Self bytes freed\": " << e.bytes_freed;
     out << "}}";

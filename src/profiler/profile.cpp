@@ -35,6 +35,7 @@ void Profile::stop() {
   auto buffers = detail::end_session(session_);
   running_ = false;
   int64_t end = detail::now_ns();
+  DeviceTimer* timer = device_timer();
   std::sort(buffers.begin(), buffers.end(), [](const auto& a, const auto& b) { return a->thread < b->thread; });
   for (const auto& buffer : buffers) {
     std::lock_guard lock(buffer->mutex);
@@ -59,11 +60,21 @@ void Profile::stop() {
       e.self_ns = raw.end_ns - raw.start_ns - raw.children_ns;
       e.bytes_allocated = raw.bytes_allocated;
       e.bytes_freed = raw.bytes_freed;
+      if (timer != nullptr && raw.device_start >= 0 && raw.device_end >= 0) {
+        e.device_ns = timer->elapsed_ns(raw.device_start, raw.device_end);
+        e.self_device_ns = e.device_ns;
+        if (e.parent >= 0) {  // the parent's self device time: less each direct child's
+          Event& parent = events_[static_cast<size_t>(e.parent)];
+          if (parent.self_device_ns >= 0) parent.self_device_ns -= e.device_ns;
+        }
+        device_ = timer->name();
+      }
       end = std::max(end, raw.end_ns);  // a scope may close between end_session and this copy
       global[i] = static_cast<int64_t>(events_.size());
       events_.push_back(std::move(e));
     }
   }
+  if (timer != nullptr) timer->release_all();
   duration_ns_ = end - start_ns_;
 }
 
@@ -79,7 +90,7 @@ double OpStats::gflops_per_second() const {
 KeyAverages Profile::key_averages(bool group_by_input_shape) const {
   std::map<std::tuple<std::string, std::string>, size_t> row_of;
   std::vector<OpStats> rows;
-  int64_t self_total = 0;
+  int64_t self_total = 0, self_device_total = 0;
   for (const Event& e : events()) {
     const auto key = std::make_tuple(e.name, group_by_input_shape ? e.input_shapes : std::string());
     auto [it, inserted] = row_of.try_emplace(key, rows.size());
@@ -96,8 +107,13 @@ KeyAverages Profile::key_averages(bool group_by_input_shape) const {
     r.bytes_allocated += e.bytes_allocated;
     r.bytes_freed += e.bytes_freed;
     self_total += e.self_ns;
+    if (e.device_ns >= 0) {
+      r.device_ns += e.device_ns;
+      r.self_device_ns += e.self_device_ns;
+      self_device_total += e.self_device_ns;
+    }
   }
-  return KeyAverages(std::move(rows), self_total, group_by_input_shape);
+  return KeyAverages(std::move(rows), self_total, group_by_input_shape, device_, self_device_total);
 }
 
 }  // namespace tg::profiler

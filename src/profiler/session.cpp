@@ -13,6 +13,8 @@ std::atomic<bool> g_profiling{false};
 
 namespace {
 
+std::atomic<DeviceTimer*> g_device_timer{nullptr};
+
 std::mutex g_registry_mutex;
 std::atomic<uint64_t> g_session{0};  // id of the running (or last) session; written under g_registry_mutex
 std::vector<std::shared_ptr<ThreadBuffer>> g_buffers;  // the running session's buffers
@@ -92,6 +94,8 @@ OpenedEvent open_event(EventInfo&& info) {
   e.info = std::move(info);
   e.parent = buffer->open.empty() ? -1 : buffer->open.back();
   buffer->open.push_back(index);
+  if (e.info.kind != EventKind::User)
+    if (DeviceTimer* timer = g_device_timer.load(std::memory_order_acquire)) e.device_start = timer->mark();
   e.start_ns = now_ns();  // last, so the bookkeeping above is not charged to the event
   return {index, state->session};
 }
@@ -107,6 +111,8 @@ void close_event(OpenedEvent opened) noexcept {
   RawEvent& e = buffer.events[static_cast<size_t>(opened.index)];
   e.end_ns = end;
   if (e.parent >= 0) buffer.events[static_cast<size_t>(e.parent)].children_ns += end - e.start_ns;
+  if (e.device_start >= 0)
+    if (DeviceTimer* timer = g_device_timer.load(std::memory_order_acquire)) e.device_end = timer->mark();
 }
 
 void record_memory(int64_t allocated, int64_t freed) noexcept {
@@ -130,3 +136,10 @@ void record_memory(int64_t allocated, int64_t freed) noexcept {
 }
 
 }  // namespace tg::profiler::detail
+
+namespace tg::profiler {
+
+void set_device_timer(DeviceTimer* timer) noexcept { detail::g_device_timer.store(timer, std::memory_order_release); }
+DeviceTimer* device_timer() noexcept { return detail::g_device_timer.load(std::memory_order_acquire); }
+
+}  // namespace tg::profiler

@@ -18,6 +18,7 @@ struct RawEvent {
   int64_t children_ns = 0;
   int64_t bytes_allocated = 0;
   int64_t bytes_freed = 0;
+  int64_t device_start = -1, device_end = -1;  // DeviceTimer marks of ops and backward nodes; -1: none
 };
 
 // One thread's events in one session. Only its thread appends; the mutex (uncontended while recording)

@@ -47,8 +47,13 @@ SortKey sort_key(const std::string& name) {
   if (name == "count") return [](const OpStats& r) { return static_cast<double>(r.count); };
   if (name == "self_cpu_memory_usage") return [](const OpStats& r) { return static_cast<double>(r.self_memory()); };
   if (name == "flops") return [](const OpStats& r) { return static_cast<double>(r.flops); };
+  if (name == "self_device_time_total" || name == "self_cuda_time_total")
+    return [](const OpStats& r) { return static_cast<double>(r.self_device_ns); };
+  if (name == "device_time_total" || name == "cuda_time_total")
+    return [](const OpStats& r) { return static_cast<double>(r.device_ns); };
   TG_FAIL("tg::profiler::KeyAverages::table: unknown sort_by \"", name,
-          "\"; use self_cpu_time_total, cpu_time_total, cpu_time_avg, count, self_cpu_memory_usage or flops");
+          "\"; use self_cpu_time_total, cpu_time_total, cpu_time_avg, self_device_time_total, device_time_total, "
+          "count, self_cpu_memory_usage or flops");
 }
 
 }  // namespace
@@ -63,8 +68,15 @@ std::string KeyAverages::table(const std::string& sort_by, int row_limit) const 
   constexpr size_t kMaxName = 48;
   size_t name_width = 4;
   for (const OpStats* r : sorted) name_width = std::max(name_width, std::min(r->name.size(), kMaxName));
-  const std::vector<std::string> headers{"Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg",
-                                         "Self Mem",   "# of Calls", "GFLOP/s"};
+  const bool timed_on_device = !device_.empty();
+  std::vector<std::string> headers{"Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg"};
+  if (timed_on_device)
+    for (const char* h : {"Self %s", "Self %s %%", "%s total", "%s time avg"}) {
+      char buf[48];
+      std::snprintf(buf, sizeof buf, h, device_.c_str());
+      headers.emplace_back(buf);
+    }
+  for (const char* h : {"Self Mem", "# of Calls", "GFLOP/s"}) headers.emplace_back(h);
   constexpr int kColumn = 12;
   std::ostringstream out;
   auto rule = [&] {
@@ -90,6 +102,12 @@ std::string KeyAverages::table(const std::string& sort_by, int row_limit) const 
     cell(percent(r->total_ns, self_total_ns_));
     cell(format_time(r->total_ns));
     cell(format_time(r->avg_ns()));
+    if (timed_on_device) {
+      cell(format_time(r->self_device_ns));
+      cell(percent(r->self_device_ns, self_device_total_ns_));
+      cell(format_time(r->device_ns));
+      cell(format_time(r->avg_device_ns()));
+    }
     cell(format_bytes(r->self_memory()));
     cell(std::to_string(r->count));
     cell(r->flops > 0 ? format("%.2f", r->gflops_per_second()) : "--");
@@ -98,6 +116,7 @@ std::string KeyAverages::table(const std::string& sort_by, int row_limit) const 
   }
   rule();
   out << "Self CPU time total: " << format_time(self_total_ns_) << '\n';
+  if (timed_on_device) out << "Self " << device_ << " time total: " << format_time(self_device_total_ns_) << '\n';
   return out.str();
 }
 

@@ -328,3 +328,61 @@ TEST(ProfilerCompiledOut, RecordsNothing) {
 #endif
 
 }  // namespace
+
+namespace {
+
+// A device clock whose marks are numbered in order and 1 us apart: an event's device time is then a
+// microsecond per mark taken inside it (its children's two marks each, and its own end mark).
+class CountingTimer final : public tg::profiler::DeviceTimer {
+ public:
+  const char* name() const override { return "FAKE"; }
+  int64_t mark() noexcept override { return next_++; }
+  int64_t elapsed_ns(int64_t from, int64_t to) override { return (to - from) * 1000; }
+  void release_all() noexcept override { ++releases; }
+  int releases = 0;
+
+ private:
+  int64_t next_ = 0;
+};
+
+TEST(Profiler, DeviceTimeColumnsComeFromTheRegisteredDeviceTimer) {
+  CountingTimer timer;
+  tg::profiler::set_device_timer(&timer);
+  tg::profiler::Profile prof;
+  {
+    TG_PROFILE_SCOPE("step");  // a user range: never device-timed
+    tg::Tensor a = tg::ones({4, 4});
+    tg::Tensor b = tg::matmul(a, a) + a;  // ops: device-timed
+  }
+  prof.stop();
+  tg::profiler::set_device_timer(nullptr);
+  EXPECT_EQ(timer.releases, 1);
+  int64_t ops = 0;
+  for (const tg::profiler::Event& e : prof.events()) {
+    if (e.kind == tg::profiler::EventKind::User) {
+      EXPECT_EQ(e.device_ns, -1) << e.name;
+      continue;
+    }
+    ++ops;
+    ASSERT_GE(e.device_ns, 1000) << e.name;  // at least its own end mark
+    int64_t children = 0;
+    for (const tg::profiler::Event& c : prof.events())
+      if (c.parent >= 0 && &prof.events()[static_cast<size_t>(c.parent)] == &e && c.device_ns >= 0) children += c.device_ns;
+    EXPECT_EQ(e.self_device_ns, e.device_ns - children) << e.name;
+  }
+  EXPECT_GE(ops, 3);
+  const auto avg = prof.key_averages();
+  EXPECT_EQ(avg.device(), "FAKE");
+  const std::string table = avg.table("self_device_time_total");
+  EXPECT_NE(table.find("Self FAKE %"), std::string::npos) << table;
+  EXPECT_NE(table.find("FAKE time avg"), std::string::npos) << table;
+  EXPECT_NE(table.find("Self FAKE time total"), std::string::npos) << table;
+  EXPECT_NO_THROW(avg.table("cuda_time_total"));
+  // Without a timer the columns are absent.
+  tg::profiler::Profile plain;
+  tg::Tensor c = tg::ones({2}) * 2.0;
+  plain.stop();
+  EXPECT_EQ(plain.key_averages().table().find("FAKE"), std::string::npos);
+}
+
+}  // namespace

@@ -34,7 +34,10 @@ void StepProfiler::report() {
   std::printf("\nprofile of training steps %lld-%lld (%lld steps, %.1f ms):\n",
               static_cast<long long>(first_profiled_ + 1), static_cast<long long>(step_),
               static_cast<long long>(done), static_cast<double>(profile_->duration_ns()) / 1e6);
-  std::fputs(profile_->key_averages().table("self_cpu_time_total", 20).c_str(), stdout);
+  // On a GPU the device-time columns are there, and the device's time is what to sort by.
+  const profiler::KeyAverages averages = profile_->key_averages();
+  const char* sort_by = averages.device().empty() ? "self_cpu_time_total" : "self_device_time_total";
+  std::fputs(averages.table(sort_by, 20).c_str(), stdout);
   profile_->export_chrome_trace(trace_path_);
   std::printf("Chrome trace (%zu events): %s; open it in https://ui.perfetto.dev or chrome://tracing\n\n",
               profile_->events().size(), trace_path_.c_str());

@@ -37,6 +37,10 @@ struct Event {
   int64_t self_ns = 0;
   int64_t bytes_allocated = 0;  // self: while this event was the innermost open scope
   int64_t bytes_freed = 0;
+  // Device time (a DeviceTimer was registered, e.g. by the CUDA backend): of the event, and less its direct
+  // children's; -1 when the event has none (user ranges, or no device timer).
+  int64_t device_ns = -1;
+  int64_t self_device_ns = -1;
 
   int64_t total_ns() const { return end_ns - start_ns; }
 };
@@ -51,8 +55,11 @@ struct OpStats {
   int64_t flops = 0;
   int64_t bytes_allocated = 0;
   int64_t bytes_freed = 0;
+  int64_t device_ns = 0;       // summed over the calls with device time
+  int64_t self_device_ns = 0;
 
   int64_t avg_ns() const { return count ? total_ns / count : 0; }
+  int64_t avg_device_ns() const { return count ? device_ns / count : 0; }
   int64_t self_memory() const { return bytes_allocated - bytes_freed; }
   // flops / total time, in GFLOP/s; 0 when the op counts no flops.
   double gflops_per_second() const;
@@ -60,16 +67,27 @@ struct OpStats {
 
 class KeyAverages {
  public:
-  KeyAverages(std::vector<OpStats> rows, int64_t self_total_ns, bool by_input_shape)
-      : rows_(std::move(rows)), self_total_ns_(self_total_ns), by_input_shape_(by_input_shape) {}
+  KeyAverages(std::vector<OpStats> rows, int64_t self_total_ns, bool by_input_shape, std::string device = {},
+              int64_t self_device_total_ns = 0)
+      : rows_(std::move(rows)),
+        self_total_ns_(self_total_ns),
+        by_input_shape_(by_input_shape),
+        device_(std::move(device)),
+        self_device_total_ns_(self_device_total_ns) {}
 
   const std::vector<OpStats>& rows() const { return rows_; }
   // The sum of every event's self time: the denominator of both percentage columns.
   int64_t self_total_ns() const { return self_total_ns_; }
 
-  // The table torch.profiler prints: Name, Self CPU %, Self CPU, CPU total %, CPU total, CPU time avg,
-  // Self Mem, # of Calls, GFLOP/s (and Input Shapes when grouped by them), rows sorted descending by
-  // `sort_by`: self_cpu_time_total | cpu_time_total | cpu_time_avg | count | self_cpu_memory_usage | flops.
+  // The device the events were timed on ("CUDA"), empty when none was.
+  const std::string& device() const { return device_; }
+  int64_t self_device_total_ns() const { return self_device_total_ns_; }
+
+  // The table torch.profiler prints: Name, Self CPU %, Self CPU, CPU total %, CPU total, CPU time avg, then
+  // where a device timed the events Self CUDA, Self CUDA %, CUDA total, CUDA time avg, then Self Mem, # of
+  // Calls, GFLOP/s (and Input Shapes when grouped by them), rows sorted descending by `sort_by`:
+  // self_cpu_time_total | cpu_time_total | cpu_time_avg | self_device_time_total | device_time_total | count |
+  // self_cpu_memory_usage | flops (torch's self_cuda_time_total / cuda_time_total are accepted too).
   // row_limit <= 0 prints every row. Throws tg::Error for an unknown sort key.
   std::string table(const std::string& sort_by = "self_cpu_time_total", int row_limit = 0) const;
 
@@ -77,6 +95,8 @@ class KeyAverages {
   std::vector<OpStats> rows_;
   int64_t self_total_ns_;
   bool by_input_shape_;
+  std::string device_;
+  int64_t self_device_total_ns_;
 };
 
 // Records every op, backward node and user range on every thread from construction until stop() (or
@@ -110,6 +130,7 @@ class Profile {
   uint64_t session_ = 0;
   int64_t start_ns_ = 0;
   int64_t duration_ns_ = 0;
+  std::string device_;  // the DeviceTimer's name, when one timed the events
   int64_t bytes_allocated_ = 0;
   int64_t bytes_freed_ = 0;
   std::vector<Event> events_;

@@ -29,6 +29,23 @@ struct EventInfo {
   int64_t flops = 0;         // floating-point operations of the whole op (its children included); 0: not counted
 };
 
+// A device's clock, for the profiler's device-time columns (the CUDA backend registers one when it starts):
+// mark() queues a timestamp behind the work queued on the device so far and returns a handle (-1: none);
+// elapsed_ns() waits for two marks and gives the device time between them; release_all() ends a session's
+// marks. An op's device time is thus the time from the device reaching its first mark to reaching its last:
+// its kernels, and any gap in which the device waited for the host inside the op.
+class DeviceTimer {
+ public:
+  virtual ~DeviceTimer() = default;
+  virtual const char* name() const = 0;  // the columns' name, e.g. "CUDA"
+  virtual int64_t mark() noexcept = 0;
+  virtual int64_t elapsed_ns(int64_t from, int64_t to) = 0;
+  virtual void release_all() noexcept = 0;
+};
+// A documented setting: the timer events are marked with while profiling (null: none; the last one set wins).
+void set_device_timer(DeviceTimer* timer) noexcept;
+DeviceTimer* device_timer() noexcept;
+
 namespace detail {
 // True while a Profile is running. The one process-wide switch, read with a relaxed load on every op.
 extern std::atomic<bool> g_profiling;
