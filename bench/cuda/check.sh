@@ -5,9 +5,11 @@
 #
 #   bash bench/cuda/check.sh --pack [DIR]     here, on a Debian machine with nvcc (no GPU needed): build
 #                                             tg_cuda_check, tg_tests and tg_train for sm_90 into build-gpu and
-#                                             copy them, with the one shared library the GPU machine may lack
-#                                             (libgomp), into DIR (default .gpu, which git ignores through
-#                                             .git/info/exclude, so it must be named in the device call's carry)
+#                                             copy them (stripped, gzipped), with the one shared library the GPU
+#                                             machine may lack (libgomp) and the Fashion-MNIST files when
+#                                             installed, into DIR (default .gpu, which git ignores through
+#                                             .git/info/exclude, so it must be named in the device call's carry;
+#                                             about 42 MB of the call's 64 MiB)
 #   bash bench/cuda/check.sh --prebuilt DIR   there: run the packed programs (no build, so no GPU time spent
 #                                             compiling); the fastest way through a short lease
 #   bash bench/cuda/check.sh                  there: configure and build, then run (needs nlohmann-json and
@@ -17,6 +19,7 @@
 # What runs: tg_cuda_check (every kernel family and GEMM rung against the CPU, then the GEMM ladder against
 # cuBLAS), the CUDA unit tests (tg_tests --gtest_filter='CudaBackend.*'), tg_train's CNN epoch on the GPU when
 # the data set is there, and bench/cuda/torch_reference.py (cuBLAS through torch, and the same CNN's epoch).
+# Each CUDA unit test runs in a process of its own, so one that crashes cannot hide the others' results.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 mode=build
@@ -37,8 +40,12 @@ case "${1:-}" in
       "-DCMAKE_EXE_LINKER_FLAGS=-static-libstdc++ -static-libgcc" >/dev/null || exit 1
     ninja -C build-gpu tg_cuda_check tg_tests tg_train || exit 1
     mkdir -p "$dir/lib"
-    cp build-gpu/bench/cuda/tg_cuda_check build-gpu/tests/tg_tests build-gpu/tools/tg_train "$dir/"
+    for p in bench/cuda/tg_cuda_check tests/tg_tests tools/tg_train; do
+      strip -o "$dir/$(basename "$p")" "build-gpu/$p" && gzip -f "$dir/$(basename "$p")"
+    done
     cp "$(ldconfig -p | awk '/libgomp.so.1 .*x86-64/ {print $NF; exit}')" "$dir/lib/"
+    data=${TG_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}
+    if [ -f "$data/train-images-idx3-ubyte.gz" ]; then mkdir -p "$dir/fashion-mnist" && cp "$data"/*.gz "$dir/fashion-mnist/"; fi
     grep -qx "/$dir/" .git/info/exclude 2>/dev/null || echo "/$dir/" >>.git/info/exclude
     du -sh "$dir"
     exit 0
@@ -64,6 +71,7 @@ REPORT=$REPORT_DIR/cuda_report.txt
 start=$SECONDS
 if [ "$mode" = prebuilt ]; then
   bin=$dir
+  for z in "$dir"/*.gz; do [ -e "$z" ] && gunzip -f "$z" && chmod +x "${z%.gz}"; done
   export LD_LIBRARY_PATH="$PWD/$dir/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 else
   BUILD=${BUILD_DIR:-build-cuda}
@@ -91,11 +99,27 @@ status=0
 echo "== tg_cuda_check" | tee -a "$REPORT"
 timeout 300 "./$bin/tg_cuda_check" 2>&1 | tee -a "$REPORT" || status=1
 if [ -x "$bin/tg_tests" ]; then
-  echo "== tg_tests --gtest_filter='CudaBackend.*'" | tee -a "$REPORT"
-  timeout 120 "./$bin/tg_tests" --gtest_filter='CudaBackend.*' >"$REPORT_DIR/cuda_tests.log" 2>&1 || status=1
-  grep -E "^\[  (FAILED|PASSED|SKIPPED) |OK \]|FAILED \]|Failure|error" "$REPORT_DIR/cuda_tests.log" | head -40 | tee -a "$REPORT"
+  echo "== tg_tests --gtest_filter='CudaBackend.*', one process per test" | tee -a "$REPORT"
+  : >"$REPORT_DIR/cuda_tests.log"
+  for t in $("./$bin/tg_tests" --gtest_list_tests --gtest_filter='CudaBackend.*' | awk '/^ / {print "CudaBackend." $1}'); do
+    timeout 120 "./$bin/tg_tests" --gtest_filter="$t" >>"$REPORT_DIR/cuda_tests.log" 2>&1
+    rc=$?
+    if [ $rc -ne 0 ]; then status=1; echo "  FAILED ($rc) $t" | tee -a "$REPORT"; else echo "  ok $t" | tee -a "$REPORT"; fi
+  done
+  grep -E "Failure|error|Expected|Which is" "$REPORT_DIR/cuda_tests.log" | head -30 | tee -a "$REPORT"
 else
   echo "GoogleTest not found: the CUDA unit tests were not built (tg_cuda_check covers the same families)" | tee -a "$REPORT"
+fi
+data_dir=${TG_FASHION_MNIST_DIR:-$bin/fashion-mnist}
+if [ -x "$bin/tg_train" ] && [ -f "$data_dir/train-images-idx3-ubyte.gz" ]; then
+  echo "== tg_train --model cnn --device cuda (Fashion-MNIST, 2 epochs; the second is the timed one)" | tee -a "$REPORT"
+  timeout 300 "./$bin/tg_train" --model cnn --device cuda --epochs 2 --no-progress --data-dir "$data_dir" \
+    --out "$REPORT_DIR/cnn" 2>&1 | tee -a "$REPORT" || status=1
+  timeout 120 "./$bin/tg_train" --model cnn --device cuda --epochs 1 --train-limit 6400 --no-progress --profile \
+    --profile-steps 10 --data-dir "$data_dir" --out "$REPORT_DIR/cnn_profile" >"$REPORT_DIR/cnn_profile.txt" 2>&1 || status=1
+  head -45 "$REPORT_DIR/cnn_profile.txt" | tee -a "$REPORT"
+else
+  echo "no tg_train or no Fashion-MNIST files in $data_dir: the CNN epoch on the GPU was not run" | tee -a "$REPORT"
 fi
 if command -v python3 >/dev/null && python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
   echo "== PyTorch on the same GPU (bench/cuda/torch_reference.py)" | tee -a "$REPORT"

@@ -55,6 +55,8 @@ void validate() {
   check_close("softmax", softmax(ga, 2), softmax(a, 2), 1e-13);
   Tensor x = randn({257, 129}, DType::Float32, gen), w = randn({65, 129}, DType::Float32, gen), bias = randn({65}, DType::Float32, gen);
   check_close("linear (bias epilogue)", linear(x.to(kCuda), w.to(kCuda), bias.to(kCuda)), linear(x, w, bias), 1e-4);
+  Tensor wa = randn({32, 100352}, DType::Float32, gen), wb = randn({100352, 9}, DType::Float32, gen);
+  check_close("split-K (32x9, k 100352)", matmul(wa.to(kCuda), wb.to(kCuda)) / 317.0, matmul(wa, wb) / 317.0, 1e-5);
   Tensor p = randn({5, 64, 32}, DType::Float64, gen), q = randn({5, 32, 48}, DType::Float64, gen);
   check_close("batched matmul", matmul(p.to(kCuda), q.to(kCuda)), matmul(p, q), 1e-12);
   Generator g1(9), g2(9);
@@ -68,15 +70,22 @@ void validate() {
 
 using cuda::detail::MatmulKernel;
 
-const char* kernel_name(MatmulKernel k) {
-  switch (k) {
-    case MatmulKernel::Auto: return "auto";
-    case MatmulKernel::Strided: return "strided 64x64";
-    case MatmulKernel::Fast: return "fast";
-    case MatmulKernel::FastOneBlock: return "fast 1 block/SM";
-  }
-  return "?";
-}
+using cuda::detail::FastVariant;
+
+// One rung of the ladder, forced: a kernel and, for the float32 fast kernel, its variant.
+struct Rung {
+  const char* name;
+  MatmulKernel kernel;
+  FastVariant variant;
+};
+const Rung kStrided{"strided 64x64", MatmulKernel::Strided, {}};
+const std::vector<Rung> kFloat32Rungs = {kStrided,
+                                         {"128x128 k8 2blk", MatmulKernel::Fast, {8, 2, 0}},
+                                         {"128x128 k8 1blk", MatmulKernel::Fast, {8, 1, 0}},
+                                         {"128x128 k16 2blk", MatmulKernel::Fast, {16, 2, 0}},
+                                         {"128x128 k16 1blk", MatmulKernel::Fast, {16, 1, 0}}};
+const std::vector<Rung> kHalfRungs = {{"mma 128x128", MatmulKernel::Fast, {0, 0, 128}},
+                                      {"mma 128x256", MatmulKernel::Fast, {0, 0, 256}}};
 
 int dtype_code(DType d) { return static_cast<int>(d); }
 
@@ -88,13 +97,13 @@ cuda::detail::MatmulOperand matrix_of(const Tensor& t) {
   return o;
 }
 
-// C = A B (+ bias, activation) by one forced kernel; A, B, C are 2-D CUDA tensors of one dtype.
-void run_kernel(MatmulKernel kernel, Tensor& c, const Tensor& a, const Tensor& b, const Tensor& bias = Tensor(),
+// C = A B (+ bias, activation) by one forced rung; A, B, C are 2-D CUDA tensors of one dtype.
+void run_kernel(const Rung& rung, Tensor& c, const Tensor& a, const Tensor& b, const Tensor& bias = Tensor(),
                 int activation = 0) {
   cuda::detail::Geometry none;
   cuda::detail::launch_matmul(dtype_code(c.dtype()), none, a.shape()[0], b.shape()[1], a.shape()[1], matrix_of(c),
                               matrix_of(a), matrix_of(b), bias.defined() ? bias.data_ptr() : nullptr,
-                              bias.defined() ? bias.strides()[0] : 1, activation, kernel);
+                              bias.defined() ? bias.strides()[0] : 1, activation, rung.kernel, rung.variant);
 }
 
 // A [m, k] in the layout asked for: k contiguous (row-major) or m contiguous (a transposed view).
@@ -109,12 +118,14 @@ void validate_gemm() {
   Generator gen(3);
   struct Case {
     DType dtype;
-    MatmulKernel kernel;
+    Rung rung;
     double tol;
   };
-  const Case cases[] = {{DType::Float32, MatmulKernel::Strided, 1e-5},   {DType::Float32, MatmulKernel::Fast, 1e-5},
-                        {DType::Float32, MatmulKernel::FastOneBlock, 1e-5}, {DType::BFloat16, MatmulKernel::Strided, 1e-2},
-                        {DType::BFloat16, MatmulKernel::Fast, 1e-2},    {DType::Float16, MatmulKernel::Fast, 2e-3}};
+  std::vector<Case> cases;
+  for (const Rung& r : kFloat32Rungs) cases.push_back({DType::Float32, r, 1e-5});
+  cases.push_back({DType::BFloat16, kStrided, 1e-2});
+  for (const Rung& r : kHalfRungs) cases.push_back({DType::BFloat16, r, 1e-2});
+  for (const Rung& r : kHalfRungs) cases.push_back({DType::Float16, r, 2e-3});
   // Multiples of 8 (the fast kernels read 16-byte chunks along the contiguous dimension, so the other stride must
   // be one), but not of the 128 x 128 x 32 tiles, except the first; tg_tests covers the fallback for the rest.
   const int64_t shapes[][3] = {{128, 128, 32}, {136, 264, 40}, {8, 136, 8}, {1000, 24, 72}, {520, 392, 264}};
@@ -130,7 +141,7 @@ void validate_gemm() {
           const Tensor ga = in_layout(a.to(kCuda), layout & 1), gb = in_layout(b.to(kCuda), layout & 2);
           Tensor gc = full({m, n}, std::nan(""), cs.dtype, kCuda);  // poisoned: every element must be written
           const Tensor gbias = bias.to(kCuda);
-          run_kernel(cs.kernel, gc, ga, gb, epilogue ? gbias : Tensor(), epilogue ? 1 : 0);
+          run_kernel(cs.rung, gc, ga, gb, epilogue ? gbias : Tensor(), epilogue ? 1 : 0);
           Tensor ref = matmul(a.to(DType::Float64), b.to(DType::Float64));
           if (epilogue) ref = relu(ref + bias.to(DType::Float64));
           const std::vector<double> g = gc.cpu().to(DType::Float64).contiguous().to_vector<double>();
@@ -144,7 +155,7 @@ void validate_gemm() {
           }
         }
     char what[80];
-    std::snprintf(what, sizeof what, "%s %s", dtype_name(cs.dtype), kernel_name(cs.kernel));
+    std::snprintf(what, sizeof what, "%s %s", dtype_name(cs.dtype), cs.rung.name);
     std::printf("  %-28s %s (max err %.2e, 5 shapes x 4 layouts x 2 epilogues)\n", what, ok ? "ok  " : "FAIL", worst);
     failures += !ok;
   }
@@ -172,12 +183,12 @@ double median_ms(const std::function<void()>& f, int reps) {
   return ms[ms.size() / 2];
 }
 
-void time_gemm(DType dtype, const std::vector<int64_t>& sizes, const std::vector<MatmulKernel>& rungs, int reps,
+void time_gemm(DType dtype, const std::vector<int64_t>& sizes, const std::vector<Rung>& rungs, int reps,
                cublasHandle_t handle) {
   std::printf("== %s GEMM, C = A B (square, row-major), TFLOP/s; cuBLAS in the same run%s\n", dtype_name(dtype),
               dtype == DType::Float32 ? " (SGEMM, no TF32)" : " (GemmEx, float32 accumulation)");
   std::printf("  %6s", "n");
-  for (MatmulKernel k : rungs) std::printf(" %16s", kernel_name(k));
+  for (const Rung& r : rungs) std::printf(" %16s", r.name);
   std::printf(" %10s %10s\n", "cuBLAS", "best/cuBLAS");
   Generator gen(2);
   for (int64_t n : sizes) {
@@ -186,8 +197,8 @@ void time_gemm(DType dtype, const std::vector<int64_t>& sizes, const std::vector
     const double gflop = 2.0 * n * n * n / 1e9;
     std::printf("  %6lld", static_cast<long long>(n));
     double best = 0;
-    for (MatmulKernel k : rungs) {
-      const double ms = median_ms([&] { run_kernel(k, c, a, b); }, reps);
+    for (const Rung& r : rungs) {
+      const double ms = median_ms([&] { run_kernel(r, c, a, b); }, reps);
       best = std::max(best, gflop / ms);
       std::printf(" %16.1f", gflop / ms);
     }
@@ -216,9 +227,9 @@ void time_gemms(const std::vector<int64_t>& sizes, const std::vector<int64_t>& h
     return;
   }
   cublasSetMathMode(handle, CUBLAS_DEFAULT_MATH);
-  time_gemm(DType::Float32, sizes, {MatmulKernel::Strided, MatmulKernel::Fast, MatmulKernel::FastOneBlock}, reps, handle);
-  time_gemm(DType::BFloat16, half_sizes, {MatmulKernel::Fast}, reps, handle);
-  time_gemm(DType::Float16, half_sizes, {MatmulKernel::Fast}, reps, handle);
+  time_gemm(DType::Float32, sizes, kFloat32Rungs, reps, handle);
+  time_gemm(DType::BFloat16, half_sizes, kHalfRungs, reps, handle);
+  time_gemm(DType::Float16, half_sizes, kHalfRungs, reps, handle);
   cublasDestroy(handle);
 }
 

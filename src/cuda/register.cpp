@@ -13,6 +13,7 @@
 
 #include "allocator.h"
 #include "launch.h"
+#include "profiler_timer.h"
 
 namespace tg::cuda {
 
@@ -35,6 +36,43 @@ Geometry geometry(const Shape& shape, const char* op) {
   return g;
 }
 
+// Merges adjacent dimensions that every operand walks as one (stride[d] == stride[d+1] * size[d+1]) and drops
+// size-1 ones, so an elementwise kernel's index arithmetic (a 64-bit division and remainder per dimension and
+// operand, for every element) runs over as few dimensions as the layouts allow: contiguous operands become 1-D,
+// a bias broadcast over [N, C, H, W] becomes [N, C, H W].
+void collapse(Geometry& g, std::initializer_list<Operand*> operands) {
+  Geometry merged;
+  int64_t strides[4][detail::kMaxDims] = {};  // per operand, innermost merged dimension first
+  int count = 0;
+  for (int d = g.ndim - 1; d >= 0; --d) {
+    if (g.sizes[d] == 1) continue;
+    bool joins = count > 0;
+    int i = 0;
+    for (const Operand* o : operands) {
+      joins = joins && o->strides[d] == strides[i][count - 1] * merged.sizes[count - 1];
+      ++i;
+    }
+    if (joins) {
+      merged.sizes[count - 1] *= g.sizes[d];
+      continue;
+    }
+    merged.sizes[count] = g.sizes[d];
+    i = 0;
+    for (const Operand* o : operands) strides[i++][count] = o->strides[d];
+    ++count;
+  }
+  if (count == 0) {  // every dimension has size 1 (or there are none): one element
+    merged.sizes[0] = 1;
+    count = 1;
+  }
+  g.ndim = count;
+  for (int d = 0; d < count; ++d) {
+    g.sizes[d] = merged.sizes[count - 1 - d];
+    int i = 0;
+    for (Operand* o : operands) o->strides[d] = strides[i++][count - 1 - d];
+  }
+}
+
 Operand operand(const StridedArg& a) {
   Operand o;
   o.data = a.data;
@@ -55,19 +93,34 @@ void launch(F&& f) {
 
 void copy(const Shape& s, const StridedArg& out, const StridedArg& src, bool accumulate) {
   TG_CHECK(!(accumulate && out.dtype == DType::Bool), "tg::copy: cannot accumulate into a bool tensor");
-  launch([&] { detail::launch_copy(geometry(s, "copy"), operand(out), operand(src), accumulate); });
+  Geometry g = geometry(s, "copy");
+  Operand o = operand(out), i = operand(src);
+  collapse(g, {&o, &i});
+  launch([&] { detail::launch_copy(g, o, i, accumulate); });
 }
 void fill(const Shape& s, const StridedArg& out, double value) {
-  launch([&] { detail::launch_fill(geometry(s, "fill"), operand(out), value); });
+  Geometry g = geometry(s, "fill");
+  Operand o = operand(out);
+  collapse(g, {&o});
+  launch([&] { detail::launch_fill(g, o, value); });
 }
 void unary(UnaryOp op, const Shape& s, const StridedArg& out, const StridedArg& in) {
-  launch([&] { detail::launch_unary(static_cast<int>(op), geometry(s, op_name(op)), operand(out), operand(in)); });
+  Geometry g = geometry(s, op_name(op));
+  Operand o = operand(out), i = operand(in);
+  collapse(g, {&o, &i});
+  launch([&] { detail::launch_unary(static_cast<int>(op), g, o, i); });
 }
 void binary(BinaryOp op, const Shape& s, const StridedArg& out, const StridedArg& a, const StridedArg& b) {
-  launch([&] { detail::launch_binary(static_cast<int>(op), geometry(s, op_name(op)), operand(out), operand(a), operand(b)); });
+  Geometry g = geometry(s, op_name(op));
+  Operand o = operand(out), x = operand(a), y = operand(b);
+  collapse(g, {&o, &x, &y});
+  launch([&] { detail::launch_binary(static_cast<int>(op), g, o, x, y); });
 }
 void where(const Shape& s, const StridedArg& out, const StridedArg& cond, const StridedArg& a, const StridedArg& b) {
-  launch([&] { detail::launch_where(geometry(s, "where"), operand(out), operand(cond), operand(a), operand(b)); });
+  Geometry g = geometry(s, "where");
+  Operand o = operand(out), c = operand(cond), x = operand(a), y = operand(b);
+  collapse(g, {&o, &c, &x, &y});
+  launch([&] { detail::launch_where(g, o, c, x, y); });
 }
 void sequence(const Shape& s, const StridedArg& out, double start, double step) {
   TG_CHECK(s.size() == 1, "tg::sequence: expected a 1-D output, got shape ", s);
@@ -119,6 +172,38 @@ constexpr std::initializer_list<DType> kComputeDTypes = {DType::Bool, DType::Int
 constexpr std::initializer_list<DType> kAllDTypes = {DType::Bool,     DType::Int64,    DType::Float32,
                                                      DType::Float64,  DType::BFloat16, DType::Float16};
 
+detail::Window window_of(const WindowGeometry& g) {
+  return {g.batch,    g.channels, g.in_h,     g.in_w,     g.out_h, g.out_w, g.kernel_h,
+          g.kernel_w, g.stride_h, g.stride_w, g.pad_h,    g.pad_w, g.dilation_h, g.dilation_w};
+}
+void window(WindowOp op, const WindowGeometry& g, const StridedArg& out, const StridedArg& in, double pad_value) {
+  launch([&] { detail::launch_window(static_cast<int>(op), window_of(g), operand(out), operand(in), pad_value); });
+}
+void max_pool(const WindowGeometry& g, const StridedArg& values, const StridedArg& index, const StridedArg& x) {
+  launch([&] { detail::launch_max_pool(window_of(g), operand(values), operand(index), operand(x)); });
+}
+void index(IndexOp op, const Shape& s, int64_t dim, int64_t dim_size, const StridedArg& out, const StridedArg& in,
+           const StridedArg& idx) {
+  launch([&] {
+    detail::launch_index(static_cast<int>(op), geometry(s, op_name(op)), static_cast<int>(dim), dim_size, operand(out),
+                         operand(in), operand(idx));
+  });
+}
+void sgd_update(int64_t n, const SgdCoefficients& c, const StridedArg& param, const StridedArg& grad,
+                const StridedArg& buffer) {
+  const detail::SgdArgs a{c.lr, c.momentum, c.dampening, c.weight_decay, c.nesterov};
+  launch([&] { detail::launch_sgd(static_cast<int>(param.dtype), n, a, param.data, grad.data, buffer.data); });
+}
+void adam_update(int64_t n, const AdamCoefficients& c, const StridedArg& param, const StridedArg& grad,
+                 const StridedArg& exp_avg, const StridedArg& exp_avg_sq, const StridedArg& max_exp_avg_sq) {
+  const detail::AdamArgs a{c.lr_over_bias_correction1, c.one_minus_beta1, c.one_minus_beta2, c.bias_correction2_sqrt,
+                           c.eps, c.weight_decay, c.decoupled_decay, c.decoupled};
+  launch([&] {
+    detail::launch_adam(static_cast<int>(param.dtype), n, a, param.data, grad.data, exp_avg.data, exp_avg_sq.data,
+                        max_exp_avg_sq.data);
+  });
+}
+
 // Adds `fn` for CUDA at every (op, dtype) the CPU has among the dtypes these kernels take: which op takes
 // which dtype is stated once, by the reference kernels (registered for the CPU before any backend), not
 // copied here.
@@ -141,6 +226,11 @@ void register_kernels(KernelTables& t) {
   mirror_cpu(t.softmax, &softmax);
   mirror_cpu(t.random, &random);
   mirror_cpu(t.sequence, &sequence);
+  mirror_cpu(t.window, &window);
+  mirror_cpu(t.max_pool, &max_pool);
+  mirror_cpu(t.index, &index);
+  mirror_cpu(t.sgd_update, &sgd_update);
+  mirror_cpu(t.adam_update, &adam_update);
   // Not mirrored: the CPU also multiplies int64 matrices, which these GEMMs do not.
   for (DType d : {DType::Float32, DType::Float64, DType::BFloat16, DType::Float16})
     t.matmul.add(DeviceType::CUDA, d, &matmul);
@@ -158,6 +248,7 @@ void init() {
     auto* allocator = new detail::CudaAllocator();  // lives as long as the process: tensors may outlive main's locals
     register_allocator(DeviceType::CUDA, allocator);
     kernels::register_backend(&register_kernels);
+    profiler::set_device_timer(&detail::cuda_timer());  // the profiler's CUDA columns
   });
 }
 

@@ -170,6 +170,15 @@ Module& Module::to(DType dtype) {
   return *this;
 }
 
+Module& Module::to(Device device) {
+  NoGradGuard no_grad;
+  for (auto* list : {&parameters_, &buffers_})
+    for (auto& [name, t] : *list)
+      if (t.device() != device) t.set_data_(tg::to(t.detach(), device));
+  for (auto& entry : children_) entry.second->to(device);
+  return *this;
+}
+
 void Module::zero_grad() {
   for (auto& entry : named_parameters()) entry.second.zero_grad();
 }

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
+#include <string>
 #include <tuple>
 
 #include <tensorgrad/cuda/cuda.h>
@@ -156,6 +158,16 @@ TEST(CudaBackend, FastMatmulKernelsMatchTheCpuInEveryLayout) {
     check(matmul(ga, gbt), " B column-major");
     check(matmul(gat, gbt), " both column-major");
   }
+  // Few output tiles and a long k (a convolution's weight gradient): split along k, summed in order.
+  for (auto [dtype, m, n, k] : std::vector<std::tuple<DType, int64_t, int64_t, int64_t>>{
+           {DType::Float32, 32, 9, 100352}, {DType::Float32, 64, 288, 25088}, {DType::Float64, 20, 30, 6000}}) {
+    const Tensor a = randn({m, k}, dtype, gen), b = randn({k, n}, dtype, gen);
+    const double scale = std::sqrt(static_cast<double>(k));
+    expect_close(matmul(a.to(kCuda), b.to(kCuda)) / scale, matmul(a, b) / scale, dtype == DType::Float32 ? 1e-5 : 1e-12,
+                 "split-K " + std::to_string(k));
+    expect_close(matmul(a.t().contiguous().to(kCuda).t(), b.to(kCuda)) / scale, matmul(a, b) / scale,
+                 dtype == DType::Float32 ? 1e-5 : 1e-12, "split-K, A column-major " + std::to_string(k));
+  }
   Tensor x = randn({4096, 96}, DType::Float32, gen).requires_grad_(), w = randn({160, 96}, DType::Float32, gen);
   Tensor gx = x.detach().to(kCuda).requires_grad_(), gw = w.to(kCuda).requires_grad_();
   Tensor wc = w.requires_grad_();
@@ -164,6 +176,80 @@ TEST(CudaBackend, FastMatmulKernelsMatchTheCpuInEveryLayout) {
   sum(linear(gx, gw) * g.to(kCuda)).backward();
   expect_close(gx.grad(), x.grad(), 1e-4, "linear input gradient");
   expect_close(gw.grad() / 64.0, wc.grad() / 64.0, 1e-4, "linear weight gradient");
+}
+
+// The CNN's families on the GPU: im2col / col2im (a convolution and both its gradients, strided, padded and
+// dilated), max pooling and its gradient (scatter_add), cross-entropy (gather, scatter_add), in float64.
+TEST(CudaBackend, ConvolutionPoolingAndCrossEntropyMatchTheCpu) {
+  TG_REQUIRE_GPU();
+  Generator gen(8);
+  const Tensor x = randn({3, 4, 11, 10}, DType::Float64, gen), w1 = randn({6, 4, 3, 3}, DType::Float64, gen);
+  const Tensor b1 = randn({6}, DType::Float64, gen), w2 = randn({5, 6, 3, 2}, DType::Float64, gen);
+  const Tensor targets = randint(0, 20, {3}, gen);
+  auto run = [&](Device d) {
+    Tensor xd = x.to(d).requires_grad_(), w1d = w1.to(d).requires_grad_(), b1d = b1.to(d).requires_grad_();
+    Tensor w2d = w2.to(d).requires_grad_();
+    Tensor y = relu(conv2d(xd, w1d, b1d, 1, 1));                                  // [3, 6, 11, 10]
+    Tensor z = conv2d(y, w2d, {}, {2, 1}, {1, 0}, {1, 2});                        // [3, 5, 6, 8]
+    Tensor p = max_pool2d(z, 2, 2);                                               // [3, 5, 3, 4]
+    Tensor logits = reshape(p, {3, 60}).slice(1, 0, 20);
+    Tensor loss = cross_entropy(logits, targets.to(d));
+    loss.backward();
+    return std::vector<Tensor>{loss, y, z, p, xd.grad(), w1d.grad(), b1d.grad(), w2d.grad()};
+  };
+  const auto gpu = run(kCuda), cpu = run(kCPU);
+  const char* names[] = {"loss", "conv", "strided dilated conv", "max_pool", "x grad", "w1 grad", "b1 grad", "w2 grad"};
+  for (size_t i = 0; i < gpu.size(); ++i) expect_close(gpu[i], cpu[i], 1e-12, names[i]);
+  // gather / scatter_add directly, with repeated indices (atomic adds on the GPU).
+  const Tensor src = randn({4, 7}, DType::Float64, gen), idx = randint(0, 3, {4, 7}, gen);
+  expect_close(scatter_add(zeros({4, 3}, DType::Float64, kCuda), 1, idx.to(kCuda), src.to(kCuda)),
+               scatter_add(zeros({4, 3}, DType::Float64), 1, idx, src), 1e-13, "scatter_add, repeated indices");
+  const Tensor rows = randint(0, 4, {2, 7}, gen);
+  expect_close(gather(src.to(kCuda), 0, rows.to(kCuda)), gather(src, 0, rows), 0, "gather");
+}
+
+// tg_train's CNN (3x3 convolutions, ReLU, 2x2 max pooling, two linear layers) trained three Adam steps, and an
+// SGD-with-momentum model three steps, on the GPU and on the CPU from the same weights, in float64.
+TEST(CudaBackend, OptimizerStepsOnTheGpuMatchTheCpu) {
+  TG_REQUIRE_GPU();
+  auto make = [] {
+    Generator init(11);
+    auto net = std::make_shared<nn::Sequential>();
+    net->push_back(std::make_shared<nn::Conv2d>(1, 4, 3, nn::ConvOptions{.padding = 1}, init));
+    net->push_back(std::make_shared<nn::ReLU>());
+    net->push_back(std::make_shared<nn::MaxPool2d>(2));
+    net->push_back(std::make_shared<nn::Flatten>());
+    net->push_back(std::make_shared<nn::Linear>(4 * 4 * 4, 10, nn::LinearOptions{}, init));
+    net->to(DType::Float64);
+    return net;
+  };
+  Generator gen(12);
+  const Tensor x = randn({8, 1, 8, 8}, DType::Float64, gen), y = randint(0, 10, {8}, gen);
+  for (const char* which : {"adam", "sgd"}) {
+    std::vector<Tensor> losses[2], weights[2];
+    for (int on_gpu = 0; on_gpu < 2; ++on_gpu) {
+      const Device d = on_gpu ? kCuda : kCPU;
+      auto net = make();
+      net->to(d);
+      std::unique_ptr<optim::Optimizer> opt;
+      if (std::string(which) == "adam")
+        opt = std::make_unique<optim::Adam>(net->parameters(), optim::AdamOptions{.lr = 1e-2, .weight_decay = 1e-3});
+      else
+        opt = std::make_unique<optim::SGD>(net->parameters(), optim::SGDOptions{.lr = 0.1, .momentum = 0.9});
+      for (int step = 0; step < 3; ++step) {
+        Tensor loss = cross_entropy((*net)(x.to(d)), y.to(d));
+        opt->zero_grad();
+        loss.backward();
+        opt->step();
+        losses[on_gpu].push_back(loss.detach());
+      }
+      weights[on_gpu] = net->parameters();
+    }
+    for (size_t i = 0; i < losses[0].size(); ++i)
+      expect_close(losses[1][i], losses[0][i], 1e-12, std::string(which) + " loss " + std::to_string(i));
+    for (size_t i = 0; i < weights[0].size(); ++i)
+      expect_close(weights[1][i].detach(), weights[0][i].detach(), 1e-10, std::string(which) + " weight " + std::to_string(i));
+  }
 }
 
 TEST(CudaBackend, RandomFillsAreTheCpusNumbers) {

@@ -2,6 +2,9 @@
 #include "common.h"
 
 #include <CLI/CLI.hpp>
+#ifdef TG_TRAIN_WITH_CUDA
+#include <tensorgrad/cuda/cuda.h>
+#endif
 
 #include <algorithm>
 #include <cstdlib>
@@ -45,20 +48,34 @@ DataSets load_data_sets(const Flags& flags, const RunConfig& config) {
   return sets;
 }
 
-Evaluation evaluate(nn::Module& model, const FashionMnist& data) {
+Evaluation evaluate(nn::Module& model, const FashionMnist& data, Device device) {
   NoGradGuard no_grad;
   model.eval();
   DataLoader loader(TensorDataset(data.images, data.labels), {.batch_size = 1000, .prefetch = 1});
   double loss_sum = 0;
   int64_t correct = 0;
   for (Batch& b : loader.epoch(0)) {
-    const Tensor logits = model(b.inputs);
-    loss_sum += cross_entropy(logits, b.targets, {.reduction = Reduction::Sum}).item();
-    correct += sum(eq(argmax(logits, 1), b.targets)).item<int64_t>();
+    const Tensor targets = b.targets.to(device);
+    const Tensor logits = model(b.inputs.to(device));
+    loss_sum += cross_entropy(logits, targets, {.reduction = Reduction::Sum}).item();
+    correct += sum(eq(argmax(logits, 1), targets)).item<int64_t>();
   }
   model.train();
   const auto n = static_cast<double>(data.labels.size(0));
   return {loss_sum / n, static_cast<double>(correct) / n};
+}
+
+Device training_device(const Flags& flags) {
+  if (flags.device == "cpu") return kCPU;
+  TG_CHECK(flags.dist == "none" && flags.save.empty() && flags.resume.empty(), "--device ", flags.device,
+           " does not work with --dist, --save or --resume yet: train on the CPU for those");
+#ifdef TG_TRAIN_WITH_CUDA
+  cuda::init();  // a tg::Error saying why when no GPU can be used
+  return Device(DeviceType::CUDA, 0);
+#else
+  TG_FAIL("--device cuda: this tg_train was built without the CUDA backend (configure with -DTG_CUDA=ON where "
+          "nvcc is installed)");
+#endif
 }
 
 // Resuming takes the run's settings from the checkpoint; a flag given explicitly must agree with it.

@@ -39,7 +39,12 @@ struct Evaluation {
   double loss, accuracy;
 };
 
-Evaluation evaluate(nn::Module& model, const FashionMnist& data);
+// On `device` (the model's): each batch of 1000 is copied there.
+Evaluation evaluate(nn::Module& model, const FashionMnist& data, Device device = kCPU);
+
+// The device --device names, made ready (the CUDA backend initialised); a clear error where this build or
+// machine has none, or where a flag given with it does not work there yet.
+Device training_device(const Flags& flags);
 
 // Resuming takes the run's settings from the checkpoint; a flag given explicitly must agree with it.
 void adopt_checkpoint_config(const CLI::App& app, Flags& flags, const RunConfig& saved, const std::string& path);

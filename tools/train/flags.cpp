@@ -89,6 +89,11 @@ void add_flags(CLI::App& app, Flags& flags) {
   app.add_option("--topk-ratio", flags.topk_ratio, "ddp with topk: fraction of each bucket sent per step")
       ->check(CLI::Range(1e-6, 1.0))
       ->capture_default_str();
+  app.add_option("--device", flags.device,
+                 "cpu | cuda: where the model trains (cuda: the first GPU, through tensorgrad's own CUDA kernels; "
+                 "needs a build with the CUDA backend; not with --dist, --save or --resume yet)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
   app.add_flag("--profile", flags.profile,
                "profile training steps 3 to 2 + --profile-steps with tg::profiler: print the per-op table (as "
                "torch.profiler) and write a Chrome trace to <out>/trace.json (docs/PROFILING.md)");

@@ -28,6 +28,7 @@ struct Flags {
   int64_t micro_batches = 4;
   bool profile = false;
   int64_t profile_steps = 10;
+  std::string device = "cpu";  // cpu | cuda
 };
 
 // Declares every flag of tg_train on `app`, writing into `flags`.

@@ -36,8 +36,10 @@ int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicat
 
   auto [train_set, test_set] = load_data_sets(flags, config);
 
+  const Device device = training_device(flags);
   Generator gen(config.seed);
   auto model = make_model(config.model, gen);
+  model->to(device);  // before the optimizer: its state is made where the parameters are
   auto optimizer = make_optimizer(config, model->parameters());
   std::vector<EpochMetrics> history;
   int64_t start_epoch = 0;
@@ -60,12 +62,13 @@ int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicat
   const std::string csv_path = flags.out_dir + "/metrics.csv", svg_path = flags.out_dir + "/metrics.svg";
 
   if (leader) std::printf("tensorgrad %s on Fashion-MNIST: %lld train / %lld test images, %lld parameters, %s lr %g, "
-              "batch %lld, %s inputs, %d threads, seed %llu\n",
+              "batch %lld, %s inputs, %d threads, seed %llu%s\n",
               config.model.c_str(), static_cast<long long>(train_set.labels.size(0)),
               static_cast<long long>(test_set.labels.size(0)), static_cast<long long>(model->num_parameters()),
               config.optimizer.c_str(), config.lr, static_cast<long long>(config.batch_size), config.inputs.c_str(),
               num_threads(),
-              static_cast<unsigned long long>(config.seed));
+              static_cast<unsigned long long>(config.seed),
+              device.is_cpu() ? "" : (", on " + flags.device).c_str());
   if (comm && leader)
     std::printf("data parallel over %d ranks (%s): per-rank batch %lld, buckets of %lld KiB, overlap %s, compression %s, "
                 "progress thread %s\n",
@@ -95,15 +98,27 @@ int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicat
     const auto start = std::chrono::steady_clock::now();
     double loss_sum = 0;
     int64_t seen = 0, correct = 0, done = 0;
+    // On a GPU the loss and the correct count stay there, summed, and are read (which waits for the GPU) only
+    // for the progress bar and at the end of the epoch, so the host queues steps ahead of the device.
+    Tensor device_loss_sum, device_correct;
+    double read_loss_sum = 0;
+    int64_t read_correct = 0;
+    auto read_device_totals = [&] {
+      read_loss_sum = device_loss_sum.defined() ? device_loss_sum.item() : 0.0;
+      read_correct = device_correct.defined() ? device_correct.item<int64_t>() : 0;
+      TG_CHECK(std::isfinite(read_loss_sum), "epoch ", epoch + 1, " by batch ", done, ": the loss is ", read_loss_sum,
+               "; try a smaller --lr");
+    };
     for (Batch& b : pass) {
       step_profiler.step_begins();
       Tensor logits, loss;
+      const Tensor targets = b.targets.to(device);
       {
         TG_PROFILE_SCOPE("train_step");
         {
           TG_PROFILE_SCOPE("forward");
-          logits = (*model)(b.inputs);
-          loss = cross_entropy(logits, b.targets);
+          logits = (*model)(b.inputs.to(device));
+          loss = cross_entropy(logits, targets);
         }
         {
           TG_PROFILE_SCOPE("backward");
@@ -118,17 +133,29 @@ int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicat
         optimizer->step();
       }
       const int64_t n = b.targets.size(0);
-      const double batch_loss = loss.item();
-      TG_CHECK(std::isfinite(batch_loss), "epoch ", epoch + 1, " batch ", done + 1, ": the loss is ", batch_loss,
-               "; try a smaller --lr");
-      loss_sum += batch_loss * static_cast<double>(n);
-      {
+      if (device.is_cpu()) {
+        const double batch_loss = loss.item();
+        TG_CHECK(std::isfinite(batch_loss), "epoch ", epoch + 1, " batch ", done + 1, ": the loss is ", batch_loss,
+                 "; try a smaller --lr");
+        loss_sum += batch_loss * static_cast<double>(n);
         NoGradGuard no_grad;
-        correct += sum(eq(argmax(logits.detach(), 1), b.targets)).item<int64_t>();
+        correct += sum(eq(argmax(logits.detach(), 1), targets)).item<int64_t>();
+      } else {
+        NoGradGuard no_grad;
+        const Tensor batch_loss = loss.detach().to(DType::Float64) * static_cast<double>(n);
+        const Tensor batch_correct = sum(eq(argmax(logits.detach(), 1), targets));
+        device_loss_sum = device_loss_sum.defined() ? device_loss_sum + batch_loss : batch_loss;
+        device_correct = device_correct.defined() ? device_correct + batch_correct : batch_correct;
       }
       seen += n;
       ++done;
-      if (progress) bar.update(done, seen, loss_sum / static_cast<double>(seen));
+      if (!device.is_cpu() && (done % 50 == 0 || done == static_cast<int64_t>(pass.size()))) {
+        read_device_totals();
+        loss_sum = read_loss_sum;
+        correct = read_correct;
+      }
+      if (progress && (device.is_cpu() || done % 50 == 0 || done == static_cast<int64_t>(pass.size())))
+        bar.update(done, seen, loss_sum / static_cast<double>(seen));
       step_profiler.step_ends();
     }
     step_profiler.finish();
@@ -140,7 +167,7 @@ int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicat
     seen = static_cast<int64_t>(totals[2]);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!leader) continue;  // the models are identical: rank 0 evaluates, reports and saves
-    const Evaluation test = evaluate(*model, test_set);
+    const Evaluation test = evaluate(*model, test_set, device);
     EpochMetrics m;
     m.epoch = static_cast<int>(epoch + 1);
     m.train_loss = loss_sum / static_cast<double>(seen);

@@ -55,6 +55,10 @@ class Module {
   // tensors keep their identity: take an optimizer's parameters after this). A bfloat16 / float16 model trains
   // with an optimizer's master_weights (docs/DTYPES.md).
   Module& to(DType dtype);
+  // Moves every parameter and buffer, this module's and its children's, to `device` in place (the tensors keep
+  // their identity, as for to(DType); take an optimizer's parameters after this, since its state is made where
+  // the parameters are).
+  Module& to(Device device);
   void eval() { train(false); }
   bool is_training() const { return training_; }
   void zero_grad();
