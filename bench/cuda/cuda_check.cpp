@@ -53,7 +53,8 @@ void validate() {
   check_close("sum over dims", sum(ga * gb, {0, 2}), sum(a * b, {0, 2}), 1e-12);
   check_close("argmax", argmax(ga, 2), argmax(a, 2), 0);
   check_close("softmax", softmax(ga, 2), softmax(a, 2), 1e-13);
-  Tensor x = randn({257, 129}, DType::Float32, gen), w = randn({65, 129}, DType::Float32, gen), bias = randn({65}, DType::Float32, gen);
+  Tensor x = randn({257, 129}, DType::Float32, gen), w = randn({65, 129}, DType::Float32, gen),
+         bias = randn({65}, DType::Float32, gen);
   check_close("linear (bias epilogue)", linear(x.to(kCuda), w.to(kCuda), bias.to(kCuda)), linear(x, w, bias), 1e-4);
   Tensor wa = randn({32, 100352}, DType::Float32, gen), wb = randn({100352, 9}, DType::Float32, gen);
   check_close("split-K (32x9, k 100352)", matmul(wa.to(kCuda), wb.to(kCuda)) / 317.0, matmul(wa, wb) / 317.0, 1e-5);
@@ -136,7 +137,8 @@ void validate_gemm() {
       for (int layout = 0; layout < 4; ++layout)
         for (int epilogue = 0; epilogue < 2; ++epilogue) {
           const int64_t m = sh[0], n = sh[1], k = sh[2];
-          const Tensor a = randn({m, k}, DType::Float32, gen).to(cs.dtype), b = randn({k, n}, DType::Float32, gen).to(cs.dtype);
+          const Tensor a = randn({m, k}, DType::Float32, gen).to(cs.dtype),
+                       b = randn({k, n}, DType::Float32, gen).to(cs.dtype);
           const Tensor bias = randn({n}, DType::Float32, gen).to(cs.dtype);
           const Tensor ga = in_layout(a.to(kCuda), layout & 1), gb = in_layout(b.to(kCuda), layout & 2);
           Tensor gc = full({m, n}, std::nan(""), cs.dtype, kCuda);  // poisoned: every element must be written
@@ -192,7 +194,8 @@ void time_gemm(DType dtype, const std::vector<int64_t>& sizes, const std::vector
   std::printf(" %10s %10s\n", "cuBLAS", "best/cuBLAS");
   Generator gen(2);
   for (int64_t n : sizes) {
-    Tensor a = randn({n, n}, DType::Float32, gen, kCuda).to(dtype), b = randn({n, n}, DType::Float32, gen, kCuda).to(dtype);
+    Tensor a = randn({n, n}, DType::Float32, gen, kCuda).to(dtype),
+           b = randn({n, n}, DType::Float32, gen, kCuda).to(dtype);
     Tensor c = empty({n, n}, dtype, kCuda);
     const double gflop = 2.0 * n * n * n / 1e9;
     std::printf("  %6lld", static_cast<long long>(n));
@@ -211,8 +214,8 @@ void time_gemm(DType dtype, const std::vector<int64_t>& sizes, const std::vector
                     c.data<float>(), ni);
       else {
         const cudaDataType t = dtype == DType::BFloat16 ? CUDA_R_16BF : CUDA_R_16F;
-        cublasGemmEx(handle, CUBLAS_OP_N, CUBLAS_OP_N, ni, ni, ni, &one, b.data_ptr(), t, ni, a.data_ptr(), t, ni, &zero,
-                     c.data_ptr(), t, ni, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+        cublasGemmEx(handle, CUBLAS_OP_N, CUBLAS_OP_N, ni, ni, ni, &one, b.data_ptr(), t, ni, a.data_ptr(), t, ni,
+                     &zero, c.data_ptr(), t, ni, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
       }
     }, reps);
     std::printf(" %10.1f %10.2f\n", gflop / ms_cublas, best / (gflop / ms_cublas));

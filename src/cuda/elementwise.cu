@@ -27,7 +27,8 @@ __host__ __device__ Out cast_value(In v) {
 }
 
 template <class Out, class In>
-__global__ void copy_kernel(Geometry g, Operand out, Operand src, bool accumulate) {
+__global__ void copy_kernel(const __grid_constant__ Geometry g, const __grid_constant__ Operand out,
+                            const __grid_constant__ Operand src, bool accumulate) {
   Out* o = static_cast<Out*>(out.data);
   const In* s = static_cast<const In*>(src.data);
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < g.numel; i += int64_t(gridDim.x) * blockDim.x) {
@@ -41,7 +42,7 @@ __global__ void copy_kernel(Geometry g, Operand out, Operand src, bool accumulat
 }
 
 template <class T>
-__global__ void fill_kernel(Geometry g, Operand out, T value) {
+__global__ void fill_kernel(const __grid_constant__ Geometry g, const __grid_constant__ Operand out, T value) {
   T* o = static_cast<T*>(out.data);
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < g.numel; i += int64_t(gridDim.x) * blockDim.x)
     o[offset_of(i, g, out.strides)] = value;
@@ -93,7 +94,8 @@ __device__ T apply_unary(T x) {
 }
 
 template <int Op, class T>
-__global__ void unary_kernel(Geometry g, Operand out, Operand in) {
+__global__ void unary_kernel(const __grid_constant__ Geometry g, const __grid_constant__ Operand out,
+                             const __grid_constant__ Operand in) {
   T* o = static_cast<T*>(out.data);
   const T* x = static_cast<const T*>(in.data);
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < g.numel; i += int64_t(gridDim.x) * blockDim.x)
@@ -146,7 +148,8 @@ __device__ auto apply_binary(T a, T b) {
 }
 
 template <int Op, class T>
-__global__ void binary_kernel(Geometry g, Operand out, Operand a, Operand b) {
+__global__ void binary_kernel(const __grid_constant__ Geometry g, const __grid_constant__ Operand out,
+                              const __grid_constant__ Operand a, const __grid_constant__ Operand b) {
   using Out = decltype(apply_binary<Op, T>(T{}, T{}));
   Out* o = static_cast<Out*>(out.data);
   const T* x = static_cast<const T*>(a.data);
@@ -156,13 +159,16 @@ __global__ void binary_kernel(Geometry g, Operand out, Operand a, Operand b) {
 }
 
 template <class T>
-__global__ void where_kernel(Geometry g, Operand out, Operand cond, Operand a, Operand b) {
+__global__ void where_kernel(const __grid_constant__ Geometry g, const __grid_constant__ Operand out,
+                             const __grid_constant__ Operand cond, const __grid_constant__ Operand a,
+                             const __grid_constant__ Operand b) {
   T* o = static_cast<T*>(out.data);
   const bool* c = static_cast<const bool*>(cond.data);
   const T* x = static_cast<const T*>(a.data);
   const T* y = static_cast<const T*>(b.data);
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < g.numel; i += int64_t(gridDim.x) * blockDim.x)
-    o[offset_of(i, g, out.strides)] = c[offset_of(i, g, cond.strides)] ? x[offset_of(i, g, a.strides)] : y[offset_of(i, g, b.strides)];
+    o[offset_of(i, g, out.strides)] =
+        c[offset_of(i, g, cond.strides)] ? x[offset_of(i, g, a.strides)] : y[offset_of(i, g, b.strides)];
 }
 
 template <class T>
@@ -300,7 +306,8 @@ void launch_binary(int op, const Geometry& g, const Operand& out, const Operand&
 
 void launch_where(const Geometry& g, const Operand& out, const Operand& cond, const Operand& a, const Operand& b) {
   if (g.numel == 0) return;
-  visit_code(a.dtype, [&](auto t) { where_kernel<decltype(t)><<<blocks_for(g.numel), kThreads>>>(g, out, cond, a, b); });
+  visit_code(a.dtype,
+             [&](auto t) { where_kernel<decltype(t)><<<blocks_for(g.numel), kThreads>>>(g, out, cond, a, b); });
   check_launch("where");
 }
 
@@ -318,7 +325,8 @@ void launch_random(int op, int64_t n, const Operand& out, uint64_t seed, uint64_
   if (n == 0) return;
   visit_code(out.dtype, [&](auto t) {
     using T = decltype(t);
-    random_kernel<T><<<blocks_for(n), kThreads>>>(op, n, static_cast<T*>(out.data), seed, first_block, threshold, low, range);
+    random_kernel<T><<<blocks_for(n), kThreads>>>(op, n, static_cast<T*>(out.data), seed, first_block, threshold, low,
+                                                  range);
   });
   check_launch("random");
 }

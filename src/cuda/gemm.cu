@@ -84,8 +84,9 @@ void* split_workspace(size_t bytes) {
 
 // C = the sum over `splits` m x n partial products (contiguous, one after another), then the epilogue.
 template <class T>
-__global__ void sum_splits(int64_t m, int64_t n, int64_t splits, const T* parts, MatmulOperand c, const T* bias,
-                           int64_t bias_stride, int activation) {
+__global__ void sum_splits(int64_t m, int64_t n, int64_t splits, const T* parts,
+                           const __grid_constant__ MatmulOperand c, const T* bias, int64_t bias_stride,
+                           int activation) {
   T* out = static_cast<T*>(c.data);
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < m * n; i += int64_t(gridDim.x) * blockDim.x) {
     const int64_t r = i / n, col = i % n;
@@ -126,8 +127,10 @@ void launch_matmul(int dtype, const Geometry& batch, int64_t m, int64_t n, int64
   MatmulArgs g{batch, m, n, k, c, a, b, bias, bias_stride, activation, false};
   if (kernel == MatmulKernel::Auto && (dtype == kFloat32 || dtype == kFloat64)) {
     if (const int64_t splits = split_count(g); splits > 1) {
-      if (dtype == kFloat32) launch_split<float>(g, splits, variant, dtype);
-      else launch_split<double>(g, splits, variant, dtype);
+      if (dtype == kFloat32)
+        launch_split<float>(g, splits, variant, dtype);
+      else
+        launch_split<double>(g, splits, variant, dtype);
       return;
     }
   }
@@ -136,8 +139,8 @@ void launch_matmul(int dtype, const Geometry& batch, int64_t m, int64_t n, int64
   const int a_layout = layout(a, batch, vec, elem), b_layout = layout(b, batch, vec, elem);
   // C written a 16-byte vector (float32) or a 4-byte pair (16-bit) at a time.
   const int c_vec = half ? 2 : 4;
-  g.c_vectors = c.col_stride == 1 && reinterpret_cast<uintptr_t>(c.data) % (c_vec * elem) == 0 &&
-                c.row_stride % c_vec == 0;
+  g.c_vectors =
+      c.col_stride == 1 && reinterpret_cast<uintptr_t>(c.data) % (c_vec * elem) == 0 && c.row_stride % c_vec == 0;
   for (int d = 0; d < batch.ndim; ++d)
     if (batch.sizes[d] > 1 && c.batch_strides[d] % c_vec != 0) g.c_vectors = false;
   const bool fast_layout = dtype != kFloat64 && a_layout >= 0 && b_layout >= 0 && k > 0 && k < (int64_t{1} << 31);
@@ -145,8 +148,10 @@ void launch_matmul(int dtype, const Geometry& batch, int64_t m, int64_t n, int64
   if (forced && !fast_layout)
     throw std::runtime_error("tg::cuda: matmul: the fast kernel cannot read these operands' layout");
   if (fast_layout && (forced || (kernel == MatmulKernel::Auto && fills_gpu(g)))) {
-    if (half) launch_mma_16bit(dtype, g, a_layout == 1, b_layout == 1, variant.tile_n ? variant.tile_n : kFastDefault.tile_n);
-    else launch_simt_f32(g, a_layout == 1, b_layout == 1, variant.slice ? variant : kFastDefault);
+    if (half)
+      launch_mma_16bit(dtype, g, a_layout == 1, b_layout == 1, variant.tile_n ? variant.tile_n : kFastDefault.tile_n);
+    else
+      launch_simt_f32(g, a_layout == 1, b_layout == 1, variant.slice ? variant : kFastDefault);
     return;
   }
   launch_strided(dtype, g);

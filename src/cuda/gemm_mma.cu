@@ -72,8 +72,8 @@ __device__ inline void mma16816(float (&d)[4], const unsigned (&a)[4], unsigned 
 // Issues the cp.async copies of one k slice (starting at p0) of A and B into shared tiles As, Bs. Layouts in
 // shared memory follow the global ones: A as [m][k] (k contiguous) or [k][m]; B as [k][n] or [n][k].
 template <class T, bool kAContiguousK, bool kBContiguousN, int kBN>
-__device__ inline void load_slice(T* As, T* Bs, const T* A, const T* B, const MatmulArgs& g, int64_t row0,
-                                  int64_t col0, int64_t p0, int tid) {
+__device__ inline void load_slice(T* As, T* Bs, const T* A, const T* B, const MatmulArgs& g, int64_t row0, int64_t col0,
+                                  int64_t p0, int tid) {
   const int64_t m = g.m, n = g.n, k = g.k;
   auto bytes_of = [](bool in_rows, int64_t remaining) {
     return in_rows && remaining > 0 ? static_cast<int>(remaining >= 8 ? 16 : remaining * 2) : 0;
@@ -112,7 +112,7 @@ __device__ inline void load_slice(T* As, T* Bs, const T* A, const T* B, const Ma
 }
 
 template <class T, bool kAContiguousK, bool kBContiguousN, int kBN>
-__global__ void __launch_bounds__(256) gemm_mma(MatmulArgs g) {
+__global__ void __launch_bounds__(256) gemm_mma(const __grid_constant__ MatmulArgs g) {
   constexpr int kStageElems = tile_elems(kBM) + tile_elems(kBN), kWarpN = kBN / 4, kNT = kWarpN / 8;
   extern __shared__ __align__(16) unsigned char smem[];
   T* const tiles = reinterpret_cast<T*>(smem);  // stage s: A at tiles + s * kStageElems, B after it
@@ -128,9 +128,8 @@ __global__ void __launch_bounds__(256) gemm_mma(MatmulArgs g) {
 #pragma unroll
     for (int s = 0; s < kStages - 1; ++s) {
       if (s < slices)
-        load_slice<T, kAContiguousK, kBContiguousN, kBN>(tiles + s * kStageElems,
-                                                         tiles + s * kStageElems + tile_elems(kBM), A, B, g, row0, col0,
-                                                         s * kBK, tid);
+        load_slice<T, kAContiguousK, kBContiguousN, kBN>(
+            tiles + s * kStageElems, tiles + s * kStageElems + tile_elems(kBM), A, B, g, row0, col0, s * kBK, tid);
       commit();
     }
     for (int64_t t = 0; t < slices; ++t) {
@@ -139,9 +138,8 @@ __global__ void __launch_bounds__(256) gemm_mma(MatmulArgs g) {
       const int64_t next = t + kStages - 1;
       if (next < slices) {
         const int s = static_cast<int>(next % kStages);
-        load_slice<T, kAContiguousK, kBContiguousN, kBN>(tiles + s * kStageElems,
-                                                         tiles + s * kStageElems + tile_elems(kBM), A, B, g, row0, col0,
-                                                         next * kBK, tid);
+        load_slice<T, kAContiguousK, kBContiguousN, kBN>(
+            tiles + s * kStageElems, tiles + s * kStageElems + tile_elems(kBM), A, B, g, row0, col0, next * kBK, tid);
       }
       commit();
       const int s = static_cast<int>(t % kStages);
@@ -154,21 +152,21 @@ __global__ void __launch_bounds__(256) gemm_mma(MatmulArgs g) {
         for (int mt = 0; mt < 4; ++mt) {
           const int base = wm + mt * 16;
           if constexpr (kAContiguousK)
-            ldmatrix_x4<false>(af[mt], As + (base + (lane & 7) + ((lane >> 3) & 1) * 8) * (kBK + kPad) + kk +
-                                           (lane >> 4) * 8);
+            ldmatrix_x4<false>(af[mt],
+                               As + (base + (lane & 7) + ((lane >> 3) & 1) * 8) * (kBK + kPad) + kk + (lane >> 4) * 8);
           else
-            ldmatrix_x4<true>(af[mt], As + (kk + (lane & 7) + (lane >> 4) * 8) * (kBM + kPad) + base +
-                                          ((lane >> 3) & 1) * 8);
+            ldmatrix_x4<true>(af[mt],
+                              As + (kk + (lane & 7) + (lane >> 4) * 8) * (kBM + kPad) + base + ((lane >> 3) & 1) * 8);
         }
 #pragma unroll
         for (int np = 0; np < kNT / 2; ++np) {
           const int base = wn + np * 16;
           if constexpr (kBContiguousN)
-            ldmatrix_x4<true>(bf[np], Bs + (kk + (lane & 7) + ((lane >> 3) & 1) * 8) * (kBN + kPad) + base +
-                                          (lane >> 4) * 8);
+            ldmatrix_x4<true>(bf[np],
+                              Bs + (kk + (lane & 7) + ((lane >> 3) & 1) * 8) * (kBN + kPad) + base + (lane >> 4) * 8);
           else
-            ldmatrix_x4<false>(bf[np], Bs + (base + (lane & 7) + (lane >> 4) * 8) * (kBK + kPad) + kk +
-                                           ((lane >> 3) & 1) * 8);
+            ldmatrix_x4<false>(bf[np],
+                               Bs + (base + (lane & 7) + (lane >> 4) * 8) * (kBK + kPad) + kk + ((lane >> 3) & 1) * 8);
         }
 #pragma unroll
         for (int mt = 0; mt < 4; ++mt)
@@ -217,16 +215,22 @@ void launch(const MatmulArgs& g) {
 
 template <class T, int kBN>
 void launch_layouts(const MatmulArgs& g, bool a_contiguous_k, bool b_contiguous_n) {
-  if (a_contiguous_k && b_contiguous_n) launch<T, true, true, kBN>(g);
-  else if (a_contiguous_k) launch<T, true, false, kBN>(g);
-  else if (b_contiguous_n) launch<T, false, true, kBN>(g);
-  else launch<T, false, false, kBN>(g);
+  if (a_contiguous_k && b_contiguous_n)
+    launch<T, true, true, kBN>(g);
+  else if (a_contiguous_k)
+    launch<T, true, false, kBN>(g);
+  else if (b_contiguous_n)
+    launch<T, false, true, kBN>(g);
+  else
+    launch<T, false, false, kBN>(g);
 }
 
 template <class T>
 void launch_widths(const MatmulArgs& g, bool a_contiguous_k, bool b_contiguous_n, int tile_n) {
-  if (tile_n == 256) launch_layouts<T, 256>(g, a_contiguous_k, b_contiguous_n);
-  else launch_layouts<T, 128>(g, a_contiguous_k, b_contiguous_n);
+  if (tile_n == 256)
+    launch_layouts<T, 256>(g, a_contiguous_k, b_contiguous_n);
+  else
+    launch_layouts<T, 128>(g, a_contiguous_k, b_contiguous_n);
 }
 
 }  // namespace
@@ -237,9 +241,12 @@ dim3 mma_16bit_grid(const MatmulArgs& g, int tile_n) {
 }
 
 void launch_mma_16bit(int dtype, const MatmulArgs& g, bool a_contiguous_k, bool b_contiguous_n, int tile_n) {
-  if (dtype == kBFloat16) launch_widths<__nv_bfloat16>(g, a_contiguous_k, b_contiguous_n, tile_n);
-  else if (dtype == kFloat16) launch_widths<__half>(g, a_contiguous_k, b_contiguous_n, tile_n);
-  else throw std::runtime_error("tg::cuda: the tensor-core matmul takes bf16 or fp16");
+  if (dtype == kBFloat16)
+    launch_widths<__nv_bfloat16>(g, a_contiguous_k, b_contiguous_n, tile_n);
+  else if (dtype == kFloat16)
+    launch_widths<__half>(g, a_contiguous_k, b_contiguous_n, tile_n);
+  else
+    throw std::runtime_error("tg::cuda: the tensor-core matmul takes bf16 or fp16");
   check_launch("matmul (tensor cores)");
 }
 

@@ -63,8 +63,10 @@ struct SliceReader {
   __device__ void load(float4 (&v)[kRuns], int k) const {
 #pragma unroll
     for (int r = 0; r < kRuns; ++r) {
-      if constexpr (kContiguousK) v[r] = load4(p[r], valid[r] == 0 ? 0 : clamp4(k - q[r]));
-      else v[r] = load4(p[r], q[r] < k ? valid[r] : 0);
+      if constexpr (kContiguousK)
+        v[r] = load4(p[r], valid[r] == 0 ? 0 : clamp4(k - q[r]));
+      else
+        v[r] = load4(p[r], q[r] < k ? valid[r] : 0);
     }
   }
   __device__ void advance() {
@@ -94,8 +96,10 @@ __device__ inline int owned(int t, int i) { return (i < 4 ? 0 : 64) + t * 4 + (i
 // the warps to hide latency). The benchmark runs the four (SimtShape).
 template <bool kAContiguousK, bool kBContiguousN, int kBK, int kMinBlocks>
 __global__ void __launch_bounds__(256, kMinBlocks)
-    gemm_f32_128x128(Geometry batch, int64_t m, int64_t n, int64_t k, MatmulOperand c, MatmulOperand a,
-                     MatmulOperand b, const float* bias, int64_t bias_stride, int activation, bool c_vectors) {
+    gemm_f32_128x128(const __grid_constant__ Geometry batch, int64_t m, int64_t n, int64_t k,
+                     const __grid_constant__ MatmulOperand c, const __grid_constant__ MatmulOperand a,
+                     const __grid_constant__ MatmulOperand b, const float* bias, int64_t bias_stride, int activation,
+                     bool c_vectors) {
   __shared__ __align__(16) float As[2][kBK][kPitch];
   __shared__ __align__(16) float Bs[2][kBK][kPitch];
   const int tid = threadIdx.x, ty = tid >> 4, tx = tid & 15;
@@ -172,9 +176,9 @@ __global__ void __launch_bounds__(256, kMinBlocks)
 
 template <bool kAContiguousK, bool kBContiguousN, int kBK, int kMinBlocks>
 void launch(const dim3& grid, const MatmulArgs& g) {
-  gemm_f32_128x128<kAContiguousK, kBContiguousN, kBK, kMinBlocks><<<grid, 256>>>(
-      g.batch, g.m, g.n, g.k, g.c, g.a, g.b, static_cast<const float*>(g.bias), g.bias_stride, g.activation,
-      g.c_vectors);
+  gemm_f32_128x128<kAContiguousK, kBContiguousN, kBK, kMinBlocks>
+      <<<grid, 256>>>(g.batch, g.m, g.n, g.k, g.c, g.a, g.b, static_cast<const float*>(g.bias), g.bias_stride,
+                      g.activation, g.c_vectors);
 }
 
 }  // namespace
@@ -186,18 +190,26 @@ dim3 simt_f32_grid(const MatmulArgs& g) {
 
 template <int kBK, int kMinBlocks>
 void launch_layouts(const dim3& grid, const MatmulArgs& g, bool a_contiguous_k, bool b_contiguous_n) {
-  if (a_contiguous_k && b_contiguous_n) launch<true, true, kBK, kMinBlocks>(grid, g);
-  else if (a_contiguous_k) launch<true, false, kBK, kMinBlocks>(grid, g);
-  else if (b_contiguous_n) launch<false, true, kBK, kMinBlocks>(grid, g);
-  else launch<false, false, kBK, kMinBlocks>(grid, g);
+  if (a_contiguous_k && b_contiguous_n)
+    launch<true, true, kBK, kMinBlocks>(grid, g);
+  else if (a_contiguous_k)
+    launch<true, false, kBK, kMinBlocks>(grid, g);
+  else if (b_contiguous_n)
+    launch<false, true, kBK, kMinBlocks>(grid, g);
+  else
+    launch<false, false, kBK, kMinBlocks>(grid, g);
 }
 
 void launch_simt_f32(const MatmulArgs& g, bool a_contiguous_k, bool b_contiguous_n, FastVariant shape) {
   const dim3 grid = simt_f32_grid(g);
-  if (shape.slice == 8 && shape.min_blocks == 1) launch_layouts<8, 1>(grid, g, a_contiguous_k, b_contiguous_n);
-  else if (shape.slice == 8) launch_layouts<8, 2>(grid, g, a_contiguous_k, b_contiguous_n);
-  else if (shape.min_blocks == 1) launch_layouts<16, 1>(grid, g, a_contiguous_k, b_contiguous_n);
-  else launch_layouts<16, 2>(grid, g, a_contiguous_k, b_contiguous_n);
+  if (shape.slice == 8 && shape.min_blocks == 1)
+    launch_layouts<8, 1>(grid, g, a_contiguous_k, b_contiguous_n);
+  else if (shape.slice == 8)
+    launch_layouts<8, 2>(grid, g, a_contiguous_k, b_contiguous_n);
+  else if (shape.min_blocks == 1)
+    launch_layouts<16, 1>(grid, g, a_contiguous_k, b_contiguous_n);
+  else
+    launch_layouts<16, 2>(grid, g, a_contiguous_k, b_contiguous_n);
   check_launch("matmul (float32, 128x128 tiles)");
 }
 

@@ -16,7 +16,7 @@ constexpr int BM = 64, BN = 64, BK = 16, TM = 4, TN = 4;
 
 // T: the element type in memory; Acc: the type products accumulate in (float for 16-bit elements).
 template <class T, class Acc>
-__global__ void __launch_bounds__(256) gemm_strided(MatmulArgs g) {
+__global__ void __launch_bounds__(256) gemm_strided(const __grid_constant__ MatmulArgs g) {
   __shared__ Acc As[BK][BM + 1];  // +1: no bank conflicts on the transposed store
   __shared__ Acc Bs[BK][BN];
   // Row tiles on x (up to 2^31 - 1 of them: linear() flattens batch x time into m), column tiles on y, batch
@@ -82,11 +82,20 @@ void launch_strided(int dtype, const MatmulArgs& g) {
   const dim3 grid(static_cast<unsigned>(row_tiles), static_cast<unsigned>(col_tiles),
                   static_cast<unsigned>(g.batch.numel < 65535 ? g.batch.numel : 65535));
   switch (dtype) {
-    case kFloat32: gemm_strided<float, float><<<grid, 256>>>(g); break;
-    case kFloat64: gemm_strided<double, double><<<grid, 256>>>(g); break;
-    case kBFloat16: gemm_strided<__nv_bfloat16, float><<<grid, 256>>>(g); break;
-    case kFloat16: gemm_strided<__half, float><<<grid, 256>>>(g); break;
-    default: throw std::runtime_error("tg::cuda: matmul takes float32, float64, bf16 or fp16");
+    case kFloat32:
+      gemm_strided<float, float><<<grid, 256>>>(g);
+      break;
+    case kFloat64:
+      gemm_strided<double, double><<<grid, 256>>>(g);
+      break;
+    case kBFloat16:
+      gemm_strided<__nv_bfloat16, float><<<grid, 256>>>(g);
+      break;
+    case kFloat16:
+      gemm_strided<__half, float><<<grid, 256>>>(g);
+      break;
+    default:
+      throw std::runtime_error("tg::cuda: matmul takes float32, float64, bf16 or fp16");
   }
   check_launch("matmul (strided)");
 }

@@ -17,8 +17,9 @@ __device__ inline void add_to(int64_t* p, int64_t v) {
 // dense: the operand laid over the index's shape (gather's output, scatter's source); indexed: the other one,
 // whose strides over that shape have 0 at dim and whose real stride along dim is dim_stride.
 template <class T, bool kScatter>
-__global__ void index_kernel(Geometry shape, Operand dense, Operand indexed, Operand index, int64_t dim_size,
-                             int64_t dim_stride) {
+__global__ void index_kernel(const __grid_constant__ Geometry shape, const __grid_constant__ Operand dense,
+                             const __grid_constant__ Operand indexed, const __grid_constant__ Operand index,
+                             int64_t dim_size, int64_t dim_stride) {
   T* d = static_cast<T*>(dense.data);
   T* x = static_cast<T*>(indexed.data);
   const int64_t* idx = static_cast<const int64_t*>(index.data);
@@ -57,18 +58,25 @@ void launch_index(int op, const Geometry& shape, int dim, int64_t dim_size, cons
   const unsigned blocks = blocks_for(shape.numel);
   switch (in.dtype) {
     case kInt64:
-      if (scatter) index_kernel<int64_t, true><<<blocks, kThreads>>>(shape, dense, indexed, index, dim_size, dim_stride);
-      else index_kernel<int64_t, false><<<blocks, kThreads>>>(shape, dense, indexed, index, dim_size, dim_stride);
+      if (scatter)
+        index_kernel<int64_t, true><<<blocks, kThreads>>>(shape, dense, indexed, index, dim_size, dim_stride);
+      else
+        index_kernel<int64_t, false><<<blocks, kThreads>>>(shape, dense, indexed, index, dim_size, dim_stride);
       break;
     case kFloat32:
-      if (scatter) index_kernel<float, true><<<blocks, kThreads>>>(shape, dense, indexed, index, dim_size, dim_stride);
-      else index_kernel<float, false><<<blocks, kThreads>>>(shape, dense, indexed, index, dim_size, dim_stride);
+      if (scatter)
+        index_kernel<float, true><<<blocks, kThreads>>>(shape, dense, indexed, index, dim_size, dim_stride);
+      else
+        index_kernel<float, false><<<blocks, kThreads>>>(shape, dense, indexed, index, dim_size, dim_stride);
       break;
     case kFloat64:
-      if (scatter) index_kernel<double, true><<<blocks, kThreads>>>(shape, dense, indexed, index, dim_size, dim_stride);
-      else index_kernel<double, false><<<blocks, kThreads>>>(shape, dense, indexed, index, dim_size, dim_stride);
+      if (scatter)
+        index_kernel<double, true><<<blocks, kThreads>>>(shape, dense, indexed, index, dim_size, dim_stride);
+      else
+        index_kernel<double, false><<<blocks, kThreads>>>(shape, dense, indexed, index, dim_size, dim_stride);
       break;
-    default: throw std::runtime_error("tg::cuda: gather / scatter_add take int64, float32 or float64");
+    default:
+      throw std::runtime_error("tg::cuda: gather / scatter_add take int64, float32 or float64");
   }
   check_launch(scatter ? "scatter_add" : "gather");
 }

@@ -10,7 +10,7 @@ namespace tg::cuda::detail {
 namespace {
 
 template <class T>
-__global__ void sgd_kernel(int64_t n, SgdArgs c, T* p, const T* g, T* buf) {
+__global__ void sgd_kernel(int64_t n, const __grid_constant__ SgdArgs c, T* p, const T* g, T* buf) {
   const T lr = static_cast<T>(c.lr), mom = static_cast<T>(c.momentum), damp = static_cast<T>(1.0 - c.dampening),
           wd = static_cast<T>(c.weight_decay);
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
@@ -26,7 +26,7 @@ __global__ void sgd_kernel(int64_t n, SgdArgs c, T* p, const T* g, T* buf) {
 }
 
 template <class T>
-__global__ void adam_kernel(int64_t n, AdamArgs c, T* p, const T* g, T* m, T* v, T* vmax) {
+__global__ void adam_kernel(int64_t n, const __grid_constant__ AdamArgs c, T* p, const T* g, T* m, T* v, T* vmax) {
   const T step = static_cast<T>(c.lr_over_bias_correction1), b1 = static_cast<T>(c.one_minus_beta1),
           b2 = static_cast<T>(c.one_minus_beta2), bc2 = static_cast<T>(c.bias_correction2_sqrt),
           eps = static_cast<T>(c.eps), wd = static_cast<T>(c.weight_decay), decay = static_cast<T>(c.decoupled_decay);
@@ -59,7 +59,8 @@ void launch_sgd(int dtype, int64_t n, const SgdArgs& c, void* param, const void*
   else if (dtype == kFloat64)
     sgd_kernel<double><<<blocks_for(n), kThreads>>>(n, c, static_cast<double*>(param), static_cast<const double*>(grad),
                                                     static_cast<double*>(momentum_buffer));
-  else throw std::runtime_error("tg::cuda: sgd_update takes float32 or float64");
+  else
+    throw std::runtime_error("tg::cuda: sgd_update takes float32 or float64");
   check_launch("sgd_update");
 }
 
@@ -71,10 +72,11 @@ void launch_adam(int dtype, int64_t n, const AdamArgs& c, void* param, const voi
                                                     static_cast<float*>(exp_avg), static_cast<float*>(exp_avg_sq),
                                                     static_cast<float*>(max_exp_avg_sq));
   else if (dtype == kFloat64)
-    adam_kernel<double><<<blocks_for(n), kThreads>>>(n, c, static_cast<double*>(param), static_cast<const double*>(grad),
-                                                     static_cast<double*>(exp_avg), static_cast<double*>(exp_avg_sq),
-                                                     static_cast<double*>(max_exp_avg_sq));
-  else throw std::runtime_error("tg::cuda: adam_update takes float32 or float64");
+    adam_kernel<double><<<blocks_for(n), kThreads>>>(
+        n, c, static_cast<double*>(param), static_cast<const double*>(grad), static_cast<double*>(exp_avg),
+        static_cast<double*>(exp_avg_sq), static_cast<double*>(max_exp_avg_sq));
+  else
+    throw std::runtime_error("tg::cuda: adam_update takes float32 or float64");
   check_launch("adam_update");
 }
 

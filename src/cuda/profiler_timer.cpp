@@ -39,7 +39,8 @@ class CudaTimer final : public profiler::DeviceTimer {
     if (from < 0 || to < 0 || static_cast<size_t>(from) >= next_ || static_cast<size_t>(to) >= next_) return -1;
     float ms = 0;
     if (cudaEventSynchronize(events_[static_cast<size_t>(to)]) != cudaSuccess ||
-        cudaEventElapsedTime(&ms, events_[static_cast<size_t>(from)], events_[static_cast<size_t>(to)]) != cudaSuccess) {
+        cudaEventElapsedTime(&ms, events_[static_cast<size_t>(from)], events_[static_cast<size_t>(to)]) !=
+            cudaSuccess) {
       (void)cudaGetLastError();
       return -1;
     }

@@ -22,7 +22,9 @@ __device__ bool is_nan(T v) {
 }
 
 template <class T>
-__global__ void reduce_kernel(int op, Geometry outer, Operand out, Operand in, Geometry inner, Operand inner_in) {
+__global__ void reduce_kernel(int op, const __grid_constant__ Geometry outer, const __grid_constant__ Operand out,
+                              const __grid_constant__ Operand in, const __grid_constant__ Geometry inner,
+                              const __grid_constant__ Operand inner_in) {
   __shared__ double acc_s[kThreads];
   __shared__ int64_t iacc_s[kThreads];
   __shared__ T best_s[kThreads];
@@ -41,7 +43,8 @@ __global__ void reduce_kernel(int op, Geometry outer, Operand out, Operand in, G
     __syncthreads();
     for (int s = blockDim.x / 2; s > 0; s >>= 1) {
       if (tid < s) {
-        if constexpr (std::is_floating_point_v<T>) acc_s[tid] = op == Sum ? acc_s[tid] + acc_s[tid + s] : acc_s[tid] * acc_s[tid + s];
+        if constexpr (std::is_floating_point_v<T>)
+          acc_s[tid] = op == Sum ? acc_s[tid] + acc_s[tid + s] : acc_s[tid] * acc_s[tid + s];
         else iacc_s[tid] = op == Sum ? iacc_s[tid] + iacc_s[tid + s] : iacc_s[tid] * iacc_s[tid + s];
       }
       __syncthreads();
@@ -95,7 +98,9 @@ __global__ void reduce_kernel(int op, Geometry outer, Operand out, Operand in, G
 }
 
 template <class T>
-__global__ void softmax_kernel(bool log_softmax, Geometry rows, int64_t n, Operand out, int64_t so, Operand in, int64_t si) {
+__global__ void softmax_kernel(bool log_softmax, const __grid_constant__ Geometry rows, int64_t n,
+                               const __grid_constant__ Operand out, int64_t so, const __grid_constant__ Operand in,
+                               int64_t si) {
   __shared__ double red[kThreads];
   const int64_t r = blockIdx.x;
   const T* x = static_cast<const T*>(in.data) + offset_of(r, rows, in.strides);
@@ -147,9 +152,11 @@ void launch_softmax(bool log, const Geometry& rows, int64_t n, const Operand& ou
   if (rows.numel == 0 || n == 0) return;
   if (rows.numel > 2147483647) throw std::runtime_error("tg::cuda: softmax over more than 2^31 rows");
   if (in.dtype == kFloat64)
-    softmax_kernel<double><<<static_cast<unsigned>(rows.numel), kThreads>>>(log, rows, n, out, out_stride, in, in_stride);
+    softmax_kernel<double>
+        <<<static_cast<unsigned>(rows.numel), kThreads>>>(log, rows, n, out, out_stride, in, in_stride);
   else if (in.dtype == kFloat32)
-    softmax_kernel<float><<<static_cast<unsigned>(rows.numel), kThreads>>>(log, rows, n, out, out_stride, in, in_stride);
+    softmax_kernel<float>
+        <<<static_cast<unsigned>(rows.numel), kThreads>>>(log, rows, n, out, out_stride, in, in_stride);
   else
     throw std::runtime_error("tg::cuda: softmax takes float32 or float64");
   check_launch("softmax");

@@ -77,7 +77,8 @@ Operand operand(const StridedArg& a) {
   Operand o;
   o.data = a.data;
   o.dtype = static_cast<int>(a.dtype);
-  for (size_t d = 0; d < a.strides.size() && d < static_cast<size_t>(detail::kMaxDims); ++d) o.strides[d] = a.strides[d];
+  for (size_t d = 0; d < a.strides.size() && d < static_cast<size_t>(detail::kMaxDims); ++d)
+    o.strides[d] = a.strides[d];
   return o;
 }
 

@@ -14,7 +14,8 @@ __device__ inline int64_t grid_index() { return blockIdx.x * int64_t(blockDim.x)
 __device__ inline int64_t grid_step() { return int64_t(gridDim.x) * blockDim.x; }
 
 template <class T>
-__global__ void im2col_kernel(Window w, Operand cols, Operand x, T pad_value) {
+__global__ void im2col_kernel(const __grid_constant__ Window w, const __grid_constant__ Operand cols,
+                              const __grid_constant__ Operand x, T pad_value) {
   const int64_t rows = w.channels * w.kernel_h * w.kernel_w, l = w.out_h * w.out_w, total = w.batch * rows * l;
   T* out = static_cast<T*>(cols.data);
   const T* in = static_cast<const T*>(x.data);
@@ -22,7 +23,8 @@ __global__ void im2col_kernel(Window w, Operand cols, Operand x, T pad_value) {
     const int64_t col = i % l, row = (i / l) % rows, n = i / (l * rows);
     const int64_t kw = row % w.kernel_w, kh = (row / w.kernel_w) % w.kernel_h, c = row / (w.kernel_w * w.kernel_h);
     const int64_t oh = col / w.out_w, ow = col % w.out_w;
-    const int64_t ih = oh * w.stride_h - w.pad_h + kh * w.dilation_h, iw = ow * w.stride_w - w.pad_w + kw * w.dilation_w;
+    const int64_t ih = oh * w.stride_h - w.pad_h + kh * w.dilation_h,
+                  iw = ow * w.stride_w - w.pad_w + kw * w.dilation_w;
     const bool inside = ih >= 0 && ih < w.in_h && iw >= 0 && iw < w.in_w;
     out[n * cols.strides[0] + row * cols.strides[1] + col * cols.strides[2]] =
         inside ? in[n * x.strides[0] + c * x.strides[1] + ih * x.strides[2] + iw * x.strides[3]] : pad_value;
@@ -30,7 +32,8 @@ __global__ void im2col_kernel(Window w, Operand cols, Operand x, T pad_value) {
 }
 
 template <class T>
-__global__ void col2im_kernel(Window w, Operand x, Operand cols) {
+__global__ void col2im_kernel(const __grid_constant__ Window w, const __grid_constant__ Operand x,
+                              const __grid_constant__ Operand cols) {
   const int64_t total = w.batch * w.channels * w.in_h * w.in_w;
   T* out = static_cast<T*>(x.data);
   const T* in = static_cast<const T*>(cols.data);
@@ -44,7 +47,8 @@ __global__ void col2im_kernel(Window w, Operand x, Operand cols) {
       for (int64_t kw = 0; kw < w.kernel_w; ++kw) {
         const int64_t ow_s = iw + w.pad_w - kw * w.dilation_w;
         if (ow_s < 0 || ow_s % w.stride_w != 0 || ow_s / w.stride_w >= w.out_w) continue;
-        const int64_t row = (c * w.kernel_h + kh) * w.kernel_w + kw, col = oh_s / w.stride_h * w.out_w + ow_s / w.stride_w;
+        const int64_t row = (c * w.kernel_h + kh) * w.kernel_w + kw,
+                      col = oh_s / w.stride_h * w.out_w + ow_s / w.stride_w;
         sum = static_cast<T>(sum + in[n * cols.strides[0] + row * cols.strides[1] + col * cols.strides[2]]);
       }
     }
@@ -54,14 +58,17 @@ __global__ void col2im_kernel(Window w, Operand x, Operand cols) {
 
 template <class T>
 __device__ inline bool is_nan(T v) {
-  if constexpr (std::is_floating_point_v<T>) return isnan(v);
-  else return false;
+  if constexpr (std::is_floating_point_v<T>)
+    return isnan(v);
+  else
+    return false;
 }
 
 // Each window scanned in (kh, kw) order: the first maximum wins ties, the first NaN beats everything, and
 // padding is never chosen. values may be null (max_pool_indices).
 template <class T>
-__global__ void max_pool_kernel(Window w, Operand values, Operand index, Operand x) {
+__global__ void max_pool_kernel(const __grid_constant__ Window w, const __grid_constant__ Operand values,
+                                const __grid_constant__ Operand index, const __grid_constant__ Operand x) {
   const int64_t l = w.out_h * w.out_w, total = w.batch * w.channels * l;
   const T* in = static_cast<const T*>(x.data);
   for (int64_t i = grid_index(); i < total; i += grid_step()) {
@@ -93,9 +100,12 @@ __global__ void max_pool_kernel(Window w, Operand values, Operand index, Operand
 template <class F>
 void visit_window_code(int dtype, const char* op, F&& f) {
   switch (dtype) {
-    case kInt64: return f(int64_t{});
-    case kFloat32: return f(float{});
-    case kFloat64: return f(double{});
+    case kInt64:
+      return f(int64_t{});
+    case kFloat32:
+      return f(float{});
+    case kFloat64:
+      return f(double{});
   }
   throw std::runtime_error(std::string("tg::cuda: ") + op + ": no kernel for dtype code " + std::to_string(dtype));
 }
@@ -124,9 +134,12 @@ void launch_window(int op, const Window& w, const Operand& out, const Operand& i
 void launch_max_pool(const Window& w, const Operand& values, const Operand& index, const Operand& x) {
   const int64_t total = w.batch * w.channels * w.out_h * w.out_w;
   if (total == 0) return;
-  if (x.dtype == kFloat32) max_pool_kernel<float><<<blocks_for(total), kThreads>>>(w, values, index, x);
-  else if (x.dtype == kFloat64) max_pool_kernel<double><<<blocks_for(total), kThreads>>>(w, values, index, x);
-  else throw std::runtime_error("tg::cuda: max_pool takes float32 or float64");
+  if (x.dtype == kFloat32)
+    max_pool_kernel<float><<<blocks_for(total), kThreads>>>(w, values, index, x);
+  else if (x.dtype == kFloat64)
+    max_pool_kernel<double><<<blocks_for(total), kThreads>>>(w, values, index, x);
+  else
+    throw std::runtime_error("tg::cuda: max_pool takes float32 or float64");
   check_launch("max_pool");
 }
 

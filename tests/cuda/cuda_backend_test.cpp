@@ -91,7 +91,8 @@ TEST(CudaBackend, ElementwiseOpsMatchTheCpu) {
   expect_close(log(gb), log(b), 1e-14, "log");
   expect_close(ga.transpose(0, 2).contiguous(), a.transpose(0, 2).contiguous(), 0, "transposed copy");
   expect_close(arange(0.0, 5.0, 0.5, DType::Float32, kCuda), arange(0.0, 5.0, 0.5, DType::Float32), 0, "arange");
-  expect_close(arange(0.1, 7.3, 0.7, DType::Float64, kCuda), arange(0.1, 7.3, 0.7, DType::Float64), 0, "arange, inexact step");
+  expect_close(arange(0.1, 7.3, 0.7, DType::Float64, kCuda), arange(0.1, 7.3, 0.7, DType::Float64), 0,
+               "arange, inexact step");
   Tensor i = arange(10, kCuda);
   expect_close(i * 3 - 1, arange(10) * 3 - 1, 0, "int64");
 }
@@ -125,7 +126,8 @@ TEST(CudaBackend, MatmulMatchesTheCpuOnStridedBatchedAndEdgeShapes) {
   }
   Tensor a = randn({3, 2, 9, 11}, DType::Float64, gen), b = randn({11, 4}, DType::Float64, gen);
   expect_close(matmul(a.to(kCuda), b.to(kCuda)), matmul(a, b), 1e-12, "batched with broadcast");
-  Tensor x = randn({16, 32}, DType::Float32, gen), w = randn({8, 32}, DType::Float32, gen), bias = randn({8}, DType::Float32, gen);
+  Tensor x = randn({16, 32}, DType::Float32, gen), w = randn({8, 32}, DType::Float32, gen),
+         bias = randn({8}, DType::Float32, gen);
   expect_close(linear(x.to(kCuda), w.to(kCuda), bias.to(kCuda)), linear(x, w, bias), 1e-4, "linear (bias epilogue)");
 }
 
@@ -248,14 +250,16 @@ TEST(CudaBackend, OptimizerStepsOnTheGpuMatchTheCpu) {
     for (size_t i = 0; i < losses[0].size(); ++i)
       expect_close(losses[1][i], losses[0][i], 1e-12, std::string(which) + " loss " + std::to_string(i));
     for (size_t i = 0; i < weights[0].size(); ++i)
-      expect_close(weights[1][i].detach(), weights[0][i].detach(), 1e-10, std::string(which) + " weight " + std::to_string(i));
+      expect_close(weights[1][i].detach(), weights[0][i].detach(), 1e-10,
+                   std::string(which) + " weight " + std::to_string(i));
   }
 }
 
 TEST(CudaBackend, RandomFillsAreTheCpusNumbers) {
   TG_REQUIRE_GPU();
   Generator g1(7), g2(7);
-  EXPECT_EQ(rand({1001}, DType::Float32, g1, kCuda).cpu().to_vector<float>(), rand({1001}, DType::Float32, g2).to_vector<float>());
+  EXPECT_EQ(rand({1001}, DType::Float32, g1, kCuda).cpu().to_vector<float>(),
+            rand({1001}, DType::Float32, g2).to_vector<float>());
   EXPECT_EQ(randint(0, 10, {99}, g1, kCuda).cpu().to_vector<int64_t>(), randint(0, 10, {99}, g2).to_vector<int64_t>());
   expect_close(randn({513}, DType::Float64, g1, kCuda), randn({513}, DType::Float64, g2), 1e-12, "randn");
 }
