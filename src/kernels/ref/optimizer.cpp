@@ -1,9 +1,7 @@
-// The optimizer updates as plain element loops over contiguous buffers: the one statement of each update
-// rule (torch.optim's formulas, in the same order of operations), which the CPU's fused, threaded,
-// vectorised kernels (cpu/fused_update.cpp) must reproduce.
-#include <algorithm>
-#include <cmath>
-
+// The optimizer updates as plain element loops over contiguous buffers, each element by the one statement of
+// its rule (../update_rules.h), which the CPU's fused, threaded, vectorised kernels (cpu/fused_update.cpp)
+// must reproduce.
+#include "../update_rules.h"
 #include "ref_kernels.h"
 
 namespace tg::kernels::ref {
@@ -16,18 +14,7 @@ void sgd_typed(int64_t n, const SgdCoefficients& c, const StridedArg& param, con
   T* p = static_cast<T*>(param.data);
   const T* g = static_cast<const T*>(grad.data);
   T* buf = static_cast<T*>(buffer.data);
-  const T lr = static_cast<T>(c.lr), mom = static_cast<T>(c.momentum), damp = static_cast<T>(1.0 - c.dampening),
-          wd = static_cast<T>(c.weight_decay);
-  for (int64_t i = 0; i < n; ++i) {
-    T d = g[i];
-    if (c.weight_decay != 0.0) d += wd * p[i];
-    if (buf != nullptr) {
-      const T b = mom * buf[i] + damp * d;
-      buf[i] = b;
-      d = c.nesterov ? d + mom * b : b;
-    }
-    p[i] -= lr * d;
-  }
+  for (int64_t i = 0; i < n; ++i) rules::sgd_element(c, p[i], g[i], buf != nullptr ? buf + i : nullptr);
 }
 
 template <class T>
@@ -38,27 +25,7 @@ void adam_typed(int64_t n, const AdamCoefficients& c, const StridedArg& param, c
   T* m = static_cast<T*>(exp_avg.data);
   T* v = static_cast<T*>(exp_avg_sq.data);
   T* vmax = static_cast<T*>(max_exp_avg_sq.data);
-  const T step = static_cast<T>(c.lr_over_bias_correction1), b1 = static_cast<T>(c.one_minus_beta1),
-          b2 = static_cast<T>(c.one_minus_beta2), bc2 = static_cast<T>(c.bias_correction2_sqrt),
-          eps = static_cast<T>(c.eps), wd = static_cast<T>(c.weight_decay),
-          decay = static_cast<T>(c.decoupled_decay);
-  const bool l2 = !c.decoupled && c.weight_decay != 0.0, decoupled = c.decoupled && c.weight_decay != 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    T pi = p[i];
-    T gi = g[i];
-    if (l2) gi += wd * pi;
-    if (decoupled) pi *= decay;
-    const T mi = m[i] + b1 * (gi - m[i]);
-    const T vi = v[i] + b2 * (gi * gi - v[i]);
-    m[i] = mi;
-    v[i] = vi;
-    T second = vi;
-    if (vmax != nullptr) {
-      second = std::max(vmax[i], vi);
-      vmax[i] = second;
-    }
-    p[i] = pi - step * (mi / (std::sqrt(second) / bc2 + eps));
-  }
+  for (int64_t i = 0; i < n; ++i) rules::adam_element(c, p[i], g[i], m[i], v[i], vmax != nullptr ? vmax + i : nullptr);
 }
 
 }  // namespace
