@@ -1,25 +1,52 @@
-// The fused optimizer updates (kernels.h), one thread per element of a contiguous parameter, each element by
-// the one statement of its rule that the reference kernels apply too (kernels/update_rules.h). The device's
+// The fused optimizer updates (kernels.h; kernels/ref/optimizer.cpp states each rule once, in torch.optim's
+// order of operations, and this follows it), one thread per element of a contiguous parameter. The device's
 // fused multiply-adds may round the last bit differently from the CPU.
-#include "../kernels/update_rules.h"
+#include <cmath>
+
 #include "device_index.cuh"
 
 namespace tg::cuda::detail {
-
-namespace rules = kernels::rules;
 
 namespace {
 
 template <class T>
 __global__ void sgd_kernel(int64_t n, const __grid_constant__ SgdArgs c, T* p, const T* g, T* buf) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
-    rules::sgd_element(c, p[i], g[i], buf != nullptr ? buf + i : nullptr);
+  const T lr = static_cast<T>(c.lr), mom = static_cast<T>(c.momentum), damp = static_cast<T>(1.0 - c.dampening),
+          wd = static_cast<T>(c.weight_decay);
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    T d = g[i];
+    if (c.weight_decay != 0.0) d += wd * p[i];
+    if (buf != nullptr) {
+      const T b = mom * buf[i] + damp * d;
+      buf[i] = b;
+      d = c.nesterov ? d + mom * b : b;
+    }
+    p[i] -= lr * d;
+  }
 }
 
 template <class T>
 __global__ void adam_kernel(int64_t n, const __grid_constant__ AdamArgs c, T* p, const T* g, T* m, T* v, T* vmax) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
-    rules::adam_element(c, p[i], g[i], m[i], v[i], vmax != nullptr ? vmax + i : nullptr);
+  const T step = static_cast<T>(c.lr_over_bias_correction1), b1 = static_cast<T>(c.one_minus_beta1),
+          b2 = static_cast<T>(c.one_minus_beta2), bc2 = static_cast<T>(c.bias_correction2_sqrt),
+          eps = static_cast<T>(c.eps), wd = static_cast<T>(c.weight_decay), decay = static_cast<T>(c.decoupled_decay);
+  const bool l2 = !c.decoupled && c.weight_decay != 0.0, decoupled = c.decoupled && c.weight_decay != 0.0;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    T pi = p[i];
+    T gi = g[i];
+    if (l2) gi += wd * pi;
+    if (decoupled) pi *= decay;
+    const T mi = m[i] + b1 * (gi - m[i]);
+    const T vi = v[i] + b2 * (gi * gi - v[i]);
+    m[i] = mi;
+    v[i] = vi;
+    T second = vi;
+    if (vmax != nullptr) {
+      second = vmax[i] > vi ? vmax[i] : vi;
+      vmax[i] = second;
+    }
+    p[i] = pi - step * (mi / (sqrt(second) / bc2 + eps));
+  }
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
 #pragma once
 // One element of each optimizer update: the one statement of the rules (torch.optim's formulas, in its order
-// of operations) that the reference kernels (ref/optimizer.cpp) and the CUDA backend's (cuda/optimizer.cu)
-// both apply. Plain C++17 with no tensorgrad includes, so nvcc compiles it for the device. The CPU's
-// vectorised loops (cpu/fused_update.cpp) restate it with compile-time options and are tested against the
-// reference.
+// of operations) that the reference kernels (ref/optimizer.cpp) apply. Plain C++17 with no tensorgrad
+// includes, so nvcc can compile it for the device: the CUDA backend's kernels (cuda/optimizer.cu) still restate
+// it, as the version that ran on the H200; their move onto this header (branch wip/cuda-unvalidated) waits for
+// a GPU run. The CPU's vectorised loops (cpu/fused_update.cpp) restate it with compile-time options and are
+// tested against the reference.
 #include <cmath>
 
 #if defined(__CUDACC__)
