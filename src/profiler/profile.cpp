@@ -61,13 +61,19 @@ void Profile::stop() {
       e.bytes_allocated = raw.bytes_allocated;
       e.bytes_freed = raw.bytes_freed;
       if (timer != nullptr && raw.device_start >= 0 && raw.device_end >= 0) {
-        e.device_ns = timer->elapsed_ns(raw.device_start, raw.device_end);
-        e.self_device_ns = e.device_ns;
-        if (e.parent >= 0) {  // the parent's self device time: less each direct child's
-          Event& parent = events_[static_cast<size_t>(e.parent)];
-          if (parent.self_device_ns >= 0) parent.self_device_ns -= e.device_ns;
+        e.device_ns = timer->elapsed_ns(raw.device_start, raw.device_end);  // -1 when the device could not say
+        if (e.device_ns >= 0) {
+          e.self_device_ns = e.device_ns;
+          // The self device time of the nearest enclosing event that has one (user ranges between have none):
+          // less this event's, so no device time is counted twice.
+          for (int64_t up = e.parent; up >= 0; up = events_[static_cast<size_t>(up)].parent) {
+            Event& ancestor = events_[static_cast<size_t>(up)];
+            if (ancestor.device_ns < 0) continue;
+            ancestor.self_device_ns -= e.device_ns;
+            break;
+          }
+          device_ = timer->name();
         }
-        device_ = timer->name();
       }
       end = std::max(end, raw.end_ns);  // a scope may close between end_session and this copy
       global[i] = static_cast<int64_t>(events_.size());

@@ -378,6 +378,27 @@ TEST(Profiler, DeviceTimeColumnsComeFromTheRegisteredDeviceTimer) {
   EXPECT_NE(table.find("FAKE time avg"), std::string::npos) << table;
   EXPECT_NE(table.find("Self FAKE time total"), std::string::npos) << table;
   EXPECT_NO_THROW(avg.table("cuda_time_total"));
+  // An op inside a user range inside an op: the inner op's device time comes off the outer op's self time
+  // (the nearest enclosing event with device time), so self device times add up to the outermost totals.
+  CountingTimer nested_timer;
+  tg::profiler::set_device_timer(&nested_timer);
+  tg::profiler::Profile nested;
+  {
+    tg::profiler::RecordScope outer([](tg::profiler::EventInfo& info) { info.name = "outer_op"; });
+    TG_PROFILE_SCOPE("range");
+    tg::Tensor z = tg::ones({3}) + 1.0;
+  }
+  nested.stop();
+  tg::profiler::set_device_timer(nullptr);
+  int64_t self_sum = 0, outer_total = -1;
+  for (const tg::profiler::Event& e : nested.events()) {
+    if (e.device_ns < 0) continue;
+    self_sum += e.self_device_ns;
+    if (e.name == "outer_op") outer_total = e.device_ns;
+    EXPECT_GE(e.self_device_ns, 0) << e.name;
+  }
+  ASSERT_GT(outer_total, 0);
+  EXPECT_EQ(self_sum, outer_total);
   // Without a timer the columns are absent.
   tg::profiler::Profile plain;
   tg::Tensor c = tg::ones({2}) * 2.0;

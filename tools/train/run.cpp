@@ -112,12 +112,12 @@ int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicat
     for (Batch& b : pass) {
       step_profiler.step_begins();
       Tensor logits, loss;
-      const Tensor targets = b.targets.to(device);
+      const Tensor targets = device.is_cpu() ? b.targets : b.targets.to(device);
       {
         TG_PROFILE_SCOPE("train_step");
         {
           TG_PROFILE_SCOPE("forward");
-          logits = (*model)(b.inputs.to(device));
+          logits = (*model)(device.is_cpu() ? b.inputs : b.inputs.to(device));
           loss = cross_entropy(logits, targets);
         }
         {
