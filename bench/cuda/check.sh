@@ -39,6 +39,15 @@ case "${1:-}" in
       -DTG_AUDIO=OFF -DTG_PYTHON=OFF -DTG_BUILD_EXAMPLES=OFF -DTG_BUILD_TESTS=ON -DCMAKE_DISABLE_FIND_PACKAGE_MPI=ON \
       "-DCMAKE_EXE_LINKER_FLAGS=-static-libstdc++ -static-libgcc" >/dev/null || exit 1
     ninja -C build-gpu tg_cuda_check tg_tests tg_train || exit 1
+    # nvcc turns a host-side call of a __device__-only function into a call to exit(1) (a silent end on the GPU
+    # machine): refuse to pack a backend with any.
+    exits=$(objdump -d --no-show-raw-insn -C build-gpu/bench/cuda/tg_cuda_check |
+      awk '/^[0-9a-f]+ <.*>:$/ {fn = $0} /call.*<exit@plt>/ && fn ~ /tg::cuda/ {print fn}' | sort -u)
+    if [ -n "$exits" ]; then
+      echo "tg_cuda calls exit() (a host-side call of a __device__ function?) in:" >&2
+      echo "$exits" >&2
+      exit 1
+    fi
     mkdir -p "$dir/lib"
     for p in bench/cuda/tg_cuda_check tests/tg_tests tools/tg_train; do
       strip -o "$dir/$(basename "$p")" "build-gpu/$p" && gzip -f "$dir/$(basename "$p")"
