@@ -32,8 +32,6 @@ int layout(const MatmulOperand& o, const Geometry& batch, int vec, int elem_byte
   return -1;
 }
 
-// The tiles a 128 x 128 kernel would launch, against the GPU's multiprocessors: below about one wave the
-// strided kernel's 4x more (64 x 64) tiles keep more of the GPU busy.
 int multiprocessors() {
   static const int sms = [] {
     int device = 0, count = 0;
@@ -44,6 +42,8 @@ int multiprocessors() {
   return sms;
 }
 
+// The tiles a 128 x 128 kernel would launch, against the GPU's multiprocessors: below about one wave the
+// strided kernel's 4x more (64 x 64) tiles keep more of the GPU busy.
 bool fills_gpu(const MatmulArgs& g) {
   return ((g.m + 127) / 128) * ((g.n + 127) / 128) * g.batch.numel >= multiprocessors();
 }

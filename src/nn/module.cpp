@@ -160,22 +160,24 @@ void Module::train(bool on) {
   for (auto& entry : children_) entry.second->train(on);
 }
 
-Module& Module::to(DType dtype) {
-  TG_CHECK(is_floating(dtype), "nn::", type_name_, "::to: expected a floating dtype, got ", dtype_name(dtype));
+void Module::convert_tensors(const std::function<Tensor(const Tensor&)>& convert) {
   NoGradGuard no_grad;
   for (auto* list : {&parameters_, &buffers_})
     for (auto& [name, t] : *list)
-      if (is_floating(t.dtype()) && t.dtype() != dtype) t.set_data_(tg::to(t.detach(), dtype));
-  for (auto& entry : children_) entry.second->to(dtype);
+      if (const Tensor converted = convert(t.detach()); converted.defined()) t.set_data_(converted);
+  for (auto& entry : children_) entry.second->convert_tensors(convert);
+}
+
+Module& Module::to(DType dtype) {
+  TG_CHECK(is_floating(dtype), "nn::", type_name_, "::to: expected a floating dtype, got ", dtype_name(dtype));
+  convert_tensors([dtype](const Tensor& t) {
+    return is_floating(t.dtype()) && t.dtype() != dtype ? tg::to(t, dtype) : Tensor();
+  });
   return *this;
 }
 
 Module& Module::to(Device device) {
-  NoGradGuard no_grad;
-  for (auto* list : {&parameters_, &buffers_})
-    for (auto& [name, t] : *list)
-      if (t.device() != device) t.set_data_(tg::to(t.detach(), device));
-  for (auto& entry : children_) entry.second->to(device);
+  convert_tensors([device](const Tensor& t) { return t.device() != device ? tg::to(t, device) : Tensor(); });
   return *this;
 }
 

@@ -55,8 +55,8 @@ Evaluation evaluate(nn::Module& model, const FashionMnist& data, Device device) 
   double loss_sum = 0;
   int64_t correct = 0;
   for (Batch& b : loader.epoch(0)) {
-    const Tensor targets = device.is_cpu() ? b.targets : b.targets.to(device);
-    const Tensor logits = model(device.is_cpu() ? b.inputs : b.inputs.to(device));
+    const Tensor targets = on_device(b.targets, device);
+    const Tensor logits = model(on_device(b.inputs, device));
     loss_sum += cross_entropy(logits, targets, {.reduction = Reduction::Sum}).item();
     correct += sum(eq(argmax(logits, 1), targets)).item<int64_t>();
   }

@@ -42,6 +42,9 @@ struct Evaluation {
 // On `device` (the model's): each batch of 1000 is copied there.
 Evaluation evaluate(nn::Module& model, const FashionMnist& data, Device device = kCPU);
 
+// t on `device`: t itself on the CPU (no "to" op recorded in a CPU profile), else a copy there.
+inline Tensor on_device(const Tensor& t, Device device) { return device.is_cpu() ? t : t.to(device); }
+
 // The device --device names, made ready (the CUDA backend initialised); a clear error where this build or
 // machine has none, or where a flag given with it does not work there yet.
 Device training_device(const Flags& flags);

@@ -99,25 +99,17 @@ int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicat
     double loss_sum = 0;
     int64_t seen = 0, correct = 0, done = 0;
     // On a GPU the loss and the correct count stay there, summed, and are read (which waits for the GPU) only
-    // for the progress bar and at the end of the epoch, so the host queues steps ahead of the device.
+    // every 50 steps and at the end of the epoch, so the host queues steps ahead of the device.
     Tensor device_loss_sum, device_correct;
-    double read_loss_sum = 0;
-    int64_t read_correct = 0;
-    auto read_device_totals = [&] {
-      read_loss_sum = device_loss_sum.defined() ? device_loss_sum.item() : 0.0;
-      read_correct = device_correct.defined() ? device_correct.item<int64_t>() : 0;
-      TG_CHECK(std::isfinite(read_loss_sum), "epoch ", epoch + 1, " by batch ", done, ": the loss is ", read_loss_sum,
-               "; try a smaller --lr");
-    };
     for (Batch& b : pass) {
       step_profiler.step_begins();
       Tensor logits, loss;
-      const Tensor targets = device.is_cpu() ? b.targets : b.targets.to(device);
+      const Tensor targets = on_device(b.targets, device);
       {
         TG_PROFILE_SCOPE("train_step");
         {
           TG_PROFILE_SCOPE("forward");
-          logits = (*model)(device.is_cpu() ? b.inputs : b.inputs.to(device));
+          logits = (*model)(on_device(b.inputs, device));
           loss = cross_entropy(logits, targets);
         }
         {
@@ -149,13 +141,14 @@ int run(const CLI::App& app, Flags flags, const std::shared_ptr<dist::Communicat
       }
       seen += n;
       ++done;
-      if (!device.is_cpu() && (done % 50 == 0 || done == static_cast<int64_t>(pass.size()))) {
-        read_device_totals();
-        loss_sum = read_loss_sum;
-        correct = read_correct;
+      const bool totals_known = device.is_cpu() || done % 50 == 0 || done == static_cast<int64_t>(pass.size());
+      if (!device.is_cpu() && totals_known) {
+        loss_sum = device_loss_sum.item();
+        correct = device_correct.item<int64_t>();
+        TG_CHECK(std::isfinite(loss_sum), "epoch ", epoch + 1, " by batch ", done, ": the loss is ", loss_sum,
+                 "; try a smaller --lr");
       }
-      if (progress && (device.is_cpu() || done % 50 == 0 || done == static_cast<int64_t>(pass.size())))
-        bar.update(done, seen, loss_sum / static_cast<double>(seen));
+      if (progress && totals_known) bar.update(done, seen, loss_sum / static_cast<double>(seen));
       step_profiler.step_ends();
     }
     step_profiler.finish();

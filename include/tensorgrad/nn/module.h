@@ -5,6 +5,7 @@
 // holding `parameters()` and the layer's own `weight` see the same storage and the same .grad(). Never
 // rebind a registered member (`weight = ...`); change it in place (`weight.copy_(...)`), which is what
 // load_state_dict and the initialisers do.
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -86,6 +87,9 @@ class Module {
   void add_child(const std::string& name, std::shared_ptr<Module> module);
   void check_new_name(const std::string& name) const;
   void collect(const std::string& prefix, bool parameters, NamedTensors& out) const;
+  // to()'s walk: replaces, in place, the data of every parameter and buffer (this module's and its children's)
+  // for which `convert` returns a defined tensor.
+  void convert_tensors(const std::function<Tensor(const Tensor&)>& convert);
 
   std::string type_name_;
   NamedTensors parameters_;

@@ -37,8 +37,9 @@ struct Event {
   int64_t self_ns = 0;
   int64_t bytes_allocated = 0;  // self: while this event was the innermost open scope
   int64_t bytes_freed = 0;
-  // Device time (a DeviceTimer was registered, e.g. by the CUDA backend): of the event, and less its direct
-  // children's; -1 when the event has none (user ranges, or no device timer).
+  // Device time (a DeviceTimer was registered, e.g. by the CUDA backend): of the event, and less the device
+  // times of the events nested in it whose nearest enclosing device-timed event it is; -1 when the event has
+  // none (user ranges, no device timer, or a reading the device could not give).
   int64_t device_ns = -1;
   int64_t self_device_ns = -1;
 
