@@ -54,7 +54,6 @@ struct Problem {
   int64_t q = 0, p = 0, l = 0;
   Tensor x, w, grad;                 // inputs
   Tensor out, dw, cols_grad, dx;     // tensorgrad's results
-  Tensor dx_by_channel;              // [Cin, N H W]: the input gradient's convolution before its copy into dx
   Tensor ref_out, ref_dw, ref_dx;    // the reference's results
   Tensor cols, ref_cols_grad;        // the reference's im2col matrix and W^T g
 
@@ -87,7 +86,6 @@ Problem make_problem(const ConvBenchCase& c, Generator& gen) {
   pr.cols_grad = Tensor::empty({pr.q, pr.p});
   pr.ref_cols_grad = Tensor::empty({pr.q, pr.p});
   pr.dx = Tensor::empty({c.batch, c.in_channels, c.height, c.width});
-  pr.dx_by_channel = Tensor::empty({c.in_channels, c.batch * c.height * c.width});
   pr.ref_dx = Tensor::empty({c.batch, c.in_channels, c.height, c.width});
   pr.cols = Tensor::empty({pr.q, pr.p});
   return pr;
@@ -101,20 +99,25 @@ k::StridedArg as_cols(const Tensor& qp, const Problem& pr) {
 k::StridedArg grouped(const Tensor& t) {
   return {t.data_ptr(), {t.numel(), t.stride(0), t.stride(1)}, DType::Float32, DeviceType::CPU};
 }
+// An output (or its gradient) [Cout, N L] as conv_gemm's 4-D [G = 1, Cout, N, L] operand.
+k::StridedArg by_image(const Tensor& t, const Problem& pr) {
+  return {t.data_ptr(), {t.numel(), t.stride(0), pr.l * t.stride(1), t.stride(1)}, DType::Float32, DeviceType::CPU};
+}
 k::ConvGemmProblem conv_problem(const Problem& pr) { return {pr.g, 1, pr.c.out_channels}; }
 
 void tg_forward(Problem& pr) {
-  k::conv_gemm(k::ConvGemmOp::Forward, conv_problem(pr), grouped(pr.out), grouped(pr.w), arg(pr.x));
+  k::conv_gemm(k::ConvGemmOp::Forward, conv_problem(pr), by_image(pr.out, pr), grouped(pr.w), arg(pr.x));
 }
 // The implicit GEMM where the forward would take Winograd (conv_winograd.h), to compare the two in one run.
 void tg_forward_implicit(Problem& pr) {
-  k::cpu::conv_gemm_implicit(k::ConvGemmOp::Forward, conv_problem(pr), grouped(pr.out), grouped(pr.w), arg(pr.x));
+  k::cpu::conv_gemm_implicit(k::ConvGemmOp::Forward, conv_problem(pr), by_image(pr.out, pr), grouped(pr.w), arg(pr.x));
 }
 void tg_weight_grad(Problem& pr) {
-  k::conv_gemm(k::ConvGemmOp::WeightGrad, conv_problem(pr), grouped(pr.dw), grouped(pr.grad), arg(pr.x));
+  k::conv_gemm(k::ConvGemmOp::WeightGrad, conv_problem(pr), grouped(pr.dw), by_image(pr.grad, pr), arg(pr.x));
 }
 void tg_weight_grad_implicit(Problem& pr) {
-  k::cpu::conv_gemm_implicit(k::ConvGemmOp::WeightGrad, conv_problem(pr), grouped(pr.dw), grouped(pr.grad), arg(pr.x));
+  k::cpu::conv_gemm_implicit(k::ConvGemmOp::WeightGrad, conv_problem(pr), grouped(pr.dw), by_image(pr.grad, pr),
+                             arg(pr.x));
 }
 void tg_input_grad_via_cols(Problem& pr) {
   const Tensor wt = pr.w.transpose(0, 1);
@@ -159,9 +162,11 @@ void tg_input_grad(Problem& pr) {
   back.out_h = c.height;
   back.out_w = c.width;
   back.pad_h = back.pad_w = c.kernel - 1 - c.padding;
-  k::conv_gemm(k::ConvGemmOp::Forward, {back, 1, c.in_channels}, grouped(pr.dx_by_channel), grouped(wt),
-               arg(g_image));
-  pr.dx.copy_(permute(reshape(pr.dx_by_channel, {c.in_channels, c.batch, c.height, c.width}), {1, 0, 2, 3}));
+  // Straight into the NCHW input gradient, as the op does.
+  const int64_t plane = c.height * c.width;
+  const k::StridedArg dx{pr.dx.data_ptr(), {c.in_channels * plane, plane, c.in_channels * plane, 1}, DType::Float32,
+                         DeviceType::CPU};
+  k::conv_gemm(k::ConvGemmOp::Forward, {back, 1, c.in_channels}, dx, grouped(wt), arg(g_image));
 }
 
 #if TG_BENCH_OPENBLAS

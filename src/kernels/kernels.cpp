@@ -83,8 +83,11 @@ void col2im(const WindowGeometry& g, const StridedArg& x, const StridedArg& cols
   tables().window.find(op, device_of("col2im", x, cols), cols.dtype, "col2im")(op, g, x, cols, 0.0);
 }
 void conv_gemm(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a,
-               const StridedArg& x) {
-  tables().conv_gemm.find(op, device_of(op_name(op), out, a, x), x.dtype, op_name(op))(op, p, out, a, x);
+               const StridedArg& x, const StridedArg& bias) {
+  TG_CHECK(bias.data == nullptr || op == ConvGemmOp::Forward, op_name(op), ": a bias is the forward's only");
+  const DeviceType device =
+      bias.data == nullptr ? device_of(op_name(op), out, a, x) : device_of(op_name(op), out, a, x, bias);
+  tables().conv_gemm.find(op, device, x.dtype, op_name(op))(op, p, out, a, x, bias);
 }
 bool conv_gemm_is_winograd(const ConvGemmProblem& p, const DType dtype) {
   constexpr int64_t kMinChannels = 16;

@@ -1,9 +1,10 @@
 // Sliding windows (im2col, col2im) and convolution (conv1d, conv2d) as a GEMM over the im2col matrix + bias.
 //
 // im2col and col2im are each other's VJP and both linear, so every order of derivative is exact. A float32 /
-// float64 convolution is one implicit GEMM per group, conv_gemm: out = W cols, with cols (the im2col matrix
+// float64 convolution is one implicit GEMM per group, conv_gemm: out = W cols + bias, with cols (the im2col matrix
 // over the whole batch, [Cin K, N L]) gathered from the image as the GEMM packs its panels, never written out
-// (the kernel layer computes float32 3x3 stride-1 ones by Winograd, kernels::conv_gemm_is_winograd). Its VJP:
+// (the kernel layer computes float32 3x3 stride-1 ones by Winograd, kernels::conv_gemm_is_winograd), written
+// straight into the NC(H)W output, whose gradient the weight gradient reads as it is. Its VJP:
 // grad_W = g cols^T (conv_gemm_weight_grad, by the same kernels) and, for the input, with stride 1 and at least 64
 // channels a group or a Winograd backward convolution, another convolution (of g with W transposed and flipped),
 // else grad_cols = W^T g and col2im; so the node saves x, not cols. conv_gemm_weight_grad is bilinear in (g, x) as conv_gemm is in (W, x),
@@ -75,7 +76,30 @@ Tensor cols_grad_to_input(const Tensor& cols_grad, const Window& w, int64_t n, i
   return col2im_recorded(permute(rows, {1, 0, 2}), w, cin);
 }
 
-Tensor conv_gemm_recorded(kernels::ConvGemmOp op, const Tensor& a, const Tensor& x, const Window& w, int64_t groups);
+Tensor conv_gemm_recorded(kernels::ConvGemmOp op, const Tensor& a, const Tensor& x, const Window& w, int64_t groups,
+                          const Tensor& bias = Tensor());
+
+// An [N, C, *spatial] tensor as [N, C, L], its spatial dims walked as one (a view where they merge).
+Tensor positions_view(const Tensor& t) {
+  int64_t l = 1;
+  for (int64_t d = 2; d < t.dim(); ++d) l *= t.size(d);
+  return reshape(t, {t.size(0), t.size(1), l});
+}
+
+// An output (or its gradient) [N, Cout, L] as conv_gemm's 4-D (group, row, image, position) operand.
+kernels::StridedArg output_arg(const Tensor& t, int64_t groups) {
+  const Strides& s = t.strides();
+  const int64_t m = t.size(1) / groups;
+  return {t.data_ptr(), {m * s[1], s[1], s[0], s[2]}, t.dtype(), t.device().type};
+}
+
+// An output's gradient [N, Cout, *out] in the GEMM's [G, M, N L] layout (a copy; the double backward's GEMMs and
+// the column route take it).
+Tensor by_group_columns(const Tensor& g, int64_t groups) {
+  const Tensor rows = positions_view(g);
+  const int64_t n = rows.size(0), cout = rows.size(1), l = rows.size(2);
+  return reshape(permute(reshape(rows, {n, groups, cout / groups, l}), {1, 2, 0, 3}), {groups, cout / groups, n * l});
+}
 
 // Whether a convolution's input gradient is computed as a convolution (below): a kernel of more than one tap (a
 // 1x1 kernel's column gradient already is the input's gradient, in the by-group layout), stride 1, padding at
@@ -103,18 +127,12 @@ bool input_grad_is_a_convolution(const Window& w, int64_t cin_g, int64_t m, int6
 }
 
 // The input's gradient of a stride-1 convolution out[g] = a[g] cols[g] as one more implicit convolution: the
-// output's gradient g ([G, M, N L], viewed as an [N, Cout, *out] image; the kernel copies it into a padded image
-// when the new padding is not 0) convolved with the weight transposed per group and flipped in space, padding
-// dilation (K - 1) - padding, which gives back the input's size. The column gradient a^T g (Cin K x N L: 29 MB a
-// CNN step) is never written and col2im'd back. Built from recorded ops, so its own derivatives come with it.
-Tensor input_grad_by_convolution(const Tensor& g, const Tensor& a, const Window& w, int64_t groups, int64_t n,
-                                 int64_t cin) {
+// output's gradient g ([N, Cout, *out]; the kernel copies it into a padded image when the new padding is not 0)
+// convolved with the weight transposed per group and flipped in space, padding dilation (K - 1) - padding, which
+// gives back the input's size. The column gradient a^T g (Cin K x N L: 29 MB a CNN step) is never written and
+// col2im'd back. Built from recorded ops, so its own derivatives come with it.
+Tensor input_grad_by_convolution(const Tensor& g, const Tensor& a, const Window& w, int64_t groups, int64_t cin) {
   const int64_t m = a.size(1), cin_g = cin / groups, nd = static_cast<int64_t>(w.in.size());
-  Shape g_shape{m * groups, n};
-  g_shape.insert(g_shape.end(), w.out.begin(), w.out.end());
-  std::vector<int64_t> swap_nc{1, 0};
-  for (int64_t d = 0; d < nd; ++d) swap_nc.push_back(2 + d);
-  const Tensor g_image = permute(reshape(g, g_shape), swap_nc);  // [N, Cout, *out], a view
   // Flipping every spatial dim reverses the flattened taps: one index_select of the per-group transposed weight,
   // written straight in the [G, Cin/G, M, K] order the convolution takes.
   const int64_t k = w.kernel_numel();
@@ -125,10 +143,7 @@ Tensor input_grad_by_convolution(const Tensor& g, const Tensor& a, const Window&
   for (int64_t d = 0; d < nd; ++d) padding.push_back(w.dilation[d] * (w.kernel[d] - 1) - w.padding[d]);
   const Window back = make_window(w.out, SpatialArg(w.kernel), SpatialArg(w.dilation), SpatialArg(padding),
                                   SpatialArg(1), "tg::conv (input gradient)", "");
-  const Tensor dx = conv_gemm_recorded(kernels::ConvGemmOp::Forward, a_t, g_image, back, groups);  // [G, Cin/G, N L]
-  Shape x_shape{cin, n};
-  x_shape.insert(x_shape.end(), w.in.begin(), w.in.end());
-  return contiguous(permute(reshape(dx, x_shape), swap_nc));
+  return conv_gemm_recorded(kernels::ConvGemmOp::Forward, a_t, g, back, groups);  // [N, Cin, *in]
 }
 
 // The input's gradient W^T g, then col2im, when nothing records or carries tangents through it (a plain backward):
@@ -136,9 +151,10 @@ Tensor input_grad_by_convolution(const Tensor& g, const Tensor& a, const Window&
 // reads it back, where the whole batch's (29 MB a CNN step) went to memory and back. The same GEMM and col2im
 // kernels over blocks of columns; deterministic, but an image's bits may differ from the whole-batch route's
 // where the GEMM's one-k-block rule (gemm.cpp) sees a block's column count as C's shorter side.
-Tensor input_grad_by_image_blocks(const Tensor& g, const Tensor& a, const Window& w, int64_t groups, int64_t n,
+Tensor input_grad_by_image_blocks(const Tensor& g_image, const Tensor& a, const Window& w, int64_t groups, int64_t n,
                                   int64_t cin) {
-  TG_PROFILE_OP("conv_input_grad", g, a);
+  TG_PROFILE_OP("conv_input_grad", g_image, a);
+  const Tensor g = by_group_columns(g_image, groups);  // [G, M, N L]
   const int64_t m = a.size(1), q = a.size(2), l = w.positions();
   Shape x_shape{n, cin};
   x_shape.insert(x_shape.end(), w.in.begin(), w.in.end());
@@ -162,45 +178,74 @@ Tensor input_grad_by_image_blocks(const Tensor& g, const Tensor& a, const Window
 }
 
 // The convolution's two implicit GEMMs (kernels::conv_gemm), recorded; with cols[g] the im2col matrix,
-//   Forward:    out[g] = a[g] cols[g]     a: the weight [G, M, Cin / G K]        -> [G, M, N L]
-//   WeightGrad: out[g] = a[g] cols[g]^T   a: the output's gradient [G, M, N L]   -> [G, M, Cin / G K]
+//   Forward:    out[g] = a[g] cols[g] + bias  a: the weight [G, M, Cin / G K]            -> [N, Cout, *out]
+//   WeightGrad: out[g] = a[g] cols[g]^T       a: the output's gradient [N, Cout, *out]   -> [G, M, Cin / G K]
 // Both are bilinear in (a, x). Each one's gradient for a is the other one of g (g cols^T for Forward, g cols for
-// WeightGrad); the gradient of cols is a^T g (Forward) or g^T a (WeightGrad), then col2im for x.
-Tensor conv_gemm_recorded(kernels::ConvGemmOp op, const Tensor& a, const Tensor& x, const Window& w, int64_t groups) {
+// WeightGrad); the gradient of cols is a^T g (Forward) or g^T a (WeightGrad), then col2im for x; the bias's is g
+// summed over images and positions.
+Tensor conv_gemm_recorded(kernels::ConvGemmOp op, const Tensor& a, const Tensor& x, const Window& w, int64_t groups,
+                          const Tensor& bias) {
   using kernels::ConvGemmOp;
   const bool forward = op == ConvGemmOp::Forward;
-  const int64_t m = a.size(1);
+  const int64_t m = forward ? a.size(1) : a.size(1) / groups;
+  const int64_t depth = forward ? a.size(2) : x.size(0) * w.positions();
   const int64_t cols = forward ? x.size(0) * w.positions() : x.size(1) / groups * w.kernel_numel();
-  TG_PROFILE_OP_FLOPS(kernels::op_name(op), 2 * groups * m * a.size(2) * cols, a, x);
-  Tensor out = Tensor::empty({groups, m, cols}, x.dtype(), x.device());
-  if (out.numel() > 0)
-    kernels::conv_gemm(op, conv_problem(w, x, groups, m), ops::arg(out), ops::arg(a), image_arg(x));
-  if (ops::needs_tangent({a, x})) {
-    ops::push_tangent({a, x}, out, [&](const TensorList& t) {
+  TG_PROFILE_OP_FLOPS(kernels::op_name(op), 2 * groups * m * depth * cols, a, x);
+  Shape out_shape{groups, m, cols};
+  if (forward) {
+    out_shape = {x.size(0), m * groups};
+    out_shape.insert(out_shape.end(), w.out.begin(), w.out.end());
+  }
+  Tensor out = Tensor::empty(out_shape, x.dtype(), x.device());
+  if (out.numel() > 0) {
+    const kernels::ConvGemmProblem problem = conv_problem(w, x, groups, m);
+    if (forward)
+      kernels::conv_gemm(op, problem, output_arg(positions_view(out), groups), ops::arg(a), image_arg(x),
+                         bias.defined() ? ops::arg(bias) : kernels::StridedArg{});
+    else
+      kernels::conv_gemm(op, problem, ops::arg(out), output_arg(positions_view(a), groups), image_arg(x));
+  }
+  const TensorList inputs = bias.defined() ? TensorList{a, x, bias} : TensorList{a, x};
+  if (ops::needs_tangent(inputs)) {
+    ops::push_tangent(inputs, out, [&](const TensorList& t) {
+      Tensor bias_term;
+      if (t.size() > 2 && t[2].defined()) {
+        Shape per_channel(out.dim(), 1);
+        per_channel[1] = out.size(1);
+        bias_term = expand(reshape(t[2], per_channel), out.shape());
+      }
       return ops::sum_defined({t[0].defined() ? conv_gemm_recorded(op, t[0], x, w, groups) : Tensor(),
-                               t[1].defined() ? conv_gemm_recorded(op, a, t[1], w, groups) : Tensor()});
+                               t[1].defined() ? conv_gemm_recorded(op, a, t[1], w, groups) : Tensor(), bias_term});
     });
   }
-  if (ops::needs_grad({a, x})) {
-    const bool a_grad = a.requires_grad(), x_grad = x.requires_grad();
+  if (ops::needs_grad(inputs)) {
+    const bool a_grad = a.requires_grad(), x_grad = x.requires_grad(), has_bias = bias.defined(),
+               bias_grad = has_bias && bias.requires_grad();
     ops::record(
-        kernels::op_name(op), {a, x}, out,
-        [op, forward, w, groups, a_grad, x_grad](const Tensor& g, const TensorList& saved) -> TensorList {
+        kernels::op_name(op), inputs, out,
+        [op, forward, w, groups, a_grad, x_grad, has_bias, bias_grad](const Tensor& g,
+                                                                      const TensorList& saved) -> TensorList {
           const Tensor& a_saved = saved[0];
           const Tensor& image = saved[1];
-          Tensor da, dx;
+          Tensor da, dx, dbias;
           if (a_grad)
             da = conv_gemm_recorded(forward ? ConvGemmOp::WeightGrad : ConvGemmOp::Forward, g, image, w, groups);
           if (x_grad && forward &&
               input_grad_is_a_convolution(w, image.size(1) / groups, a_saved.size(1), groups, image.dtype())) {
-            dx = input_grad_by_convolution(g, a_saved, w, groups, image.size(0), image.size(1));
+            dx = input_grad_by_convolution(g, a_saved, w, groups, image.size(1));
           } else if (x_grad && forward && !ops::needs_grad({g, a_saved}) && !ops::needs_tangent({g, a_saved})) {
-            dx = input_grad_by_image_blocks(g.contiguous(), a_saved, w, groups, image.size(0), image.size(1));
+            dx = input_grad_by_image_blocks(g, a_saved, w, groups, image.size(0), image.size(1));
           } else if (x_grad) {
-            const Tensor cols_grad = forward ? matmul(transpose(a_saved, 1, 2), g) : matmul(transpose(g, 1, 2), a_saved);
+            const Tensor cols_grad = forward ? matmul(transpose(a_saved, 1, 2), by_group_columns(g, groups))
+                                             : matmul(transpose(g, 1, 2), by_group_columns(a_saved, groups));
             dx = cols_grad_to_input(cols_grad, w, image.size(0), image.size(1));
           }
-          return {da, dx};
+          if (bias_grad) {
+            Dims over{0};
+            for (int64_t d = 2; d < g.dim(); ++d) over.push_back(d);
+            dbias = sum(g, over);
+          }
+          return has_bias ? TensorList{da, dx, dbias} : TensorList{da, dx};
         },
         {{a, x}});
   }
@@ -331,14 +376,11 @@ Tensor conv_nd(const Tensor& x, const Tensor& weight, const Tensor& bias, const 
     return bias.defined() ? out + reshape(bias, {1, cout, 1}) : out;
   }
   const Tensor wg = reshape(weight, {groups, cout / groups, cin_g * k});
-  Tensor out;  // [groups, Cout / groups, N L]
-  if (has_conv_gemm(x)) {
-    out = conv_gemm_recorded(kernels::ConvGemmOp::Forward, wg, x, w, groups);
-  } else {
-    const Tensor cols = pointwise ? reshape(x, {n, cin, l}) : im2col_recorded(x, w, 0.0, /*batch_inner=*/true);
-    const Tensor cols_t = reshape(permute(cols, {1, 0, 2}), {groups, cin_g * k, n * l});  // a view unless 1x1
-    out = matmul(wg, cols_t);
-  }
+  // The implicit GEMM writes the NC(H)W output, bias included.
+  if (has_conv_gemm(x)) return conv_gemm_recorded(kernels::ConvGemmOp::Forward, wg, x, w, groups, bias);
+  const Tensor cols = pointwise ? reshape(x, {n, cin, l}) : im2col_recorded(x, w, 0.0, /*batch_inner=*/true);
+  const Tensor cols_t = reshape(permute(cols, {1, 0, 2}), {groups, cin_g * k, n * l});  // a view unless 1x1
+  Tensor out = matmul(wg, cols_t);  // [groups, Cout / groups, N L]
   // Back to [N, Cout, L]: a copy into the contiguous NC(H)W result, which adds the bias on the way (one pass over
   // the output instead of two).
   const Tensor by_image = permute(reshape(out, {cout, n, l}), {1, 0, 2});

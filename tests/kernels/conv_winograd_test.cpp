@@ -24,6 +24,7 @@ using tg::Tensor;
 namespace k = tg::kernels;
 
 using tgtest::arg;
+using tgtest::by_image;
 
 using tgtest::Threads;
 
@@ -58,8 +59,11 @@ const WinogradCase kCases[] = {
 Tensor reference(k::ConvGemmOp op, const k::ConvGemmProblem& pr, const Tensor& a, const Tensor& x) {
   const k::WindowGeometry& g = pr.window;
   const int64_t cols = op == k::ConvGemmOp::Forward ? g.batch * g.out_h * g.out_w : g.channels / pr.groups * 9;
+  const int64_t l = g.out_h * g.out_w;
+  const bool forward = op == k::ConvGemmOp::Forward;
   Tensor out = Tensor::empty({pr.groups, pr.out_channels / pr.groups, cols});
-  k::reference_tables().conv_gemm.find(op, tg::DeviceType::CPU, DType::Float32)(op, pr, arg(out), arg(a), arg(x));
+  k::reference_tables().conv_gemm.find(op, tg::DeviceType::CPU, DType::Float32)(
+      op, pr, forward ? by_image(out, l) : arg(out), forward ? arg(a) : by_image(a, l), arg(x), {});
   return out;
 }
 
@@ -92,7 +96,7 @@ TEST(KernelsConvWinograd, MatchesTheDefinitionWithinFloat32Rounding) {
     const Tensor want = reference(k::ConvGemmOp::Forward, pr, a.contiguous(), x.contiguous());
     Tensor buffer = tg::full({c.groups, m, 2 * p}, std::nan(""), DType::Float32);
     const Tensor out = buffer.as_strided({c.groups, m, p}, {m * 2 * p, 2 * p, 2}, 0);
-    k::cpu::conv_winograd(pr, arg(out), arg(a), arg(x));
+    k::cpu::conv_winograd(pr, by_image(out, g.out_h * g.out_w), arg(a), arg(x));
     // The sum of 9 q / 9 products of unit normals is ~sqrt(q); float32 with the transforms' few extra roundings.
     const double tol = 2e-6 * std::sqrt(static_cast<double>(q)) * 8;
     EXPECT_LE(tg::max(tg::abs(out - want)).item(), tol);
@@ -119,7 +123,7 @@ TEST(KernelsConvWinograd, WeightGradientMatchesTheDefinitionWithinFloat32Roundin
     for (const Tensor& a : {dy, dy_strided}) {
       Tensor buffer = tg::full({c.groups, m, 2 * q}, std::nan(""), DType::Float32);
       const Tensor out = buffer.slice(2, 0, 2 * q, 2);
-      k::cpu::conv_winograd_weight_grad(pr, arg(out), arg(a), arg(x));
+      k::cpu::conv_winograd_weight_grad(pr, arg(out), by_image(a, g.out_h * g.out_w), arg(x));
       EXPECT_LE(tg::max(tg::abs(out - want)).item(), tol) << (a.is_contiguous() ? "contiguous" : "strided") << " gradient";
       EXPECT_EQ(written_between(buffer), 0) << "written between the result's elements";
     }
@@ -139,17 +143,57 @@ TEST(KernelsConvWinograd, SameBitsOnOneAndTwoThreads) {
       const bool forward = op == k::ConvGemmOp::Forward;
       const Shape shape{c.groups, m, forward ? p : q};
       Tensor one = Tensor::empty(shape), two = Tensor::empty(shape);
+      const int64_t l = g.out_h * g.out_w;
       {
         Threads t(1);
-        k::conv_gemm(op, pr, arg(one), arg(forward ? w : dy), arg(x));
+        k::conv_gemm(op, pr, forward ? by_image(one, l) : arg(one), forward ? arg(w) : by_image(dy, l), arg(x));
       }
       {
         Threads t(2);
-        k::conv_gemm(op, pr, arg(two), arg(forward ? w : dy), arg(x));
+        k::conv_gemm(op, pr, forward ? by_image(two, l) : arg(two), forward ? arg(w) : by_image(dy, l), arg(x));
       }
       EXPECT_EQ(std::memcmp(one.data_ptr(), two.data_ptr(), static_cast<size_t>(one.numel()) * sizeof(float)), 0)
           << k::op_name(op);
     }
+  }
+}
+
+// The output written in NCHW ([N, Cout, L]) with the bias, and the gradient read from NCHW: the same arithmetic
+// as in the [G, M, N L] layout (bit for bit), the bias as the definition adds it.
+TEST(KernelsConvWinograd, WritesAndReadsTheImageMajorLayout) {
+  tg::Generator gen(80);
+  for (const WinogradCase& c : {kCases[0], kCases[1], kCases[2]}) {
+    const k::ConvGemmProblem pr = problem(c);
+    SCOPED_TRACE(::testing::Message() << c.n << "x" << c.c << "x" << c.h << "x" << c.w << " groups " << c.groups);
+    const k::WindowGeometry& g = pr.window;
+    const int64_t m = c.cout / c.groups, q = c.c / c.groups * 9, l = g.out_h * g.out_w, p = c.n * l;
+    const Tensor x = tg::randn({c.n, c.c, c.h, c.w}, DType::Float32, gen);
+    const Tensor w = tg::randn({c.groups, m, q}, DType::Float32, gen);
+    const Tensor bias = tg::randn({c.cout}, DType::Float32, gen);
+    // NCHW as the 4-D (group, row, image, position) operand, and back to [G, M, N L].
+    auto nchw = [&](const Tensor& t) {
+      return k::StridedArg{t.data_ptr(), {m * l, l, c.cout * l, 1}, DType::Float32, tg::DeviceType::CPU};
+    };
+    auto to_columns = [&](const Tensor& t) {
+      return t.reshape({c.n, c.groups, m, l}).permute({1, 2, 0, 3}).contiguous().reshape({c.groups, m, p});
+    };
+    Tensor columns = Tensor::empty({c.groups, m, p}), image = tg::full({c.n, c.cout, l}, std::nan(""), DType::Float32);
+    k::cpu::conv_winograd(pr, by_image(columns, l), arg(w), arg(x), arg(bias));
+    k::cpu::conv_winograd(pr, nchw(image), arg(w), arg(x), arg(bias));
+    const Tensor image_columns = to_columns(image);
+    EXPECT_EQ(std::memcmp(image_columns.data_ptr(), columns.data_ptr(), static_cast<size_t>(p * m * c.groups) * 4), 0)
+        << "forward into NCHW";
+    Tensor ref = Tensor::empty({c.groups, m, p});
+    k::reference_tables().conv_gemm.find(k::ConvGemmOp::Forward, tg::DeviceType::CPU, DType::Float32)(
+        k::ConvGemmOp::Forward, pr, by_image(ref, l), arg(w), arg(x), arg(bias));
+    EXPECT_LE(tg::max(tg::abs(columns - ref)).item(), 2e-6 * std::sqrt(static_cast<double>(q)) * 8) << "with the bias";
+    const Tensor grad = tg::randn({c.n, c.cout, l}, DType::Float32, gen);
+    Tensor from_image = Tensor::empty({c.groups, m, q}), from_columns = Tensor::empty({c.groups, m, q});
+    k::cpu::conv_winograd_weight_grad(pr, arg(from_image), nchw(grad), arg(x));
+    const Tensor grad_columns = to_columns(grad);
+    k::cpu::conv_winograd_weight_grad(pr, arg(from_columns), by_image(grad_columns, l), arg(x));
+    EXPECT_EQ(std::memcmp(from_image.data_ptr(), from_columns.data_ptr(), static_cast<size_t>(m * q * c.groups) * 4), 0)
+        << "weight gradient from NCHW";
   }
 }
 

@@ -31,6 +31,7 @@ namespace k = tg::kernels;
 constexpr DeviceType kCpu = DeviceType::CPU;
 
 using tgtest::arg;
+using tgtest::by_image;
 
 bool same_bits(const Tensor& a, const Tensor& b) {
   const Tensor x = a.contiguous(), y = b.contiguous();
@@ -169,12 +170,15 @@ TEST(KernelsCpuVsReference, ConvGemmMatchesTheDefinitionAndTheMaterialisedGemm) 
               const Shape out_shape{groups, m, forward ? p : q};
               Tensor fast = Tensor::empty(out_shape, dt), ref = Tensor::empty(out_shape, dt);
               Tensor materialised = Tensor::empty(out_shape, dt);
-              k::cpu::conv_gemm_implicit(op, pr, arg(fast), arg(a), arg(x));
+              // The [G, M, N L] layout as the kernels' 4-D (group, row, image, position) operand.
+              const k::StridedArg fast_out = forward ? by_image(fast, l) : arg(fast);
+              const k::StridedArg a_arg = forward ? arg(a) : by_image(a, l);
+              k::cpu::conv_gemm_implicit(op, pr, fast_out, a_arg, arg(x));
               const Tensor b = forward ? cols_g : cols_g.transpose(1, 2);
               k::matmul({groups}, m, out_shape[2], a.size(2), arg(materialised), arg(a), arg(b));
               EXPECT_TRUE(same_bits(fast, materialised)) << k::op_name(op) << " differs from matmul over im2col";
               Tensor routed = Tensor::empty(out_shape, dt);
-              k::conv_gemm(op, pr, arg(routed), arg(a), arg(x));
+              k::conv_gemm(op, pr, forward ? by_image(routed, l) : arg(routed), a_arg, arg(x));
               if (!k::conv_gemm_is_winograd(pr, dt)) {
                 EXPECT_TRUE(same_bits(routed, fast)) << k::op_name(op) << ": the kernel table's route";
               } else {  // Winograd: within rounding of the GEMM (conv_winograd_test.cpp holds it to the definition)
@@ -183,7 +187,8 @@ TEST(KernelsCpuVsReference, ConvGemmMatchesTheDefinitionAndTheMaterialisedGemm) 
                     << k::op_name(op) << " by Winograd";
               }
               if (groups * m * q * p > 2'000'000) continue;  // the scalar definition is slow; the GEMM check ran
-              k::reference_tables().conv_gemm.find(op, kCpu, dt)(op, pr, arg(ref), arg(a), arg(x));
+              k::reference_tables().conv_gemm.find(op, kCpu, dt)(op, pr, forward ? by_image(ref, l) : arg(ref), a_arg,
+                                                                 arg(x), {});
               const double scale = std::sqrt(static_cast<double>(a.size(2)));
               EXPECT_LE(tg::max(tg::abs(fast - ref)).item<double>(), tol * scale) << k::op_name(op);
               EXPECT_LE(tg::max(tg::abs(routed - ref)).item<double>(), tol * scale) << k::op_name(op) << " (routed)";
@@ -213,19 +218,85 @@ TEST(KernelsCpuVsReference, ConvWeightGradientByChunksMatchesTheDefinition) {
       const Tensor a = tg::randn({groups, m, p}, DType::Float32, gen);
       Tensor ref = Tensor::empty({groups, m, q}), one = tg::full({groups, m, q}, std::nan(""), DType::Float32);
       Tensor two = Tensor::empty({groups, m, q});
+      const int64_t l = g.out_h * g.out_w;
       k::reference_tables().conv_gemm.find(k::ConvGemmOp::WeightGrad, kCpu, DType::Float32)(
-          k::ConvGemmOp::WeightGrad, pr, arg(ref), arg(a), arg(x));
+          k::ConvGemmOp::WeightGrad, pr, arg(ref), by_image(a, l), arg(x), {});
       {
         Threads t(1);
-        k::conv_gemm(k::ConvGemmOp::WeightGrad, pr, arg(one), arg(a), arg(x));
+        k::conv_gemm(k::ConvGemmOp::WeightGrad, pr, arg(one), by_image(a, l), arg(x));
       }
       {
         Threads t(2);
-        k::conv_gemm(k::ConvGemmOp::WeightGrad, pr, arg(two), arg(a), arg(x));
+        k::conv_gemm(k::ConvGemmOp::WeightGrad, pr, arg(two), by_image(a, l), arg(x));
       }
       EXPECT_LE(tg::max(tg::abs(one - ref)).item<double>(), 1e-4 * std::sqrt(static_cast<double>(p)));
       EXPECT_TRUE(same_bits(one, two)) << "one and two threads differ";
     }
+}
+
+// An [N, Cout, L] output (or gradient) as conv_gemm's 4-D (group, row, image, position) operand.
+k::StridedArg nchw_arg(const Tensor& t, int64_t groups) {
+  const int64_t m = t.size(1) / groups;
+  return {t.data_ptr(), {m * t.stride(1), t.stride(1), t.stride(0), t.stride(2)}, t.dtype(), t.device().type};
+}
+// [N, Cout, L] -> the GEMM's [G, M, N L] layout, contiguous.
+Tensor nchw_to_columns(const Tensor& t, int64_t groups) {
+  const int64_t n = t.size(0), cout = t.size(1), l = t.size(2);
+  return t.reshape({n, groups, cout / groups, l})
+      .permute({1, 2, 0, 3})
+      .contiguous()
+      .reshape({groups, cout / groups, n * l});
+}
+
+// The implicit GEMM writes an NC(H)W output (by images where an image has >= 256 positions, else through a
+// [G, M, N L] buffer) and reads an NC(H)W gradient (copied into that layout, a chunk at a time where the weight
+// gradient goes by chunks): the same bits as in the [G, M, N L] layout, which the test above holds to the
+// definition; the bias added to each finished sum, as the definition's.
+TEST(KernelsCpuVsReference, ConvGemmWritesAndReadsTheImageMajorLayoutBitForBit) {
+  tg::Generator gen(8);
+  // 784 positions an image (by images; the 32-image one has 25088 positions: a weight gradient by chunks), 63
+  // (through the buffer).
+  const Geometry cases[] = {{4, 1, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1}, {32, 1, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1},
+                            {3, 4, 9, 7, 3, 3, 1, 1, 1, 1, 1, 1}, {2, 6, 30, 20, 3, 3, 1, 1, 1, 1, 1, 1}};
+  for (int threads : {1, 2}) {
+    Threads t(threads);
+    for (const Geometry& geo : cases)
+      for (int64_t groups : {int64_t{1}, int64_t{2}})
+        for (int64_t m : {int64_t{5}, int64_t{33}})
+          for (DType dt : {DType::Float32, DType::Float64}) {
+            if (geo.c % groups != 0) continue;
+            const k::WindowGeometry g = window(geo);
+            SCOPED_TRACE(::testing::Message() << "geometry " << geo.n << "x" << geo.c << "x" << geo.h << "x" << geo.w
+                                              << " groups " << groups << " M " << m << " threads " << threads << " "
+                                              << tg::dtype_name(dt));
+            const k::ConvGemmProblem pr{g, groups, m * groups};
+            const int64_t q = g.channels / groups * 9, l = g.out_h * g.out_w, p = g.batch * l, cout = m * groups;
+            const Tensor x = tg::randn({g.batch, g.channels, g.in_h, g.in_w}, dt, gen);
+            const Tensor w = tg::randn({groups, m, q}, dt, gen);
+            const Tensor bias = tg::randn({cout}, dt, gen);
+            // Forward, with the bias: NCHW against [G, M, N L].
+            Tensor columns = Tensor::empty({groups, m, p}, dt);
+            Tensor image = tg::full({g.batch, cout, l}, std::nan(""), dt);
+            k::cpu::conv_gemm_implicit(k::ConvGemmOp::Forward, pr, by_image(columns, l), arg(w), arg(x), arg(bias));
+            k::cpu::conv_gemm_implicit(k::ConvGemmOp::Forward, pr, nchw_arg(image, groups), arg(w), arg(x), arg(bias));
+            EXPECT_TRUE(same_bits(nchw_to_columns(image, groups), columns)) << "forward into NCHW";
+            if (groups * m * q * p <= 2'000'000) {
+              Tensor ref = Tensor::empty({g.batch, cout, l}, dt);
+              k::reference_tables().conv_gemm.find(k::ConvGemmOp::Forward, kCpu, dt)(
+                  k::ConvGemmOp::Forward, pr, nchw_arg(ref, groups), arg(w), arg(x), arg(bias));
+              const double tol = (dt == DType::Float32 ? 1e-4 : 1e-11) * std::sqrt(static_cast<double>(q));
+              EXPECT_LE(tg::max(tg::abs(image - ref)).item<double>(), tol) << "forward with bias";
+            }
+            // Weight gradient from an NCHW gradient against the same values in [G, M, N L].
+            const Tensor grad = tg::randn({g.batch, cout, l}, dt, gen);
+            Tensor from_image = Tensor::empty({groups, m, q}, dt), from_columns = Tensor::empty({groups, m, q}, dt);
+            k::cpu::conv_gemm_implicit(k::ConvGemmOp::WeightGrad, pr, arg(from_image), nchw_arg(grad, groups), arg(x));
+            const Tensor grad_columns = nchw_to_columns(grad, groups);
+            k::cpu::conv_gemm_implicit(k::ConvGemmOp::WeightGrad, pr, arg(from_columns), by_image(grad_columns, l),
+                                       arg(x));
+            EXPECT_TRUE(same_bits(from_image, from_columns)) << "weight gradient from NCHW";
+          }
+  }
 }
 
 TEST(KernelsCpuVsReference, RandomFillsAreTheReferenceOnAnyThreadCount) {

@@ -11,6 +11,13 @@ inline tg::kernels::StridedArg arg(const tg::Tensor& t) {
   return {t.data_ptr(), t.strides(), t.dtype(), t.device().type};
 }
 
+// A [G, M, N L] tensor as conv_gemm's 4-D (group, row, image, position) operand (kernels.h): its column n L + j
+// is image n's position j.
+inline tg::kernels::StridedArg by_image(const tg::Tensor& t, int64_t l) {
+  const tg::Strides& s = t.strides();
+  return {t.data_ptr(), {s[0], s[1], l * s[2], s[2]}, t.dtype(), t.device().type};
+}
+
 // tg::set_num_threads(n) until the end of the scope.
 class Threads {
  public:

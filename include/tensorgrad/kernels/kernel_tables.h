@@ -30,7 +30,7 @@ using IndexFn = void (*)(IndexOp, const Shape&, int64_t dim, int64_t dim_size, c
 using WindowFn = void (*)(WindowOp, const WindowGeometry&, const StridedArg& out, const StridedArg& in,
                           double pad_value);
 using ConvGemmFn = void (*)(ConvGemmOp, const ConvGemmProblem&, const StridedArg& out, const StridedArg& a,
-                            const StridedArg& x);
+                            const StridedArg& x, const StridedArg& bias);
 using RandomFn = void (*)(RandomOp, const Shape&, const StridedArg& out, const RandomParams& params);
 using SequenceFn = void (*)(const Shape&, const StridedArg& out, double start, double step);
 using CtcFn = void (*)(const CtcProblem&, const StridedArg& log_probs, const StridedArg& targets,

@@ -113,16 +113,21 @@ void col2im(const WindowGeometry& g, const StridedArg& x, const StridedArg& cols
 //   cols[g][(c * KH + kh) * KW + kw, (n * OH + oh) * OW + ow] = x[n, g * Cin / G + c, oh*SH - PH + kh*DH,
 //                                                                 ow*SW - PW + kw*DW]   (0 in the padding)
 // (im2col's rows over the group's channels, its columns over the whole batch) and, for M = Cout / G,
-//   Forward:    out[g] (M x P) = a[g] (M x Q) cols[g]      a: the weight, out: the output by group
-//   WeightGrad: out[g] (M x Q) = a[g] (M x P) cols[g]^T    a: the output's gradient, out: the weight's
-// out and a are 3-D with (group, row, col) strides, x 4-D [N, C, H, W]; all of one floating dtype.
+//   Forward:    out[g] (M x P) = a[g] (M x Q) cols[g] (+ bias)  a: the weight, out: the output by group
+//   WeightGrad: out[g] (M x Q) = a[g] (M x P) cols[g]^T          a: the output's gradient, out: the weight's
+// The weight and the weight's gradient are 3-D with (group, row, col) strides. The output (Forward's out) and its
+// gradient (WeightGrad's a) are 4-D with (group, row, image, position) strides, a column p = n L + l of the
+// M x P matrix being (n, l) (L = OH OW): the NC(H)W output [N, Cout, L] is strides (M s_C, s_C, s_N, s_L), so a
+// convolution writes and reads its output in the layout the rest of the model uses, with no copy between. x is
+// 4-D [N, C, H, W]. bias (Forward only; data null: none) is 1-D, one value per output channel (Cout of them), added
+// to each output element. All of one floating dtype.
 struct ConvGemmProblem {
   WindowGeometry window;
   int64_t groups = 1;
   int64_t out_channels = 0;  // Cout (M * G)
 };
 void conv_gemm(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a,
-               const StridedArg& x);
+               const StridedArg& x, const StridedArg& bias = {});
 // Whether conv_gemm computes p (Forward and WeightGrad) by Winograd's F(2x2, 3x3) where the device has it (the
 // CPU: cpu/conv_winograd.cpp), within float32 rounding of the definition but not the implicit GEMM's bits:
 // float32, a 3x3 kernel, stride and dilation 1, and at least 16 channels a group on both sides (below that the

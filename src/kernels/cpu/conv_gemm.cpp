@@ -14,6 +14,7 @@
 #include <tensorgrad/core/allocator.h>
 
 #include "conv_winograd.h"
+#include "cpu_buffer.h"
 #include "gemm.h"
 #include "isa_clones.h"
 #include "parallel.h"
@@ -87,8 +88,12 @@ struct Im2colOperand {
   const T* x = nullptr;
   int64_t xn = 0, xc = 0, xh = 0, xw = 0;  // x's strides
   WindowGeometry g;
-  int64_t group_channels = 0;              // Cin / G: a batch entry (group) starts that many channels on
+  int64_t group_channels = 0;              // Cin / G: a group starts that many channels on
   bool lanes_are_positions = true;         // forward (B = cols); false: weight gradient (B = cols^T)
+  // A GEMM batch entry e is group first_group + e over every position; with entries_are_images, it is image e of
+  // group first_group (positions e L + the lane: a forward by images, each image's output its own C).
+  int64_t first_group = 0;
+  bool entries_are_images = false;
   // x is a PaddedImage: every read lies inside it (pad = 0), and kOverReadBytes more may be read past any
   // element, so a run may be copied in whole chunks.
   bool padded = false;
@@ -280,13 +285,16 @@ template <class T>
 void pack_im2col(const void* context, int64_t entry, int64_t lane0, int64_t lanes, int64_t depth0, int64_t depth,
                  int width, T* out) {
   const Im2colOperand<T>& op = *static_cast<const Im2colOperand<T>*>(context);
-  const T* x = op.x + entry * op.group_channels * op.xc;
+  const int64_t group = op.first_group + (op.entries_are_images ? 0 : entry);
+  const T* x = op.x + group * op.group_channels * op.xc;
+  const int64_t first_position =
+      op.first_position + (op.entries_are_images ? entry * op.g.out_h * op.g.out_w : int64_t{0});
   // The positions' entries are walked here; the rows' were filled once (the GEMM packs a panel at a time, and
   // refilling the same depth entries for each one cost a quarter of the forward's packing).
   thread_local std::vector<AxisEntry> position_entries;
   const bool positions_are_lanes = op.lanes_are_positions;
   position_entries.resize(static_cast<size_t>(positions_are_lanes ? lanes : depth));
-  op.fill(true, op.first_position + (positions_are_lanes ? lane0 : depth0), positions_are_lanes ? lanes : depth,
+  op.fill(true, first_position + (positions_are_lanes ? lane0 : depth0), positions_are_lanes ? lanes : depth,
           position_entries.data());
   const AxisEntry* lane_entries = positions_are_lanes ? position_entries.data() : op.rows.data() + lane0;
   const AxisEntry* depth_entries = positions_are_lanes ? op.rows.data() + depth0 : position_entries.data();
@@ -313,8 +321,44 @@ bool weight_grad_in_chunks(int64_t m, int64_t q, int64_t p) {
   return m * q <= kMaxChunkedResult && p >= 2 * kWeightGradChunk;
 }
 
+// The output's (or its gradient's) 4-D (group, row, image, position) operand walks its N L columns at one stride
+// where its images follow each other (s_N = L s_L: the GEMM's own [G, M, N L] layout), or there is one image or
+// one position; that stride, else none (NC(H)W: an image's channels lie between its positions and the next's).
+std::optional<int64_t> column_stride(const StridedArg& t, int64_t n, int64_t l) {
+  if (n <= 1) return t.strides[3];
+  if (l <= 1) return t.strides[2];
+  if (t.strides[2] == l * t.strides[3]) return t.strides[3];
+  return std::nullopt;
+}
+StridedArg with_column_stride(const StridedArg& t, int64_t column) {
+  return {t.data, {t.strides[0], t.strides[1], column}, t.dtype, t.device};
+}
+
+// Columns [first, first + count) of every row (g, i) of a 4-D operand t to or from rows[(g M + i) count + j].
 template <class T>
-void weight_grad_by_chunks(Im2colOperand<T>& cols, int64_t groups, int64_t m, int64_t q, int64_t p,
+void copy_columns(const StridedArg& t, int64_t groups, int64_t m, int64_t l, int64_t first, int64_t count, T* rows,
+                  bool to_rows) {
+  const int64_t total = groups * m * count;
+  parallel_for(groups * m, threads_for(total, int64_t{1} << 16), [&](int64_t r0, int64_t r1, int) {
+    for (int64_t r = r0; r < r1; ++r) {
+      T* row = rows + r * count;
+      T* base = static_cast<T*>(t.data) + r / m * t.strides[0] + r % m * t.strides[1];
+      for (int64_t j = 0; j < count;) {
+        const int64_t p = first + j, run = std::min(count - j, l - p % l);
+        T* at = base + p / l * t.strides[2] + p % l * t.strides[3];
+        const int64_t step = t.strides[3];
+        if (to_rows)
+          for (int64_t i = 0; i < run; ++i) row[j + i] = at[i * step];
+        else
+          for (int64_t i = 0; i < run; ++i) at[i * step] = row[j + i];
+        j += run;
+      }
+    }
+  });
+}
+
+template <class T>
+void weight_grad_by_chunks(Im2colOperand<T>& cols, int64_t groups, int64_t m, int64_t q, int64_t p, int64_t l,
                            const StridedArg& out, const StridedArg& a) {
   // A multiple of 16 positions a chunk: each chunk's rows of the gradient start on a cache line as the whole
   // rows do (unaligned, the one-thread time rose by a fifth).
@@ -322,7 +366,10 @@ void weight_grad_by_chunks(Im2colOperand<T>& cols, int64_t groups, int64_t m, in
   const int64_t per_chunk = ((p + split - 1) / split + 15) / 16 * 16, chunks = (p + per_chunk - 1) / per_chunk;
   std::vector<T> partial(static_cast<size_t>(chunks * groups * m * q));
   const int threads = threads_for(groups * m * q * p, int64_t{1} << 20);
-  // Rethrowing: the copied operand and the GEMM driver's pack scratch allocate on the worker threads.
+  // An NC(H)W gradient's chunk is copied into a [G, M, chunk] block first: a chunk's columns run across images,
+  // which a GEMM operand cannot, and the block (at most ~1 MB for these small results) is read from cache.
+  const std::optional<int64_t> column = column_stride(a, p / l, l);
+  // Rethrowing: the copied operand, the blocks and the GEMM driver's pack scratch allocate on the worker threads.
   parallel_for_rethrowing(chunks, threads, [&](int64_t first, int64_t last, int) {
     for (int64_t k = first; k < last; ++k) {
       const int64_t p0 = k * per_chunk, len = std::min(per_chunk, p - p0);
@@ -330,8 +377,16 @@ void weight_grad_by_chunks(Im2colOperand<T>& cols, int64_t groups, int64_t m, in
       chunk_cols.first_position = p0;
       const GatheredOperand<T> b{&pack_im2col<T>, &chunk_cols};
       const StridedArg c{partial.data() + k * groups * m * q, {m * q, q, 1}, out.dtype, out.device};
-      StridedArg a_chunk = a;
-      a_chunk.data = static_cast<T*>(a.data) + p0 * a.strides[2];
+      std::optional<CpuBuffer> block;
+      StridedArg a_chunk;
+      if (column) {
+        a_chunk = with_column_stride(a, *column);
+        a_chunk.data = static_cast<T*>(a.data) + p0 * *column;
+      } else {
+        block.emplace(static_cast<size_t>(groups * m * len) * sizeof(T));
+        copy_columns(a, groups, m, l, p0, len, block->as<T>(), true);
+        a_chunk = {block->as<T>(), {m * len, len, 1}, a.dtype, a.device};
+      }
       GemmOptions options;
       options.threads = 1;
       gemm_gathered_b<T>(groups, m, q, len, c, a_chunk, b, options);
@@ -347,9 +402,66 @@ void weight_grad_by_chunks(Im2colOperand<T>& cols, int64_t groups, int64_t m, in
       }
 }
 
+// An image's positions at least this many (and more than the blocking's MC), a forward into an NC(H)W output is
+// one GEMM a group and image, each image's C in place (the 1 x 28 x 28 CNN's first layer: 784). Fewer, and each
+// image's last, partly filled column of tiles would cost too much: C is computed in the [G, M, N L] layout into a
+// buffer and copied into place.
+constexpr int64_t kMinPositionsByImage = 256;
+
+// Forward: out[g] = a[g] cols[g] + bias, over out's 4-D strides.
+template <class T>
+void conv_forward(Im2colOperand<T>& cols, const ConvGemmProblem& pr, int64_t m, int64_t q, const StridedArg& out,
+                  const StridedArg& a, const StridedArg& bias, const MicroKernel<T>& kernel) {
+  const WindowGeometry& g = pr.window;
+  const int64_t n = g.batch, l = g.out_h * g.out_w, p = n * l;
+  const GatheredOperand<T> b{&pack_im2col<T>, &cols};
+  GemmOptions options;
+  options.bias_per_row = true;
+  auto set_bias = [&](int64_t group) {  // group's Cout / G values
+    const bool has = bias.data != nullptr;
+    options.epilogue.bias = has ? static_cast<const T*>(bias.data) + group * m * bias.strides[0] : nullptr;
+    options.epilogue.bias_stride = has ? bias.strides[0] : 1;
+  };
+  auto group_of = [](const StridedArg& t, int64_t group, Strides strides) {
+    return StridedArg{static_cast<T*>(t.data) + group * t.strides[0], std::move(strides), t.dtype, t.device};
+  };
+  const std::optional<int64_t> column = column_stride(out, n, l);
+  if (!column && l >= kMinPositionsByImage && l > kernel.blocking.mc) {
+    // By images: the same sums as the whole batch's GEMM (one image's C is as short as the batch's, so the driver
+    // blocks k the same way), written in place.
+    cols.entries_are_images = true;
+    for (int64_t grp = 0; grp < pr.groups; ++grp) {
+      cols.first_group = grp;
+      set_bias(grp);
+      gemm_gathered_b<T>(n, m, l, q, group_of(out, grp, {out.strides[2], out.strides[1], out.strides[3]}),
+                         group_of(a, grp, {0, a.strides[1], a.strides[2]}), b, options);
+    }
+    return;
+  }
+  std::optional<CpuBuffer> buffer;  // [G, M, N L] where out is not
+  StridedArg c;
+  if (column) {
+    c = with_column_stride(out, *column);
+  } else {
+    buffer.emplace(static_cast<size_t>(pr.groups * m * p) * sizeof(T));
+    c = {buffer->as<T>(), {m * p, p, 1}, out.dtype, out.device};
+  }
+  if (bias.data == nullptr || pr.groups == 1) {
+    set_bias(0);
+    gemm_gathered_b<T>(pr.groups, m, p, q, c, a, b, options);
+  } else {  // the bias differs from group to group, the epilogue's between batch entries does not
+    for (int64_t grp = 0; grp < pr.groups; ++grp) {
+      cols.first_group = grp;
+      set_bias(grp);
+      gemm_gathered_b<T>(1, m, p, q, group_of(c, grp, c.strides), group_of(a, grp, a.strides), b, options);
+    }
+  }
+  if (buffer) copy_columns(out, pr.groups, m, l, 0, p, buffer->as<T>(), false);
+}
+
 template <class T>
 void conv_gemm_typed(ConvGemmOp op, const ConvGemmProblem& pr, const StridedArg& out, const StridedArg& a,
-                     const StridedArg& x) {
+                     const StridedArg& x, const StridedArg& bias) {
   const WindowGeometry& g = pr.window;
   Im2colOperand<T> cols;
   cols.x = static_cast<const T*>(x.data);
@@ -384,32 +496,39 @@ void conv_gemm_typed(ConvGemmOp op, const ConvGemmProblem& pr, const StridedArg&
   const MicroKernel<T>& kernel = default_micro_kernel<T>();
   TG_CHECK(kernel.mr <= 64 && kernel.nr <= 64 && kernel.companion.mr <= 64 && kernel.companion.nr <= 64,
            "conv_gemm: micro-kernel '", kernel.name, "' or its companion has panels wider than 64");
+  TG_CHECK(out.strides.size() == (forward ? 4u : 3u) && a.strides.size() == (forward ? 3u : 4u) &&
+               x.strides.size() == 4 && (bias.data == nullptr || bias.strides.size() == 1),
+           op_name(op), ": operands of ranks ", out.strides.size(), ", ", a.strides.size(), ", ", x.strides.size(),
+           forward ? " (4, 3, 4)" : " (3, 4, 4)");
   const int64_t m = pr.out_channels / pr.groups, q = cols.group_channels * g.kernel_h * g.kernel_w;
   cols.rows.resize(static_cast<size_t>(q));
   cols.fill(false, 0, q, cols.rows.data());
+  const int64_t l = g.out_h * g.out_w, p = g.batch * l;
+  if (forward) return conv_forward(cols, pr, m, q, out, a, bias, kernel);
+  if (weight_grad_in_chunks(m, q, p)) return weight_grad_by_chunks(cols, pr.groups, m, q, p, l, out, a);
   const GatheredOperand<T> b{&pack_im2col<T>, &cols};
-  const int64_t p = g.batch * g.out_h * g.out_w;
-  if (forward)
-    gemm_gathered_b<T>(pr.groups, m, p, q, out, a, b);
-  else if (!weight_grad_in_chunks(m, q, p))
-    gemm_gathered_b<T>(pr.groups, m, q, p, out, a, b);
-  else
-    weight_grad_by_chunks(cols, pr.groups, m, q, p, out, a);
+  if (const std::optional<int64_t> column = column_stride(a, g.batch, l)) {
+    gemm_gathered_b<T>(pr.groups, m, q, p, out, with_column_stride(a, *column), b);
+  } else {  // an NC(H)W gradient: copied into the [G, M, N L] layout, whose columns the GEMM can walk
+    const CpuBuffer rows(static_cast<size_t>(pr.groups * m * p) * sizeof(T));
+    copy_columns(a, pr.groups, m, l, 0, p, rows.as<T>(), true);
+    gemm_gathered_b<T>(pr.groups, m, q, p, out, {rows.as<T>(), {m * p, p, 1}, a.dtype, a.device}, b);
+  }
 }
 
 }  // namespace
 
 void conv_gemm_implicit(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a,
-                        const StridedArg& x) {
-  visit_floating(x.dtype, op_name(op), [&]<class T>(TypeTag<T>) { conv_gemm_typed<T>(op, p, out, a, x); });
+                        const StridedArg& x, const StridedArg& bias) {
+  visit_floating(x.dtype, op_name(op), [&]<class T>(TypeTag<T>) { conv_gemm_typed<T>(op, p, out, a, x, bias); });
 }
 
 void conv_gemm(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a,
-               const StridedArg& x) {
+               const StridedArg& x, const StridedArg& bias) {
   if (!conv_gemm_is_winograd(p, x.dtype))
-    conv_gemm_implicit(op, p, out, a, x);
+    conv_gemm_implicit(op, p, out, a, x, bias);
   else if (op == ConvGemmOp::Forward)
-    conv_winograd(p, out, a, x);
+    conv_winograd(p, out, a, x, bias);
   else
     conv_winograd_weight_grad(p, out, a, x);
 }

@@ -7,12 +7,13 @@ namespace tg::kernels::cpu {
 // 16+ channels) the forward and weight gradient by Winograd (conv_winograd.h), everything else by
 // conv_gemm_implicit.
 void conv_gemm(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a,
-               const StridedArg& x);
+               const StridedArg& x, const StridedArg& bias);
 
 // The convolution's GEMMs with the im2col matrix gathered from the image while the GEMM packs its panels
-// (conv_gemm.cpp): the same bits as the GEMM over the materialised matrix, except a weight gradient of a small
-// result (64 x 64 a group at most) over many positions (16384 or more), summed by chunks of positions.
+// (conv_gemm.cpp): the same bits as the GEMM over the materialised matrix (the bias added to each finished sum),
+// except a weight gradient of a small result (64 x 64 a group at most) over many positions (16384 or more), summed
+// by chunks of positions.
 void conv_gemm_implicit(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a,
-                        const StridedArg& x);
+                        const StridedArg& x, const StridedArg& bias = {});
 
 }  // namespace tg::kernels::cpu

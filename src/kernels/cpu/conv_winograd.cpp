@@ -16,6 +16,7 @@
 #include <tensorgrad/base/error.h>
 #include <tensorgrad/core/allocator.h>
 
+#include "cpu_buffer.h"
 #include "gemm.h"
 #include "isa_clones.h"
 #include "parallel.h"
@@ -33,30 +34,14 @@ constexpr int64_t kDepthStep = 256;
 
 int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
 
-// A block of the CPU allocator's memory, given back when it goes out of scope (a later allocation that throws
-// leaks nothing).
-class CpuBuffer {
- public:
-  explicit CpuBuffer(size_t bytes) : bytes_(bytes), data_(cpu_allocator().allocate(bytes)) {}
-  ~CpuBuffer() { cpu_allocator().deallocate(data_, bytes_); }
-  CpuBuffer(const CpuBuffer&) = delete;
-  CpuBuffer& operator=(const CpuBuffer&) = delete;
-  template <class T>
-  T* as() const {
-    return static_cast<T*>(data_);
-  }
-
- private:
-  size_t bytes_;
-  void* data_;
-};
-
 struct Problem {
   const float* image;      // the padded copy, [Cin][N][Hp][Wp]
   int64_t channel_stride;  // N Hp Wp
   int64_t padded_w;        // Wp
   float* out;
-  int64_t og, om, op;
+  int64_t og, om, on, op;  // the output's (group, row, image, position) strides
+  const float* bias;       // one a row (output channel, bias_stride apart); null: none
+  int64_t bias_stride;
   int64_t batch, out_h, out_w;
   int64_t groups, cg, m;  // input channels and output channels of a group
   int64_t tiles_h, tiles_w, tiles;
@@ -109,9 +94,16 @@ inline void copy_strided(const float* __restrict src, int64_t stride, int64_t co
   }
 }
 
-// dst[k * stride] = src[k] for k < count, as copy_strided.
-inline void copy_run(const float* __restrict src, int64_t count, float* __restrict dst, int64_t stride) {
-  if (stride == 1) {
+// dst[k * stride] = src[k] (+ *bias) for k < count.
+inline void copy_run(const float* __restrict src, int64_t count, float* __restrict dst, int64_t stride,
+                     const float* bias) {
+  if (bias != nullptr && stride == 1) {
+    const float b = *bias;
+    for (int64_t k = 0; k < count; ++k) dst[k] = src[k] + b;
+  } else if (bias != nullptr) {
+    const float b = *bias;
+    for (int64_t k = 0; k < count; ++k) dst[k * stride] = src[k] + b;
+  } else if (stride == 1) {
     for (int64_t k = 0; k < count; ++k) dst[k] = src[k];
   } else {
     for (int64_t k = 0; k < count; ++k) dst[k * stride] = src[k];
@@ -246,18 +238,18 @@ void block_gemms(const Problem& p, int64_t g, int64_t tiles, Scratch& s) {
 }
 
 void transform_block_output(const Problem& p, int64_t g, int64_t tiles, Scratch& s) {
-  const int64_t l = p.out_h * p.out_w;
   float* row0 = s.y;
   float* row1 = s.y + 2 * p.block;
   for (int64_t o = 0; o < p.m; ++o) {
     output_transform(s.m + o * p.block, p.m_tap, tiles, row0, row1);
     float* out = p.out + g * p.og + o * p.om;
+    const float* bias = p.bias == nullptr ? nullptr : p.bias + (g * p.m + o) * p.bias_stride;
     for (const TileRun& run : s.runs) {
       // The last tile column of an odd width and the last tile row of an odd height write only what lies inside.
       const int64_t oh = 2 * run.ty, ow = 2 * run.tx0, width = std::min(2 * run.count, p.out_w - ow);
-      float* dst = out + (run.n * l + oh * p.out_w + ow) * p.op;
-      copy_run(row0 + 2 * run.first, width, dst, p.op);
-      if (oh + 1 < p.out_h) copy_run(row1 + 2 * run.first, width, dst + p.out_w * p.op, p.op);
+      float* dst = out + run.n * p.on + (oh * p.out_w + ow) * p.op;
+      copy_run(row0 + 2 * run.first, width, dst, p.op, bias);
+      if (oh + 1 < p.out_h) copy_run(row1 + 2 * run.first, width, dst + p.out_w * p.op, p.op, bias);
     }
   }
 }
@@ -339,7 +331,8 @@ void gradient_transform_gathered(const float* __restrict dy, const int64_t* __re
   }
 }
 
-// Where each tile's 2x2 gradient lies: offset[j] the position of its first output (n L + 2 ty OW + 2 tx),
+// Where each tile's 2x2 gradient lies: offset[j] the element offset of its first output (image n, position
+// 2 ty OW + 2 tx, with the gradient's image and position strides),
 // inside[j] bit b set when output b (00, 01, 10, 11) lies in the output (all four but at odd edges).
 struct GradientTiles {
   std::vector<int64_t> offset;
@@ -348,7 +341,8 @@ struct GradientTiles {
 };
 
 // The tiles [first, first + count); `lanes` - count more repeat the first (read, never summed).
-void gradient_tiles(const Problem& p, int64_t first, int64_t count, int64_t lanes, GradientTiles& gt) {
+void gradient_tiles(const Problem& p, int64_t first, int64_t count, int64_t lanes, int64_t image_step,
+                    int64_t position_step, GradientTiles& gt) {
   const int64_t per_image = p.tiles_h * p.tiles_w;
   gt.offset.resize(static_cast<size_t>(lanes));
   gt.inside.resize(static_cast<size_t>(lanes));
@@ -356,7 +350,7 @@ void gradient_tiles(const Problem& p, int64_t first, int64_t count, int64_t lane
   for (int64_t j = 0; j < lanes; ++j) {
     const int64_t t = first + (j < count ? j : 0), n = t / per_image, ty = t % per_image / p.tiles_w,
                   tx = t % p.tiles_w;
-    gt.offset[static_cast<size_t>(j)] = n * p.out_h * p.out_w + 2 * ty * p.out_w + 2 * tx;
+    gt.offset[static_cast<size_t>(j)] = n * image_step + (2 * ty * p.out_w + 2 * tx) * position_step;
     const bool right = 2 * tx + 1 < p.out_w, below = 2 * ty + 1 < p.out_h;
     gt.inside[static_cast<size_t>(j)] =
         static_cast<uint8_t>(1 | (right ? 2 : 0) | (below ? 4 : 0) | (right && below ? 8 : 0));
@@ -444,23 +438,30 @@ class ThreadScratch {
 
 }  // namespace
 
-// The operands' dtypes and ranks (the implicit GEMM's driver checks its own).
-void check_operands(const char* name, const StridedArg& out, const StridedArg& a, const StridedArg& x) {
+// The operands' dtypes and ranks (out, a, x): the output or its gradient 4-D, the weight or its gradient 3-D.
+void check_operands(const char* name, const StridedArg& out, const StridedArg& a, const StridedArg& x,
+                    bool forward) {
   TG_CHECK(out.dtype == DType::Float32 && a.dtype == DType::Float32 && x.dtype == DType::Float32, name,
            ": operands of dtypes ", dtype_name(out.dtype), ", ", dtype_name(a.dtype), ", ", dtype_name(x.dtype),
            " (float32 only)");
-  TG_CHECK(out.strides.size() == 3 && a.strides.size() == 3 && x.strides.size() == 4, name,
-           ": operands of ranks ", out.strides.size(), ", ", a.strides.size(), ", ", x.strides.size(), " (3, 3, 4)");
+  TG_CHECK(out.strides.size() == (forward ? 4u : 3u) && a.strides.size() == (forward ? 3u : 4u) &&
+               x.strides.size() == 4,
+           name, ": operands of ranks ", out.strides.size(), ", ", a.strides.size(), ", ", x.strides.size(),
+           forward ? " (4, 3, 4)" : " (3, 4, 4)");
 }
 
-void conv_winograd(const ConvGemmProblem& pr, const StridedArg& out, const StridedArg& a, const StridedArg& x) {
-  check_operands("conv_winograd", out, a, x);
+void conv_winograd(const ConvGemmProblem& pr, const StridedArg& out, const StridedArg& a, const StridedArg& x,
+                   const StridedArg& bias) {
+  check_operands("conv_winograd", out, a, x, true);
   const WindowGeometry& g = pr.window;
   Problem p = tiling(pr, x.dtype, "conv_winograd");
   p.out = static_cast<float*>(out.data);
   p.og = out.strides[0];
   p.om = out.strides[1];
-  p.op = out.strides[2];
+  p.on = out.strides[2];
+  p.op = out.strides[3];
+  p.bias = static_cast<const float*>(bias.data);
+  p.bias_stride = bias.data == nullptr ? 0 : bias.strides[0];
   if (p.tiles == 0 || p.m == 0) return;
   const int64_t hp = 2 * p.tiles_h + 2;
   // The micro-kernel's tile shape for an m x tiles product (gemm.h: the one that pads C's tiles least; the bits
@@ -503,7 +504,7 @@ void conv_winograd(const ConvGemmProblem& pr, const StridedArg& out, const Strid
 
 void conv_winograd_weight_grad(const ConvGemmProblem& pr, const StridedArg& out, const StridedArg& a,
                                const StridedArg& x) {
-  check_operands("conv_winograd_weight_grad", out, a, x);
+  check_operands("conv_winograd_weight_grad", out, a, x, false);
   const WindowGeometry& g = pr.window;
   Problem p = tiling(pr, x.dtype, "conv_winograd_weight_grad");
   if (p.m == 0 || p.cg == 0) return;
@@ -543,7 +544,7 @@ void conv_winograd_weight_grad(const ConvGemmProblem& pr, const StridedArg& out,
           const int64_t t0 = b * p.block, tiles = std::min(p.block, p.tiles - t0);
           const int64_t lanes = ceil_div(tiles, 4) * 4;
           tile_offsets(p, t0, tiles, lanes, s);
-          gradient_tiles(p, t0, tiles, lanes, gt);
+          gradient_tiles(p, t0, tiles, lanes, a.strides[2], a.strides[3], gt);
           for (int64_t grp = 0; grp < p.groups; ++grp) {
             for (int64_t c = 0; c < p.cg; ++c)
               input_transform(p.image + (grp * p.cg + c) * p.channel_stride, s.in_offset, lanes, p.padded_w,
@@ -551,13 +552,13 @@ void conv_winograd_weight_grad(const ConvGemmProblem& pr, const StridedArg& out,
             float* y[4] = {s.y, s.y + p.block, s.y + 2 * p.block, s.y + 3 * p.block};
             for (int64_t o = 0; o < p.m; ++o) {
               const float* dy_o = dy + grp * a.strides[0] + o * a.strides[1];
-              const int64_t step = a.strides[2], row = p.out_w * step;
+              const int64_t step = a.strides[3], row = p.out_w * step;
               if (step == 1 && gt.all_inside) {
                 gradient_transform_gathered(dy_o, gt.offset.data(), row, lanes, s.m + o * p.block, p.m_tap);
                 continue;
               }
               for (int64_t j = 0; j < tiles; ++j) {
-                const float* d = dy_o + gt.offset[static_cast<size_t>(j)] * step;
+                const float* d = dy_o + gt.offset[static_cast<size_t>(j)];
                 const uint8_t in = gt.inside[static_cast<size_t>(j)];
                 y[0][j] = d[0];
                 y[1][j] = in & 2 ? d[step] : 0.0f;

@@ -6,10 +6,11 @@
 
 namespace tg::kernels::cpu {
 
-// conv_gemm's Forward (out[g] (M x N OH OW) = a[g] (M x Cin/G 9) cols[g], the same operands, strides and result
-// layout) where kernels.h's conv_gemm_is_winograd holds; summed in another order: within float32 rounding of
-// the definition, not the implicit GEMM's bits. Deterministic: the same bits on any thread count.
-void conv_winograd(const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a, const StridedArg& x);
+// conv_gemm's Forward (out[g] (M x N OH OW) = a[g] (M x Cin/G 9) cols[g] + bias, the same operands, strides and
+// result layout) where kernels.h's conv_gemm_is_winograd holds; summed in another order: within float32 rounding
+// of the definition, not the implicit GEMM's bits. Deterministic: the same bits on any thread count.
+void conv_winograd(const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a, const StridedArg& x,
+                   const StridedArg& bias = {});
 
 // conv_gemm's WeightGrad (out[g] (M x Cin/G 9) = a[g] (M x N OH OW) cols[g]^T, a the output's gradient) by the same
 // transforms: within float32 rounding of the definition, the same bits on any thread count (the tiles are summed

@@ -1,9 +1,10 @@
 // The production CPU GEMM: packing, the five loops and threading (see gemm.h); which micro-kernel runs is
-// gemm_kernels.cpp's. Only the micro-kernels are per ISA; everything here is portable C++ compiled with the
-// project's flags.
+// gemm_kernels.cpp's. Only the micro-kernels (and the store of a tile with a bias a row, cloned per ISA) are per
+// ISA; everything here is portable C++ compiled with the project's flags.
 #include "gemm.h"
 
 #include "half_convert.h"
+#include "isa_clones.h"
 #include "../half_staging.h"
 
 #include "parallel.h"
@@ -199,12 +200,40 @@ struct Plan {
   int64_t b_buffer(int64_t cols) const { return round_up(round_up(std::min(nc, cols), nr) * std::min(kc, k), 16); }
 };
 
-// The epilogue over a rows x cols tile of C whose element (0, 0) is C[i0, j0].
+// c[i * rs + j] = (accumulate ? c[i * rs + j] : 0) + tile[i * nr + j] + bias[i * bias_rs] for a rows x cols tile
+// computed aside (one bias value a row: a convolution's channel), in the micro-kernel's vector width. Stored once:
+// adding the bias after the micro-kernel's own store read C back before its lines had arrived (C is written for
+// the first time), which cost as much as the whole k = 9 GEMM of a first convolution layer.
+template <class T>
+inline __attribute__((always_inline)) void store_with_row_bias_impl(T* c, const T* tile, int64_t rows, int64_t cols,
+                                                                    int64_t rs, int64_t nr, const T* bias,
+                                                                    int64_t bias_rs, bool accumulate) {
+  for (int64_t i = 0; i < rows; ++i) {
+    T* __restrict row = c + i * rs;
+    const T* __restrict t = tile + i * nr;
+    const T b = bias[i * bias_rs];
+    if (accumulate)
+      for (int64_t j = 0; j < cols; ++j) row[j] = (row[j] + t[j]) + b;
+    else
+      for (int64_t j = 0; j < cols; ++j) row[j] = t[j] + b;
+  }
+}
+TG_ISA_CLONES void store_with_row_bias(float* c, const float* tile, int64_t rows, int64_t cols, int64_t rs, int64_t nr,
+                                       const float* bias, int64_t bias_rs, bool accumulate) {
+  store_with_row_bias_impl(c, tile, rows, cols, rs, nr, bias, bias_rs, accumulate);
+}
+TG_ISA_CLONES void store_with_row_bias(double* c, const double* tile, int64_t rows, int64_t cols, int64_t rs,
+                                       int64_t nr, const double* bias, int64_t bias_rs, bool accumulate) {
+  store_with_row_bias_impl(c, tile, rows, cols, rs, nr, bias, bias_rs, accumulate);
+}
+
+// The epilogue over a rows x cols tile of C whose element (0, 0) is C[i0, j0]; with bias_done, its activation only.
 template <class T, class S>
-void finish_tile(const Plan<T, S>& pl, T* c, int64_t rows, int64_t cols, int64_t i0, int64_t j0) {
+void finish_tile(const Plan<T, S>& pl, T* c, int64_t rows, int64_t cols, int64_t i0, int64_t j0,
+                 bool bias_done = false) {
   for (int64_t i = 0; i < rows; ++i) {
     T* row = c + i * pl.crs;
-    if (pl.bias != nullptr) {
+    if (pl.bias != nullptr && !bias_done) {
       const T* bias = pl.bias + (i0 + i) * pl.bias_rs + j0 * pl.bias_cs;
       for (int64_t j = 0; j < cols; ++j) row[j * pl.ccs] += bias[j * pl.bias_cs];
     }
@@ -221,6 +250,8 @@ template <class T, class S>
 void macro_kernel(const Plan<T, S>& pl, int64_t mc, int64_t nc, int64_t kc, const T* ap, const T* bp, T* c,
                   bool accumulate, bool last, int64_t i0, int64_t j0) {
   const bool finish = last && pl.epilogue;
+  // A bias a row on unit-stride columns is added as the tile is stored (store_with_row_bias).
+  const bool row_bias = finish && pl.bias != nullptr && pl.ccs == 1 && pl.bias_cs == 0;
   alignas(64) T tile[kMaxTile];
   const int64_t mr = pl.mr, nr = pl.nr;
   for (int64_t jr = 0; jr < nc; jr += nr) {
@@ -230,6 +261,13 @@ void macro_kernel(const Plan<T, S>& pl, int64_t mc, int64_t nc, int64_t kc, cons
       T* cij = c + ir * pl.crs + jr * pl.ccs;
       const T* a = ap + ir * kc;
       const T* b = bp + jr * kc;
+      if (row_bias) {  // the same sums as below, then + bias
+        pl.kernel(kc, a, b, tile, nr, false);
+        store_with_row_bias(cij, tile, rows, cols, pl.crs, nr, pl.bias + (i0 + ir) * pl.bias_rs, pl.bias_rs,
+                            accumulate);
+        if (pl.activation != Activation::None) finish_tile(pl, cij, rows, cols, i0 + ir, j0 + jr, true);
+        continue;
+      }
       if (rows == mr && cols == nr && pl.ccs == 1) {
         pl.kernel(kc, a, b, cij, pl.crs, accumulate);
         if (finish) finish_tile(pl, cij, rows, cols, i0 + ir, j0 + jr);
@@ -474,7 +512,10 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
           T& out = c[i * c_arg.strides[nb] + j * c_arg.strides[nb + 1]];
           out = beta == T(0) ? T(0) : beta * out;
         }
-      if (k == 0) apply_epilogue<T>(epilogue, c, m, n, c_arg.strides[nb], c_arg.strides[nb + 1], 0);
+      if (k == 0 && options.bias_per_row)  // C^T's columns are C's rows
+        apply_epilogue<T>(epilogue, c, n, m, c_arg.strides[nb + 1], c_arg.strides[nb], 0);
+      else if (k == 0)
+        apply_epilogue<T>(epilogue, c, m, n, c_arg.strides[nb], c_arg.strides[nb + 1], 0);
     }
     if (k == 0) return;  // an empty sum: C = act(beta C + bias)
   }
@@ -501,7 +542,7 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
   pl.alpha = static_cast<T>(options.alpha);
   pl.keep_c = beta != T(0);
   pl.bias = static_cast<const T*>(epilogue.bias);
-  pl.bias_cs = epilogue.bias_stride;
+  (options.bias_per_row ? pl.bias_rs : pl.bias_cs) = epilogue.bias_stride;
   pl.activation = epilogue.activation;
   pl.gathered_b = gathered_b;
   bool swapped = false;

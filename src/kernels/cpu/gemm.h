@@ -105,6 +105,9 @@ struct GemmOptions {
   // Bias and activation applied to each tile of C right after its last k block is stored, while the tile is
   // still in L1 (the bias is the same for every batch entry).
   MatmulEpilogue epilogue = {};
+  // The epilogue's bias is one value per row of C (a convolution's per-channel bias over Cout x positions)
+  // instead of one per column.
+  bool bias_per_row = false;
   // C = alpha * A B + beta * C (then the epilogue), as BLAS: beta == 0 does not read C; beta == 1 accumulates
   // into it (e.g. gradient accumulation without a temporary). C's batch entries must not overlap.
   double alpha = 1.0;
