@@ -2,7 +2,8 @@
 // reference matmul followed by the same bias add and activation as separate passes. Sums come from the same
 // GEMM or exact integer products, so bias and ReLU must agree bit for bit; GELU uses the same erf formula,
 // checked to a few ulp. Covers every micro-kernel, edge tiles, column-major and strided C (the swapped and
-// edge-tile paths), a strided bias, batches, 1 and 2 threads, tiny blocking (several k blocks) and k = 0; then
+// edge-tile paths), a strided bias, one bias value a row of C instead of a column (a convolution's channels,
+// added as each tile is stored), batches, 1 and 2 threads, tiny blocking (several k blocks) and k = 0; then
 // tg::linear's one-pass forward against matmul + add, with its gradients and tangents.
 #include <gtest/gtest.h>
 
@@ -38,10 +39,11 @@ enum class CLayout { RowMajor, ColMajor, Strided };
 
 template <class T>
 void check_epilogue(int64_t batch, int64_t m, int64_t n, int64_t k, CLayout layout, Activation act, bool with_bias,
-                    const cpu::MicroKernel<T>& kernel, const cpu::GemmBlocking& blocking, int threads, uint32_t seed) {
+                    const cpu::MicroKernel<T>& kernel, const cpu::GemmBlocking& blocking, int threads, uint32_t seed,
+                    bool bias_per_row = false) {
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> small(-3, 3);
-  std::vector<T> a(std::max<int64_t>(batch * m * k, 1)), b(std::max<int64_t>(k * n, 1)), bias(2 * n + 1);
+  std::vector<T> a(std::max<int64_t>(batch * m * k, 1)), b(std::max<int64_t>(k * n, 1)), bias(2 * std::max(m, n) + 1);
   for (T& v : a) v = T(small(rng));
   for (T& v : b) v = T(small(rng));
   for (T& v : bias) v = T(small(rng)) + T(0.5);
@@ -57,18 +59,19 @@ void check_epilogue(int64_t batch, int64_t m, int64_t n, int64_t k, CLayout layo
   options.epilogue.bias = with_bias ? bias.data() : nullptr;
   options.epilogue.bias_stride = 2;
   options.epilogue.activation = act;
+  options.bias_per_row = bias_per_row;
   cpu::gemm<T>({batch}, m, n, k, ca, aa, ba, kernel, blocking, options);
   ref_tables().matmul.find(tg::DeviceType::CPU, dt)({batch}, m, n, k, pa, aa, ba, {});
   const std::string what = std::string(kernel.name) + " " + tg::kernels::activation_name(act) +
                            (with_bias ? " +bias" : "") + " m=" + std::to_string(m) + " n=" + std::to_string(n) +
                            " k=" + std::to_string(k) + " layout " + std::to_string(int(layout)) + " threads " +
-                           std::to_string(threads);
+                           std::to_string(threads) + (bias_per_row ? " bias per row" : "");
   for (int64_t e = 0; e < batch; ++e)
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) {
         const int64_t at = e * per + i * rs + j * cs;
         T want = plain[at];
-        if (with_bias) want = want + bias[2 * j];
+        if (with_bias) want = want + bias[2 * (bias_per_row ? i : j)];
         want = activate(act, want);
         const T got = fused[at];
         if (act == Activation::Gelu) {
@@ -89,21 +92,25 @@ TYPED_TEST(KernelsGemmEpilogue, MatchesUnfusedBiasAndActivation) {
   uint32_t seed = 1;
   for (const cpu::MicroKernel<T>& kernel : cpu::available_micro_kernels<T>())
     for (Activation act : {Activation::None, Activation::Relu, Activation::Gelu})
-      for (bool with_bias : {true, false}) {
-        if (act == Activation::None && !with_bias) continue;
-        for (CLayout layout : {CLayout::RowMajor, CLayout::ColMajor, CLayout::Strided}) {
-          check_epilogue<T>(2, kernel.mr + 3, kernel.nr * 2 + 1, 19, layout, act, with_bias, kernel, kernel.blocking,
-                            layout == CLayout::RowMajor ? 2 : 1, ++seed);
-          check_epilogue<T>(1, 2 * kernel.mr + 1, kernel.nr + 5, 23, layout, act, with_bias, kernel,
-                            {kernel.mr, 5, kernel.nr}, 1, ++seed);  // five k blocks: the epilogue only after the last
+      for (bool with_bias : {true, false})
+        for (bool per_row : {false, true}) {
+          if ((act == Activation::None && !with_bias) || (per_row && !with_bias)) continue;
+          for (CLayout layout : {CLayout::RowMajor, CLayout::ColMajor, CLayout::Strided}) {
+            check_epilogue<T>(2, kernel.mr + 3, kernel.nr * 2 + 1, 19, layout, act, with_bias, kernel,
+                              kernel.blocking, layout == CLayout::RowMajor ? 2 : 1, ++seed, per_row);
+            // Five k blocks: the epilogue only after the last.
+            check_epilogue<T>(1, 2 * kernel.mr + 1, kernel.nr + 5, 23, layout, act, with_bias, kernel,
+                              {kernel.mr, 5, kernel.nr}, 1, ++seed, per_row);
+          }
+          check_epilogue<T>(1, 5, 9, 0, CLayout::RowMajor, act, with_bias, kernel, kernel.blocking, 1, ++seed,
+                            per_row);  // k = 0
+          // A narrow C (n < NR, m >> n), which the GEMM computes turned round: the bias follows C's columns (or
+          // rows).
+          for (int64_t n : {kernel.nr / 3, kernel.nr - 6})  // 5 and 10 of AVX2's 16, 10 and 26 of AVX-512's 32
+            if (n >= 1)
+              check_epilogue<T>(1, 8 * kernel.mr + 1, n, 31, CLayout::RowMajor, act, with_bias, kernel,
+                                kernel.blocking, 1, ++seed, per_row);
         }
-        check_epilogue<T>(1, 5, 9, 0, CLayout::RowMajor, act, with_bias, kernel, kernel.blocking, 1, ++seed);  // k = 0
-        // A narrow C (n < NR, m >> n), which the GEMM computes turned round: the bias follows C's columns.
-        for (int64_t n : {kernel.nr / 3, kernel.nr - 6})  // 5 and 10 of AVX2's 16, 10 and 26 of AVX-512's 32
-          if (n >= 1)
-            check_epilogue<T>(1, 8 * kernel.mr + 1, n, 31, CLayout::RowMajor, act, with_bias, kernel, kernel.blocking,
-                              1, ++seed);
-      }
 }
 
 // The registered kernels: the CPU GEMM's fused matmul and the reference (matmul, then the epilogue) agree.
