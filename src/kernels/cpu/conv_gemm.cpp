@@ -334,12 +334,12 @@ StridedArg with_column_stride(const StridedArg& t, int64_t column) {
   return {t.data, {t.strides[0], t.strides[1], column}, t.dtype, t.device};
 }
 
-// Columns [first, first + count) of every row (g, i) of a 4-D operand t to or from rows[(g M + i) count + j].
+// Columns [first, first + count) of every row (g, i) of a 4-D operand t to or from rows[(g M + i) count + j], on
+// up to `threads` threads.
 template <class T>
 void copy_columns(const StridedArg& t, int64_t groups, int64_t m, int64_t l, int64_t first, int64_t count, T* rows,
-                  bool to_rows) {
-  const int64_t total = groups * m * count;
-  parallel_for(groups * m, threads_for(total, int64_t{1} << 16), [&](int64_t r0, int64_t r1, int) {
+                  bool to_rows, int threads) {
+  parallel_for(groups * m, threads, [&](int64_t r0, int64_t r1, int) {
     for (int64_t r = r0; r < r1; ++r) {
       T* row = rows + r * count;
       T* base = static_cast<T*>(t.data) + r / m * t.strides[0] + r % m * t.strides[1];
@@ -356,6 +356,8 @@ void copy_columns(const StridedArg& t, int64_t groups, int64_t m, int64_t l, int
     }
   });
 }
+
+int copy_threads(int64_t elements) { return threads_for(elements, int64_t{1} << 16); }
 
 template <class T>
 void weight_grad_by_chunks(Im2colOperand<T>& cols, int64_t groups, int64_t m, int64_t q, int64_t p, int64_t l,
@@ -384,7 +386,7 @@ void weight_grad_by_chunks(Im2colOperand<T>& cols, int64_t groups, int64_t m, in
         a_chunk.data = static_cast<T*>(a.data) + p0 * *column;
       } else {
         block.emplace(static_cast<size_t>(groups * m * len) * sizeof(T));
-        copy_columns(a, groups, m, l, p0, len, block->as<T>(), true);
+        copy_columns(a, groups, m, l, p0, len, block->as<T>(), true, 1);  // a chunk is one thread's work
         a_chunk = {block->as<T>(), {m * len, len, 1}, a.dtype, a.device};
       }
       GemmOptions options;
@@ -456,7 +458,7 @@ void conv_forward(Im2colOperand<T>& cols, const ConvGemmProblem& pr, int64_t m, 
       gemm_gathered_b<T>(1, m, p, q, group_of(c, grp, c.strides), group_of(a, grp, a.strides), b, options);
     }
   }
-  if (buffer) copy_columns(out, pr.groups, m, l, 0, p, buffer->as<T>(), false);
+  if (buffer) copy_columns(out, pr.groups, m, l, 0, p, buffer->as<T>(), false, copy_threads(pr.groups * m * p));
 }
 
 template <class T>
@@ -511,7 +513,7 @@ void conv_gemm_typed(ConvGemmOp op, const ConvGemmProblem& pr, const StridedArg&
     gemm_gathered_b<T>(pr.groups, m, q, p, out, with_column_stride(a, *column), b);
   } else {  // an NC(H)W gradient: copied into the [G, M, N L] layout, whose columns the GEMM can walk
     const CpuBuffer rows(static_cast<size_t>(pr.groups * m * p) * sizeof(T));
-    copy_columns(a, pr.groups, m, l, 0, p, rows.as<T>(), true);
+    copy_columns(a, pr.groups, m, l, 0, p, rows.as<T>(), true, copy_threads(pr.groups * m * p));
     gemm_gathered_b<T>(pr.groups, m, q, p, out, {rows.as<T>(), {m * p, p, 1}, a.dtype, a.device}, b);
   }
 }
