@@ -2,21 +2,25 @@
 // the other implementation, then timed in interleaved rounds (round r takes one sample of every cell in turn,
 // so a noisy neighbour slows all of them alike) and the median sample is reported.
 //
-// The passes, for x [N, Cin, H, W], the weight W [Cout, Q] (Q = Cin K K) and the output's gradient g [Cout, P]
-// (P = N OH OW, the layout the GEMMs take):
+// The passes, for x [N, Cin, H, W], the weight W [Cout, Q] (Q = Cin K K) and the output's gradient g, which
+// tensorgrad takes in NCHW ([N, Cout, OH OW], as tg::conv2d hands it over) and the reference as [Cout, P]
+// (P = N OH OW, copied once at set-up):
 //   forward       out = W cols          tensorgrad: conv_gemm Forward (Winograd where conv_gemm_is_winograd)
-//                                       reference: im2col, sgemm
+//                                       into the NCHW output with a (zero) bias, as tg::conv2d runs it
+//                                       reference: im2col, sgemm into [Cout, P]
 //   forward (implicit GEMM)             tensorgrad: conv_gemm_implicit Forward, to compare in one run
 //   weight grad   dW = g cols^T         tensorgrad: conv_gemm WeightGrad (Winograd where conv_gemm_is_winograd)
-//                                       reference: im2col, sgemm
+//                                       from the NCHW gradient; reference: im2col, sgemm
 //   weight grad (implicit GEMM)         tensorgrad: conv_gemm_implicit WeightGrad, to compare in one run
 //   input grad    dx = col2im(W^T g)    tensorgrad: as tg::conv2d's plain backward: with K > 1, stride 1 and
 //                                       Cin >= 64 or a Winograd backward convolution (conv_gemm_is_winograd),
-//                                       a conv_gemm Forward of g (an [N, Cout, OH, OW] view) with W
-//                                       transposed and flipped, then the copy into NCHW; else matmul and col2im
-//                                       over blocks of images (2 MB of columns each)
+//                                       a conv_gemm Forward of g (read as an [N, Cout, OH, OW] image) with W
+//                                       transposed and flipped, straight into NCHW; else g copied into
+//                                       [Cout, P], then matmul and col2im over blocks of images (2 MB of
+//                                       columns each)
 //                                       reference: sgemm, col2im (ours)
-//   input grad via cols                 tensorgrad: matmul, col2im over the whole batch (to compare in one run)
+//   input grad via cols                 tensorgrad: g copied into [Cout, P], matmul, col2im over the whole batch
+//                                       (to compare in one run)
 // cols is the Q x P im2col matrix. The reference recomputes im2col for the weight gradient, as PyTorch's
 // slow_conv2d does; its im2col and col2im are tensorgrad's, run on one thread (see OneThread), so on two threads
 // only its sgemm is threaded.
@@ -52,9 +56,12 @@ struct Problem {
   ConvBenchCase c;
   k::WindowGeometry g;
   int64_t q = 0, p = 0, l = 0;
-  Tensor x, w, grad;                 // inputs
-  Tensor out, dw, cols_grad, dx;     // tensorgrad's results
-  Tensor ref_out, ref_dw, ref_dx;    // the reference's results
+  Tensor x, w, grad, bias;           // inputs; grad [N, Cout, L], bias zeros
+  Tensor out, dw, cols_grad, dx;     // tensorgrad's results; out [N, Cout, L]
+  Tensor grad_cols;                  // tensorgrad's copy of grad as [Cout, P] on the column routes
+  Tensor out_by_channel;             // out seen as [Cout, N, L], to compare
+  Tensor ref_out, ref_dw, ref_dx;    // the reference's results; ref_out [Cout, N, L]
+  Tensor ref_grad;                   // grad as [Cout, P], the reference's operand
   Tensor cols, ref_cols_grad;        // the reference's im2col matrix and W^T g
 
   double flops() const { return 2.0 * double(c.out_channels) * double(q) * double(p); }
@@ -78,9 +85,13 @@ Problem make_problem(const ConvBenchCase& c, Generator& gen) {
   pr.p = c.batch * pr.l;
   pr.x = randn({c.batch, c.in_channels, c.height, c.width}, DType::Float32, gen);
   pr.w = randn({c.out_channels, pr.q}, DType::Float32, gen);
-  pr.grad = randn({c.out_channels, pr.p}, DType::Float32, gen);
-  pr.out = Tensor::empty({c.out_channels, pr.p});
-  pr.ref_out = Tensor::empty({c.out_channels, pr.p});
+  pr.grad = randn({c.batch, c.out_channels, pr.l}, DType::Float32, gen);
+  pr.ref_grad = pr.grad.permute({1, 0, 2}).contiguous().reshape({c.out_channels, pr.p});
+  pr.grad_cols = Tensor::empty({c.out_channels, pr.p});
+  pr.bias = zeros({c.out_channels}, DType::Float32);
+  pr.out = Tensor::empty({c.batch, c.out_channels, pr.l});
+  pr.out_by_channel = pr.out.permute({1, 0, 2});
+  pr.ref_out = Tensor::empty({c.out_channels, c.batch, pr.l});
   pr.dw = Tensor::empty({c.out_channels, pr.q});
   pr.ref_dw = Tensor::empty({c.out_channels, pr.q});
   pr.cols_grad = Tensor::empty({pr.q, pr.p});
@@ -99,40 +110,47 @@ k::StridedArg as_cols(const Tensor& qp, const Problem& pr) {
 k::StridedArg grouped(const Tensor& t) {
   return {t.data_ptr(), {t.numel(), t.stride(0), t.stride(1)}, DType::Float32, DeviceType::CPU};
 }
-// An output (or its gradient) [Cout, N L] as conv_gemm's 4-D [G = 1, Cout, N, L] operand.
-k::StridedArg by_image(const Tensor& t, const Problem& pr) {
-  return {t.data_ptr(), {t.numel(), t.stride(0), pr.l * t.stride(1), t.stride(1)}, DType::Float32, DeviceType::CPU};
+// An NCHW output (or its gradient) [N, Cout, L] as conv_gemm's 4-D [G = 1, Cout, N, L] operand.
+k::StridedArg nchw(const Tensor& t) {
+  return {t.data_ptr(), {t.numel(), t.stride(1), t.stride(0), t.stride(2)}, DType::Float32, DeviceType::CPU};
+}
+// tensorgrad's copy of the NCHW gradient into [Cout, P] on the column routes (the op's by_group_columns).
+void gradient_to_columns(Problem& pr) {
+  pr.grad_cols.reshape({pr.c.out_channels, pr.c.batch, pr.l}).copy_(pr.grad.permute({1, 0, 2}));
 }
 k::ConvGemmProblem conv_problem(const Problem& pr) { return {pr.g, 1, pr.c.out_channels}; }
 
 void tg_forward(Problem& pr) {
-  k::conv_gemm(k::ConvGemmOp::Forward, conv_problem(pr), by_image(pr.out, pr), grouped(pr.w), arg(pr.x));
+  k::conv_gemm(k::ConvGemmOp::Forward, conv_problem(pr), nchw(pr.out), grouped(pr.w), arg(pr.x), arg(pr.bias));
 }
 // The implicit GEMM where the forward would take Winograd (conv_winograd.h), to compare the two in one run.
 void tg_forward_implicit(Problem& pr) {
-  k::cpu::conv_gemm_implicit(k::ConvGemmOp::Forward, conv_problem(pr), by_image(pr.out, pr), grouped(pr.w), arg(pr.x));
+  k::cpu::conv_gemm_implicit(k::ConvGemmOp::Forward, conv_problem(pr), nchw(pr.out), grouped(pr.w), arg(pr.x),
+                             arg(pr.bias));
 }
 void tg_weight_grad(Problem& pr) {
-  k::conv_gemm(k::ConvGemmOp::WeightGrad, conv_problem(pr), grouped(pr.dw), by_image(pr.grad, pr), arg(pr.x));
+  k::conv_gemm(k::ConvGemmOp::WeightGrad, conv_problem(pr), grouped(pr.dw), nchw(pr.grad), arg(pr.x));
 }
 void tg_weight_grad_implicit(Problem& pr) {
-  k::cpu::conv_gemm_implicit(k::ConvGemmOp::WeightGrad, conv_problem(pr), grouped(pr.dw), by_image(pr.grad, pr),
-                             arg(pr.x));
+  k::cpu::conv_gemm_implicit(k::ConvGemmOp::WeightGrad, conv_problem(pr), grouped(pr.dw), nchw(pr.grad), arg(pr.x));
 }
 void tg_input_grad_via_cols(Problem& pr) {
   const Tensor wt = pr.w.transpose(0, 1);
-  k::matmul({}, pr.q, pr.p, pr.c.out_channels, arg(pr.cols_grad), arg(wt), arg(pr.grad));
+  gradient_to_columns(pr);
+  k::matmul({}, pr.q, pr.p, pr.c.out_channels, arg(pr.cols_grad), arg(wt), arg(pr.grad_cols));
   k::col2im(pr.g, arg(pr.dx), as_cols(pr.cols_grad, pr));
 }
-// The column route as the op runs it in a plain backward (src/ops/conv.cpp, input_grad_by_image_blocks): W^T g
-// and col2im a block of images at a time (2 MB of columns), so col2im reads the columns from cache.
+// The column route as the op runs it in a plain backward (src/ops/conv.cpp, input_grad_by_image_blocks): g into
+// [Cout, P], then W^T g and col2im a block of images at a time (2 MB of columns), so col2im reads the columns from
+// cache.
 void tg_input_grad_by_image_blocks(Problem& pr) {
   const ConvBenchCase& c = pr.c;
+  gradient_to_columns(pr);
   const int64_t block = std::clamp<int64_t>((int64_t{1} << 21) / (pr.q * pr.l * 4), 1, c.batch);
   const Tensor wt = pr.w.transpose(0, 1);
   for (int64_t first = 0; first < c.batch; first += block) {
     const int64_t images = std::min(block, c.batch - first);
-    const Tensor g_block = pr.grad.slice(1, first * pr.l, (first + images) * pr.l);
+    const Tensor g_block = pr.grad_cols.slice(1, first * pr.l, (first + images) * pr.l);
     const Tensor cols_block = pr.cols_grad.slice(1, 0, images * pr.l);
     k::matmul({}, pr.q, images * pr.l, c.out_channels, arg(cols_block), arg(wt), arg(g_block));
     k::WindowGeometry g = pr.g;
@@ -154,7 +172,7 @@ void tg_input_grad(Problem& pr) {
   const Tensor wt = reshape(permute(flip(reshape(pr.w, {c.out_channels, c.in_channels, c.kernel, c.kernel}), {2, 3}),
                                     {1, 0, 2, 3}),
                             {c.in_channels, c.out_channels * c.kernel * c.kernel});
-  const Tensor g_image = permute(reshape(pr.grad, {c.out_channels, c.batch, pr.g.out_h, pr.g.out_w}), {1, 0, 2, 3});
+  const Tensor g_image = reshape(pr.grad, {c.batch, c.out_channels, pr.g.out_h, pr.g.out_w});
   k::WindowGeometry back = pr.g;
   back.channels = c.out_channels;
   back.in_h = pr.g.out_h;
@@ -193,12 +211,12 @@ void ref_forward(Problem& pr) {
 void ref_weight_grad(Problem& pr) {
   ref_cols(pr);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(pr.c.out_channels), int(pr.q), int(pr.p), 1.0f,
-              pr.grad.data<float>(), int(pr.p), pr.cols.data<float>(), int(pr.p), 0.0f, pr.ref_dw.data<float>(),
+              pr.ref_grad.data<float>(), int(pr.p), pr.cols.data<float>(), int(pr.p), 0.0f, pr.ref_dw.data<float>(),
               int(pr.q));
 }
 void ref_input_grad(Problem& pr) {
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(pr.q), int(pr.p), int(pr.c.out_channels), 1.0f,
-              pr.w.data<float>(), int(pr.q), pr.grad.data<float>(), int(pr.p), 0.0f, pr.ref_cols_grad.data<float>(),
+              pr.w.data<float>(), int(pr.q), pr.ref_grad.data<float>(), int(pr.p), 0.0f, pr.ref_cols_grad.data<float>(),
               int(pr.p));
   OneThread one;
   k::col2im(pr.g, arg(pr.ref_dx), as_cols(pr.ref_cols_grad, pr));
@@ -249,9 +267,9 @@ int run_conv_bench(const ConvBenchOptions& opt) {
   for (const ConvBenchCase& c : opt.cases) problems.push_back(make_problem(c, gen));
 
 #if TG_BENCH_OPENBLAS
-  const std::vector<Pass> passes = {{"forward", &tg_forward, &ref_forward, &Problem::out, &Problem::ref_out},
-                                    {"forward (implicit GEMM)", &tg_forward_implicit, &ref_forward, &Problem::out,
-                                     &Problem::ref_out},
+  const std::vector<Pass> passes = {{"forward", &tg_forward, &ref_forward, &Problem::out_by_channel, &Problem::ref_out},
+                                    {"forward (implicit GEMM)", &tg_forward_implicit, &ref_forward,
+                                     &Problem::out_by_channel, &Problem::ref_out},
                                     {"weight grad", &tg_weight_grad, &ref_weight_grad, &Problem::dw, &Problem::ref_dw},
                                     {"weight grad (implicit GEMM)", &tg_weight_grad_implicit, &ref_weight_grad,
                                      &Problem::dw, &Problem::ref_dw},
@@ -260,8 +278,9 @@ int run_conv_bench(const ConvBenchOptions& opt) {
                                      &Problem::ref_dx}};
   const bool have_ref = true;
 #else
-  const std::vector<Pass> passes = {{"forward", &tg_forward, nullptr, &Problem::out, nullptr},
-                                    {"forward (implicit GEMM)", &tg_forward_implicit, nullptr, &Problem::out, nullptr},
+  const std::vector<Pass> passes = {{"forward", &tg_forward, nullptr, &Problem::out_by_channel, nullptr},
+                                    {"forward (implicit GEMM)", &tg_forward_implicit, nullptr, &Problem::out_by_channel,
+                                     nullptr},
                                     {"weight grad", &tg_weight_grad, nullptr, &Problem::dw, nullptr},
                                     {"weight grad (implicit GEMM)", &tg_weight_grad_implicit, nullptr, &Problem::dw,
                                      nullptr},

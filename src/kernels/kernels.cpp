@@ -85,6 +85,9 @@ void col2im(const WindowGeometry& g, const StridedArg& x, const StridedArg& cols
 void conv_gemm(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a,
                const StridedArg& x, const StridedArg& bias) {
   TG_CHECK(bias.data == nullptr || op == ConvGemmOp::Forward, op_name(op), ": a bias is the forward's only");
+  TG_CHECK(bias.data == nullptr || (bias.dtype == x.dtype && bias.strides.size() == 1), op_name(op), ": the bias (",
+           dtype_name(bias.dtype), ", rank ", bias.strides.size(), ") must be 1-D of the input's dtype (",
+           dtype_name(x.dtype), ")");
   const DeviceType device =
       bias.data == nullptr ? device_of(op_name(op), out, a, x) : device_of(op_name(op), out, a, x, bias);
   tables().conv_gemm.find(op, device, x.dtype, op_name(op))(op, p, out, a, x, bias);

@@ -3,8 +3,10 @@
 // im2col and col2im are each other's VJP and both linear, so every order of derivative is exact. A float32 /
 // float64 convolution is one implicit GEMM per group, conv_gemm: out = W cols + bias, with cols (the im2col matrix
 // over the whole batch, [Cin K, N L]) gathered from the image as the GEMM packs its panels, never written out
-// (the kernel layer computes float32 3x3 stride-1 ones by Winograd, kernels::conv_gemm_is_winograd), written
-// straight into the NC(H)W output, whose gradient the weight gradient reads as it is. Its VJP:
+// (the kernel layer computes float32 3x3 stride-1 ones by Winograd, kernels::conv_gemm_is_winograd). The op
+// hands the kernels the NC(H)W output to write and the NC(H)W gradient to read; where the kernel needs the GEMM's
+// [G, M, N L] layout it makes that copy itself (Winograd never does; the implicit GEMM writes an output of 256+
+// positions an image in place). Its VJP:
 // grad_W = g cols^T (conv_gemm_weight_grad, by the same kernels) and, for the input, with stride 1 and at least 64
 // channels a group or a Winograd backward convolution, another convolution (of g with W transposed and flipped),
 // else grad_cols = W^T g and col2im; so the node saves x, not cols. conv_gemm_weight_grad is bilinear in (g, x) as conv_gemm is in (W, x),
@@ -93,8 +95,8 @@ kernels::StridedArg output_arg(const Tensor& t, int64_t groups) {
   return {t.data_ptr(), {m * s[1], s[1], s[0], s[2]}, t.dtype(), t.device().type};
 }
 
-// An output's gradient [N, Cout, *out] in the GEMM's [G, M, N L] layout (a copy; the double backward's GEMMs and
-// the column route take it).
+// An output's gradient [N, Cout, *out] in the GEMM's [G, M, N L] layout (a copy unless N is 1; the double
+// backward's GEMMs and the column route take it).
 Tensor by_group_columns(const Tensor& g, int64_t groups) {
   const Tensor rows = positions_view(g);
   const int64_t n = rows.size(0), cout = rows.size(1), l = rows.size(2);
@@ -362,11 +364,11 @@ Tensor conv_nd(const Tensor& x, const Tensor& weight, const Tensor& bias, const 
   const Window w = make_window(in, SpatialArg(kernel), dilation, padding, stride, op, context);
   const int64_t k = w.kernel_numel(), l = w.positions();
 
-  // The whole batch as one GEMM per group: [Cout/g, Cin/g K] @ [Cin/g K, N L], implicit (conv_gemm) where the
-  // kernel exists; otherwise cols are produced directly in the [Cin K, N, L] layout that needs (a 1x1 kernel
-  // with stride 1 and no padding skips im2col: cols are x itself, permuted by a copy). Per-sample GEMMs
-  // against [N, Cin K, L] would need the weight gradient as N separate [Cout, Cin K] products summed
-  // afterwards; here it is one GEMM over N L columns.
+  // The whole batch as one GEMM per group: [Cout/g, Cin/g K] @ [Cin/g K, N L], implicit (conv_gemm, which may
+  // split it by images to write NC(H)W in place) where the kernel exists; otherwise cols are produced directly
+  // in the [Cin K, N, L] layout that needs (a 1x1 kernel with stride 1 and no padding skips im2col: cols are x
+  // itself, permuted by a copy). Per-sample GEMMs against [N, Cin K, L] would need the weight gradient as N
+  // separate [Cout, Cin K] products summed afterwards; here it is one GEMM over N L columns.
   bool pointwise = true;
   for (size_t d = 0; d < nd; ++d) pointwise &= w.kernel[d] == 1 && w.stride[d] == 1 && w.padding[d] == 0;
   // Depthwise (one filter per channel): its own kernel.

@@ -255,16 +255,18 @@ Tensor nchw_to_columns(const Tensor& t, int64_t groups) {
 TEST(KernelsCpuVsReference, ConvGemmWritesAndReadsTheImageMajorLayoutBitForBit) {
   tg::Generator gen(8);
   // 784 positions an image (by images; the 32-image one has 25088 positions: a weight gradient by chunks), 63
-  // (through the buffer).
+  // (through the buffer); 256 with 64 channels: Q = 576 (32 a group: 288), deeper than one k block (KC 256), where
+  // one image's C must be blocked like the whole batch's, also with M = 130 rows, more than an A block's MC.
   const Geometry cases[] = {{4, 1, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1}, {32, 1, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1},
-                            {3, 4, 9, 7, 3, 3, 1, 1, 1, 1, 1, 1}, {2, 6, 30, 20, 3, 3, 1, 1, 1, 1, 1, 1}};
+                            {3, 4, 9, 7, 3, 3, 1, 1, 1, 1, 1, 1},   {2, 6, 30, 20, 3, 3, 1, 1, 1, 1, 1, 1},
+                            {2, 64, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1}};
   for (int threads : {1, 2}) {
     Threads t(threads);
     for (const Geometry& geo : cases)
       for (int64_t groups : {int64_t{1}, int64_t{2}})
-        for (int64_t m : {int64_t{5}, int64_t{33}})
+        for (int64_t m : {int64_t{5}, int64_t{33}, int64_t{130}})
           for (DType dt : {DType::Float32, DType::Float64}) {
-            if (geo.c % groups != 0) continue;
+            if (geo.c % groups != 0 || (m == 130) != (geo.c == 64)) continue;
             const k::WindowGeometry g = window(geo);
             SCOPED_TRACE(::testing::Message() << "geometry " << geo.n << "x" << geo.c << "x" << geo.h << "x" << geo.w
                                               << " groups " << groups << " M " << m << " threads " << threads << " "

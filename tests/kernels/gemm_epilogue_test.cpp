@@ -113,6 +113,33 @@ TYPED_TEST(KernelsGemmEpilogue, MatchesUnfusedBiasAndActivation) {
         }
 }
 
+// With inexact sums (normal values) and several k blocks, the bias added as a tile is stored gives the bits of the
+// same GEMM followed by the bias as a separate pass: (C + last block's sum) + bias, in that order.
+TYPED_TEST(KernelsGemmEpilogue, RowBiasAddsAfterTheLastBlockAsASeparatePassWould) {
+  using T = TypeParam;
+  std::mt19937 rng(11);
+  std::normal_distribution<double> normal;
+  for (const cpu::MicroKernel<T>& kernel : cpu::available_micro_kernels<T>()) {
+    const int64_t m = 2 * kernel.mr + 1, n = 3 * kernel.nr + 5, k = 23;
+    std::vector<T> a(m * k), b(k * n), bias(m), fused(m * n), plain(m * n);
+    for (T& v : a) v = T(normal(rng));
+    for (T& v : b) v = T(normal(rng));
+    for (T& v : bias) v = T(normal(rng));
+    const tg::DType dt = tg::dtype_of<T>();
+    const StridedArg fa{fused.data(), {n, 1}, dt}, pa{plain.data(), {n, 1}, dt}, aa{a.data(), {k, 1}, dt},
+        ba{b.data(), {n, 1}, dt};
+    const cpu::GemmBlocking five_blocks{kernel.mr, 5, kernel.nr};
+    cpu::GemmOptions options;
+    options.epilogue.bias = bias.data();
+    options.bias_per_row = true;
+    cpu::gemm<T>({}, m, n, k, fa, aa, ba, kernel, five_blocks, options);
+    cpu::gemm<T>({}, m, n, k, pa, aa, ba, kernel, five_blocks, cpu::GemmOptions{});
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        ASSERT_EQ(fused[i * n + j], plain[i * n + j] + bias[i]) << kernel.name << " at " << i << ", " << j;
+  }
+}
+
 // The registered kernels: the CPU GEMM's fused matmul and the reference (matmul, then the epilogue) agree.
 TYPED_TEST(KernelsGemmEpilogue, RegisteredFusedMatchesReferenceFused) {
   using T = TypeParam;

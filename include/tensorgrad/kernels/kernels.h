@@ -117,8 +117,9 @@ void col2im(const WindowGeometry& g, const StridedArg& x, const StridedArg& cols
 //   WeightGrad: out[g] (M x Q) = a[g] (M x P) cols[g]^T          a: the output's gradient, out: the weight's
 // The weight and the weight's gradient are 3-D with (group, row, col) strides. The output (Forward's out) and its
 // gradient (WeightGrad's a) are 4-D with (group, row, image, position) strides, a column p = n L + l of the
-// M x P matrix being (n, l) (L = OH OW): the NC(H)W output [N, Cout, L] is strides (M s_C, s_C, s_N, s_L), so a
-// convolution writes and reads its output in the layout the rest of the model uses, with no copy between. x is
+// M x P matrix being (n, l) (L = OH OW): the NC(H)W output [N, Cout, L] is strides (M s_C, s_C, s_N, s_L), so the
+// op hands over the tensors the rest of the model uses, and a kernel that needs [G, M, N L] copies into it where
+// that pass is cheapest (the CPU's: conv_gemm.cpp). x is
 // 4-D [N, C, H, W]. bias (Forward only; data null: none) is 1-D, one value per output channel (Cout of them), added
 // to each output element. All of one floating dtype.
 struct ConvGemmProblem {

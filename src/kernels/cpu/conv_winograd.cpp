@@ -449,10 +449,15 @@ void check_operands(const char* name, const StridedArg& out, const StridedArg& a
            name, ": operands of ranks ", out.strides.size(), ", ", a.strides.size(), ", ", x.strides.size(),
            forward ? " (4, 3, 4)" : " (3, 4, 4)");
 }
+void check_bias(const char* name, const StridedArg& bias) {
+  TG_CHECK(bias.data == nullptr || (bias.strides.size() == 1 && bias.dtype == DType::Float32), name,
+           ": a bias of rank ", bias.strides.size(), " and dtype ", dtype_name(bias.dtype), " (1, float32)");
+}
 
 void conv_winograd(const ConvGemmProblem& pr, const StridedArg& out, const StridedArg& a, const StridedArg& x,
                    const StridedArg& bias) {
   check_operands("conv_winograd", out, a, x, true);
+  check_bias("conv_winograd", bias);
   const WindowGeometry& g = pr.window;
   Problem p = tiling(pr, x.dtype, "conv_winograd");
   p.out = static_cast<float*>(out.data);
