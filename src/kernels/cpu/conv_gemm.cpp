@@ -347,7 +347,11 @@ void copy_columns(const StridedArg& t, int64_t groups, int64_t m, int64_t l, int
         const int64_t p = first + j, run = std::min(count - j, l - p % l);
         T* at = base + p / l * t.strides[2] + p % l * t.strides[3];
         const int64_t step = t.strides[3];
-        if (to_rows)
+        if (step == 1 && to_rows)  // NC(H)W: whole runs, which the compiler vectorises
+          std::copy(at, at + run, row + j);
+        else if (step == 1)
+          std::copy(row + j, row + j + run, at);
+        else if (to_rows)
           for (int64_t i = 0; i < run; ++i) row[j + i] = at[i * step];
         else
           for (int64_t i = 0; i < run; ++i) at[i * step] = row[j + i];
