@@ -386,6 +386,48 @@ TEST(KernelsCpuVsReference, PoolRowsOfEveryIsaPresentFollowTheScalarRule) {
   }
 }
 
+// Every ISA's plane of 2x2 pooling rows (one call for a plane, pool.cpp's usual path) gives what its single row
+// gives row by row: planes of odd and even sizes, the last row's vectors ending where the plane does.
+TEST(KernelsCpuVsReference, PoolPlanesOfEveryIsaAreTheirRowsRowByRow) {
+  namespace cpu = tg::kernels::cpu;
+  struct Isa {
+    const char* name;
+    cpu::PoolRow2x2 row;
+    cpu::PoolRows2x2 rows;
+  };
+  const bool avx2 = cpu::cpu_has_avx2(), avx512 = cpu::cpu_has_avx512f();
+  const Isa isas[] = {
+      {"avx2", avx2 ? cpu::isa::avx2_pool_row_2x2 : nullptr, avx2 ? cpu::isa::avx2_pool_rows_2x2 : nullptr},
+      {"avx512", avx512 ? cpu::isa::avx512_pool_row_2x2 : nullptr, avx512 ? cpu::isa::avx512_pool_rows_2x2 : nullptr}};
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float pool[] = {0.0f, 1.0f, 2.0f, -1.0f, nan, -0.0f};
+  uint32_t state = 777;
+  for (const Isa& isa : isas) {
+    if (isa.row == nullptr || isa.rows == nullptr) continue;
+    for (int64_t height : {2, 7, 28})
+      for (int64_t width : {2, 5, 28, 35}) {
+        const int64_t out_h = height / 2, n = width / 2;
+        std::vector<float> plane(static_cast<size_t>(height * width));
+        for (float& v : plane) {
+          state = state * 1664525u + 1013904223u;
+          v = pool[(state >> 24) % 6];
+        }
+        const float* end = plane.data() + plane.size();
+        std::vector<float> values(static_cast<size_t>(out_h * n)), want_values = values;
+        std::vector<int64_t> places(static_cast<size_t>(out_h * n), -1), want_places = places;
+        isa.rows(plane.data(), width, out_h, n, end, 0, width, values.data(), places.data());
+        for (int64_t r = 0; r < out_h; ++r) {
+          const float* top = plane.data() + 2 * r * width;
+          isa.row(top, top + width, n, end, 2 * r * width, width, want_values.data() + r * n,
+                  want_places.data() + r * n);
+        }
+        EXPECT_EQ(places, want_places) << isa.name << " " << height << "x" << width;
+        EXPECT_EQ(std::memcmp(values.data(), want_values.data(), values.size() * sizeof(float)), 0)
+            << isa.name << " " << height << "x" << width;
+      }
+  }
+}
+
 // scatter_add_into_zeros writes every element of its output (filled with garbage first here), with the sums of
 // zeros + scatter_add bit for bit: the CPU's row loop (indexed dim last: contiguous, strided output, strided
 // operands) and its blocked fallback (another dim), on 1 and 2 threads, duplicates included; a bad index

@@ -44,10 +44,16 @@ inline bool takes(T v, T b) {
   return (v > b) | ((v != v) & (b == b));
 }
 
-// The CPU's vector version of a float32 2x2 row (pool_rows.h), or null: the scalar loops below.
+// The CPU's vector version of a float32 2x2 row (pool_rows.h), or null: the scalar loops below; and of a plane's
+// rows (null exactly when the row version is).
 PoolRow2x2 vector_pool_row() {
   static const PoolRow2x2 chosen =
       widest_supported<PoolRow2x2>(isa::avx512_pool_row_2x2, isa::avx2_pool_row_2x2, nullptr);
+  return chosen;
+}
+PoolRows2x2 vector_pool_rows() {
+  static const PoolRows2x2 chosen =
+      widest_supported<PoolRows2x2>(isa::avx512_pool_rows_2x2, isa::avx2_pool_rows_2x2, nullptr);
   return chosen;
 }
 
@@ -67,11 +73,16 @@ void max_pool_2x2_rows(PoolRow2x2 row, const WindowGeometry& g, const StridedArg
     const int64_t channels = g.channels, out_h = g.out_h, ow_n = g.out_w, in_w = g.in_w, xs_h = x.strides[2];
     const int64_t vs_l = vp != nullptr ? values->strides[2] : 0;
     std::vector<float> row_values(static_cast<size_t>(ow_n));
+    const PoolRows2x2 rows = vector_pool_rows();
     for (int64_t p = first; p < last; ++p) {
       const int64_t n = p / channels, c = p % channels;
       const float* plane = xp + n * x.strides[0] + c * x.strides[1];
       int64_t* out = ip + n * index.strides[0] + c * index.strides[1];
       float* vplane = vp != nullptr ? vp + n * values->strides[0] + c * values->strides[1] : nullptr;
+      if (vplane != nullptr && vs_l == 1 && rows != nullptr) {  // the usual case: the whole plane in one call
+        rows(plane, xs_h, out_h, ow_n, x_end, 0, in_w, vplane, out);
+        continue;
+      }
       for (int64_t oh = 0; oh < out_h; ++oh) {
         const float* r0 = plane + 2 * oh * xs_h;
         float* direct = vplane != nullptr && vs_l == 1 ? vplane + oh * ow_n : nullptr;

@@ -13,10 +13,19 @@ namespace tg::kernels::cpu {
 
 using PoolRow2x2 = void (*)(const float* r0, const float* r1, int64_t n, const float* end, int64_t first,
                            int64_t row_length, float* value, int64_t* position);
+// `rows` such output rows of one plane in a call (one call a row cost as much as the row at 14 windows): output
+// row r reads r0 + 2 r row_stride and the row below, starts at first + 2 r row_length and writes value + r n and
+// position + r n.
+using PoolRows2x2 = void (*)(const float* r0, int64_t row_stride, int64_t rows, int64_t n, const float* end,
+                             int64_t first, int64_t row_length, float* value, int64_t* position);
+
 
 namespace isa {
-extern const PoolRow2x2 avx2_pool_row_2x2;    // null when pool_rows_avx2.cpp was built for another target
-extern const PoolRow2x2 avx512_pool_row_2x2;  // null when pool_rows_avx512.cpp was built for another target
+// Null when pool_rows_<isa>.cpp was built for another target.
+extern const PoolRow2x2 avx2_pool_row_2x2;
+extern const PoolRows2x2 avx2_pool_rows_2x2;
+extern const PoolRow2x2 avx512_pool_row_2x2;
+extern const PoolRows2x2 avx512_pool_rows_2x2;
 }  // namespace isa
 
 }  // namespace tg::kernels::cpu

@@ -27,8 +27,9 @@ __m256 columns(const float* p, bool odd_columns) {
   return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(mixed), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
-void pool_row_2x2(const float* r0, const float* r1, int64_t n, const float* /*end*/, int64_t first,
-                  int64_t row_length, float* value, int64_t* position) {
+inline __attribute__((always_inline)) void pool_row_2x2(const float* r0, const float* r1, int64_t n,
+                                                       const float* /*end*/, int64_t first, int64_t row_length,
+                                                       float* value, int64_t* position) {
   const __m256i twice_lane = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
   const __m256i width = _mm256_set1_epi32(static_cast<int32_t>(row_length));
   int64_t w = 0;
@@ -67,10 +68,25 @@ void pool_row_2x2(const float* r0, const float* r1, int64_t n, const float* /*en
   }
 }
 
+void pool_one_row_2x2(const float* r0, const float* r1, int64_t n, const float* end, int64_t first,
+                      int64_t row_length, float* value, int64_t* position) {
+  pool_row_2x2(r0, r1, n, end, first, row_length, value, position);
+}
+
+void pool_rows_2x2(const float* r0, int64_t row_stride, int64_t rows, int64_t n, const float* end, int64_t first,
+                   int64_t row_length, float* value, int64_t* position) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* top = r0 + 2 * r * row_stride;
+    pool_row_2x2(top, top + row_stride, n, end, first + 2 * r * row_length, row_length, value + r * n,
+                 position + r * n);
+  }
+}
+
 }  // namespace
 
 namespace isa {
-const PoolRow2x2 avx2_pool_row_2x2 = &pool_row_2x2;
+const PoolRow2x2 avx2_pool_row_2x2 = &pool_one_row_2x2;
+const PoolRows2x2 avx2_pool_rows_2x2 = &pool_rows_2x2;
 }  // namespace isa
 
 }  // namespace tg::kernels::cpu
@@ -79,6 +95,7 @@ const PoolRow2x2 avx2_pool_row_2x2 = &pool_row_2x2;
 
 namespace tg::kernels::cpu::isa {
 const PoolRow2x2 avx2_pool_row_2x2 = nullptr;
+const PoolRows2x2 avx2_pool_rows_2x2 = nullptr;
 }  // namespace tg::kernels::cpu::isa
 
 #endif

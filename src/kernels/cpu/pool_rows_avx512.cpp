@@ -29,8 +29,9 @@ __mmask16 takes(__m512 v, __m512 b) {
   return larger | (v_nan & static_cast<__mmask16>(~b_nan));
 }
 
-void pool_row_2x2(const float* r0, const float* r1, int64_t n, const float* end, int64_t first, int64_t row_length,
-                  float* value, int64_t* position) {
+inline __attribute__((always_inline)) void pool_row_2x2(const float* r0, const float* r1, int64_t n, const float* end,
+                                                       int64_t first, int64_t row_length, float* value,
+                                                       int64_t* position) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   const __m512i width = _mm512_set1_epi32(static_cast<int32_t>(row_length));
@@ -71,12 +72,27 @@ void pool_row_2x2(const float* r0, const float* r1, int64_t n, const float* end,
   }
 }
 
+void pool_one_row_2x2(const float* r0, const float* r1, int64_t n, const float* end, int64_t first,
+                      int64_t row_length, float* value, int64_t* position) {
+  pool_row_2x2(r0, r1, n, end, first, row_length, value, position);
+}
+
+void pool_rows_2x2(const float* r0, int64_t row_stride, int64_t rows, int64_t n, const float* end, int64_t first,
+                   int64_t row_length, float* value, int64_t* position) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* top = r0 + 2 * r * row_stride;
+    pool_row_2x2(top, top + row_stride, n, end, first + 2 * r * row_length, row_length, value + r * n,
+                 position + r * n);
+  }
+}
+
 #pragma GCC diagnostic pop
 
 }  // namespace
 
 namespace isa {
-const PoolRow2x2 avx512_pool_row_2x2 = &pool_row_2x2;
+const PoolRow2x2 avx512_pool_row_2x2 = &pool_one_row_2x2;
+const PoolRows2x2 avx512_pool_rows_2x2 = &pool_rows_2x2;
 }  // namespace isa
 
 }  // namespace tg::kernels::cpu
@@ -85,6 +101,7 @@ const PoolRow2x2 avx512_pool_row_2x2 = &pool_row_2x2;
 
 namespace tg::kernels::cpu::isa {
 const PoolRow2x2 avx512_pool_row_2x2 = nullptr;
+const PoolRows2x2 avx512_pool_rows_2x2 = nullptr;
 }  // namespace tg::kernels::cpu::isa
 
 #endif
