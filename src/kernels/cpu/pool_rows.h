@@ -19,6 +19,16 @@ using PoolRow2x2 = void (*)(const float* r0, const float* r1, int64_t n, const f
 using PoolRows2x2 = void (*)(const float* r0, int64_t row_stride, int64_t rows, int64_t n, const float* end,
                              int64_t first, int64_t row_length, float* value, int64_t* position);
 
+// PoolRows2x2 by an ISA file's own row (which it inlines), one instance per pool_rows_<isa>.cpp: Row has internal
+// linkage there, so the instance does too, and code built with that file's flags never stands in for another's.
+template <PoolRow2x2 Row>
+void pool_plane_rows(const float* r0, int64_t row_stride, int64_t rows, int64_t n, const float* end, int64_t first,
+                     int64_t row_length, float* value, int64_t* position) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* top = r0 + 2 * r * row_stride;
+    Row(top, top + row_stride, n, end, first + 2 * r * row_length, row_length, value + r * n, position + r * n);
+  }
+}
 
 namespace isa {
 // Null when pool_rows_<isa>.cpp was built for another target.

@@ -68,25 +68,11 @@ inline __attribute__((always_inline)) void pool_row_2x2(const float* r0, const f
   }
 }
 
-void pool_one_row_2x2(const float* r0, const float* r1, int64_t n, const float* end, int64_t first,
-                      int64_t row_length, float* value, int64_t* position) {
-  pool_row_2x2(r0, r1, n, end, first, row_length, value, position);
-}
-
-void pool_rows_2x2(const float* r0, int64_t row_stride, int64_t rows, int64_t n, const float* end, int64_t first,
-                   int64_t row_length, float* value, int64_t* position) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* top = r0 + 2 * r * row_stride;
-    pool_row_2x2(top, top + row_stride, n, end, first + 2 * r * row_length, row_length, value + r * n,
-                 position + r * n);
-  }
-}
-
 }  // namespace
 
 namespace isa {
-const PoolRow2x2 avx2_pool_row_2x2 = &pool_one_row_2x2;
-const PoolRows2x2 avx2_pool_rows_2x2 = &pool_rows_2x2;
+const PoolRow2x2 avx2_pool_row_2x2 = &pool_row_2x2;
+const PoolRows2x2 avx2_pool_rows_2x2 = &pool_plane_rows<&pool_row_2x2>;
 }  // namespace isa
 
 }  // namespace tg::kernels::cpu
