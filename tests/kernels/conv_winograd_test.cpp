@@ -25,6 +25,8 @@ namespace k = tg::kernels;
 
 using tgtest::arg;
 using tgtest::by_image;
+using tgtest::nchw_arg;
+using tgtest::nchw_to_columns;
 
 using tgtest::Threads;
 
@@ -170,17 +172,10 @@ TEST(KernelsConvWinograd, WritesAndReadsTheImageMajorLayout) {
     const Tensor x = tg::randn({c.n, c.c, c.h, c.w}, DType::Float32, gen);
     const Tensor w = tg::randn({c.groups, m, q}, DType::Float32, gen);
     const Tensor bias = tg::randn({c.cout}, DType::Float32, gen);
-    // NCHW as the 4-D (group, row, image, position) operand, and back to [G, M, N L].
-    auto nchw = [&](const Tensor& t) {
-      return k::StridedArg{t.data_ptr(), {m * l, l, c.cout * l, 1}, DType::Float32, tg::DeviceType::CPU};
-    };
-    auto to_columns = [&](const Tensor& t) {
-      return t.reshape({c.n, c.groups, m, l}).permute({1, 2, 0, 3}).contiguous().reshape({c.groups, m, p});
-    };
     Tensor columns = Tensor::empty({c.groups, m, p}), image = tg::full({c.n, c.cout, l}, std::nan(""), DType::Float32);
     k::cpu::conv_winograd(pr, by_image(columns, l), arg(w), arg(x), arg(bias));
-    k::cpu::conv_winograd(pr, nchw(image), arg(w), arg(x), arg(bias));
-    const Tensor image_columns = to_columns(image);
+    k::cpu::conv_winograd(pr, nchw_arg(image, c.groups), arg(w), arg(x), arg(bias));
+    const Tensor image_columns = nchw_to_columns(image, c.groups);
     EXPECT_EQ(std::memcmp(image_columns.data_ptr(), columns.data_ptr(), static_cast<size_t>(p * m * c.groups) * 4), 0)
         << "forward into NCHW";
     Tensor ref = Tensor::empty({c.groups, m, p});
@@ -189,8 +184,8 @@ TEST(KernelsConvWinograd, WritesAndReadsTheImageMajorLayout) {
     EXPECT_LE(tg::max(tg::abs(columns - ref)).item(), 2e-6 * std::sqrt(static_cast<double>(q)) * 8) << "with the bias";
     const Tensor grad = tg::randn({c.n, c.cout, l}, DType::Float32, gen);
     Tensor from_image = Tensor::empty({c.groups, m, q}), from_columns = Tensor::empty({c.groups, m, q});
-    k::cpu::conv_winograd_weight_grad(pr, arg(from_image), nchw(grad), arg(x));
-    const Tensor grad_columns = to_columns(grad);
+    k::cpu::conv_winograd_weight_grad(pr, arg(from_image), nchw_arg(grad, c.groups), arg(x));
+    const Tensor grad_columns = nchw_to_columns(grad, c.groups);
     k::cpu::conv_winograd_weight_grad(pr, arg(from_columns), by_image(grad_columns, l), arg(x));
     EXPECT_EQ(std::memcmp(from_image.data_ptr(), from_columns.data_ptr(), static_cast<size_t>(m * q * c.groups) * 4), 0)
         << "weight gradient from NCHW";

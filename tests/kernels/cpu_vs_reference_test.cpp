@@ -32,6 +32,8 @@ constexpr DeviceType kCpu = DeviceType::CPU;
 
 using tgtest::arg;
 using tgtest::by_image;
+using tgtest::nchw_arg;
+using tgtest::nchw_to_columns;
 
 bool same_bits(const Tensor& a, const Tensor& b) {
   const Tensor x = a.contiguous(), y = b.contiguous();
@@ -232,20 +234,6 @@ TEST(KernelsCpuVsReference, ConvWeightGradientByChunksMatchesTheDefinition) {
       EXPECT_LE(tg::max(tg::abs(one - ref)).item<double>(), 1e-4 * std::sqrt(static_cast<double>(p)));
       EXPECT_TRUE(same_bits(one, two)) << "one and two threads differ";
     }
-}
-
-// An [N, Cout, L] output (or gradient) as conv_gemm's 4-D (group, row, image, position) operand.
-k::StridedArg nchw_arg(const Tensor& t, int64_t groups) {
-  const int64_t m = t.size(1) / groups;
-  return {t.data_ptr(), {m * t.stride(1), t.stride(1), t.stride(0), t.stride(2)}, t.dtype(), t.device().type};
-}
-// [N, Cout, L] -> the GEMM's [G, M, N L] layout, contiguous.
-Tensor nchw_to_columns(const Tensor& t, int64_t groups) {
-  const int64_t n = t.size(0), cout = t.size(1), l = t.size(2);
-  return t.reshape({n, groups, cout / groups, l})
-      .permute({1, 2, 0, 3})
-      .contiguous()
-      .reshape({groups, cout / groups, n * l});
 }
 
 // The implicit GEMM writes an NC(H)W output (by images where an image has >= 256 positions, else through a
