@@ -412,6 +412,24 @@ TYPED_TEST(KernelsGemm, ThreadCountDoesNotChangeResults) {
       }
 }
 
+// k is cut into blocks of equal depth: KC 16 on k = 50 sums in four blocks of 13 (not 16 + 16 + 16 + 2, whose
+// last pass reads and writes all of C for two steps of k), so it gives KC 13's bits exactly, and KC 17 (three
+// blocks of 17, 17, 16) gives other bits: a driver that cut 16 + 16 + 16 + 2 would fail the first check, one
+// that ignored KC the second.
+TYPED_TEST(KernelsGemm, KBlocksHaveEqualDepth) {
+  using T = TypeParam;
+  const Case c{{}, 37, 45, 50};
+  const Problem<T> p = make_problem<T>(c, 77, false);
+  for (const cpu::MicroKernel<T>& kernel : cpu::available_micro_kernels<T>()) {
+    SCOPED_TRACE(kernel.name);
+    auto with_kc = [&](int64_t kc) {
+      return check_against_ref<T>(c, p, false, kernel, {kernel.mr, kc, kernel.nr}, 1, "k blocks").buffer;
+    };
+    EXPECT_EQ(with_kc(16), with_kc(13));
+    EXPECT_NE(with_kc(16), with_kc(17));
+  }
+}
+
 // A larger product checked without a second GEMM: C x == A (B x) for a random vector x, in double.
 TYPED_TEST(KernelsGemm, RandomProjection) {
   using T = TypeParam;

@@ -573,6 +573,9 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
         short_side * k <= blocking.mc * blocking.kc)
       pl.kc = k;
   }
+  // k blocks of equal depth: 784 = 4 x 196 instead of 3 x 256 + 16, whose last pass would read and write all of
+  // C (and pack both operands) for 16 steps of k.
+  pl.kc = ceil_div(k, ceil_div(k, pl.kc));
   const StridedArg& a_use = swapped ? b_arg : a_arg;
   const StridedArg& b_use = swapped ? a_arg : b_arg;
   const S* a_base = swapped ? b0 : a0;
