@@ -1,6 +1,7 @@
-// The fast float add/sub/mul/div (src/kernels/cpu/binary.cpp, loops cloned per ISA) against the reference
-// binary kernel, bit for bit, over sizes around the vector widths and the threading grain, scalar operands
-// on either side, strided views and an output that aliases an input; and the blocked, threaded whole-tensor
+// The fast float add/sub/mul/div and relu's gradient (src/kernels/cpu/binary.cpp, loops cloned per ISA) and relu
+// (unary.cpp) against the reference kernels, bit for bit, over sizes around the vector widths and the threading
+// grain, scalar operands on either side, strided views, signed zeros, NaNs and infinities, and an output that
+// aliases an input; and the blocked, threaded whole-tensor
 // sum (src/kernels/cpu/reduce.cpp): the same bits on 1 and 2 threads, and within a few double roundings of
 // a long-double oracle.
 #include <gtest/gtest.h>
@@ -72,6 +73,52 @@ TEST(FastBinary, MatchesReferenceBitForBit) {
           const Tensor m = tg::randn({3, n}, dtype, gen), row = tg::randn({n}, dtype, gen) + 3.0;
           expect_matches_reference(op, m, row, "row-broadcast");
         }
+  }
+}
+
+// Values where relu and its gradient have a rule to get right: signed zeros, NaNs of either sign, infinities, a
+// denormal, ordinary numbers; a[i] and b[i] cycle through them out of step, so every pairing occurs.
+Tensor special_values(int64_t n, DType dtype, int offset) {
+  const double nan = std::nan("");
+  const double values[] = {-1.5, -0.0, 0.0, 2.0, nan, -nan, INFINITY, -INFINITY, 1e-310, -3e-39, 0.25};
+  constexpr int64_t count = sizeof(values) / sizeof(values[0]);
+  std::vector<double> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = values[(i * 7 + offset) % count];
+  return tg::from_vector<double>(v, {n}).to(dtype);
+}
+
+// relu: out = op(x) by the registered kernel and by the reference one.
+void expect_relu_matches_reference(const Tensor& x, const Tensor& out_view, const std::string& what) {
+  const Shape shape = x.shape();
+  const Tensor ref = Tensor::empty(shape, x.dtype());
+  const Tensor input = x.clone();  // the reference reads the input before an in-place output overwrites it
+  tg::kernels::reference_tables().unary.find(tg::kernels::UnaryOp::Relu, tg::DeviceType::CPU, x.dtype())(
+      tg::kernels::UnaryOp::Relu, shape, {ref.data_ptr(), ref.strides(), ref.dtype()}, arg_as(input, shape));
+  tg::kernels::unary(tg::kernels::UnaryOp::Relu, shape, {out_view.data_ptr(), out_view.strides(), out_view.dtype()},
+                     arg_as(x, shape));
+  EXPECT_TRUE(same_bits(out_view, ref)) << "relu " << what << " " << tg::dtype_name(x.dtype()) << " n "
+                                        << x.numel();
+}
+
+TEST(FastBinary, ReluAndItsGradientMatchReferenceBitForBitOnSpecialValues) {
+  ThreadsGuard guard;
+  for (int threads : {1, 2}) {
+    tg::set_num_threads(threads);
+    for (DType dtype : {DType::Float32, DType::Float64})
+      for (int64_t n : std::vector<int64_t>{1, 7, 16, 17, 33, 257, 140001}) {
+        const Tensor g = special_values(n, dtype, 0), x = special_values(n, dtype, 3);
+        expect_matches_reference(BinaryOp::ReluGrad, g, x, "contiguous");
+        expect_matches_reference(BinaryOp::ReluGrad, g, special_values(1, dtype, 4), "tensor-scalar");
+        expect_matches_reference(BinaryOp::ReluGrad, special_values(1, dtype, 5), x, "scalar-tensor");
+        const Tensor wide = special_values(2 * n, dtype, 1);
+        expect_matches_reference(BinaryOp::ReluGrad, g, tg::slice(wide, 0, 0, 2 * n, 2), "strided");
+        expect_relu_matches_reference(x, Tensor::empty({n}, dtype), "contiguous");
+        expect_relu_matches_reference(tg::slice(wide, 0, 0, 2 * n, 2), Tensor::empty({n}, dtype), "strided input");
+        const Tensor wide_out = Tensor::empty({2 * n}, dtype);
+        expect_relu_matches_reference(x, tg::slice(wide_out, 0, 0, 2 * n, 2), "strided output");
+        const Tensor in_place = x.clone();
+        expect_relu_matches_reference(in_place, in_place, "in place");
+      }
   }
 }
 

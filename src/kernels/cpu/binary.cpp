@@ -1,9 +1,10 @@
-// Fast float32 / float64 add, sub, mul and div over one contiguous run (the whole tensor after merging
-// dimensions, or tensor-op-scalar). The loops are compiled per ISA (AVX-512, AVX2, baseline x86-64) with GCC's
-// target_clones and chosen once at load time by CPUID, so the library stays baseline x86-64 and still uses
-// the wide registers on a machine that has them. The four ops are exact IEEE operations, so every clone
-// gives the bits the reference loop gives (no FMA contraction is possible: there is one operation per
-// element). Strided layouts go to the reference kernel.
+// Fast float32 / float64 add, sub, mul, div and relu's gradient over one contiguous run (the whole tensor after
+// merging dimensions, or tensor-op-scalar). The loops are compiled per ISA (AVX-512, AVX2, baseline x86-64) with
+// GCC's target_clones and chosen once at load time by CPUID, so the library stays baseline x86-64 and still uses
+// the wide registers on a machine that has them. The four arithmetic ops are exact IEEE operations, so every
+// clone gives the bits the reference loop gives (no FMA contraction is possible: there is one operation per
+// element); relu's gradient is a select (x > 0 ? g : +0, the reference's mask blend bit for bit). Other ops go
+// to the reference kernel.
 #include "binary.h"
 #include "isa_clones.h"
 
@@ -11,6 +12,13 @@ namespace tg::kernels::cpu {
 
 namespace {
 
+
+// ReluGrad(g, x): g where x > 0, else +0 (NaN x gives +0). The same bits as the reference's mask blend, written
+// as a select, which the clones turn into a compare and a masked move.
+template <class T>
+inline __attribute__((always_inline)) T relu_grad_value(T g, T x) {
+  return x > T(0) ? g : T(0);
+}
 
 // b_step / a_step: 1 for a contiguous operand, 0 for a scalar broadcast along the run.
 template <class T>
@@ -40,6 +48,7 @@ inline __attribute__((always_inline)) void run_loop(BinaryOp op, int64_t n, T* o
     case BinaryOp::Sub: TG_LOOPS(x - y) break;
     case BinaryOp::Mul: TG_LOOPS(x * y) break;
     case BinaryOp::Div: TG_LOOPS(x / y) break;
+    case BinaryOp::ReluGrad: TG_LOOPS(relu_grad_value(x, y)) break;
     default: break;
   }
 #undef TG_LOOPS
@@ -62,7 +71,8 @@ inline void run(BinaryOp op, int64_t n, double* o, const double* a, int64_t as, 
 
 template <class T>
 void binary_fast(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b) {
-  const bool covered = op == BinaryOp::Add || op == BinaryOp::Sub || op == BinaryOp::Mul || op == BinaryOp::Div;
+  const bool covered = op == BinaryOp::Add || op == BinaryOp::Sub || op == BinaryOp::Mul || op == BinaryOp::Div ||
+                       op == BinaryOp::ReluGrad;
   if (!covered) return ref::binary(op, shape, out, a, b);
   T* po = static_cast<T*>(out.data);
   const T* pa = static_cast<const T*>(a.data);
@@ -80,6 +90,7 @@ void binary_fast(BinaryOp op, const Shape& shape, const StridedArg& out, const S
           case BinaryOp::Add: r = x + y; break;
           case BinaryOp::Sub: r = x - y; break;
           case BinaryOp::Mul: r = x * y; break;
+          case BinaryOp::ReluGrad: r = relu_grad_value(x, y); break;
           default: r = x / y; break;
         }
       }

@@ -3,8 +3,9 @@
 
 namespace tg::kernels::cpu {
 
-// float32 / float64 add, sub, mul and div over contiguous runs with ISA-cloned loops (bit-identical to the
-// reference); the other ops and layouts run the reference loop. Single-threaded: register.cpp splits it.
+// float32 / float64 add, sub, mul, div and relu's gradient over contiguous runs with ISA-cloned loops
+// (bit-identical to the reference); the other ops and layouts run the reference loop. Single-threaded:
+// register.cpp splits it.
 void binary(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b);
 
 }  // namespace tg::kernels::cpu

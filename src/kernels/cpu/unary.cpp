@@ -2,10 +2,12 @@
 // widest vectors the CPU has (vector_math_simd.h, one translation unit per ISA, the same bits as the scalar
 // code), strided runs element by element through the scalar functions, so a value never depends on the layout
 // or the CPU. (GCC 12 does not if-convert the scalar bodies in AVX2 / AVX-512 target clones, which ran 2-4x
-// slower than the baseline SSE loop; hence the hand-vectorised per-ISA files.)
+// slower than the baseline SSE loop; hence the hand-vectorised per-ISA files.) float32 / float64 relu, a single
+// select, is one loop compiled per ISA with target_clones.
 #include "unary.h"
 
 #include "cpu_features.h"
+#include "isa_clones.h"
 #include "vector_math.h"
 #include "vector_math_simd.h"
 
@@ -44,9 +46,39 @@ void unary_f32(const Shape& shape, const StridedArg& out, const StridedArg& in) 
   });
 }
 
+// relu as the reference writes it: x < 0 ? 0 : x, so -0 and NaN pass through.
+template <class T>
+inline __attribute__((always_inline)) void relu_loop(T* __restrict o, const T* __restrict x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) o[i] = x[i] < T(0) ? T(0) : x[i];
+}
+TG_ISA_CLONES void relu_run(float* __restrict o, const float* __restrict x, int64_t n) { relu_loop(o, x, n); }
+TG_ISA_CLONES void relu_run(double* __restrict o, const double* __restrict x, int64_t n) { relu_loop(o, x, n); }
+
+// Contiguous runs through relu_run (in place too: each element is read before it is written), strided ones
+// element by element.
+template <class T>
+void relu(const Shape& shape, const StridedArg& out, const StridedArg& in) {
+  T* o = static_cast<T*>(out.data);
+  const T* x = static_cast<const T*>(in.data);
+  for_each_run<2>(shape, {out.strides.data(), in.strides.data()}, [&](int64_t n, auto off, auto st) {
+    const bool apart = o + off[0] >= x + off[1] + n || x + off[1] >= o + off[0] + n;
+    if (st[0] == 1 && st[1] == 1 && (apart || o + off[0] == x + off[1])) {
+      if (apart) return relu_run(o + off[0], x + off[1], n);
+      for (int64_t i = 0; i < n; ++i) o[off[0] + i] = x[off[1] + i] < T(0) ? T(0) : x[off[1] + i];
+      return;
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      const T v = x[off[1] + i * st[1]];
+      o[off[0] + i * st[0]] = v < T(0) ? T(0) : v;
+    }
+  });
+}
+
 }  // namespace
 
 void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& in) {
+  if (op == UnaryOp::Relu && in.dtype == DType::Float32) return relu<float>(shape, out, in);
+  if (op == UnaryOp::Relu && in.dtype == DType::Float64) return relu<double>(shape, out, in);
   if (in.dtype == DType::Float32) {
     switch (op) {
       case UnaryOp::Exp: return unary_f32<&simd::Runs::exp, exp_f32>(shape, out, in);

@@ -3,7 +3,8 @@
 
 namespace tg::kernels::cpu {
 
-// float32 exp, sigmoid, tanh and silu as vectorised loops; every other (op, dtype) runs the reference loop.
+// float32 exp, sigmoid, tanh, silu and float32 / float64 relu as vectorised loops; every other (op, dtype) runs the
+// reference loop.
 // Single-threaded: register.cpp splits it.
 void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& in);
 
