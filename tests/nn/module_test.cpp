@@ -2,6 +2,7 @@
 #include <tensorgrad/tensorgrad.h>
 
 #include <cmath>
+#include <cstring>
 #include <sstream>
 
 #include "support/expect_error.h"
@@ -158,6 +159,48 @@ TEST(NnModule, BadRegistrationsAndInputsThrow) {
     Tensor forward(const Tensor& x) override { return x; }
   };
   EXPECT_TG_ERROR(Twice(), "nn::Twice", "\"w\" is already registered");
+}
+
+// Sequential runs ReLU then MaxPool2d as the pooling then the relu (container.cpp). Against the layers called one
+// by one: the same output and input gradient, bit for bit, on windows whose maximum is positive (some tied), not
+// positive, zero, or NaN; the relu is the last node (it ran on the pooled tensor); a window whose maximum is -0 is
+// the documented exception (-0 instead of +0).
+TEST(NnModule, SequentialPoolsBeforeTheReluWithTheSameValuesAndGradients) {
+  const float nan = std::nanf("");
+  // One image, one channel, 4 x 6: six 2x2 windows.
+  const std::vector<float> values = {
+      1.0f,  3.0f,  -1.0f, -2.0f, 0.0f,  -1.0f,  // windows: (1 3 / 3 2) tied positive maximum,
+      3.0f,  2.0f,  -3.0f, -4.0f, -5.0f, 0.0f,   // (-1 -2 / -3 -4) all negative, (0 -1 / -5 0) zero maximum
+      nan,   2.0f,  -1.0f, 5.0f,  0.5f,  -0.5f,  // (nan 2 / 1 nan) NaN first, (-1 5 / -2 -6) one positive,
+      1.0f,  nan,   -2.0f, -6.0f, 0.25f, 0.5f};  // (0.5 -0.5 / 0.25 0.5) tied positive in the last row
+  const Tensor weights = tg::from_vector<float>({0.5f, -1.5f, 2.0f, 0.25f, -3.0f, 1.25f}, {1, 1, 2, 3});
+  auto run = [&](bool sequential, Tensor& grad) {
+    Tensor x = tg::from_vector<float>(values, {1, 1, 4, 6}).requires_grad_(true);
+    ReLU relu;
+    MaxPool2d pool(2);
+    Sequential net(std::make_shared<ReLU>(), std::make_shared<MaxPool2d>(2));
+    const Tensor y = sequential ? net(x) : pool(relu(x));
+    tg::sum(y * weights).backward();
+    grad = x.grad();
+    return y;
+  };
+  Tensor grad_in_order, grad_sequential;
+  const Tensor in_order = run(false, grad_in_order), sequential = run(true, grad_sequential);
+  ASSERT_EQ(sequential.shape(), in_order.shape());
+  const std::vector<float> a = in_order.to_vector<float>(), b = sequential.to_vector<float>();
+  for (size_t i = 0; i < a.size(); ++i)
+    EXPECT_TRUE(std::memcmp(&a[i], &b[i], sizeof(float)) == 0) << "output " << i << ": " << a[i] << " vs " << b[i];
+  const std::vector<float> ga = grad_in_order.to_vector<float>(), gb = grad_sequential.to_vector<float>();
+  for (size_t i = 0; i < ga.size(); ++i)
+    EXPECT_TRUE(std::memcmp(&ga[i], &gb[i], sizeof(float)) == 0) << "gradient " << i << ": " << ga[i] << " vs " << gb[i];
+  EXPECT_EQ(sequential.grad_fn()->name(), "relu");
+  EXPECT_NE(in_order.grad_fn()->name(), "relu");
+
+  // A window whose maximum is -0: the relu of the pooled -0 is -0; the layers in order pool relu's +0 first.
+  Sequential net(std::make_shared<ReLU>(), std::make_shared<MaxPool2d>(2));
+  const float pooled = net(tg::from_vector<float>({-1.0f, -0.0f, -2.0f, -3.0f}, {1, 1, 2, 2})).item<float>();
+  EXPECT_EQ(pooled, 0.0f);
+  EXPECT_TRUE(std::signbit(pooled));
 }
 
 TEST(NnModule, FlattenKeepsTheBatchDim) {

@@ -1,5 +1,6 @@
 #pragma once
-// Sequential (children named "0", "1", ... run in order) and Flatten.
+// Sequential (children named "0", "1", ... run in order; a ReLU directly followed by a MaxPool2d runs as the
+// pooling then the relu, the same values and gradients with a quarter of the relu's work: container.cpp) and Flatten.
 #include <memory>
 
 #include <tensorgrad/nn/module.h>
