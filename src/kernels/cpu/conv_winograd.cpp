@@ -140,40 +140,86 @@ void pad_image(const WindowGeometry& g, const StridedArg& x, int64_t hp, int64_t
 
 // V = B^T d B for `lanes` tiles (a multiple of 4) of one channel, B^T = [[1, 0, -1, 0], [0, 1, 1, 0],
 // [0, -1, 1, 0], [0, 1, 0, -1]]: tile j's patch starts at plane[offset[j]] (rows wp apart); tap xi of tile j goes
-// to v[xi * tap_stride + j]. Four tiles a step in 4-float vectors: a patch row is one load, the column transform
-// four vector ops, the row transform two shuffles and an add a row, and four 4x4 transposes turn the tiles' taps
-// into runs of four tiles (GCC does not vectorise the per-tile gather of the scalar form).
+// to v[xi * tap_stride + j]. A patch row is one 4-float load, the column transform four vector ops, the row
+// transform two shuffles and an add a row, and 4x4 transposes turn the tiles' taps into runs of tiles (GCC does
+// not vectorise the per-tile gather of the scalar form). Eight tiles a step in 8-float vectors, tile k and k + 4
+// sharing one (each half a tile, every shuffle within a half: one instruction on AVX2 / AVX-512, two SSE ones
+// in the baseline clone), so a tap's eight tiles are one store; a last group of four in 4-float vectors. Every
+// lane is the same operations on the same values either way, so the width never changes a bit.
+template <int W>
+struct TransformVector {
+  typedef float type __attribute__((vector_size(4 * W)));
+};
+
+// The tiles' rows of B^T d B: t[k][i] is row i of tile j + k (lanes 0-3) and, for W = 8, of tile j + 4 + k
+// (lanes 4-7).
+template <int W>
+inline __attribute__((always_inline)) void transform_patches(const float* __restrict plane,
+                                                             const int32_t* __restrict offset, int64_t j, int64_t wp,
+                                                             typename TransformVector<W>::type (&t)[4][4]) {
+  using V = typename TransformVector<W>::type;
+  using V4 = TransformVector<4>::type;
+  V sign;
+  for (int h = 0; h < W; h += 4) {
+    sign[h] = -1.0f, sign[h + 1] = 1.0f, sign[h + 2] = -1.0f, sign[h + 3] = -1.0f;
+  }
+  for (int k = 0; k < 4; ++k) {
+    V r[4];
+    for (int q = 0; q < 4; ++q) {
+      V4 lo;
+      std::memcpy(&lo, plane + offset[j + k] + q * wp, sizeof(V4));
+      if constexpr (W == 4) {
+        r[q] = lo;
+      } else {
+        V4 hi;
+        std::memcpy(&hi, plane + offset[j + 4 + k] + q * wp, sizeof(V4));
+        r[q] = __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7);
+      }
+    }
+    const V c[4] = {r[0] - r[2], r[1] + r[2], r[2] - r[1], r[1] - r[3]};
+    // (a, b, c, d) -> (a - c, b + c, c - b, b - d) = (a, b, c, b) + sign * (c, c, b, d), in each half.
+    for (int i = 0; i < 4; ++i) {
+      if constexpr (W == 4)
+        t[k][i] = __builtin_shufflevector(c[i], c[i], 0, 1, 2, 1) + sign * __builtin_shufflevector(c[i], c[i], 2, 2, 1, 3);
+      else
+        t[k][i] = __builtin_shufflevector(c[i], c[i], 0, 1, 2, 1, 4, 5, 6, 5) +
+                  sign * __builtin_shufflevector(c[i], c[i], 2, 2, 1, 3, 6, 6, 5, 7);
+    }
+  }
+}
+
 TG_ISA_CLONES
 void input_transform(const float* __restrict plane, const int32_t* __restrict offset, int64_t lanes, int64_t wp,
                      float* __restrict v, int64_t tap_stride) {
-  using V4 = Vec16<float>::type;
-  const V4 sign = {-1.0f, 1.0f, -1.0f, -1.0f};
-  for (int64_t j = 0; j < lanes; j += 4) {
-    V4 t[4][4];  // t[tile][i]: row i of the tile's B^T d B
-    for (int k = 0; k < 4; ++k) {
-      const float* d = plane + offset[j + k];
-      V4 r0, r1, r2, r3;
-      std::memcpy(&r0, d, sizeof(V4));
-      std::memcpy(&r1, d + wp, sizeof(V4));
-      std::memcpy(&r2, d + 2 * wp, sizeof(V4));
-      std::memcpy(&r3, d + 3 * wp, sizeof(V4));
-      const V4 c[4] = {r0 - r2, r1 + r2, r2 - r1, r1 - r3};
-      // (a, b, c, d) -> (a - c, b + c, c - b, b - d) = (a, b, c, b) + sign * (c, c, b, d).
-      for (int i = 0; i < 4; ++i)
-        t[k][i] =
-            __builtin_shufflevector(c[i], c[i], 0, 1, 2, 1) + sign * __builtin_shufflevector(c[i], c[i], 2, 2, 1, 3);
+  int64_t j = 0;
+  for (; j + 8 <= lanes; j += 8) {
+    using V8 = TransformVector<8>::type;
+    V8 t[4][4];
+    transform_patches<8>(plane, offset, j, wp, t);
+    for (int i = 0; i < 4; ++i) {  // 4x4 transposes within each half: x[q] = tap (i, q) of the eight tiles
+      const V8 a0 = __builtin_shufflevector(t[0][i], t[1][i], 0, 8, 1, 9, 4, 12, 5, 13),
+               a1 = __builtin_shufflevector(t[2][i], t[3][i], 0, 8, 1, 9, 4, 12, 5, 13);
+      const V8 a2 = __builtin_shufflevector(t[0][i], t[1][i], 2, 10, 3, 11, 6, 14, 7, 15),
+               a3 = __builtin_shufflevector(t[2][i], t[3][i], 2, 10, 3, 11, 6, 14, 7, 15);
+      const V8 x[4] = {__builtin_shufflevector(a0, a1, 0, 1, 8, 9, 4, 5, 12, 13),
+                       __builtin_shufflevector(a0, a1, 2, 3, 10, 11, 6, 7, 14, 15),
+                       __builtin_shufflevector(a2, a3, 0, 1, 8, 9, 4, 5, 12, 13),
+                       __builtin_shufflevector(a2, a3, 2, 3, 10, 11, 6, 7, 14, 15)};
+      for (int q = 0; q < 4; ++q) std::memcpy(v + (i * 4 + q) * tap_stride + j, &x[q], sizeof(V8));
     }
+  }
+  if (j < lanes) {  // four tiles left
+    using V4 = TransformVector<4>::type;
+    V4 t[4][4];
+    transform_patches<4>(plane, offset, j, wp, t);
     for (int i = 0; i < 4; ++i) {
       const V4 a0 = __builtin_shufflevector(t[0][i], t[1][i], 0, 4, 1, 5),
                a1 = __builtin_shufflevector(t[2][i], t[3][i], 0, 4, 1, 5);
       const V4 a2 = __builtin_shufflevector(t[0][i], t[1][i], 2, 6, 3, 7),
                a3 = __builtin_shufflevector(t[2][i], t[3][i], 2, 6, 3, 7);
-      const V4 x0 = __builtin_shufflevector(a0, a1, 0, 1, 4, 5), x1 = __builtin_shufflevector(a0, a1, 2, 3, 6, 7);
-      const V4 x2 = __builtin_shufflevector(a2, a3, 0, 1, 4, 5), x3 = __builtin_shufflevector(a2, a3, 2, 3, 6, 7);
-      std::memcpy(v + (i * 4 + 0) * tap_stride + j, &x0, sizeof(V4));
-      std::memcpy(v + (i * 4 + 1) * tap_stride + j, &x1, sizeof(V4));
-      std::memcpy(v + (i * 4 + 2) * tap_stride + j, &x2, sizeof(V4));
-      std::memcpy(v + (i * 4 + 3) * tap_stride + j, &x3, sizeof(V4));
+      const V4 x[4] = {__builtin_shufflevector(a0, a1, 0, 1, 4, 5), __builtin_shufflevector(a0, a1, 2, 3, 6, 7),
+                       __builtin_shufflevector(a2, a3, 0, 1, 4, 5), __builtin_shufflevector(a2, a3, 2, 3, 6, 7)};
+      for (int q = 0; q < 4; ++q) std::memcpy(v + (i * 4 + q) * tap_stride + j, &x[q], sizeof(V4));
     }
   }
 }
