@@ -350,30 +350,52 @@ void gradient_transform(const float* __restrict y00, const float* __restrict y01
 
 // gradient_transform of tiles whose 2x2 gradients all lie inside the output and whose columns are adjacent: tile
 // j's is dy[offset[j]], dy[offset[j] + 1] and the same a row (row_stride) below, read as pairs of floats four
-// tiles a step (the scalar gather into four rows cost more than the transform).
+// tiles at a time (the scalar gather into four rows cost more than the transform), transformed and stored eight
+// tiles a step in 8-float vectors (a four-tile tail in 4-float ones: the same operations a lane, the same bits).
 TG_ISA_CLONES
 void gradient_transform_gathered(const float* __restrict dy, const int64_t* __restrict offset, int64_t row_stride,
                                  int64_t count, float* __restrict z, int64_t tap_stride) {
-  using V4 = Vec16<float>::type;
   using V2 = float __attribute__((vector_size(8)));
-  for (int64_t j = 0; j < count; j += 4) {
+  using V4 = TransformVector<4>::type;
+  using V8 = TransformVector<8>::type;
+  // (a, b, c, d) of four tiles: each tile's 2x2 gradient (a b / c d), one tile a lane.
+  auto gather4 = [&](int64_t j0, V4& a, V4& b, V4& c, V4& d) {
     V2 top[4], bottom[4];
     for (int k = 0; k < 4; ++k) {
-      std::memcpy(&top[k], dy + offset[j + k], sizeof(V2));
-      std::memcpy(&bottom[k], dy + offset[j + k] + row_stride, sizeof(V2));
+      std::memcpy(&top[k], dy + offset[j0 + k], sizeof(V2));
+      std::memcpy(&bottom[k], dy + offset[j0 + k] + row_stride, sizeof(V2));
     }
     const V4 t01 = __builtin_shufflevector(top[0], top[1], 0, 1, 2, 3),
              t23 = __builtin_shufflevector(top[2], top[3], 0, 1, 2, 3);
     const V4 b01 = __builtin_shufflevector(bottom[0], bottom[1], 0, 1, 2, 3);
     const V4 b23 = __builtin_shufflevector(bottom[2], bottom[3], 0, 1, 2, 3);
-    const V4 a = __builtin_shufflevector(t01, t23, 0, 2, 4, 6), b = __builtin_shufflevector(t01, t23, 1, 3, 5, 7);
-    const V4 c = __builtin_shufflevector(b01, b23, 0, 2, 4, 6), d = __builtin_shufflevector(b01, b23, 1, 3, 5, 7);
-    const V4 p[4] = {a, a + c, a - c, -c};
-    const V4 q[4] = {b, b + d, b - d, -d};
+    a = __builtin_shufflevector(t01, t23, 0, 2, 4, 6), b = __builtin_shufflevector(t01, t23, 1, 3, 5, 7);
+    c = __builtin_shufflevector(b01, b23, 0, 2, 4, 6), d = __builtin_shufflevector(b01, b23, 1, 3, 5, 7);
+  };
+  // The 16 taps of the lanes' tiles from their (a, b, c, d), stored as runs of tiles from z[.. + j0].
+  auto taps_of = [&](int64_t j0, auto a, auto b, auto c, auto d) {
+    using V = decltype(a);
+    const V p[4] = {a, a + c, a - c, -c};
+    const V q[4] = {b, b + d, b - d, -d};
     for (int i = 0; i < 4; ++i) {
-      const V4 taps[4] = {p[i], p[i] + q[i], p[i] - q[i], -q[i]};
-      for (int x = 0; x < 4; ++x) std::memcpy(z + (i * 4 + x) * tap_stride + j, &taps[x], sizeof(V4));
+      const V taps[4] = {p[i], p[i] + q[i], p[i] - q[i], -q[i]};
+      for (int x = 0; x < 4; ++x) std::memcpy(z + (i * 4 + x) * tap_stride + j0, &taps[x], sizeof(V));
     }
+  };
+  int64_t j = 0;
+  for (; j + 8 <= count; j += 8) {  // eight tiles a step: the arithmetic and the stores in 8-float vectors
+    V4 a0, b0, c0, d0, a1, b1, c1, d1;
+    gather4(j, a0, b0, c0, d0);
+    gather4(j + 4, a1, b1, c1, d1);
+    taps_of(j, V8(__builtin_shufflevector(a0, a1, 0, 1, 2, 3, 4, 5, 6, 7)),
+            V8(__builtin_shufflevector(b0, b1, 0, 1, 2, 3, 4, 5, 6, 7)),
+            V8(__builtin_shufflevector(c0, c1, 0, 1, 2, 3, 4, 5, 6, 7)),
+            V8(__builtin_shufflevector(d0, d1, 0, 1, 2, 3, 4, 5, 6, 7)));
+  }
+  if (j < count) {  // four tiles left
+    V4 a, b, c, d;
+    gather4(j, a, b, c, d);
+    taps_of(j, a, b, c, d);
   }
 }
 
