@@ -12,6 +12,7 @@
 #include <tensorgrad/kernels/kernel_tables.h>
 #include <tensorgrad/tensorgrad.h>
 
+#include "support/expect_error.h"
 #include "support/kernel_args.h"
 
 #include "../../src/kernels/cpu/conv_gemm.h"
@@ -418,8 +419,9 @@ TEST(KernelsCpuVsReference, PoolPlanesOfEveryIsaAreTheirRowsRowByRow) {
 
 // scatter_add_into_zeros writes every element of its output (filled with garbage first here), with the sums of
 // zeros + scatter_add bit for bit: the CPU's row loop (indexed dim last: contiguous, strided output, strided
-// operands) and its blocked fallback (another dim), on 1 and 2 threads, duplicates included; a bad index
-// throws before anything is written.
+// operands) and its blocked fallback (another dim), on 1 and 2 threads, duplicates included. A bad index, negative
+// or past the end, in the first row, in a row only the second thread reaches, or off the indexed dim, throws the
+// error that names it (the row loop checks each row as it writes it, so out may be partly written).
 TEST(KernelsCpuVsReference, ScatterAddIntoZerosWritesEveryElementWithTheReferenceSums) {
   tg::Generator gen(17);
   const k::IndexOp op = k::IndexOp::ScatterAddIntoZeros;
@@ -462,11 +464,26 @@ TEST(KernelsCpuVsReference, ScatterAddIntoZerosWritesEveryElementWithTheReferenc
         EXPECT_TRUE(same_bits(fast, want)) << dtype_name(dt) << " threads " << threads;
       }
     }
-  const Tensor bad = tg::full({4, 6}, 6.0, DType::Int64);
-  const Tensor src = tg::ones({4, 6});
-  Tensor out = tg::full({4, 6}, 3.0);
-  EXPECT_THROW(k::scatter_add_into_zeros({4, 6}, 1, 6, arg(out), arg(src), arg(bad)), tg::Error);
-  EXPECT_EQ(tg::min(out).item(), 3.0);
+  for (int threads : {1, 2}) {
+    Threads t(threads);
+    struct Bad {
+      tg::Shape shape;
+      int64_t dim, row, value;  // index[row, 0] = value
+    };
+    // [600, 300] is over 2 x 65536 elements: with two threads its last rows are the second thread's.
+    for (const Bad& b : {Bad{{4, 6}, 1, 0, 6}, Bad{{4, 6}, 1, 3, -1}, Bad{{600, 300}, 1, 590, 300},
+                         Bad{{600, 300}, 1, 590, -7}, Bad{{6, 4}, 0, 5, 6}}) {
+      const int64_t dim_size = b.shape[static_cast<size_t>(b.dim)];
+      Tensor index = tg::zeros(b.shape, DType::Int64);
+      index.data<int64_t>()[b.row * b.shape[1]] = b.value;
+      const Tensor src = tg::ones(b.shape);
+      Tensor out = tg::full(b.shape, 3.0);
+      EXPECT_TG_ERROR(k::scatter_add_into_zeros(b.shape, b.dim, dim_size, arg(out), arg(src), arg(index)),
+                      "scatter_add_into_zeros", "index " + std::to_string(b.value) + " out of range",
+                      "of size " + std::to_string(dim_size))
+          << "threads " << threads << " row " << b.row;
+    }
+  }
 }
 
 // sum_blocks.h's rule written out once more as the oracle: 32 double lanes, a tail in order, a pairwise fold.

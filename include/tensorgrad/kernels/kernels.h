@@ -87,7 +87,9 @@ void scatter_add(const Shape& shape, int64_t dim, int64_t dim_size, const Stride
                  const StridedArg& index);
 // scatter_add into zeros: every element of out (over `shape` with dim_size along dim) is written, 0 where no
 // index points, in one pass where the kernel zeroes each row just before adding into it (gather's VJP: max
-// pooling's gradient). Same sums, in the same order, as zeros then scatter_add.
+// pooling's gradient). Same sums, in the same order, as zeros then scatter_add. A bad index throws the same error as
+// scatter_add's, but out may then be partly written (it was to be overwritten whole): the CPU kernel checks each
+// row's indices as it writes the row rather than in a pass of their own.
 void scatter_add_into_zeros(const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out,
                             const StridedArg& src, const StridedArg& index);
 

@@ -1,13 +1,51 @@
 #include "scatter.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+
 #include <tensorgrad/kernels/strided_loop.h>
+
+#include "isa_clones.h"
 
 namespace tg::kernels::cpu {
 
 namespace {
 
+// Whether every index of a row lies in [0, dim_size): the largest of them as unsigned (a negative index is a huge
+// unsigned one) against the size, a max reduction the clones vectorise; the row is then in L1 for the scatter.
+inline __attribute__((always_inline)) bool row_in_range(const int64_t* at, int64_t is, int64_t length,
+                                                         int64_t dim_size) {
+  uint64_t largest = 0;
+  if (is == 1) {
+    for (int64_t i = 0; i < length; ++i) largest = std::max(largest, static_cast<uint64_t>(at[i]));
+  } else {
+    for (int64_t i = 0; i < length; ++i) largest = std::max(largest, static_cast<uint64_t>(at[i * is]));
+  }
+  return length == 0 || largest < static_cast<uint64_t>(dim_size);
+}
+
+// A row whose out, src and index all have unit stride (max pooling's gradient): checked, zeroed, then added into,
+// in a loop cloned per ISA so the check and the zeroing run in the widest vectors. False: an index out of range,
+// the row untouched.
 template <class T>
-void rows_typed(const Shape& shape, int64_t dim_size, const StridedArg& out, const StridedArg& src,
+inline __attribute__((always_inline)) bool unit_row(T* __restrict row, int64_t dim_size, const T* __restrict values,
+                                                    const int64_t* __restrict at, int64_t length) {
+  if (!row_in_range(at, 1, length, dim_size)) return false;
+  for (int64_t k = 0; k < dim_size; ++k) row[k] = T(0);
+  for (int64_t i = 0; i < length; ++i) row[at[i]] += values[i];
+  return true;
+}
+TG_ISA_CLONES bool unit_row_f32(float* row, int64_t dim_size, const float* values, const int64_t* at, int64_t length) {
+  return unit_row(row, dim_size, values, at, length);
+}
+TG_ISA_CLONES bool unit_row_f64(double* row, int64_t dim_size, const double* values, const int64_t* at,
+                                int64_t length) {
+  return unit_row(row, dim_size, values, at, length);
+}
+
+template <class T>
+bool rows_typed(const Shape& shape, int64_t dim_size, const StridedArg& out, const StridedArg& src,
                 const StridedArg& index) {
   const size_t last = shape.size() - 1;
   const int64_t length = shape[last];
@@ -16,12 +54,31 @@ void rows_typed(const Shape& shape, int64_t dim_size, const StridedArg& out, con
   const T* s = static_cast<const T*>(src.data);
   const int64_t* idx = static_cast<const int64_t*>(index.data);
   const Shape rows(shape.begin(), shape.end() - 1);
+  bool in_range = true;
   for_each_run<3>(rows, {out.strides.data(), src.strides.data(), index.strides.data()},
                   [&](int64_t n, auto off, auto st) {
-                    for (int64_t r = 0; r < n; ++r) {
+                    for (int64_t r = 0; r < n && in_range; ++r) {
                       T* row = o + off[0] + r * st[0];
                       const T* values = s + off[1] + r * st[1];
                       const int64_t* at = idx + off[2] + r * st[2];
+                      if constexpr (!std::is_same_v<T, int64_t>) {
+                        if (os == 1 && ss == 1 && is == 1) {
+                          bool ok;
+                          if constexpr (std::is_same_v<T, float>)
+                            ok = unit_row_f32(row, dim_size, values, at, length);
+                          else
+                            ok = unit_row_f64(row, dim_size, values, at, length);
+                          if (!ok) {
+                            in_range = false;
+                            break;
+                          }
+                          continue;
+                        }
+                      }
+                      if (!row_in_range(at, is, length, dim_size)) {
+                        in_range = false;
+                        break;
+                      }
                       if (os == 1) {
                         for (int64_t k = 0; k < dim_size; ++k) row[k] = T(0);
                         for (int64_t i = 0; i < length; ++i) row[at[i * is]] += values[i * ss];
@@ -31,11 +88,12 @@ void rows_typed(const Shape& shape, int64_t dim_size, const StridedArg& out, con
                       }
                     }
                   });
+  return in_range;
 }
 
 }  // namespace
 
-void scatter_add_rows_into_zeros(const Shape& shape, int64_t dim_size, const StridedArg& out, const StridedArg& src,
+bool scatter_add_rows_into_zeros(const Shape& shape, int64_t dim_size, const StridedArg& out, const StridedArg& src,
                                  const StridedArg& index) {
   switch (src.dtype) {
     case DType::Float32: return rows_typed<float>(shape, dim_size, out, src, index);
