@@ -72,6 +72,29 @@ def test_state_dict_round_trip_through_safetensors(tmp_path):
         tg.load(path)
 
 
+def test_sequential_pools_before_the_relu_with_the_same_values_and_gradients():
+    # Windows with a tied positive maximum, all negative, a zero maximum, a NaN, one positive value.
+    values = [[1.0, 3.0, -1.0, -2.0, 0.0, -1.0],
+              [3.0, 2.0, -3.0, -4.0, -5.0, 0.0],
+              [float("nan"), 2.0, -1.0, 5.0, 0.5, -0.5],
+              [1.0, float("nan"), -2.0, -6.0, 0.25, 0.5]]
+    weights = tg.tensor([[[[0.5, -1.5, 2.0], [0.25, -3.0, 1.25]]]])
+
+    def run(layers):
+        x = tg.tensor([[values]]).requires_grad_(True)
+        y = layers(x)
+        (y * weights).sum().backward()
+        return y.detach().numpy(), x.grad.numpy()
+
+    in_order = run(lambda x: nn.MaxPool2d(2)(nn.ReLU()(x)))
+    sequential = run(nn.Sequential(nn.ReLU(), nn.MaxPool2d(2)))
+    for a, b in zip(in_order, sequential):
+        np.testing.assert_array_equal(a, b)
+    # The one difference, documented: a window whose maximum is -0 gives -0 (the relu ran after the pooling).
+    pooled = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2))(tg.tensor([[[[-1.0, -0.0], [-2.0, -3.0]]]])).item()
+    assert pooled == 0.0 and np.signbit(pooled)
+
+
 def test_optimizers_and_schedules():
     w = nn.Parameter(tg.tensor([1.0, -1.0]))
     opt = tg.optim.SGD([w], lr=0.1, momentum=0.9)
