@@ -36,11 +36,12 @@ inline __attribute__((always_inline)) bool unit_row(T* __restrict row, int64_t d
   for (int64_t i = 0; i < length; ++i) row[at[i]] += values[i];
   return true;
 }
-TG_ISA_CLONES bool unit_row_f32(float* row, int64_t dim_size, const float* values, const int64_t* at, int64_t length) {
+TG_ISA_CLONES bool unit_row_cloned(float* row, int64_t dim_size, const float* values, const int64_t* at,
+                                   int64_t length) {
   return unit_row(row, dim_size, values, at, length);
 }
-TG_ISA_CLONES bool unit_row_f64(double* row, int64_t dim_size, const double* values, const int64_t* at,
-                                int64_t length) {
+TG_ISA_CLONES bool unit_row_cloned(double* row, int64_t dim_size, const double* values, const int64_t* at,
+                                   int64_t length) {
   return unit_row(row, dim_size, values, at, length);
 }
 
@@ -61,18 +62,10 @@ bool rows_typed(const Shape& shape, int64_t dim_size, const StridedArg& out, con
                       T* row = o + off[0] + r * st[0];
                       const T* values = s + off[1] + r * st[1];
                       const int64_t* at = idx + off[2] + r * st[2];
-                      if constexpr (!std::is_same_v<T, int64_t>) {
+                      if constexpr (std::is_floating_point_v<T>) {
                         if (os == 1 && ss == 1 && is == 1) {
-                          bool ok;
-                          if constexpr (std::is_same_v<T, float>)
-                            ok = unit_row_f32(row, dim_size, values, at, length);
-                          else
-                            ok = unit_row_f64(row, dim_size, values, at, length);
-                          if (!ok) {
-                            in_range = false;
-                            break;
-                          }
-                          continue;
+                          in_range = unit_row_cloned(row, dim_size, values, at, length);
+                          continue;  // the loop stops when a row was out of range
                         }
                       }
                       if (!row_in_range(at, is, length, dim_size)) {

@@ -48,29 +48,26 @@ void unary_f32(const Shape& shape, const StridedArg& out, const StridedArg& in) 
 
 // relu as the reference writes it: x < 0 ? 0 : x, so -0 and NaN pass through.
 template <class T>
+inline __attribute__((always_inline)) T relu_value(T x) {
+  return x < T(0) ? T(0) : x;
+}
+template <class T>
 inline __attribute__((always_inline)) void relu_loop(T* __restrict o, const T* __restrict x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) o[i] = x[i] < T(0) ? T(0) : x[i];
+  for (int64_t i = 0; i < n; ++i) o[i] = relu_value(x[i]);
 }
 TG_ISA_CLONES void relu_run(float* __restrict o, const float* __restrict x, int64_t n) { relu_loop(o, x, n); }
 TG_ISA_CLONES void relu_run(double* __restrict o, const double* __restrict x, int64_t n) { relu_loop(o, x, n); }
 
-// Contiguous runs through relu_run (in place too: each element is read before it is written), strided ones
-// element by element.
+// Contiguous runs that do not overlap through relu_run; strided and in-place ones element by element (each
+// element is read before it is written).
 template <class T>
 void relu(const Shape& shape, const StridedArg& out, const StridedArg& in) {
   T* o = static_cast<T*>(out.data);
   const T* x = static_cast<const T*>(in.data);
   for_each_run<2>(shape, {out.strides.data(), in.strides.data()}, [&](int64_t n, auto off, auto st) {
     const bool apart = o + off[0] >= x + off[1] + n || x + off[1] >= o + off[0] + n;
-    if (st[0] == 1 && st[1] == 1 && (apart || o + off[0] == x + off[1])) {
-      if (apart) return relu_run(o + off[0], x + off[1], n);
-      for (int64_t i = 0; i < n; ++i) o[off[0] + i] = x[off[1] + i] < T(0) ? T(0) : x[off[1] + i];
-      return;
-    }
-    for (int64_t i = 0; i < n; ++i) {
-      const T v = x[off[1] + i * st[1]];
-      o[off[0] + i * st[0]] = v < T(0) ? T(0) : v;
-    }
+    if (st[0] == 1 && st[1] == 1 && apart) return relu_run(o + off[0], x + off[1], n);
+    for (int64_t i = 0; i < n; ++i) o[off[0] + i * st[0]] = relu_value(x[off[1] + i * st[1]]);
   });
 }
 
