@@ -119,7 +119,24 @@ void pack_a_fixed(int64_t mc, int64_t kc, const S* a, int64_t rs, int64_t cs, T*
 
 template <int NR, class T, class S>
 void pack_b_fixed(int64_t kc, int64_t nc, const S* b, int64_t rs, int64_t cs, T* out) {
-  for (int64_t j0 = 0; j0 < nc; j0 += NR, out += NR * kc) {
+  int64_t j0 = 0;
+  if constexpr (std::is_same_v<S, T>) {
+    if (cs == 1) {
+      // Row-major B: each row of the block is read once, front to back, and its NR-wide pieces go to their
+      // panels. Panel by panel, every NR columns re-read kc rows a row stride apart (a page apart for a 1024-wide
+      // B: a TLB miss and the same L1 set each), which made packing ~6% of a 1024^3 product instead of ~2%.
+      const int64_t full = nc / NR;
+      for (int64_t p = 0; p < kc; ++p) {
+        const S* __restrict row = b + p * rs;
+        T* __restrict dst = out + p * NR;
+        for (int64_t jp = 0; jp < full; ++jp)
+          for (int j = 0; j < NR; ++j) dst[jp * NR * kc + j] = row[jp * NR + j];
+      }
+      j0 = full * NR;
+      out += full * NR * kc;
+    }
+  }
+  for (; j0 < nc; j0 += NR, out += NR * kc) {
     const S* src = b + j0 * cs;
     const int64_t cols = std::min<int64_t>(NR, nc - j0);
     if constexpr (!std::is_same_v<S, T>) {
