@@ -201,9 +201,10 @@ TEST(KernelsCpuVsReference, ConvGemmMatchesTheDefinitionAndTheMaterialisedGemm) 
   }
 }
 
-// A weight gradient of a small result over many positions (the CNN's conv1: 32 x 9 from 100352) is summed by
-// chunks of positions on the threads (conv_gemm.cpp, weight_grad_by_chunks): within rounding of the definition,
-// the same bits on one and two threads, every element written once.
+// A weight gradient of a small result over many positions (32 x 9 from 100352) is summed by chunks of positions
+// on the threads (conv_gemm.cpp, weight_grad_by_chunks): within rounding of the definition, the same bits on one
+// and two threads, every element written once. (conv_gemm routes the 1-channel case, like the CNN's conv1, to the
+// direct weight gradient, conv_direct_weight_grad_test.cpp; the implicit GEMM is called here.)
 TEST(KernelsCpuVsReference, ConvWeightGradientByChunksMatchesTheDefinition) {
   tg::Generator gen(6);
   // 1 channel 28x28 (25088 positions: chunks of 8368, the last shorter); 4 channels 46x46 (19044), 1 or 2 groups.
@@ -226,11 +227,11 @@ TEST(KernelsCpuVsReference, ConvWeightGradientByChunksMatchesTheDefinition) {
           k::ConvGemmOp::WeightGrad, pr, arg(ref), by_image(a, l), arg(x), {});
       {
         Threads t(1);
-        k::conv_gemm(k::ConvGemmOp::WeightGrad, pr, arg(one), by_image(a, l), arg(x));
+        k::cpu::conv_gemm_implicit(k::ConvGemmOp::WeightGrad, pr, arg(one), by_image(a, l), arg(x));
       }
       {
         Threads t(2);
-        k::conv_gemm(k::ConvGemmOp::WeightGrad, pr, arg(two), by_image(a, l), arg(x));
+        k::cpu::conv_gemm_implicit(k::ConvGemmOp::WeightGrad, pr, arg(two), by_image(a, l), arg(x));
       }
       EXPECT_LE(tg::max(tg::abs(one - ref)).item<double>(), 1e-4 * std::sqrt(static_cast<double>(p)));
       EXPECT_TRUE(same_bits(one, two)) << "one and two threads differ";

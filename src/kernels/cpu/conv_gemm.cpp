@@ -13,6 +13,7 @@
 #include <tensorgrad/base/error.h>
 #include <tensorgrad/core/allocator.h>
 
+#include "conv_direct_weight_grad.h"
 #include "conv_winograd.h"
 #include "cpu_buffer.h"
 #include "gemm.h"
@@ -531,7 +532,10 @@ void conv_gemm_implicit(ConvGemmOp op, const ConvGemmProblem& p, const StridedAr
 
 void conv_gemm(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a,
                const StridedArg& x, const StridedArg& bias) {
-  if (!conv_gemm_is_winograd(p, x.dtype))
+  if (op == ConvGemmOp::WeightGrad && conv_weight_grad_is_direct(p, x.dtype) && a.strides.size() == 4 &&
+      a.strides[3] == 1)
+    conv_direct_weight_grad(p, out, a, x);
+  else if (!conv_gemm_is_winograd(p, x.dtype))
     conv_gemm_implicit(op, p, out, a, x, bias);
   else if (op == ConvGemmOp::Forward)
     conv_winograd(p, out, a, x, bias);

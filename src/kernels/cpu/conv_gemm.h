@@ -3,9 +3,10 @@
 
 namespace tg::kernels::cpu {
 
-// kernels.h's conv_gemm for float32 / float64: where kernels::conv_gemm_is_winograd holds (3x3, stride 1, float32,
-// 16+ channels) the forward and weight gradient by Winograd (conv_winograd.h), everything else by
-// conv_gemm_implicit.
+// kernels.h's conv_gemm for float32 / float64: a weight gradient with few taps a filter where
+// conv_weight_grad_is_direct holds (float32, stride 1, <= 16 taps: conv_direct_weight_grad.h); where
+// kernels::conv_gemm_is_winograd holds (3x3, stride 1, float32, 16+ channels) the forward and weight gradient by
+// Winograd (conv_winograd.h); everything else by conv_gemm_implicit.
 void conv_gemm(ConvGemmOp op, const ConvGemmProblem& p, const StridedArg& out, const StridedArg& a,
                const StridedArg& x, const StridedArg& bias);
 
