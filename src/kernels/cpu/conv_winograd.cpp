@@ -117,9 +117,11 @@ void pad_image(const WindowGeometry& g, const StridedArg& x, int64_t hp, int64_t
   const int64_t planes = g.channels * g.batch, plane = hp * wp;
   parallel_for(planes, threads_for(planes * plane, int64_t{1} << 16), [&](int64_t first, int64_t last, int) {
     for (int64_t i = first; i < last; ++i) {
-      const int64_t c = i / g.batch, n = i % g.batch;
+      // Planes in x's order (image, then channel): an NC(H)W x is then read front to back, which the hardware
+      // prefetcher streams; in the copy's [C][N] order each plane was a jump of C planes (about twice the time).
+      const int64_t n = i / g.channels, c = i % g.channels;
       const float* in = src + n * x.strides[0] + c * x.strides[1];
-      float* dst = out + i * plane;
+      float* dst = out + (c * g.batch + n) * plane;
       for (int64_t r = 0; r < hp; ++r) {
         float* row = dst + r * wp;
         const int64_t ih = r - g.pad_h;
