@@ -165,7 +165,7 @@ TEST(KernelsConvDirectWeightGrad, EveryIsaAndVersionGivesThePortableBits) {
       any_taps.taps = kTaps;
       any_taps.channels = kTaps;
       any_taps.kernel_h = any_taps.kernel_w = 1;
-      any_taps.dilation_h = any_taps.dilation_w = 1;
+      any_taps.dilation_h = 1;
       cpu::DirectImageRowArgs window = any_taps;  // one channel, 3x3: by the image's rows
       window.channels = 1;
       window.kernel_h = window.kernel_w = 3;

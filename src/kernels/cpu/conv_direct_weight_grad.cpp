@@ -129,7 +129,6 @@ void conv_direct_weight_grad(const ConvGemmProblem& pr, const StridedArg& out, c
           args.kernel_h = static_cast<int>(g.kernel_h);
           args.kernel_w = static_cast<int>(g.kernel_w);
           args.dilation_h = g.dilation_h;
-          args.dilation_w = g.dilation_w;
           image_row(args, tot.data() + row * taps * kDirectLanes);
         }
     });

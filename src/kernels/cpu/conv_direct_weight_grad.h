@@ -36,7 +36,7 @@ struct DirectImageRowArgs {
   const int64_t* offsets;    // tap j = (c, r, s): c plane + r dilation_h row_stride + s dilation_w
   int taps;                  // channels kernel_h kernel_w, at most kMaxDirectTaps
   int channels, kernel_h, kernel_w;
-  int64_t dilation_h, dilation_w;
+  int64_t dilation_h;
 };
 // For each tap j and lane l < 16,
 //   tot[j * 16 + l] += sum over 16-column steps s, then output rows r < out_h (that order) of
