@@ -460,6 +460,44 @@ TYPED_TEST(KernelsGemm, RandomProjection) {
 }
 
 // The registry routes float32 / float64 to the GEMM (bitwise what cpu::gemm gives) and int64 to the reference.
+// A C of at most the narrow shape's columns over a row-major A (gemm.h's NarrowShape: A read in place, not
+// packed) gives the packed path's bits: the same k blocks and the same sums, on one and two threads, with a
+// partial last group of rows, a batch, a bias and a kept C (beta = 1). The packed path is the same kernel with
+// its narrow shape removed.
+TEST(KernelsGemmNarrow, NarrowCGivesThePackedPathsBits) {
+  int checked = 0;
+  for (const cpu::MicroKernel<float>& kernel : cpu::available_micro_kernels<float>()) {
+    if (kernel.narrow.fn == nullptr) continue;
+    SCOPED_TRACE(kernel.name);
+    cpu::MicroKernel<float> packed = kernel;
+    packed.narrow = {};
+    const int64_t mr = kernel.narrow.mr, nr = kernel.narrow.nr;
+    for (int64_t m : {int64_t{1}, mr - 1, mr, mr + 1, int64_t{64}, int64_t{128}})
+      for (int64_t n : {int64_t{1}, int64_t{10}, nr})
+        for (int64_t k : {int64_t{1}, int64_t{10}, int64_t{256}, int64_t{270}, int64_t{784}})
+          for (Layout lb : {Layout::RowMajor, Layout::Transposed}) {
+            const Case c{{2}, m, n, k, Layout::RowMajor, lb};
+            const Problem<float> p = make_problem<float>(c, static_cast<int>(m * 7 + n * 3 + k), false);
+            std::vector<float> bias(static_cast<size_t>(n));
+            for (int64_t j = 0; j < n; ++j) bias[static_cast<size_t>(j)] = 0.25f * static_cast<float>(j) - 1.0f;
+            for (int threads : {1, 2})
+              for (int variant = 0; variant < 3; ++variant) {  // plain, with a bias, accumulating into C
+                cpu::GemmOptions options{threads, 1};
+                if (variant == 1) options.epilogue = {bias.data(), 1, tg::kernels::Activation::Relu};
+                if (variant == 2) options.beta = 1.0;
+                Output<float> narrow = make_output<float>(c.batch, m, n), wide = make_output<float>(c.batch, m, n);
+                for (size_t i = 0; i < narrow.buffer.size(); ++i) narrow.buffer[i] = wide.buffer[i] = 0.5f * float(i % 7);
+                cpu::gemm<float>(c.batch, m, n, k, narrow.arg(), p.a.arg(), p.b.arg(), kernel, kernel.blocking, options);
+                cpu::gemm<float>(c.batch, m, n, k, wide.arg(), p.a.arg(), p.b.arg(), packed, kernel.blocking, options);
+                EXPECT_EQ(std::memcmp(narrow.buffer.data(), wide.buffer.data(), narrow.buffer.size() * sizeof(float)), 0)
+                    << describe(c) << " threads " << threads << " variant " << variant;
+                ++checked;
+              }
+          }
+  }
+  if (checked == 0) GTEST_SKIP() << "no micro-kernel with a narrow shape on this CPU";
+}
+
 TEST(KernelsGemmRegistry, DispatchesFloatToGemmAndInt64ToRef) {
   const Case c{{2}, 23, 41, 37, Layout::Transposed, Layout::RowMajor};
   {

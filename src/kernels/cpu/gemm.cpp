@@ -153,6 +153,11 @@ void pack_b_fixed(int64_t kc, int64_t nc, const S* b, int64_t rs, int64_t cs, T*
         for (int j = 0; j < NR; ++j) out[p * NR + j] = src[p * rs + j];
     } else if (cols == NR && rs == 1) {
       pack_lanes<NR>(kc, src, cs, out);  // a transposed view (g @ W^T): each column is contiguous
+    } else if (cs == 1) {  // a row-major B's last, partial panel (all of a narrow C's B): rows, then zeros
+      for (int64_t p = 0; p < kc; ++p) {
+        std::copy(src + p * rs, src + p * rs + cols, out + p * NR);
+        std::fill(out + p * NR + cols, out + (p + 1) * NR, T(0));
+      }
     } else {
       for (int64_t p = 0; p < kc; ++p)
         for (int j = 0; j < NR; ++j) out[p * NR + j] = j < cols ? src[p * rs + j * cs] : T(0);
@@ -355,6 +360,46 @@ void gemm_rect(const Plan<T, S>& pl, int64_t entry, T* c, const S* a, const S* b
       }
     }
   }
+}
+
+// A C of at most the narrow shape's NR columns (a 10-class layer: n = 10), row-major A: B (k x n, small) packed
+// whole, one kc-deep panel a k block, and A read in place, MR rows of C a call. Packing A would transpose all of
+// it (m x k) for a few columns of C, which cost more than the multiplies (tensorgrad-bench gemm, 128x10x256: 0.86x
+// OpenBLAS). The k blocks, the tiles' sums and their stores are the packed path's, so are the bits.
+template <class T>
+void gemm_narrow(const Plan<T, T>& pl, const NarrowShape<T>& ns, T* c, const T* a, const T* b, T* bpack, T* edge,
+                 int threads) {
+  const int64_t mr = ns.mr, nr = ns.nr, blocks = ceil_div(pl.k, pl.kc), groups = ceil_div(pl.m, mr);
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    const int64_t pc = blk * pl.kc;
+    pl.pack_b(std::min(pl.kc, pl.k - pc), pl.n, b + pc * pl.brs, pl.brs, pl.bcs, bpack + blk * pl.kc * nr);
+  }
+  parallel_for(groups, threads, [&](int64_t first, int64_t last, int) {
+    alignas(64) T tile[kMaxTile];
+    for (int64_t grp = first; grp < last; ++grp) {
+      const int64_t i0 = grp * mr, rows = std::min(mr, pl.m - i0);
+      const T* a_rows = a + i0 * pl.ars;
+      int64_t lda = pl.ars;
+      if (rows < mr) {  // the last, partial group: its rows and zero rows in a buffer of its own
+        std::fill(edge, edge + mr * pl.k, T(0));
+        for (int64_t i = 0; i < rows; ++i) std::copy(a_rows + i * pl.ars, a_rows + i * pl.ars + pl.k, edge + i * pl.k);
+        a_rows = edge;
+        lda = pl.k;
+      }
+      T* c_rows = c + i0 * pl.crs;
+      for (int64_t blk = 0; blk < blocks; ++blk) {
+        const int64_t pc = blk * pl.kc;
+        ns.fn(std::min(pl.kc, pl.k - pc), a_rows + pc, lda, bpack + blk * pl.kc * nr, tile, nr, false);
+        const bool accumulate = pc > 0 || pl.keep_c;
+        for (int64_t i = 0; i < rows; ++i)
+          for (int64_t j = 0; j < pl.n; ++j) {
+            T& out = c_rows[i * pl.crs + j];
+            out = accumulate ? out + tile[i * nr + j] : tile[i * nr + j];
+          }
+      }
+      if (pl.epilogue) finish_tile(pl, c_rows, rows, pl.n, i0, 0);
+    }
+  });
 }
 
 // How a thread grid splits one m x n product: tm row groups times tn column groups, in whole micro-tiles.
@@ -562,13 +607,18 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
   (options.bias_per_row ? pl.bias_rs : pl.bias_cs) = epilogue.bias_stride;
   pl.activation = epilogue.activation;
   pl.gathered_b = gathered_b;
+  // A narrow C (n within the narrow shape's columns) over a row-major A: gemm_narrow, not turned round.
+  bool narrow = false;
+  if constexpr (std::is_same_v<T, S>)
+    narrow = kernel.narrow.fn != nullptr && kernel.narrow.mr * kernel.narrow.nr <= kMaxTile && n <= kernel.narrow.nr &&
+             pl.acs == 1 && pl.ccs == 1 && pl.alpha == T(1) && gathered_b == nullptr;
   bool swapped = false;
   // Column-major C: compute C^T = B^T A^T instead, so the micro-kernel stores whole rows. A narrow C (n under
   // NR, e.g. a 10-class logits layer) is turned round too when that wastes clearly fewer multiply-adds on
   // padding: 128 x 10 fills 6 x 16 AVX2 tiles to 63% (12 x 32 AVX-512 tiles to 30%), its transpose 83% (83%).
   // The turned-round tiles are stored through the edge path (C^T has a column stride), which the margin
   // pays for. Every element is the same sum of the same products, so the result is unchanged.
-  if (turned_round(m, n, pl.mr, pl.nr, is_column_major(pl.crs, pl.ccs, n))) {
+  if (!narrow && turned_round(m, n, pl.mr, pl.nr, is_column_major(pl.crs, pl.ccs, n))) {
     swapped = true;
     std::swap(pl.m, pl.n);
     std::swap(pl.crs, pl.ccs);
@@ -605,6 +655,21 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
   // one after the other, each split into a grid of C rectangles.
   const bool by_batch = threads > 1 && (batch % threads == 0 || batch >= 4 * threads);
   auto offsets = [&](int64_t e) { return batch_offsets(batch_shape, c_arg, a_use, b_use, e); };
+
+  if constexpr (std::is_same_v<T, S>) {
+    if (narrow) {
+      const NarrowShape<T>& ns = kernel.narrow;
+      pl.pack_b = pack_b_for<T, S>(ns.nr);
+      const int64_t bpack_size = round_up(ceil_div(k, pl.kc) * pl.kc * ns.nr, 16);
+      const auto scratch = PackScratch::lease(static_cast<size_t>(bpack_size + ns.mr * k) * sizeof(T));
+      T* bpack = scratch.get<T>();
+      for (int64_t e = 0; e < batch; ++e) {
+        const BatchOffsets o = offsets(e);
+        gemm_narrow(pl, ns, c0 + o.c, a_base + o.a, b_base + o.b, bpack, bpack + bpack_size, threads);
+      }
+      return;
+    }
+  }
 
   if (threads <= 1) {
     apply_flush_denormal();

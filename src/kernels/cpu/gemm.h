@@ -56,6 +56,18 @@ struct TileShape {
   MicroKernelFn<T> fn = nullptr;
 };
 
+// The same sums with A read in place, row i of the micro-tile at a[i * lda + p] (a row-major A, unit column
+// stride), B packed as for MicroKernelFn: for a C of at most NR columns (a 10-class layer), where packing A would
+// transpose all of it for a few columns of C. One fused multiply-add a step, as every micro-kernel.
+template <class T>
+using StridedAKernelFn = void (*)(int64_t kc, const T* a, int64_t lda, const T* b, T* c, int64_t ldc,
+                                  bool accumulate);
+template <class T>
+struct NarrowShape {
+  int mr = 0, nr = 0;
+  StridedAKernelFn<T> fn = nullptr;
+};
+
 template <class T>
 struct MicroKernel {
   const char* name = "";  // "generic", "avx2", "avx512"
@@ -63,6 +75,7 @@ struct MicroKernel {
   MicroKernelFn<T> fn = nullptr;
   GemmBlocking blocking;  // the defaults tuned for this kernel
   TileShape<T> companion; // fn null: none
+  NarrowShape<T> narrow;  // fn null: none (the driver then packs A for a narrow C too)
 };
 
 // Every micro-kernel this CPU can run, portable first, best last.
@@ -157,6 +170,8 @@ extern const MicroKernelFn<float> avx512_f32_8x48;   // the avx512 kernel's comp
 extern const MicroKernelFn<double> avx2_f64;   // 6 x 8
 extern const MicroKernelFn<float> avx512_f32;  // 12 x 32
 extern const MicroKernelFn<double> avx512_f64; // 12 x 16
+extern const StridedAKernelFn<float> avx2_f32_6x16_strided_a;     // the avx2 kernel's narrow shape
+extern const StridedAKernelFn<float> avx512_f32_16x16_strided_a;  // the avx512 kernel's narrow shape
 }  // namespace isa
 
 }  // namespace cpu

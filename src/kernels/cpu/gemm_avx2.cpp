@@ -49,9 +49,16 @@ void avx2_f32_4x24_kernel(int64_t kc, const float* a, const float* b, float* c, 
   simd_micro_kernel<F32x8, 4, 3>(kc, a, b, c, ldc, accumulate);
 }
 
+// 6 x 16 floats with A in place (the 6x16 kernel's registers), for C of at most 16 columns.
+void avx2_f32_6x16_strided_a_kernel(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+                                    bool accumulate) {
+  simd_micro_kernel_over<F32x8, 6, 2, true>(kc, a, lda, b, c, ldc, accumulate);
+}
+
 }  // namespace
 
 namespace isa {
+const StridedAKernelFn<float> avx2_f32_6x16_strided_a = &avx2_f32_6x16_strided_a_kernel;
 const MicroKernelFn<float> avx2_f32_4x24 = &avx2_f32_4x24_kernel;
 const MicroKernelFn<float> avx2_f32 = &avx2_f32_6x16;
 const MicroKernelFn<double> avx2_f64 = &avx2_f64_6x8;
@@ -62,6 +69,7 @@ const MicroKernelFn<double> avx2_f64 = &avx2_f64_6x8;
 #else  // built for a target without AVX2: nothing to offer
 
 namespace tg::kernels::cpu::isa {
+const StridedAKernelFn<float> avx2_f32_6x16_strided_a = nullptr;
 const MicroKernelFn<float> avx2_f32_4x24 = nullptr;
 const MicroKernelFn<float> avx2_f32 = nullptr;
 const MicroKernelFn<double> avx2_f64 = nullptr;

@@ -50,9 +50,17 @@ void avx512_f32_8x48_kernel(int64_t kc, const float* a, const float* b, float* c
   simd_micro_kernel<F32x16, 8, 3>(kc, a, b, c, ldc, accumulate);
 }
 
+// 16 x 16 floats with A in place: 16 accumulators (enough independent chains for two FMA pipes of latency 4), one
+// B vector; for C of at most 16 columns.
+void avx512_f32_16x16_strided_a_kernel(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+                                       int64_t ldc, bool accumulate) {
+  simd_micro_kernel_over<F32x16, 16, 1, true>(kc, a, lda, b, c, ldc, accumulate);
+}
+
 }  // namespace
 
 namespace isa {
+const StridedAKernelFn<float> avx512_f32_16x16_strided_a = &avx512_f32_16x16_strided_a_kernel;
 const MicroKernelFn<float> avx512_f32_8x48 = &avx512_f32_8x48_kernel;
 const MicroKernelFn<float> avx512_f32 = &avx512_f32_12x32;
 const MicroKernelFn<double> avx512_f64 = &avx512_f64_12x16;
@@ -63,6 +71,7 @@ const MicroKernelFn<double> avx512_f64 = &avx512_f64_12x16;
 #else  // built for a target without AVX-512: nothing to offer
 
 namespace tg::kernels::cpu::isa {
+const StridedAKernelFn<float> avx512_f32_16x16_strided_a = nullptr;
 const MicroKernelFn<float> avx512_f32_8x48 = nullptr;
 const MicroKernelFn<float> avx512_f32 = nullptr;
 const MicroKernelFn<double> avx512_f64 = nullptr;

@@ -10,9 +10,10 @@ namespace {
 // Ops: a SIMD register type V of L lanes of T with load / broadcast / fma / add / store.
 // C (MR x NV*L, row stride ldc) = (C +) sum_p a[p*MR + i] * b[p*NR + j]: MR*NV accumulators in registers,
 // NV loads of B and MR broadcasts of A per step of p.
-template <class Ops, int MR, int NV>
-inline void simd_micro_kernel(int64_t kc, const typename Ops::T* a, const typename Ops::T* b, typename Ops::T* c,
-                              int64_t ldc, bool accumulate) {
+// StridedA: A read in place, row i at a[i * lda + p] (gemm.h's StridedAKernelFn) instead of a packed panel.
+template <class Ops, int MR, int NV, bool StridedA>
+inline void simd_micro_kernel_over(int64_t kc, const typename Ops::T* a, int64_t lda, const typename Ops::T* b,
+                                   typename Ops::T* c, int64_t ldc, bool accumulate) {
   using V = typename Ops::V;
   using T = typename Ops::T;
   constexpr int L = Ops::L, NR = NV * L;
@@ -40,11 +41,11 @@ inline void simd_micro_kernel(int64_t kc, const typename Ops::T* a, const typena
     for (int v = 0; v < NV; ++v) bv[v] = Ops::load(b + v * L);
 #pragma GCC unroll 32
     for (int i = 0; i < MR; ++i) {
-      const V ai = Ops::broadcast(a + i);
+      const V ai = Ops::broadcast(StridedA ? a + i * lda : a + i);
 #pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) acc[i][v] = Ops::fma(ai, bv[v], acc[i][v]);
     }
-    a += MR;
+    a += StridedA ? 1 : MR;
     b += NR;
   }
   if (accumulate) {
@@ -58,6 +59,12 @@ inline void simd_micro_kernel(int64_t kc, const typename Ops::T* a, const typena
 #pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) Ops::store(c + i * ldc + v * L, acc[i][v]);
   }
+}
+
+template <class Ops, int MR, int NV>
+inline void simd_micro_kernel(int64_t kc, const typename Ops::T* a, const typename Ops::T* b, typename Ops::T* c,
+                              int64_t ldc, bool accumulate) {
+  simd_micro_kernel_over<Ops, MR, NV, false>(kc, a, 0, b, c, ldc, accumulate);
 }
 
 }  // namespace
