@@ -14,6 +14,7 @@
 #include "conv_direct_weight_grad_row.h"
 #include "cpu_buffer.h"
 #include "cpu_features.h"
+#include "padded_plane.h"
 #include "parallel.h"
 
 namespace tg::kernels::cpu {
@@ -50,16 +51,7 @@ void pad_into(const WindowGeometry& g, const StridedArg& x, float* padded, int t
     for (int64_t plane = first; plane < last; ++plane) {
       const int64_t n = plane / g.channels, c = plane % g.channels;
       const float* in = src + n * x.strides[0] + c * x.strides[1];
-      float* out = padded + plane * hp * wp;
-      std::fill(out, out + g.pad_h * wp, 0.0f);
-      std::fill(out + (g.pad_h + g.in_h) * wp, out + hp * wp, 0.0f);
-      for (int64_t i = 0; i < g.in_h; ++i) {
-        float* row = out + (g.pad_h + i) * wp;
-        std::fill(row, row + g.pad_w, 0.0f);
-        const float* from = in + i * x.strides[2];
-        for (int64_t j = 0; j < g.in_w; ++j) row[g.pad_w + j] = from[j * x.strides[3]];
-        std::fill(row + g.pad_w + g.in_w, row + wp, 0.0f);
-      }
+      pad_plane(g, in, x.strides[2], x.strides[3], hp, wp, padded + plane * hp * wp);
     }
   });
 }

@@ -19,6 +19,7 @@
 #include "cpu_buffer.h"
 #include "gemm.h"
 #include "isa_clones.h"
+#include "padded_plane.h"
 #include "parallel.h"
 
 namespace tg::kernels::cpu {
@@ -84,16 +85,6 @@ void transform_weights(const Problem& p, const StridedArg& a, float* u) {
       }
 }
 
-// dst[k] = src[k * stride] for k < count. The rows here are short (14 floats in the CNN's conv2), so this file is
-// built without GCC's loop idioms (src/kernels/CMakeLists.txt): a memcpy call per row was 13-19% of the time.
-inline void copy_strided(const float* __restrict src, int64_t stride, int64_t count, float* __restrict dst) {
-  if (stride == 1) {
-    for (int64_t k = 0; k < count; ++k) dst[k] = src[k];
-  } else {
-    for (int64_t k = 0; k < count; ++k) dst[k] = src[k * stride];
-  }
-}
-
 // dst[k * stride] = src[k] (+ *bias) for k < count.
 inline void copy_run(const float* __restrict src, int64_t count, float* __restrict dst, int64_t stride,
                      const float* bias) {
@@ -121,21 +112,7 @@ void pad_image(const WindowGeometry& g, const StridedArg& x, int64_t hp, int64_t
       // prefetcher streams; in the copy's [C][N] order each plane was a jump of C planes (about twice the time).
       const int64_t n = i / g.channels, c = i % g.channels;
       const float* in = src + n * x.strides[0] + c * x.strides[1];
-      float* dst = out + (c * g.batch + n) * plane;
-      for (int64_t r = 0; r < hp; ++r) {
-        float* row = dst + r * wp;
-        const int64_t ih = r - g.pad_h;
-        if (ih < 0 || ih >= g.in_h) {
-          std::fill(row, row + wp, 0.0f);
-          continue;
-        }
-        const int64_t lo = std::min(g.pad_w, wp), hi = std::clamp<int64_t>(g.in_w + g.pad_w, lo, wp);
-        std::fill(row, row + lo, 0.0f);
-        // A row is short (14 floats in the CNN's conv2): a loop, not a memcpy call.
-        const float* in_row = in + ih * x.strides[2] + (lo - g.pad_w) * x.strides[3];
-        copy_strided(in_row, x.strides[3], hi - lo, row + lo);
-        std::fill(row + hi, row + wp, 0.0f);
-      }
+      pad_plane(g, in, x.strides[2], x.strides[3], hp, wp, out + (c * g.batch + n) * plane);
     }
   });
 }
