@@ -210,15 +210,23 @@ void gemm_rect(const Plan<T, S>& pl, int64_t entry, T* c, const S* a, const S* b
 // whole, one kc-deep panel a k block, and A read in place, MR rows of C a call. Packing A would transpose all of
 // it (m x k) for a few columns of C, which cost more than the multiplies (tensorgrad-bench gemm, 128x10x256: 0.86x
 // OpenBLAS). The k blocks, the tiles' sums and their stores are the packed path's, so are the bits.
+// Elements of the narrow path's packed B: every k block's kc-deep panel, one after the other.
 template <class T>
-void gemm_narrow(const Plan<T, T>& pl, const NarrowShape<T>& ns, T* c, const T* a, const T* b, T* bpack, T* edge,
-                 int threads) {
+int64_t narrow_bpack_size(const Plan<T, T>& pl, const NarrowShape<T>& ns) {
+  return round_up(ceil_div(pl.k, pl.kc) * pl.kc * ns.nr, 16);
+}
+
+template <class T>
+void gemm_narrow(const Plan<T, T>& pl, const NarrowShape<T>& ns, T* c, const T* a, const T* b, T* scratch,
+                 int64_t scratch_per_thread, int threads) {
   const int64_t mr = ns.mr, nr = ns.nr, blocks = ceil_div(pl.k, pl.kc), groups = ceil_div(pl.m, mr);
-  for (int64_t blk = 0; blk < blocks; ++blk) {
-    const int64_t pc = blk * pl.kc;
-    pl.pack_b(std::min(pl.kc, pl.k - pc), pl.n, b + pc * pl.brs, pl.brs, pl.bcs, bpack + blk * pl.kc * nr);
-  }
-  parallel_for(groups, threads, [&](int64_t first, int64_t last, int) {
+  parallel_for(groups, threads, [&](int64_t first, int64_t last, int part) {
+    T* bpack = scratch + part * scratch_per_thread;
+    T* edge = bpack + narrow_bpack_size(pl, ns);
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      const int64_t pc = blk * pl.kc;
+      pl.pack_b(std::min(pl.kc, pl.k - pc), pl.n, b + pc * pl.brs, pl.brs, pl.bcs, bpack + blk * pl.kc * nr);
+    }
     alignas(64) T tile[kMaxTile];
     for (int64_t grp = first; grp < last; ++grp) {
       const int64_t i0 = grp * mr, rows = std::min(mr, pl.m - i0);
@@ -499,12 +507,12 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
     if (narrow) {
       const NarrowShape<T>& ns = kernel.narrow;
       pl.pack_b = pack_b_for<T, S>(ns.nr);
-      const int64_t bpack_size = round_up(ceil_div(k, pl.kc) * pl.kc * ns.nr, 16);
-      const auto scratch = PackScratch::lease(static_cast<size_t>(bpack_size + ns.mr * k) * sizeof(T));
-      T* bpack = scratch.get<T>();
+      const int64_t per_thread = narrow_bpack_size(pl, ns) + round_up(ns.mr * k, 16);
+      const int parts = static_cast<int>(std::min<int64_t>(threads, ceil_div(pl.m, ns.mr)));
+      const auto scratch = PackScratch::lease(static_cast<size_t>(per_thread * parts) * sizeof(T));
       for (int64_t e = 0; e < batch; ++e) {
         const BatchOffsets o = offsets(e);
-        gemm_narrow(pl, ns, c0 + o.c, a_base + o.a, b_base + o.b, bpack, bpack + bpack_size, threads);
+        gemm_narrow(pl, ns, c0 + o.c, a_base + o.a, b_base + o.b, scratch.get<T>(), per_thread, parts);
       }
       return;
     }

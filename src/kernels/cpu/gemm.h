@@ -113,8 +113,11 @@ bool turned_round(int64_t m, int64_t n, int64_t mr, int64_t nr, bool column_majo
 struct GemmOptions {
   // 0: tg::threads_for(multiply-adds, grain), i.e. tg::num_threads() capped by the problem size.
   int threads = 0;
-  // Multiply-adds per thread below which fewer threads are used.
-  int64_t grain = int64_t{1} << 20;
+  // Multiply-adds per thread below which fewer threads are used. Starting a second thread costs ~1.5-2 us on the
+  // 2-core VM (32^3: 0.8 us on one thread, 2.2 on two); 2^17 multiply-adds take ~2.3 us on one AVX-512 core and
+  // ~3 us on AVX2, and from 2 x 2^17 on two threads were faster on both ISAs (64^3: 0.87x / 0.74x the one-thread
+  // time; 128 x 10 x 256: 0.76x / 0.66x). It was 2^20, which kept every product under 2M multiply-adds on one thread.
+  int64_t grain = int64_t{1} << 17;
   // Bias and activation applied to each tile of C right after its last k block is stored, while the tile is
   // still in L1 (the bias is the same for every batch entry).
   MatmulEpilogue epilogue = {};
