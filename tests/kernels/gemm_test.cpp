@@ -460,10 +460,10 @@ TYPED_TEST(KernelsGemm, RandomProjection) {
 }
 
 // The registry routes float32 / float64 to the GEMM (bitwise what cpu::gemm gives) and int64 to the reference.
-// A C of at most the narrow shape's columns over a row-major A (gemm.h's NarrowShape: A read in place, not
+// A C of at most kNarrowMaxColumns columns over a row-major A (gemm.h's NarrowShape: A read in place, not
 // packed) gives the packed path's bits: the same k blocks and the same sums, on one and two threads, with a
-// partial last group of rows, a batch, a bias and a kept C (beta = 1). The packed path is the same kernel with
-// its narrow shape removed.
+// partial last group of rows, partial last panels, several panels, a batch, a bias and a kept C (beta = 1). The
+// packed path is the same kernel with its narrow shapes removed.
 TEST(KernelsGemmNarrow, NarrowCGivesThePackedPathsBits) {
   int checked = 0;
   for (const cpu::MicroKernel<float>& kernel : cpu::available_micro_kernels<float>()) {
@@ -471,11 +471,13 @@ TEST(KernelsGemmNarrow, NarrowCGivesThePackedPathsBits) {
     SCOPED_TRACE(kernel.name);
     cpu::MicroKernel<float> packed = kernel;
     packed.narrow = {};
+    packed.narrow_wide = {};
     const int64_t mr = kernel.narrow.mr, nr = kernel.narrow.nr;
     for (int64_t m : {int64_t{1}, mr - 1, mr, mr + 1, int64_t{64}, int64_t{128}})
-      for (int64_t n : {int64_t{1}, int64_t{10}, nr})
+      for (int64_t n : {int64_t{1}, int64_t{10}, nr, nr + 1, int64_t{48}, int64_t{64}})
         for (int64_t k : {int64_t{1}, int64_t{10}, int64_t{256}, int64_t{270}, int64_t{784}})
           for (Layout lb : {Layout::RowMajor, Layout::Transposed}) {
+            ASSERT_NE(cpu::narrow_shape_for(kernel, m, n, k).fn, nullptr) << m << "x" << n << "x" << k;
             const Case c{{2}, m, n, k, Layout::RowMajor, lb};
             const Problem<float> p = make_problem<float>(c, static_cast<int>(m * 7 + n * 3 + k), false);
             std::vector<float> bias(static_cast<size_t>(n));
@@ -496,6 +498,32 @@ TEST(KernelsGemmNarrow, NarrowCGivesThePackedPathsBits) {
           }
   }
   if (checked == 0) GTEST_SKIP() << "no micro-kernel with a narrow shape on this CPU";
+}
+
+// Which narrow shape a C gets: the wide one unless it pads C's tiles by over a quarter more; none past
+// kNarrowMaxColumns columns or once the packed B would pass kNarrowMaxPackedB.
+TEST(KernelsGemmNarrow, ShapeChoicePadsLeastAndRespectsTheLimits) {
+  const auto f = [](cpu::StridedAKernelFn<float> fn) { return fn; };
+  cpu::MicroKernel<float> kernel;
+  kernel.narrow = {16, 16, f(+[](int64_t, const float*, int64_t, const float*, float*, int64_t, bool) {})};
+  kernel.narrow_wide = {12, 32, f(+[](int64_t, const float*, int64_t, const float*, float*, int64_t, bool) {})};
+  auto shape = [&](int64_t m, int64_t n, int64_t k) {
+    const cpu::NarrowShape<float> s = cpu::narrow_shape_for(kernel, m, n, k);
+    return s.fn == nullptr ? std::string("none") : std::to_string(s.mr) + "x" + std::to_string(s.nr);
+  };
+  EXPECT_EQ(shape(128, 10, 256), "16x16");   // 16 columns padded against 32
+  EXPECT_EQ(shape(3136, 64, 288), "12x32");  // 8 rows padded (3136 = 261 x 12 + 4) against none: within a quarter
+  EXPECT_EQ(shape(48, 64, 288), "12x32");
+  EXPECT_EQ(shape(128, 24, 288), "12x32");   // 32 columns padded either way
+  EXPECT_EQ(shape(128, 48, 256), "16x16");   // 48 columns: three 16-wide panels, two 32-wide ones pad 16
+  EXPECT_EQ(shape(8, 64, 256), "12x32");     // 8 rows: padded to 12 against 16
+  EXPECT_EQ(shape(128, 65, 256), "none");    // past kNarrowMaxColumns
+  const int64_t deepest = cpu::kNarrowMaxPackedB / (64 * int64_t{sizeof(float)});
+  EXPECT_EQ(shape(128, 64, deepest), "12x32");
+  EXPECT_EQ(shape(128, 64, deepest + 1), "none");  // B packed whole would pass kNarrowMaxPackedB
+  EXPECT_EQ(shape(128, 16, deepest + 1), "16x16");  // a narrower B still fits
+  kernel.narrow_wide = {};
+  EXPECT_EQ(shape(3136, 64, 288), "16x16");
 }
 
 TEST(KernelsGemmRegistry, DispatchesFloatToGemmAndInt64ToRef) {

@@ -152,6 +152,18 @@ void macro_kernel(const Plan<T, S>& pl, int64_t mc, int64_t nc, int64_t kc, cons
   }
 }
 
+// The columns of B the short-C path packs at once: ~192 (a few panels), at most ~256 KB packed. One panel at a
+// time read only NR elements (64-192 bytes) of each of kc rows of a row-major B per visit, a row apart: too short
+// a run for the prefetchers, so the loads waited on memory (software prefetch of the next panel did not help).
+// On the 2-core VM, one thread: 64 x 25088 x 288 71-99 -> 92-105 GFLOP/s on AVX2, 141-147 -> 149-163 on AVX-512;
+// 9 x 25088 x 64 33 -> 49 and 42 -> 54; products whose B is in cache were unchanged within the spread.
+template <class T, class S>
+int64_t short_c_panel_group(const Plan<T, S>& pl, int64_t kc) {
+  constexpr int64_t kColumns = 192, kPackedBytes = int64_t{256} << 10;
+  const int64_t by_cache = kPackedBytes / (kc * int64_t{sizeof(T)});
+  return std::max<int64_t>(1, std::min(kColumns, by_cache) / pl.nr) * pl.nr;
+}
+
 // C[i0:i1, j0:j1] = A[i0:i1, :] B[:, j0:j1] of batch entry `entry` with the caller's pack buffers.
 template <class T, class S>
 void gemm_rect(const Plan<T, S>& pl, int64_t entry, T* c, const S* a, const S* b, int64_t i0, int64_t i1, int64_t j0,
@@ -171,9 +183,9 @@ void gemm_rect(const Plan<T, S>& pl, int64_t entry, T* c, const S* a, const S* b
       pl.pack_b(kc, nc, b + pc * pl.brs + jc * pl.bcs, pl.brs, pl.bcs, bbuf);
   };
   // All of the rectangle's rows in one A block (a short C, e.g. a convolution's Cout x N OH OW): each B
-  // panel is used by those few rows only, so it is packed just before they use it, while it is in L1,
-  // instead of packing a whole KC x NC block first and reading it back from L2 / L3 (the order OpenBLAS
-  // uses for such shapes).
+  // panel is used by those few rows only, so a few panels are packed just before they use them, while they are
+  // in L1 / L2, instead of packing a whole KC x NC block first and reading it back from L2 / L3 (the order
+  // OpenBLAS uses for such shapes).
   if (i1 - i0 <= pl.mc) {
     const int64_t mc = i1 - i0;
     for (int64_t jc = j0; jc < j1; jc += pl.nc) {
@@ -181,8 +193,9 @@ void gemm_rect(const Plan<T, S>& pl, int64_t entry, T* c, const S* a, const S* b
       for (int64_t pc = 0; pc < pl.k; pc += pl.kc) {
         const int64_t kc = std::min(pl.kc, pl.k - pc);
         pack_a(i0, mc, pc, kc);
-        for (int64_t jr = 0; jr < nc; jr += pl.nr) {
-          const int64_t cols = std::min(pl.nr, nc - jr);
+        const int64_t group = short_c_panel_group(pl, kc);
+        for (int64_t jr = 0; jr < nc; jr += group) {
+          const int64_t cols = std::min(group, nc - jr);
           pack_b(jc + jr, cols, pc, kc);
           macro_kernel(pl, mc, cols, kc, abuf, bbuf, c + i0 * pl.crs + (jc + jr) * pl.ccs, pc > 0 || pl.keep_c,
                        pc + kc == pl.k, i0, jc + jr);
@@ -206,26 +219,29 @@ void gemm_rect(const Plan<T, S>& pl, int64_t entry, T* c, const S* a, const S* b
   }
 }
 
-// A C of at most the narrow shape's NR columns (a 10-class layer: n = 10), row-major A: B (k x n, small) packed
-// whole, one kc-deep panel a k block, and A read in place, MR rows of C a call. Packing A would transpose all of
-// it (m x k) for a few columns of C, which cost more than the multiplies (tensorgrad-bench gemm, 128x10x256: 0.86x
-// OpenBLAS). The k blocks, the tiles' sums and their stores are the packed path's, so are the bits.
-// Elements of the narrow path's packed B: every k block's kc-deep panel, one after the other.
+// Elements of the narrow path's packed B: every k block's kc-deep panels, one block after the other.
 template <class T>
 int64_t narrow_bpack_size(const Plan<T, T>& pl, const NarrowShape<T>& ns) {
-  return round_up(ceil_div(pl.k, pl.kc) * pl.kc * ns.nr, 16);
+  return round_up(ceil_div(pl.k, pl.kc) * pl.kc * round_up(pl.n, ns.nr), 16);
 }
 
+// A C of a few of the narrow shape's NR-wide panels (a 10-class layer: n = 10; a 64-channel convolution's
+// positions x Cout), row-major A: B (k x n, small) packed whole, each k block's panels after the last block's,
+// and A read in place, MR rows of C at a time. Packing A would transpose all of it (m x k) for a few columns of C,
+// which cost more than the multiplies (tensorgrad-bench gemm, 128x10x256: 0.86x OpenBLAS). The k blocks, the
+// tiles' sums and their stores are the packed path's, so are the bits. Each thread packs B into its own
+// `scratch_per_thread` elements: read from another core's cache, one packed copy made two threads slower than one.
 template <class T>
 void gemm_narrow(const Plan<T, T>& pl, const NarrowShape<T>& ns, T* c, const T* a, const T* b, T* scratch,
                  int64_t scratch_per_thread, int threads) {
   const int64_t mr = ns.mr, nr = ns.nr, blocks = ceil_div(pl.k, pl.kc), groups = ceil_div(pl.m, mr);
+  const int64_t block_size = pl.kc * round_up(pl.n, nr);  // one k block's panels
   parallel_for(groups, threads, [&](int64_t first, int64_t last, int part) {
     T* bpack = scratch + part * scratch_per_thread;
     T* edge = bpack + narrow_bpack_size(pl, ns);
     for (int64_t blk = 0; blk < blocks; ++blk) {
       const int64_t pc = blk * pl.kc;
-      pl.pack_b(std::min(pl.kc, pl.k - pc), pl.n, b + pc * pl.brs, pl.brs, pl.bcs, bpack + blk * pl.kc * nr);
+      pl.pack_b(std::min(pl.kc, pl.k - pc), pl.n, b + pc * pl.brs, pl.brs, pl.bcs, bpack + blk * block_size);
     }
     alignas(64) T tile[kMaxTile];
     for (int64_t grp = first; grp < last; ++grp) {
@@ -239,12 +255,21 @@ void gemm_narrow(const Plan<T, T>& pl, const NarrowShape<T>& ns, T* c, const T* 
         lda = pl.k;
       }
       T* c_rows = c + i0 * pl.crs;
-      for (int64_t blk = 0; blk < blocks; ++blk) {
-        const int64_t pc = blk * pl.kc;
-        ns.fn(std::min(pl.kc, pl.k - pc), a_rows + pc, lda, bpack + blk * pl.kc * nr, tile, nr, false);
-        store_tile_part(pl, c_rows, tile, nr, rows, pl.n, pc > 0 || pl.keep_c);
+      for (int64_t j0 = 0; j0 < pl.n; j0 += nr) {
+        const int64_t cols = std::min(nr, pl.n - j0);
+        for (int64_t blk = 0; blk < blocks; ++blk) {
+          const int64_t pc = blk * pl.kc, kc = std::min(pl.kc, pl.k - pc);
+          const bool accumulate = pc > 0 || pl.keep_c;
+          const T* panel = bpack + blk * block_size + j0 * kc;
+          if (rows == mr && cols == nr) {
+            ns.fn(kc, a_rows + pc, lda, panel, c_rows + j0, pl.crs, accumulate);
+          } else {
+            ns.fn(kc, a_rows + pc, lda, panel, tile, nr, false);
+            store_tile_part(pl, c_rows + j0, tile, nr, rows, cols, accumulate);
+          }
+        }
+        if (pl.epilogue) finish_tile(pl, c_rows + j0, rows, cols, i0, j0);
       }
-      if (pl.epilogue) finish_tile(pl, c_rows, rows, pl.n, i0, 0);
     }
   });
 }
@@ -383,6 +408,25 @@ bool turned_round(int64_t m, int64_t n, int64_t mr, int64_t nr, bool column_majo
   return column_major_c || (n < nr && 10 * padded_tiles_area(n, m, mr, nr) <= 8 * padded_tiles_area(m, n, mr, nr));
 }
 
+template <class T>
+NarrowShape<T> narrow_shape_for(const MicroKernel<T>& kernel, int64_t m, int64_t n, int64_t k) {
+  auto allowed = [&](const NarrowShape<T>& shape) {
+    return shape.fn != nullptr && shape.mr * shape.nr <= kMaxTile && n <= kNarrowMaxColumns &&
+           k * round_up(n, shape.nr) * int64_t{sizeof(T)} <= kNarrowMaxPackedB;
+  };
+  const NarrowShape<T>& narrow = kernel.narrow;
+  const NarrowShape<T>& wide = kernel.narrow_wide;
+  if (!allowed(wide)) return allowed(narrow) ? narrow : NarrowShape<T>{};
+  if (!allowed(narrow)) return wide;
+  // The wide tile does more multiply-adds a load (AVX-512 12 x 32 against 16 x 16: 3136x64x288 at 160 against 130
+  // GFLOP/s), worth up to a quarter more padded multiply-adds; past that (n = 10, or 48 = three 16-wide panels
+  // against two 32-wide), the narrow one.
+  return 4 * padded_tiles_area(m, n, wide.mr, wide.nr) <= 5 * padded_tiles_area(m, n, narrow.mr, narrow.nr) ? wide
+                                                                                                            : narrow;
+}
+template NarrowShape<float> narrow_shape_for(const MicroKernel<float>&, int64_t, int64_t, int64_t);
+template NarrowShape<double> narrow_shape_for(const MicroKernel<double>&, int64_t, int64_t, int64_t);
+
 // ---------------------------------------------------------------------------------------------------------
 
 namespace {
@@ -454,18 +498,23 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
   (options.bias_per_row ? pl.bias_rs : pl.bias_cs) = epilogue.bias_stride;
   pl.activation = epilogue.activation;
   pl.gathered_b = gathered_b;
-  // A narrow C (n within the narrow shape's columns) over a row-major A: gemm_narrow, not turned round.
-  bool narrow = false;
+  const int64_t macs = batch * m * n * k;
+  const int threads = options.threads > 0 ? options.threads : threads_for(macs, options.grain);
+  // A narrow C over a row-major A: gemm_narrow (A read in place), not turned round. A C wider than one of the
+  // shape's panels only where every thread gets rows: gemm_narrow splits rows, the packed path also columns.
+  NarrowShape<T> narrow{};
   if constexpr (std::is_same_v<T, S>)
-    narrow = kernel.narrow.fn != nullptr && kernel.narrow.mr * kernel.narrow.nr <= kMaxTile && n <= kernel.narrow.nr &&
-             pl.acs == 1 && pl.ccs == 1 && pl.alpha == T(1) && gathered_b == nullptr;
+    if (pl.acs == 1 && pl.ccs == 1 && pl.alpha == T(1) && gathered_b == nullptr) {
+      narrow = narrow_shape_for(kernel, m, n, k);
+      if (narrow.fn != nullptr && n > narrow.nr && ceil_div(m, narrow.mr) < threads) narrow = {};
+    }
   bool swapped = false;
   // Column-major C: compute C^T = B^T A^T instead, so the micro-kernel stores whole rows. A narrow C (n under
   // NR, e.g. a 10-class logits layer) is turned round too when that wastes clearly fewer multiply-adds on
   // padding: 128 x 10 fills 6 x 16 AVX2 tiles to 63% (12 x 32 AVX-512 tiles to 30%), its transpose 83% (83%).
   // The turned-round tiles are stored through the edge path (C^T has a column stride), which the margin
   // pays for. Every element is the same sum of the same products, so the result is unchanged.
-  if (!narrow && turned_round(m, n, pl.mr, pl.nr, is_column_major(pl.crs, pl.ccs, n))) {
+  if (narrow.fn == nullptr && turned_round(m, n, pl.mr, pl.nr, is_column_major(pl.crs, pl.ccs, n))) {
     swapped = true;
     std::swap(pl.m, pl.n);
     std::swap(pl.crs, pl.ccs);
@@ -495,17 +544,14 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
   const S* a_base = swapped ? b0 : a0;
   const S* b_base = swapped ? a0 : b0;
 
-  const int64_t macs = batch * m * n * k;
-  const int threads = options.threads > 0 ? options.threads : threads_for(macs, options.grain);
-
   // Entries of the batch are either shared out whole (enough of them to keep every thread busy) or computed
   // one after the other, each split into a grid of C rectangles.
   const bool by_batch = threads > 1 && (batch % threads == 0 || batch >= 4 * threads);
   auto offsets = [&](int64_t e) { return batch_offsets(batch_shape, c_arg, a_use, b_use, e); };
 
   if constexpr (std::is_same_v<T, S>) {
-    if (narrow) {
-      const NarrowShape<T>& ns = kernel.narrow;
+    if (narrow.fn != nullptr) {
+      const NarrowShape<T>& ns = narrow;
       pl.pack_b = pack_b_for<T, S>(ns.nr);
       const int64_t per_thread = narrow_bpack_size(pl, ns) + round_up(ns.mr * k, 16);
       const int parts = static_cast<int>(std::min<int64_t>(threads, ceil_div(pl.m, ns.mr)));

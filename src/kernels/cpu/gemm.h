@@ -68,6 +68,12 @@ struct NarrowShape {
   StridedAKernelFn<T> fn = nullptr;
 };
 
+// A C of at most this many columns over a row-major A is "narrow" (a 10-class layer; 32-64 channels or an
+// attention head's width): the driver reads A in place (gemm.cpp's gemm_narrow) and packs B whole, which it does
+// only while the packed B stays within kNarrowMaxPackedB bytes (it is read again for every MR rows of C).
+inline constexpr int64_t kNarrowMaxColumns = 64;
+inline constexpr int64_t kNarrowMaxPackedB = int64_t{512} << 10;
+
 template <class T>
 struct MicroKernel {
   const char* name = "";  // "generic", "avx2", "avx512"
@@ -75,7 +81,8 @@ struct MicroKernel {
   MicroKernelFn<T> fn = nullptr;
   GemmBlocking blocking;  // the defaults tuned for this kernel
   TileShape<T> companion; // fn null: none
-  NarrowShape<T> narrow;  // fn null: none (the driver then packs A for a narrow C too)
+  NarrowShape<T> narrow;       // fn null: none (the driver then packs A for a narrow C too)
+  NarrowShape<T> narrow_wide;  // fn null: none; wider tiles, for a C of several of `narrow`'s panels
 };
 
 // Every micro-kernel this CPU can run, portable first, best last.
@@ -102,6 +109,13 @@ MicroKernel<T> with_tile_shape(MicroKernel<T> kernel, const TileShape<T>& shape)
 // column-major C and narrow C are turned round); a tie keeps the tuned kernel. The blocking stays the kernel's.
 template <class T>
 MicroKernel<T> tile_shape_for(const MicroKernel<T>& kernel, int64_t m, int64_t n, bool column_major_c);
+
+// The narrow shape (A read in place) the driver gives an m x n x k product over a row-major A and C: of the
+// kernel's narrow shapes allowed by kNarrowMaxColumns and kNarrowMaxPackedB, the wide one unless it pads C's tiles
+// by over a quarter more than the narrow one; fn null when none is allowed. A narrow shape gives the same bits as
+// the packed path (the same k blocks, one fused multiply-add a step).
+template <class T>
+NarrowShape<T> narrow_shape_for(const MicroKernel<T>& kernel, int64_t m, int64_t n, int64_t k);
 
 // How the driver orients C: the multiply-adds an m x n C costs in whole mr x nr tiles, padding included (per
 // unit of k); whether C is column-major; and whether the driver computes C^T = B^T A^T instead, for a
@@ -175,6 +189,7 @@ extern const MicroKernelFn<float> avx512_f32;  // 12 x 32
 extern const MicroKernelFn<double> avx512_f64; // 12 x 16
 extern const StridedAKernelFn<float> avx2_f32_6x16_strided_a;     // the avx2 kernel's narrow shape
 extern const StridedAKernelFn<float> avx512_f32_16x16_strided_a;  // the avx512 kernel's narrow shape
+extern const StridedAKernelFn<float> avx512_f32_12x32_strided_a;  // and its wide one
 }  // namespace isa
 
 }  // namespace cpu

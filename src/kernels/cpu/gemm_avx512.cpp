@@ -57,9 +57,17 @@ void avx512_f32_16x16_strided_a_kernel(int64_t kc, const float* a, int64_t lda, 
   simd_micro_kernel_over<F32x16, 16, 1, true>(kc, a, lda, b, c, ldc, accumulate);
 }
 
+// 12 x 32 floats with A in place: the packed kernel's shape, for C of 17-64 columns (two broadcasts fewer a
+// multiply-add than 16 x 16, which ran 3136x64x288 at 0.95x the packed path against 1.15x for this).
+void avx512_f32_12x32_strided_a_kernel(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+                                       int64_t ldc, bool accumulate) {
+  simd_micro_kernel_over<F32x16, 12, 2, true>(kc, a, lda, b, c, ldc, accumulate);
+}
+
 }  // namespace
 
 namespace isa {
+const StridedAKernelFn<float> avx512_f32_12x32_strided_a = &avx512_f32_12x32_strided_a_kernel;
 const StridedAKernelFn<float> avx512_f32_16x16_strided_a = &avx512_f32_16x16_strided_a_kernel;
 const MicroKernelFn<float> avx512_f32_8x48 = &avx512_f32_8x48_kernel;
 const MicroKernelFn<float> avx512_f32 = &avx512_f32_12x32;
@@ -71,6 +79,7 @@ const MicroKernelFn<double> avx512_f64 = &avx512_f64_12x16;
 #else  // built for a target without AVX-512: nothing to offer
 
 namespace tg::kernels::cpu::isa {
+const StridedAKernelFn<float> avx512_f32_12x32_strided_a = nullptr;
 const StridedAKernelFn<float> avx512_f32_16x16_strided_a = nullptr;
 const MicroKernelFn<float> avx512_f32_8x48 = nullptr;
 const MicroKernelFn<float> avx512_f32 = nullptr;

@@ -78,7 +78,7 @@ std::vector<MicroKernel<float>> available_micro_kernels<float>() {
                    {6, 16, isa::avx2_f32_6x16_strided_a}});
   if (isa::avx512_f32 != nullptr && cpu_has_avx512_fma())
     out.push_back({"avx512", 12, 32, isa::avx512_f32, {120, 256, 4096}, {"avx512 8x48", 8, 48, isa::avx512_f32_8x48},
-                   {16, 16, isa::avx512_f32_16x16_strided_a}});
+                   {16, 16, isa::avx512_f32_16x16_strided_a}, {12, 32, isa::avx512_f32_12x32_strided_a}});
   return out;
 }
 
