@@ -539,6 +539,9 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
   // k blocks of equal depth: 784 = 4 x 196 instead of 3 x 256 + 16, whose last pass would read and write all of
   // C (and pack both operands) for 16 steps of k.
   pl.kc = ceil_div(k, ceil_div(k, pl.kc));
+  // Rows a little over MC in one block: a 128-row C (a batch of 128) with MC = 120 made a second pass over every B
+  // block for 8 rows. Blocks of A only decide which rows share a packed B block, never a sum, so no bits change.
+  if (pl.m <= pl.mc + pl.mc / 4) pl.mc = std::max(pl.mc, round_up(pl.m, pl.mr));
   const StridedArg& a_use = swapped ? b_arg : a_arg;
   const StridedArg& b_use = swapped ? a_arg : b_arg;
   const S* a_base = swapped ? b0 : a0;
