@@ -173,7 +173,8 @@ void macro_kernel(const Plan<T, S>& pl, int64_t mc, int64_t nc, int64_t kc, cons
 
 // The columns of B the short-C path packs at once: ~192 (a few panels), at most ~256 KB packed. One panel at a
 // time read only NR elements (64-192 bytes) of each of kc rows of a row-major B per visit, a row apart: too short
-// a run for the prefetchers, so the loads waited on memory (software prefetch of the next panel did not help).
+// a run for the prefetchers, so the loads waited on memory. (Requesting the next group's rows during this group's
+// tiles as well: 9 x 25088 x 64 +12-16%, but 64-row products up to 13% slower; not done.)
 // On the 2-core VM, one thread: 64 x 25088 x 288 71-99 -> 92-105 GFLOP/s on AVX2, 141-147 -> 149-163 on AVX-512;
 // 9 x 25088 x 64 33 -> 49 and 42 -> 54; products whose B is in cache were unchanged within the spread.
 template <class T, class S>
