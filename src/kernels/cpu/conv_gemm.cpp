@@ -150,6 +150,26 @@ struct RowSegment {
 
 // Run by run (each run's constants in registers), down the depth, each run clipped to the image for each depth
 // step (the padding's zeros written around it).
+// dst[j] = src[2 j] for j < count, reading no further than src[2 (count - 1)]: a stride-2 convolution's run of
+// positions. Eight lanes a step from two contiguous 8-wide loads and an even-lane shuffle (GCC does not vectorise the
+// strided form); 23% of a 3x3 stride-2 convolution's forward (the ASR model's 144 -> 144 subsampling layer) was the
+// scalar loop.
+template <class T>
+inline __attribute__((always_inline)) void copy_even_impl(const T* __restrict src, int count, T* __restrict dst) {
+  typedef T V __attribute__((vector_size(8 * sizeof(T))));
+  int j = 0;
+  for (; j + 8 < count; j += 8) {  // the last load ends at src[2 j + 15] <= src[2 (count - 1) - 1]
+    V a, b;
+    std::memcpy(&a, src + 2 * j, sizeof(V));
+    std::memcpy(&b, src + 2 * j + 8, sizeof(V));
+    const V even = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+    std::memcpy(dst + j, &even, sizeof(V));
+  }
+  for (; j < count; ++j) dst[j] = src[2 * j];
+}
+TG_ISA_CLONES void copy_even(const float* src, int count, float* dst) { copy_even_impl(src, count, dst); }
+TG_ISA_CLONES void copy_even(const double* src, int count, double* dst) { copy_even_impl(src, count, dst); }
+
 template <class T>
 void pack_positions_clipped(const Im2colOperand<T>& op, const T* x, const AxisEntry* lanes_at,
                             const RowSegment* segments, int count, const AxisEntry* depth_at, int64_t depth, int width,
@@ -168,6 +188,8 @@ void pack_positions_clipped(const Im2colOperand<T>& op, const T* x, const AxisEn
       if (static_cast<uint64_t>(h) < static_cast<uint64_t>(g.in_h) && w0 >= 0 && w0 + last_w < g.in_w) {
         if (step == 1)  // the usual case: a plain copy
           for (int j = 0; j < seg.count; ++j) dst[j] = src[j];
+        else if (step == 2)
+          copy_even(src, seg.count, dst);
         else
           for (int j = 0; j < seg.count; ++j) dst[j] = src[j * step];
         continue;
