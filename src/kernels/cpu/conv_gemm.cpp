@@ -153,7 +153,7 @@ struct RowSegment {
 // dst[j] = src[2 j] for j < count, reading no further than src[2 (count - 1)]: a stride-2 convolution's run of
 // positions. Eight lanes a step from two contiguous 8-wide loads and an even-lane shuffle (GCC does not vectorise the
 // strided form); 23% of a 3x3 stride-2 convolution's forward (the ASR model's 144 -> 144 subsampling layer) was the
-// scalar loop.
+// scalar loop. Inlined into pack_positions_clipped's per-ISA copies.
 template <class T>
 inline __attribute__((always_inline)) void copy_even_impl(const T* __restrict src, int count, T* __restrict dst) {
   typedef T V __attribute__((vector_size(8 * sizeof(T))));
@@ -167,11 +167,8 @@ inline __attribute__((always_inline)) void copy_even_impl(const T* __restrict sr
   }
   for (; j < count; ++j) dst[j] = src[2 * j];
 }
-TG_ISA_CLONES void copy_even(const float* src, int count, float* dst) { copy_even_impl(src, count, dst); }
-TG_ISA_CLONES void copy_even(const double* src, int count, double* dst) { copy_even_impl(src, count, dst); }
-
 template <class T>
-void pack_positions_clipped(const Im2colOperand<T>& op, const T* x, const AxisEntry* lanes_at,
+inline __attribute__((always_inline)) void pack_positions_clipped_impl(const Im2colOperand<T>& op, const T* x, const AxisEntry* lanes_at,
                             const RowSegment* segments, int count, const AxisEntry* depth_at, int64_t depth, int width,
                             T* out) {
   const WindowGeometry& g = op.g;
@@ -189,7 +186,7 @@ void pack_positions_clipped(const Im2colOperand<T>& op, const T* x, const AxisEn
         if (step == 1)  // the usual case: a plain copy
           for (int j = 0; j < seg.count; ++j) dst[j] = src[j];
         else if (step == 2)
-          copy_even(src, seg.count, dst);
+          copy_even_impl(src, seg.count, dst);
         else
           for (int j = 0; j < seg.count; ++j) dst[j] = src[j * step];
         continue;
@@ -205,6 +202,18 @@ void pack_positions_clipped(const Im2colOperand<T>& op, const T* x, const AxisEn
       for (int j = hi; j < seg.count; ++j) dst[j] = T(0);
     }
   }
+}
+
+// One copy per ISA, so the stride-2 runs' shuffles are that ISA's and inline (a call a run cost ~5% of the pack).
+TG_ISA_CLONES void pack_positions_clipped(const Im2colOperand<float>& op, const float* x, const AxisEntry* lanes_at,
+                                          const RowSegment* segments, int count, const AxisEntry* depth_at,
+                                          int64_t depth, int width, float* out) {
+  pack_positions_clipped_impl(op, x, lanes_at, segments, count, depth_at, depth, width, out);
+}
+TG_ISA_CLONES void pack_positions_clipped(const Im2colOperand<double>& op, const double* x, const AxisEntry* lanes_at,
+                                          const RowSegment* segments, int count, const AxisEntry* depth_at,
+                                          int64_t depth, int width, double* out) {
+  pack_positions_clipped_impl(op, x, lanes_at, segments, count, depth_at, depth, width, out);
 }
 
 // Over a PaddedImage with unit steps: no run needs clipping, so a run is copied down the depth in whole chunks
