@@ -520,13 +520,17 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
   pl.gathered_b = gathered_b;
   const int64_t macs = batch * m * n * k;
   const int threads = options.threads > 0 ? options.threads : threads_for(macs, options.grain);
+  // Entries of the batch are either shared out whole (enough of them to keep every thread busy) or computed
+  // one after the other, each split over the threads.
+  const bool by_batch = threads > 1 && (batch % threads == 0 || batch >= 4 * threads);
   // A narrow C over a row-major A: gemm_narrow (A read in place), not turned round. A C wider than one of the
-  // shape's panels only where every thread gets rows: gemm_narrow splits rows, the packed path also columns.
+  // shape's panels only where every thread gets rows or entries: gemm_narrow splits rows, the packed path also
+  // columns.
   NarrowShape<T> narrow{};
   if constexpr (std::is_same_v<T, S>)
     if (pl.acs == 1 && pl.ccs == 1 && pl.alpha == T(1) && gathered_b == nullptr) {
       narrow = narrow_shape_for(kernel, m, n, k);
-      if (narrow.fn != nullptr && n > narrow.nr && ceil_div(m, narrow.mr) < threads) narrow = {};
+      if (narrow.fn != nullptr && n > narrow.nr && !by_batch && ceil_div(m, narrow.mr) < threads) narrow = {};
     }
   bool swapped = false;
   // Column-major C: compute C^T = B^T A^T instead, so the micro-kernel stores whole rows. A narrow C (n under
@@ -567,9 +571,6 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
   const S* a_base = swapped ? b0 : a0;
   const S* b_base = swapped ? a0 : b0;
 
-  // Entries of the batch are either shared out whole (enough of them to keep every thread busy) or computed
-  // one after the other, each split into a grid of C rectangles.
-  const bool by_batch = threads > 1 && (batch % threads == 0 || batch >= 4 * threads);
   auto offsets = [&](int64_t e) { return batch_offsets(batch_shape, c_arg, a_use, b_use, e); };
 
   if constexpr (std::is_same_v<T, S>) {
@@ -577,8 +578,18 @@ void gemm_impl(const Shape& batch_shape, int64_t m, int64_t n, int64_t k, const 
       const NarrowShape<T>& ns = narrow;
       pl.pack_b = pack_b_for<T, S>(ns.nr);
       const int64_t per_thread = narrow_bpack_size(pl, ns) + round_up(ns.mr * k, 16);
-      const int parts = static_cast<int>(std::min<int64_t>(threads, ceil_div(pl.m, ns.mr)));
+      const int parts = by_batch ? threads : static_cast<int>(std::min<int64_t>(threads, ceil_div(pl.m, ns.mr)));
       const auto scratch = PackScratch::lease(static_cast<size_t>(per_thread * parts) * sizeof(T));
+      if (by_batch) {  // whole entries a thread, each on that thread alone
+        parallel_for(batch, threads, [&](int64_t first, int64_t last, int part) {
+          for (int64_t e = first; e < last; ++e) {
+            const BatchOffsets o = offsets(e);
+            gemm_narrow(pl, ns, c0 + o.c, a_base + o.a, b_base + o.b, scratch.get<T>() + part * per_thread,
+                        per_thread, 1);
+          }
+        });
+        return;
+      }
       for (int64_t e = 0; e < batch; ++e) {
         const BatchOffsets o = offsets(e);
         gemm_narrow(pl, ns, c0 + o.c, a_base + o.a, b_base + o.b, scratch.get<T>(), per_thread, parts);

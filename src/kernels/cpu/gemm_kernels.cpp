@@ -75,7 +75,7 @@ std::vector<MicroKernel<float>> available_micro_kernels<float>() {
   std::vector<MicroKernel<float>> out{generic_kernel<float>()};
   if (isa::avx2_f32 != nullptr && cpu_has_avx2_fma())
     out.push_back({"avx2", 6, 16, isa::avx2_f32, {120, 256, 4080}, {"avx2 4x24", 4, 24, isa::avx2_f32_4x24},
-                   {6, 16, isa::avx2_f32_6x16_strided_a}});
+                   {6, 16, isa::avx2_f32_6x16_strided_a}, {}});
   if (isa::avx512_f32 != nullptr && cpu_has_avx512_fma())
     out.push_back({"avx512", 12, 32, isa::avx512_f32, {120, 256, 4096}, {"avx512 8x48", 8, 48, isa::avx512_f32_8x48},
                    {16, 16, isa::avx512_f32_16x16_strided_a}, {12, 32, isa::avx512_f32_12x32_strided_a}});
@@ -86,9 +86,9 @@ template <>
 std::vector<MicroKernel<double>> available_micro_kernels<double>() {
   std::vector<MicroKernel<double>> out{generic_kernel<double>()};
   if (isa::avx2_f64 != nullptr && cpu_has_avx2_fma())
-    out.push_back({"avx2", 6, 8, isa::avx2_f64, {96, 256, 4080}, {}, {}});
+    out.push_back({"avx2", 6, 8, isa::avx2_f64, {96, 256, 4080}, {}, {}, {}});
   if (isa::avx512_f64 != nullptr && cpu_has_avx512_fma())
-    out.push_back({"avx512", 12, 16, isa::avx512_f64, {96, 192, 4096}, {}, {}});
+    out.push_back({"avx512", 12, 16, isa::avx512_f64, {96, 192, 4096}, {}, {}, {}});
   return out;
 }
 
