@@ -148,8 +148,6 @@ struct RowSegment {
   int first, count;
 };
 
-// Run by run (each run's constants in registers), down the depth, each run clipped to the image for each depth
-// step (the padding's zeros written around it).
 // dst[j] = src[2 j] for j < count, reading no further than src[2 (count - 1)]: a stride-2 convolution's run of
 // positions. Eight lanes a step from two contiguous 8-wide loads and an even-lane shuffle (GCC does not vectorise the
 // strided form); 23% of a 3x3 stride-2 convolution's forward (the ASR model's 144 -> 144 subsampling layer) was the
@@ -167,10 +165,15 @@ inline __attribute__((always_inline)) void copy_even_impl(const T* __restrict sr
   }
   for (; j < count; ++j) dst[j] = src[2 * j];
 }
+
+// Run by run (each run's constants in registers), down the depth, each run clipped to the image for each depth
+// step (the padding's zeros written around it).
 template <class T>
-inline __attribute__((always_inline)) void pack_positions_clipped_impl(const Im2colOperand<T>& op, const T* x, const AxisEntry* lanes_at,
-                            const RowSegment* segments, int count, const AxisEntry* depth_at, int64_t depth, int width,
-                            T* out) {
+inline __attribute__((always_inline)) void pack_positions_clipped_impl(const Im2colOperand<T>& op, const T* x,
+                                                                       const AxisEntry* lanes_at,
+                                                                       const RowSegment* segments, int count,
+                                                                       const AxisEntry* depth_at, int64_t depth,
+                                                                       int width, T* out) {
   const WindowGeometry& g = op.g;
   const int64_t step = g.stride_w * op.xw;
   for (int s = 0; s < count; ++s) {
