@@ -502,11 +502,12 @@ TEST(KernelsGemmNarrow, NarrowCGivesThePackedPathsBits) {
 
 // Which narrow shape a C gets: the wide one unless it pads C's tiles by over a quarter more; none past
 // kNarrowMaxColumns columns or once the packed B would pass kNarrowMaxPackedB.
-TEST(KernelsGemmNarrow, ShapeChoicePadsLeastAndRespectsTheLimits) {
-  const auto f = [](cpu::StridedAKernelFn<float> fn) { return fn; };
+TEST(KernelsGemmNarrow, WideShapeUnlessItPadsAQuarterMoreWithinTheLimits) {
+  const cpu::StridedAKernelFn<float> never_called = [](int64_t, const float*, int64_t, const float*, float*, int64_t,
+                                                       bool) {};
   cpu::MicroKernel<float> kernel;
-  kernel.narrow = {16, 16, f(+[](int64_t, const float*, int64_t, const float*, float*, int64_t, bool) {})};
-  kernel.narrow_wide = {12, 32, f(+[](int64_t, const float*, int64_t, const float*, float*, int64_t, bool) {})};
+  kernel.narrow = {16, 16, never_called};
+  kernel.narrow_wide = {12, 32, never_called};
   auto shape = [&](int64_t m, int64_t n, int64_t k) {
     const cpu::NarrowShape<float> s = cpu::narrow_shape_for(kernel, m, n, k);
     return s.fn == nullptr ? std::string("none") : std::to_string(s.mr) + "x" + std::to_string(s.nr);
