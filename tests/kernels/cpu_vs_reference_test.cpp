@@ -68,11 +68,14 @@ k::WindowGeometry window(const Geometry& g) {
 }
 
 // Small and odd shapes, padding, stride, dilation, the 1x1 and the 2x2/2 fast paths, and one big enough to
-// be split over threads.
+// be split over threads. The last two have rows of 8 and more output positions with lanes left over (3 x 9 = 27 a
+// group), for the weight gradient's packing eight positions and lanes at a time: stride 2 over a padded copy, and
+// stride 1 read in place.
 const std::vector<Geometry> kGeometries = {
     {2, 3, 5, 7, 3, 3, 1, 1, 1, 1, 1, 1}, {1, 2, 9, 8, 2, 2, 2, 2, 0, 0, 1, 1}, {2, 1, 7, 7, 3, 2, 2, 1, 1, 0, 2, 1},
     {1, 4, 6, 5, 1, 1, 1, 1, 0, 0, 1, 1}, {3, 2, 1, 11, 1, 4, 1, 3, 0, 2, 1, 1}, {8, 16, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1},
-    {4, 8, 28, 28, 2, 2, 2, 2, 0, 0, 1, 1}, {2, 3, 6, 7, 2, 2, 2, 2, 0, 0, 1, 1}};
+    {4, 8, 28, 28, 2, 2, 2, 2, 0, 0, 1, 1}, {2, 3, 6, 7, 2, 2, 2, 2, 0, 0, 1, 1}, {2, 6, 12, 37, 3, 3, 2, 2, 1, 1, 1, 1},
+    {2, 3, 7, 21, 3, 3, 1, 1, 0, 0, 1, 1}};
 
 TEST(KernelsCpuVsReference, WindowKernelsMatchTheDefinition) {
   tg::Generator gen(3);

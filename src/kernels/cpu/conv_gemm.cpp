@@ -287,11 +287,38 @@ void pack_positions(const Im2colOperand<T>& op, const T* x, const AxisEntry* lan
       for (int j = used; j < width; ++j) out[p * width + j] = T(0);
 }
 
+// v[i][p] -> v[p][i] for eight vectors of eight lanes (GCC's vector extension): three rounds of two-input shuffles
+// (unpack, pairs, halves), 24 in all.
+template <class V>
+inline __attribute__((always_inline)) void transpose8(V (&v)[8]) {
+  V t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shufflevector(v[i], v[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(v[i], v[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int i = 0; i < 8; i += 4)
+    for (int h = 0; h < 2; ++h) {
+      u[i + 2 * h] = __builtin_shufflevector(t[i + h], t[i + 2 + h], 0, 1, 8, 9, 4, 5, 12, 13);
+      u[i + 2 * h + 1] = __builtin_shufflevector(t[i + h], t[i + 2 + h], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+  for (int i = 0; i < 4; ++i) {
+    v[i] = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    v[i + 4] = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+}
+
 // Weight gradient: a lane is a (c, kh, kw), the depth an output position. A position whose whole window lies in
-// the image (most of them) gathers its lanes without a bounds check; the others check each one.
+// the image (most of them) gathers its lanes without a bounds check; the others check each one. Where eight
+// positions in a row read each lane's values as one run of x (steps of 1, or of 2 over a PaddedImage, whose slack
+// covers the pair of vectors a stride-2 run is loaded from), they go eight lanes at a time: eight runs loaded as
+// vectors and transposed into eight packed rows. One element at a time (a load of its offset, the load, the
+// store) had been 23% of the ASR model's stride-2 subsampling layer's weight gradient.
 template <class T>
-void pack_window_rows(const Im2colOperand<T>& op, const T* x, const AxisEntry* lanes_at, int used,
-                      const AxisEntry* depth_at, int64_t depth, int width, T* out) {
+inline __attribute__((always_inline)) void pack_window_rows_impl(const Im2colOperand<T>& op, const T* x,
+                                                                 const AxisEntry* lanes_at, int used,
+                                                                 const AxisEntry* depth_at, int64_t depth,
+                                                                 int width, T* out) {
+  typedef T Vec8 __attribute__((vector_size(8 * sizeof(T))));  // a ymm register for float with AVX2 or AVX-512
   const WindowGeometry& g = op.g;
   int64_t lane_offset[64];
   int64_t h_min = 0, h_max = 0, w_min = 0, w_max = 0;
@@ -302,17 +329,67 @@ void pack_window_rows(const Im2colOperand<T>& op, const T* x, const AxisEntry* l
     w_min = j == 0 ? lanes_at[j].w : std::min(w_min, lanes_at[j].w);
     w_max = j == 0 ? lanes_at[j].w : std::max(w_max, lanes_at[j].w);
   }
-  for (int64_t p = 0; p < depth; ++p) {
+  auto whole_window_inside = [&](const AxisEntry& d) {
+    return op.padded || (d.h + h_min >= 0 && d.h + h_max < g.in_h && d.w + w_min >= 0 && d.w + w_max < g.in_w);
+  };
+  // The step of a run of eight positions from p (0: not one run, or not one the vector loads may read).
+  auto run_step = [&](int64_t p) -> int64_t {
+    if (p + 8 > depth) return 0;
+    const int64_t step = depth_at[p + 1].offset - depth_at[p].offset;
+    if (!(step == 1 || (step == 2 && op.padded))) return 0;
+    for (int q = 0; q < 8; ++q)
+      if (depth_at[p + q].offset != depth_at[p].offset + q * step || !whole_window_inside(depth_at[p + q])) return 0;
+    return step;
+  };
+  for (int64_t p = 0; p < depth;) {
+    if (const int64_t step = run_step(p)) {
+      const T* src = x + depth_at[p].offset;
+      T* o = out + p * width;
+      int j = 0;
+      for (; j + 8 <= used; j += 8) {
+        Vec8 v[8];
+        for (int i = 0; i < 8; ++i) {
+          const T* run = src + lane_offset[j + i];
+          if (step == 1) {
+            std::memcpy(&v[i], run, sizeof(Vec8));
+          } else {
+            Vec8 a, b;
+            std::memcpy(&a, run, sizeof(Vec8));
+            std::memcpy(&b, run + 8, sizeof(Vec8));
+            v[i] = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+          }
+        }
+        transpose8(v);
+        for (int q = 0; q < 8; ++q) std::memcpy(o + q * width + j, &v[q], sizeof(Vec8));
+      }
+      for (int q = 0; q < 8; ++q) {
+        for (int jj = j; jj < used; ++jj) o[q * width + jj] = src[lane_offset[jj] + q * step];
+        for (int jj = used; jj < width; ++jj) o[q * width + jj] = T(0);
+      }
+      p += 8;
+      continue;
+    }
     T* o = out + p * width;
     const AxisEntry& d = depth_at[p];
     const T* src = x + d.offset;
-    if (op.padded || (d.h + h_min >= 0 && d.h + h_max < g.in_h && d.w + w_min >= 0 && d.w + w_max < g.in_w)) {
+    if (whole_window_inside(d)) {
       for (int j = 0; j < used; ++j) o[j] = src[lane_offset[j]];
     } else {
       for (int j = 0; j < used; ++j) o[j] = op.inside(lanes_at[j], d) ? src[lane_offset[j]] : T(0);
     }
     for (int j = used; j < width; ++j) o[j] = T(0);
+    ++p;
   }
+}
+
+// One copy per ISA, so the transposes use that ISA's shuffles.
+TG_ISA_CLONES void pack_window_rows(const Im2colOperand<float>& op, const float* x, const AxisEntry* lanes_at,
+                                    int used, const AxisEntry* depth_at, int64_t depth, int width, float* out) {
+  pack_window_rows_impl(op, x, lanes_at, used, depth_at, depth, width, out);
+}
+TG_ISA_CLONES void pack_window_rows(const Im2colOperand<double>& op, const double* x, const AxisEntry* lanes_at,
+                                    int used, const AxisEntry* depth_at, int64_t depth, int width, double* out) {
+  pack_window_rows_impl(op, x, lanes_at, used, depth_at, depth, width, out);
 }
 
 // GatheredOperand::pack over an Im2colOperand.
