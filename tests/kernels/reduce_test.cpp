@@ -13,6 +13,7 @@
 #include <tensorgrad/tensorgrad.h>
 
 #include "../../src/kernels/ref/ref_kernels.h"
+#include "../support/kernel_args.h"
 
 namespace {
 
@@ -99,6 +100,46 @@ TEST(KernelsReduce, FastSumMaxMinMatchTheReference) {
       }
     }
   }
+}
+
+// Sums large enough to be split over threads (reduce.cpp splits the largest kept dim, a kept innermost one at
+// whole cache lines): column sums (a bias gradient: [rows, cols] over its rows, cols with a 64-wide part, an
+// 8-wide part and a tail), row sums, and a kept middle dim. Each gives the same bits on one and two threads, and
+// a column sum is exactly the row-by-row double sum (the order every element keeps), in float32 and float64.
+TEST(KernelsReduce, ThreadedSumsKeepEachElementsOrder) {
+  tg::Generator gen(13);
+  struct Case {
+    Shape shape;
+    std::vector<bool> reduce;
+  };
+  const std::vector<Case> cases = {{{1600, 144}, {true, false}},   {{700, 203}, {true, false}},
+                                   {{16, 100, 144}, {true, true, false}}, {{1600, 144}, {false, true}},
+                                   {{8, 300, 50}, {true, false, true}}};
+  for (const Case& c : cases)
+    for (DType dtype : {DType::Float32, DType::Float64}) {
+      const Tensor x = tg::randn(c.shape, dtype, gen);
+      Tensor one, two;
+      {
+        tgtest::Threads t(1);
+        one = reduce_with(false, ReduceOp::Sum, x, c.reduce);
+      }
+      {
+        tgtest::Threads t(2);
+        two = reduce_with(false, ReduceOp::Sum, x, c.reduce);
+      }
+      const std::string where = tg::shape_str(c.shape) + " " + tg::dtype_name(dtype);
+      EXPECT_EQ(values(one), values(two)) << where;
+      if (c.shape.size() != 2 || !c.reduce[0] || c.reduce[1]) continue;
+      const int64_t rows = c.shape[0], cols = c.shape[1];
+      const std::vector<double> v = values(x);
+      std::vector<double> want(static_cast<size_t>(cols), 0.0);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t j = 0; j < cols; ++j) want[static_cast<size_t>(j)] += v[static_cast<size_t>(r * cols + j)];
+      std::vector<double> got = values(one);
+      if (dtype == DType::Float32)  // the kernel rounds the double sums to float32 as it writes them
+        for (double& w : want) w = static_cast<double>(static_cast<float>(w));
+      EXPECT_EQ(got, want) << where << ": not the row-by-row sum";
+    }
 }
 
 }  // namespace
