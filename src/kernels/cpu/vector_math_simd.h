@@ -51,8 +51,10 @@ struct VectorMath {
     const V ax = Ops::select(negative, Ops::sub(zero, x), x);
     const V e = exp(Ops::sub(zero, ax));
     const V d = Ops::add(one, e);
-    const V positive_side = Ops::select(Ops::unordered(x, x), x, Ops::div(one, d));
-    return Ops::select(negative, Ops::div(e, d), positive_side);
+    // e / d or 1 / d as one division with the numerator chosen first: the divider is the slowest unit here (a
+    // 512-bit division every ~10-16 cycles), and two of them a vector made sigmoid and silu 1.5x exp's time.
+    const V q = Ops::div(Ops::select(negative, e, one), d);
+    return Ops::select(Ops::unordered(x, x), x, q);
   }
 
   static V tanh(V x) {
@@ -81,6 +83,11 @@ struct VectorMath {
 template <class Ops, typename Ops::V (*F)(typename Ops::V)>
 void run(float* out, const float* in, int64_t n) {
   int64_t i = 0;
+  for (; i + 2 * Ops::L <= n; i += 2 * Ops::L) {
+    const typename Ops::V a = F(Ops::load(in + i)), b = F(Ops::load(in + i + Ops::L));
+    Ops::store(out + i, a);
+    Ops::store(out + i + Ops::L, b);
+  }
   for (; i + Ops::L <= n; i += Ops::L) Ops::store(out + i, F(Ops::load(in + i)));
   if (i == n) return;
   float lanes[Ops::L] = {};
