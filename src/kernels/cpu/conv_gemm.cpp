@@ -317,11 +317,11 @@ inline __attribute__((always_inline)) void transpose8(V (&v)[8]) {
 }
 
 // Weight gradient: a lane is a (c, kh, kw), the depth an output position. A position whose whole window lies in
-// the image (most of them) gathers its lanes without a bounds check; the others check each one. Where eight
-// positions in a row read each lane's values as one run of x (steps of 1, or of 2 over a PaddedImage, whose slack
-// covers the pair of vectors a stride-2 run is loaded from), they go eight lanes at a time: eight runs loaded as
-// vectors and transposed into eight packed rows. One element at a time (a load of its offset, the load, the
-// store) had been 23% of the ASR model's stride-2 subsampling layer's weight gradient.
+// the image (most of them) gathers its lanes without a bounds check; the others check each one. Where up to eight
+// positions in a row read each lane's values as one run of x (steps of 1, or of 2 over a PaddedImage), they go
+// eight lanes at a time: eight runs loaded as vectors and transposed into the packed rows. One element at a time
+// (a load of its offset, the load, the store) had been 23% of the ASR model's stride-2 subsampling layer's weight
+// gradient; runs of eight only left a fifth of it (its rows are 20 positions) one element at a time.
 template <class T>
 inline __attribute__((always_inline)) void pack_window_rows_impl(const Im2colOperand<T>& op, const T* x,
                                                                  const AxisEntry* lanes_at, int used,
@@ -341,17 +341,29 @@ inline __attribute__((always_inline)) void pack_window_rows_impl(const Im2colOpe
   auto whole_window_inside = [&](const AxisEntry& d) {
     return op.padded || (d.h + h_min >= 0 && d.h + h_max < g.in_h && d.w + w_min >= 0 && d.w + w_max < g.in_w);
   };
-  // The step of a run of eight positions from p (0: not one run, or not one the vector loads may read).
-  auto run_step = [&](int64_t p) -> int64_t {
-    if (p + 8 > depth) return 0;
+  // The run of up to eight positions from p that the vector loads may read: positions one step of x apart (1, or 2
+  // over a PaddedImage) with their whole windows inside. A full run reads at most one element past its last; a
+  // shorter one (a row's last few positions) up to a vector's length past it, which only a PaddedImage's slack
+  // allows. count 0: no such run (the position goes alone).
+  struct Run {
+    int64_t step = 0;
+    int count = 0;
+  };
+  auto run_at = [&](int64_t p) -> Run {
+    if (p + 1 >= depth || !whole_window_inside(depth_at[p])) return {};
     const int64_t step = depth_at[p + 1].offset - depth_at[p].offset;
-    if (!(step == 1 || (step == 2 && op.padded))) return 0;
-    for (int q = 0; q < 8; ++q)
-      if (depth_at[p + q].offset != depth_at[p].offset + q * step || !whole_window_inside(depth_at[p + q])) return 0;
-    return step;
+    if (!(step == 1 || (step == 2 && op.padded))) return {};
+    int count = 1;
+    while (count < 8 && p + count < depth && depth_at[p + count].offset == depth_at[p].offset + count * step &&
+           whole_window_inside(depth_at[p + count]))
+      ++count;
+    const int64_t past_last = (step == 1 ? 7 : 15) - step * (count - 1);  // elements the loads read past the run
+    if (count < 8 && !(op.padded && past_last * static_cast<int64_t>(sizeof(T)) <= kOverReadBytes)) return {};
+    return {step, count};
   };
   for (int64_t p = 0; p < depth;) {
-    if (const int64_t step = run_step(p)) {
+    if (const Run r = run_at(p); r.count > 1) {
+      const int64_t step = r.step;
       const T* src = x + depth_at[p].offset;
       T* o = out + p * width;
       int j = 0;
@@ -369,13 +381,15 @@ inline __attribute__((always_inline)) void pack_window_rows_impl(const Im2colOpe
           }
         }
         transpose8(v);
-        for (int q = 0; q < 8; ++q) std::memcpy(o + q * width + j, &v[q], sizeof(Vec8));
+#pragma GCC unroll 8
+        for (int q = 0; q < 8; ++q)  // constant indices keep v in registers
+          if (q < r.count) std::memcpy(o + q * width + j, &v[q], sizeof(Vec8));
       }
-      for (int q = 0; q < 8; ++q) {
+      for (int q = 0; q < r.count; ++q) {
         for (int jj = j; jj < used; ++jj) o[q * width + jj] = src[lane_offset[jj] + q * step];
         for (int jj = used; jj < width; ++jj) o[q * width + jj] = T(0);
       }
-      p += 8;
+      p += r.count;
       continue;
     }
     T* o = out + p * width;
