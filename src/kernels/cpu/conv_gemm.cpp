@@ -6,6 +6,7 @@
 #include "conv_gemm.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -192,8 +193,10 @@ inline __attribute__((always_inline)) void pack_positions_clipped_impl(const Im2
       const AxisEntry& d = depth_at[p];
       const T* __restrict src = x + l.offset + d.offset;
       const int64_t h = l.h + d.h, w0 = l.w + d.w;
-      __builtin_prefetch(src + ahead, 0, 1);
-      __builtin_prefetch(src + ahead + last_w, 0, 1);
+      // As addresses, not pointers: the guess may lie past the image.
+      const uintptr_t next = reinterpret_cast<uintptr_t>(src) + static_cast<uintptr_t>(ahead * sizeof(T));
+      __builtin_prefetch(reinterpret_cast<const void*>(next), 0, 1);
+      __builtin_prefetch(reinterpret_cast<const void*>(next + static_cast<uintptr_t>(last_w * sizeof(T))), 0, 1);
       if (static_cast<uint64_t>(h) < static_cast<uint64_t>(g.in_h) && w0 >= 0 && w0 + last_w < g.in_w) {
         if (step == 1)  // the usual case: a plain copy
           for (int j = 0; j < seg.count; ++j) dst[j] = src[j];

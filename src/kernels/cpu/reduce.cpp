@@ -8,7 +8,8 @@
 // Sums of unit-stride rows are folded in fixed blocks of kSumBlock elements, each block by a loop compiled per
 // ISA (float32: sum_blocks.h's per-ISA files, float64: GCC target_clones; chosen by CPUID) and the block partials added
 // in order; a whole-tensor sum computes its blocks on several threads. The blocks do not depend on the thread
-// count, so neither does the result.
+// count, so neither does the result. Other reductions split their outputs over threads (the largest kept dim),
+// each output reduced by one thread in the one order.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -17,9 +18,9 @@
 
 #include <tensorgrad/base/threads.h>
 
+#include "cpu_buffer.h"
 #include "cpu_features.h"
 #include "isa_clones.h"
-#include "cpu_buffer.h"
 #include "parallel.h"
 #include "reduce.h"
 #include "sum_blocks.h"
@@ -236,9 +237,9 @@ constexpr int64_t kReduceGrain = int64_t{1} << 16;  // input elements a thread a
 // reduce_rows over threads: the largest kept dim is split into one range a thread, so each thread owns its
 // outputs and sums each of them in the same order as one thread would (the same bits for any thread count).
 // Row sums ([16, 100, 144] over the last dim, LayerNorm's backward) and column sums (bias gradients) had run on
-// one thread whatever the setting.
-// A kept innermost dim is split at whole cache lines of the accumulators (which start on one): two threads adding
-// into the same line every row made two threads 3x slower than one.
+// one thread whatever the setting. A kept innermost dim is split at whole cache lines of the accumulators (which
+// start on one): two threads adding into the same line every row made two threads 3x slower than one.
+// Rethrowing: reduce_rows allocates its odometer on the worker threads.
 template <class Op, class A, class T>
 void reduce_rows_threaded(const std::vector<Dim>& dims, const T* in, A* acc, int64_t elements) {
   size_t split = 0;
@@ -247,7 +248,7 @@ void reduce_rows_threaded(const std::vector<Dim>& dims, const T* in, A* acc, int
   const int threads = dims[split].reduced ? 1 : threads_for(elements, kReduceGrain);
   const int64_t size = dims[split].size;
   const int64_t unit = split + 1 == dims.size() ? 64 / static_cast<int64_t>(sizeof(A)) : 1;
-  parallel_for((size + unit - 1) / unit, threads, [&](int64_t first, int64_t last, int) {
+  parallel_for_rethrowing((size + unit - 1) / unit, threads, [&](int64_t first, int64_t last, int) {
     reduce_rows<Op>(dims, in, acc, split, first * unit, std::min(size, last * unit));
   });
 }

@@ -83,7 +83,7 @@ struct VectorMath {
 template <class Ops, typename Ops::V (*F)(typename Ops::V)>
 void run(float* out, const float* in, int64_t n) {
   int64_t i = 0;
-  for (; i + 2 * Ops::L <= n; i += 2 * Ops::L) {
+  for (; i + 2 * Ops::L <= n; i += 2 * Ops::L) {  // two vectors a step: their dependency chains overlap
     const typename Ops::V a = F(Ops::load(in + i)), b = F(Ops::load(in + i + Ops::L));
     Ops::store(out + i, a);
     Ops::store(out + i + Ops::L, b);
