@@ -149,19 +149,27 @@ struct RowSegment {
   int first, count;
 };
 
+// even = src[0], src[2], ..., src[14], a vector of eight: two contiguous 8-wide loads and an even-lane shuffle (GCC
+// does not vectorise the strided form). Reads src[15] too. (An out-parameter: a vector returned by value from a
+// function of the baseline target draws GCC's ABI warning.)
+template <class V, class T>
+inline __attribute__((always_inline)) void load_even8(const T* src, V& even) {
+  V a, b;
+  std::memcpy(&a, src, sizeof(V));
+  std::memcpy(&b, src + 8, sizeof(V));
+  even = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+}
+
 // dst[j] = src[2 j] for j < count, reading no further than src[2 (count - 1)]: a stride-2 convolution's run of
-// positions. Eight lanes a step from two contiguous 8-wide loads and an even-lane shuffle (GCC does not vectorise the
-// strided form); 23% of a 3x3 stride-2 convolution's forward (the ASR model's 144 -> 144 subsampling layer) was the
-// scalar loop. Inlined into pack_positions_clipped's per-ISA copies.
+// positions, eight lanes a step (load_even8); 23% of a 3x3 stride-2 convolution's forward (the ASR model's 144 ->
+// 144 subsampling layer) was the scalar loop. Inlined into pack_positions_clipped's per-ISA copies.
 template <class T>
 inline __attribute__((always_inline)) void copy_even_impl(const T* __restrict src, int count, T* __restrict dst) {
   typedef T V __attribute__((vector_size(8 * sizeof(T))));
   int j = 0;
   for (; j + 8 < count; j += 8) {  // the last load ends at src[2 j + 15] <= src[2 (count - 1) - 1]
-    V a, b;
-    std::memcpy(&a, src + 2 * j, sizeof(V));
-    std::memcpy(&b, src + 2 * j + 8, sizeof(V));
-    const V even = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+    V even;
+    load_even8(src + 2 * j, even);
     std::memcpy(dst + j, &even, sizeof(V));
   }
   for (; j < count; ++j) dst[j] = src[2 * j];
@@ -374,14 +382,10 @@ inline __attribute__((always_inline)) void pack_window_rows_impl(const Im2colOpe
         Vec8 v[8];
         for (int i = 0; i < 8; ++i) {
           const T* run = src + lane_offset[j + i];
-          if (step == 1) {
+          if (step == 1)
             std::memcpy(&v[i], run, sizeof(Vec8));
-          } else {
-            Vec8 a, b;
-            std::memcpy(&a, run, sizeof(Vec8));
-            std::memcpy(&b, run + 8, sizeof(Vec8));
-            v[i] = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
-          }
+          else
+            load_even8(run, v[i]);
         }
         transpose8(v);
 #pragma GCC unroll 8

@@ -90,7 +90,7 @@ A fold_row(const T* row, int64_t n) {
 }
 
 constexpr int64_t kSumBlock = int64_t{1} << 16;  // elements per block partial (256 KiB of float32)
-constexpr int64_t kSumGrain = int64_t{1} << 16;  // elements per thread at least
+constexpr int64_t kReduceGrain = int64_t{1} << 16;  // input elements a thread at least
 
 // A double sum of n <= kSumBlock elements with 32 independent lanes (4 AVX-512 registers: the adds' latency
 // hidden), lanes combined in a fixed order.
@@ -232,8 +232,6 @@ void reduce_rows(const std::vector<Dim>& all_dims, const T* in, A* acc, size_t s
   }
 }
 
-constexpr int64_t kReduceGrain = int64_t{1} << 16;  // input elements a thread at least
-
 // reduce_rows over threads: the largest kept dim is split into one range a thread, so each thread owns its
 // outputs and sums each of them in the same order as one thread would (the same bits for any thread count).
 // Row sums ([16, 100, 144] over the last dim, LayerNorm's backward) and column sums (bias gradients) had run on
@@ -281,7 +279,7 @@ void reduce_typed(ReduceOp op, const Shape& in_shape, const std::vector<bool>& r
   };
   if (op == ReduceOp::Sum && dims.size() == 1 && dims[0].reduced) {
     // The whole tensor is one contiguous run reduced to one value: split its blocks across threads.
-    const std::vector<double> acc{sum_row(src, dims[0].size, threads_for(dims[0].size, kSumGrain))};
+    const std::vector<double> acc{sum_row(src, dims[0].size, threads_for(dims[0].size, kReduceGrain))};
     write(acc);
   } else if (op == ReduceOp::Sum) {
     const CpuBuffer buffer(static_cast<size_t>(kept) * sizeof(double));  // on a cache line (the CPU allocator's)
