@@ -104,8 +104,9 @@ TEST(KernelsReduce, FastSumMaxMinMatchTheReference) {
 
 // Sums large enough to be split over threads (reduce.cpp splits the largest kept dim, a kept innermost one at
 // whole cache lines): column sums (a bias gradient: [rows, cols] over its rows, cols with a 64-wide part, an
-// 8-wide part and a tail), row sums, and a kept middle dim. Each gives the same bits on one and two threads, and
-// a column sum is exactly the row-by-row double sum (the order every element keeps), in float32 and float64.
+// 8-wide part and a tail), row sums, and a kept middle dim. Sum, max and min each give the same bits on one and two
+// threads, and a column sum is exactly the row-by-row double sum (the order every element keeps), in float32 and
+// float64.
 TEST(KernelsReduce, ThreadedSumsKeepEachElementsOrder) {
   tg::Generator gen(13);
   struct Case {
@@ -118,17 +119,21 @@ TEST(KernelsReduce, ThreadedSumsKeepEachElementsOrder) {
   for (const Case& c : cases)
     for (DType dtype : {DType::Float32, DType::Float64}) {
       const Tensor x = tg::randn(c.shape, dtype, gen);
-      Tensor one, two;
-      {
-        tgtest::Threads t(1);
-        one = reduce_with(false, ReduceOp::Sum, x, c.reduce);
-      }
-      {
-        tgtest::Threads t(2);
-        two = reduce_with(false, ReduceOp::Sum, x, c.reduce);
-      }
       const std::string where = tg::shape_str(c.shape) + " " + tg::dtype_name(dtype);
-      EXPECT_EQ(values(one), values(two)) << where;
+      Tensor one;
+      for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min}) {
+        Tensor on_one, on_two;
+        {
+          tgtest::Threads t(1);
+          on_one = reduce_with(false, op, x, c.reduce);
+        }
+        {
+          tgtest::Threads t(2);
+          on_two = reduce_with(false, op, x, c.reduce);
+        }
+        EXPECT_EQ(values(on_one), values(on_two)) << where << " " << tg::kernels::op_name(op);
+        if (op == ReduceOp::Sum) one = on_one;
+      }
       if (c.shape.size() != 2 || !c.reduce[0] || c.reduce[1]) continue;
       const int64_t rows = c.shape[0], cols = c.shape[1];
       const std::vector<double> v = values(x);
