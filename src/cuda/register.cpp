@@ -223,6 +223,9 @@ void register_kernels(KernelTables& t) {
   mirror_cpu(t.where, &where);
   mirror_cpu(t.unary, &unary);
   mirror_cpu(t.binary, &binary);
+  // No CUDA kernel for silu's fused gradient yet (elementwise.cu's ops stop at Ge): silu's VJP composes it
+  // from sigmoid and products on a device without one.
+  for (DType d : kComputeDTypes) t.binary.remove(BinaryOp::SiluGrad, DeviceType::CUDA, d);
   mirror_cpu(t.reduce, &reduce);
   mirror_cpu(t.softmax, &softmax);
   mirror_cpu(t.random, &random);

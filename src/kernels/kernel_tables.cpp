@@ -73,7 +73,7 @@ const char* op_name(UnaryOp op) {
 
 const char* op_name(BinaryOp op) {
   static constexpr const char* kNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "relu_grad",
-                                           "eq",  "ne",  "lt",  "le",  "gt",  "ge"};
+                                           "eq",  "ne",  "lt",  "le",  "gt",  "ge",      "silu_grad"};
   static_assert(std::size(kNames) == kBinaryOpCount, "name every binary op");
   return name_in(kNames, op);
 }

@@ -6,10 +6,11 @@
 #include <tensorgrad/ops/creation.h>
 #include <tensorgrad/ops/elementwise.h>
 #include <tensorgrad/ops/view.h>
+#include <tensorgrad/kernels/kernel_tables.h>
 
 #include "profiling.h"
 #include "record.h"
-#include "relu_grad.h"
+#include "activation_grad.h"
 
 namespace tg {
 
@@ -67,6 +68,12 @@ Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b) {
   return out;
 }
 
+// silu''(x) = s (1 - s) (2 + x (1 - 2 s)), s = sigmoid(x), with differentiable ops (silu_grad's x side).
+Tensor silu_second_derivative(const Tensor& x) {
+  const Tensor s = sigmoid(x);
+  return s * (1.0 - s) * (x * (1.0 - s * 2.0) + 2.0);
+}
+
 // The JVP rules of the differentiable binary ops: d out = d_a out * ta + d_b out * tb, an undefined tangent
 // being zero.
 Tensor binary_jvp(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Tensor& ta,
@@ -95,6 +102,8 @@ Tensor binary_jvp(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& o
       return ops::sum_defined({has_a ? ta * a_share : Tensor(), has_b ? tb * b_share : Tensor()});
     }
     case BinaryOp::ReluGrad: return has_a ? ops::relu_grad(ta, b) : Tensor();
+    case BinaryOp::SiluGrad:
+      return ops::sum_defined({has_a ? ops::silu_grad(ta, b) : Tensor(), has_b ? a * silu_second_derivative(b) * tb : Tensor()});
     default: break;
   }
   TG_FAIL("tg::", kernels::op_name(op), ": no JVP rule (not differentiable)");
@@ -187,6 +196,18 @@ Tensor relu_grad(const Tensor& grad, const Tensor& input) {
   const Tensor x = input.detach();
   return binary_op(BinaryOp::ReluGrad, grad, x, {{x}}, [](const Tensor& g, const TensorList& s) {
     return TensorList{relu_grad(g, s[0]), Tensor()};
+  });
+}
+
+Tensor silu_grad(const Tensor& grad, const Tensor& input) {
+  TG_CHECK(is_floating(grad.dtype()) && grad.dtype() == input.dtype(), "tg::silu_grad: expected floating grad and "
+           "input of one dtype, got ", dtype_name(grad.dtype()), " and ", dtype_name(input.dtype()));
+  if (!kernels::kernel_tables().binary.supports(BinaryOp::SiluGrad, input.device().type, input.dtype())) {
+    const Tensor s = sigmoid(input);
+    return grad * s * (input * (1.0 - s) + 1.0);
+  }
+  return binary_op(BinaryOp::SiluGrad, grad, input, {{grad, input}}, [](const Tensor& g, const TensorList& s) {
+    return TensorList{silu_grad(g, s[1]), g * s[0] * silu_second_derivative(s[1])};
   });
 }
 

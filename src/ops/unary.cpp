@@ -7,7 +7,7 @@
 
 #include "profiling.h"
 #include "record.h"
-#include "relu_grad.h"
+#include "activation_grad.h"
 
 namespace tg {
 
@@ -130,11 +130,9 @@ Tensor gelu(const Tensor& x) {
 }
 
 Tensor silu(const Tensor& x) {
-  // (x s(x))' = s (1 + x (1 - s))
-  return unary_op(UnaryOp::Silu, x, Saves::Input, [](const Tensor& g, const TensorList& s) {
-    const Tensor sg = sigmoid(s[0]);
-    return TensorList{g * sg * (s[0] * (1.0 - sg) + 1.0)};
-  });
+  // (x s(x))' = s (1 + x (1 - s)), applied to g in one fused pass that is itself differentiable.
+  return unary_op(UnaryOp::Silu, x, Saves::Input,
+                  [](const Tensor& g, const TensorList& s) { return TensorList{ops::silu_grad(g, s[0])}; });
 }
 
 Tensor square(const Tensor& x) {

@@ -13,6 +13,7 @@
 #include <tensorgrad/tensorgrad.h>
 
 #include "../../src/kernels/cpu/cpu_features.h"
+#include "../../src/kernels/ref/ref_kernels.h"
 #include "../../src/kernels/cpu/vector_math.h"
 #include "../../src/kernels/cpu/vector_math_simd.h"
 
@@ -154,6 +155,92 @@ TEST(KernelsVectorMath, EveryIsaGivesTheScalarBits) {
 #if defined(__x86_64__)
   EXPECT_GE(tested, 1) << "an x86-64 build offers at least the AVX2 runs";
 #endif
+}
+
+// silu's fused gradient (kernels::BinaryOp::SiluGrad, float32): the scalar form near the exact g s (1 + x (1 - s))
+// (a bound scaled by the terms' size: silu' crosses zero near x = -1.28, where no relative bound holds);
+// every ISA's runs, the registered kernel on every layout (contiguous, strided, either operand a broadcast
+// scalar) and silu's backward give exactly its bits; the reference kernel (double-free float math) stays close.
+TEST(KernelsVectorMath, SiluGradientIsTheScalarFormOnEveryIsaAndLayout) {
+  std::vector<float> x, g;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (int i = 0; i <= 100000; ++i) x.push_back(-40.0f + 80.0f * static_cast<float>(i) / 100000);
+  for (float v : {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 88.8f, -104.5f, -1.2784645f, 1e-30f}) x.push_back(v);
+  for (size_t i = 0; i < x.size(); ++i) g.push_back(normal(rng));
+  double worst = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double xd = x[i], s = 1.0 / (1.0 + std::exp(-xd));
+    const double exact = g[i] * s * (1.0 + xd * (1.0 - s));
+    const float got = cpu::silu_grad_f32(g[i], x[i]);
+    if (std::isnan(exact) || std::isinf(exact)) {
+      EXPECT_EQ(std::isnan(got), std::isnan(exact)) << "at x = " << x[i];
+      continue;
+    }
+    const double scale = std::fabs(g[i]) * s * (1.0 + std::fabs(xd) * (1.0 - s)) + 1e-30;
+    worst = std::max(worst, std::fabs(got - exact) / scale);
+  }
+  // 1 - s from a rounded s near 1 carries up to half an ulp of 1, times x: ~17 units of 2^-24 near x = 16 (the
+  // same form as PyTorch's silu_backward; an exact 1 - s would cost a second division).
+  EXPECT_LT(worst, 32 * 0x1p-24) << "relative to the terms' size";
+
+  const auto n = static_cast<int64_t>(x.size());
+  for (const cpu::simd::Runs* runs : {cpu::simd::avx2_runs, cpu::simd::avx512_runs}) {
+    if (runs == nullptr || !(runs == cpu::simd::avx512_runs ? cpu::cpu_has_avx512f() : cpu::cpu_has_avx2())) continue;
+    std::vector<float> y(x.size());
+    runs->silu_grad(y.data(), g.data(), x.data(), n);
+    for (size_t i = 0; i < x.size(); ++i)
+      ASSERT_EQ(ordinal(y[i]), ordinal(cpu::silu_grad_f32(g[i], x[i]))) << runs->isa << " at x = " << x[i];
+    for (int64_t m = 1; m <= 33; ++m) {  // tails
+      std::vector<float> t(static_cast<size_t>(m), 7.0f);
+      runs->silu_grad(t.data(), g.data() + 500, x.data() + 500, m);
+      for (int64_t i = 0; i < m; ++i)
+        ASSERT_EQ(ordinal(t[static_cast<size_t>(i)]), ordinal(cpu::silu_grad_f32(g[static_cast<size_t>(500 + i)],
+                                                                                  x[static_cast<size_t>(500 + i)])))
+            << runs->isa << " tail " << m;
+    }
+  }
+
+  namespace k = tg::kernels;
+  std::vector<float> xs, gs;  // every 25th point of the sweep: [-40, 40]
+  for (size_t i = 0; i < 4000; ++i) xs.push_back(x[25 * i]), gs.push_back(g[25 * i]);
+  const tg::Tensor xt = tg::from_vector<float>(xs, {40, 100}), gt = tg::from_vector<float>(gs, {40, 100});
+  const auto arg = [](const tg::Tensor& t, const tg::Shape& shape) {
+    return k::StridedArg{t.data_ptr(), tg::broadcast_strides(t.shape(), t.strides(), shape), t.dtype()};
+  };
+  struct Layout {
+    const char* name;
+    tg::Tensor grad, input;
+  };
+  const tg::Tensor gcol = tg::transpose(tg::transpose(gt, 0, 1).contiguous(), 0, 1);  // same values, strided
+  const tg::Tensor xcol = tg::transpose(tg::transpose(xt, 0, 1).contiguous(), 0, 1);
+  const tg::Tensor g_scalar = tg::full({1}, -0.75, tg::DType::Float32), x_scalar = tg::full({1}, 1.5, tg::DType::Float32);
+  for (const Layout& l : {Layout{"contiguous", gt, xt}, Layout{"strided", gcol, xcol}, Layout{"scalar grad", g_scalar, xt},
+                          Layout{"scalar input", gt, x_scalar}}) {
+    const tg::Shape shape{40, 100};
+    const tg::Tensor out = tg::Tensor::empty(shape), ref = tg::Tensor::empty(shape);
+    k::binary(k::BinaryOp::SiluGrad, shape, arg(out, shape), arg(l.grad, shape), arg(l.input, shape));
+    k::reference_tables().binary.find(k::BinaryOp::SiluGrad, tg::DeviceType::CPU, tg::DType::Float32)(
+        k::BinaryOp::SiluGrad, shape, arg(ref, shape), arg(l.grad, shape), arg(l.input, shape));
+    const tg::Tensor ge = tg::expand(l.grad, shape).contiguous(), xe = tg::expand(l.input, shape).contiguous();
+    const float* po = static_cast<const float*>(out.data_ptr());
+    const float* pr = static_cast<const float*>(ref.data_ptr());
+    const float* pg = static_cast<const float*>(ge.data_ptr());
+    const float* px = static_cast<const float*>(xe.data_ptr());
+    for (int64_t i = 0; i < out.numel(); ++i) {
+      ASSERT_EQ(ordinal(po[i]), ordinal(cpu::silu_grad_f32(pg[i], px[i]))) << l.name << " at x = " << px[i];
+      const float s = cpu::sigmoid_f32(px[i]);
+      const float scale = std::fabs(pg[i]) * s * (1.0f + std::fabs(px[i]) * (1.0f - s)) + 1e-30f;
+      ASSERT_LE(std::fabs(po[i] - pr[i]), 1e-6f * scale) << l.name << " against the reference at x = " << px[i];
+    }
+  }
+
+  // silu's backward is that kernel: the gradient of sum(w * silu(x)) is silu_grad(w, x).
+  const tg::Tensor leaf = xt.detach().requires_grad_(true);
+  tg::sum(gt * tg::silu(leaf)).backward();
+  const float* pg = static_cast<const float*>(leaf.grad().data_ptr());
+  for (int64_t i = 0; i < leaf.numel(); ++i)
+    ASSERT_EQ(ordinal(pg[i]), ordinal(cpu::silu_grad_f32(gs[static_cast<size_t>(i)], xs[static_cast<size_t>(i)])));
 }
 
 }  // namespace

@@ -16,9 +16,13 @@ enum class UnaryOp : uint8_t {
   Floor, Ceil, Round,  // Round: half to even, as torch.round
 };
 inline constexpr int kUnaryOpCount = 21;
-// ReluGrad(g, x) = x > 0 ? g : 0, relu's gradient in one pass (no mask tensor, no cast).
-enum class BinaryOp : uint8_t { Add, Sub, Mul, Div, Pow, Maximum, Minimum, ReluGrad, Eq, Ne, Lt, Le, Gt, Ge };
-inline constexpr int kBinaryOpCount = 14;
+// ReluGrad(g, x) = x > 0 ? g : 0, relu's gradient in one pass (no mask tensor, no cast). SiluGrad(g, x) =
+// g * s (1 + x (1 - s)) with s = sigmoid(x), silu's gradient in one pass (floating dtypes only); it comes after
+// the comparisons so that ops 0-13 keep the codes the CUDA kernels were built for (src/cuda/elementwise.cu).
+enum class BinaryOp : uint8_t {
+  Add, Sub, Mul, Div, Pow, Maximum, Minimum, ReluGrad, Eq, Ne, Lt, Le, Gt, Ge, SiluGrad,
+};
+inline constexpr int kBinaryOpCount = 15;
 enum class ReduceOp : uint8_t { Sum, Prod, Max, Min, ArgMax, ArgMin };
 inline constexpr int kReduceOpCount = 6;
 enum class SoftmaxOp : uint8_t { Softmax, LogSoftmax };
@@ -42,7 +46,7 @@ const char* op_name(IndexOp op);
 const char* op_name(WindowOp op);
 const char* op_name(ConvGemmOp op);
 const char* op_name(RandomOp op);
-inline bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
+inline bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq && op <= BinaryOp::Ge; }
 // Which unary ops are defined on int64 (the rest need a floating input).
 bool unary_supports_integers(UnaryOp op);
 

@@ -4,9 +4,10 @@
 // the wide registers on a machine that has them. The four arithmetic ops are exact IEEE operations, so every
 // clone gives the bits the reference loop gives (no FMA contraction is possible: there is one operation per
 // element); relu's gradient is a select (x > 0 ? g : +0, the reference's mask blend bit for bit). Other ops go
-// to the reference kernel.
+// to the reference kernel, but float32 silu's gradient, which runs the vectorised sigmoid of unary.cpp.
 #include "binary.h"
 #include "isa_clones.h"
+#include "unary.h"
 
 namespace tg::kernels::cpu {
 
@@ -101,6 +102,7 @@ void binary_fast(BinaryOp op, const Shape& shape, const StridedArg& out, const S
 }  // namespace
 
 void binary(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b) {
+  if (op == BinaryOp::SiluGrad && a.dtype == DType::Float32) return silu_grad_f32(shape, out, a, b);
   if (a.dtype == DType::Float32) return binary_fast<float>(op, shape, out, a, b);
   if (a.dtype == DType::Float64) return binary_fast<double>(op, shape, out, a, b);
   ref::binary(op, shape, out, a, b);

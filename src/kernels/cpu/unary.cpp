@@ -1,4 +1,4 @@
-// float32 exp, sigmoid, tanh and silu through the branch-free forms in vector_math.h: contiguous runs in the
+// float32 exp, sigmoid, tanh, silu and silu's gradient through the branch-free forms in vector_math.h: contiguous runs in the
 // widest vectors the CPU has (vector_math_simd.h, one translation unit per ISA, the same bits as the scalar
 // code), strided runs element by element through the scalar functions, so a value never depends on the layout
 // or the CPU. (GCC 12 does not if-convert the scalar bodies in AVX2 / AVX-512 target clones, which ran 2-4x
@@ -86,6 +86,22 @@ void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedA
     }
   }
   ref::unary(op, shape, out, in);
+}
+
+void silu_grad_f32(const Shape& shape, const StridedArg& out, const StridedArg& grad, const StridedArg& x) {
+  float* o = static_cast<float*>(out.data);
+  const float* g = static_cast<const float*>(grad.data);
+  const float* v = static_cast<const float*>(x.data);
+  const simd::Runs* wide = wide_runs();
+  for_each_run<3>(shape, {out.strides.data(), grad.strides.data(), x.strides.data()}, [&](int64_t n, auto off, auto st) {
+    float* po = o + off[0];
+    const float *pg = g + off[1], *pv = v + off[2];
+    // Elementwise, so an output that is exactly one of the inputs is fine; a partial overlap is not.
+    const auto apart = [&](const float* p) { return p == po || po >= p + n || p >= po + n; };
+    if (wide != nullptr && st[0] == 1 && st[1] == 1 && st[2] == 1 && apart(pg) && apart(pv))
+      return wide->silu_grad(po, pg, pv, n);
+    for (int64_t i = 0; i < n; ++i) po[i * st[0]] = silu_grad_f32(pg[i * st[1]], pv[i * st[2]]);
+  });
 }
 
 void exp_f32_run(float* out, const float* in, int64_t n) { contiguous_run<&simd::Runs::exp, exp_f32>(out, in, n); }

@@ -1,8 +1,8 @@
 #pragma once
-// vector_math.h's float32 exp, sigmoid, tanh and silu over whole vectors, for the per-ISA translation units
-// (vector_math_avx2.cpp, vector_math_avx512.cpp): the same operations in the same order, each a separate
-// IEEE multiply, add, subtract or divide (those files are built with -ffp-contract=off), so every lane gives
-// exactly the bits of the scalar function. GCC does not if-convert the scalar bodies in AVX2 / AVX-512 target
+// vector_math.h's float32 exp, sigmoid, tanh, silu and silu's gradient over whole vectors, for the per-ISA
+// translation units (vector_math_avx2.cpp, vector_math_avx512.cpp): the same operations in the same order, each
+// a separate IEEE multiply, add, subtract or divide (those files are built with -ffp-contract=off), so every lane
+// gives exactly the bits of the scalar function. GCC does not if-convert the scalar bodies in AVX2 / AVX-512 target
 // clones, so the wide versions are written against a small vector interface `Ops`:
 //   V (float lanes), I (int32 lanes), M (a lane mask); L lanes; load, store, set1, add, sub, mul, div;
 //   lt, gt, unordered -> M; select(m, a, b) = m ? a : b; floor; to_int (exact for integral values);
@@ -75,6 +75,11 @@ struct VectorMath {
   }
 
   static V silu(V x) { return Ops::mul(x, sigmoid(x)); }
+
+  static V silu_grad(V g, V x) {
+    const V s = sigmoid(x), one = Ops::set1(1.0f);
+    return Ops::mul(g, Ops::mul(s, Ops::add(one, Ops::mul(x, Ops::sub(one, s)))));
+  }
 };
 
 // out[i] = F(in[i]) for n floats: whole vectors, the tail through one zero-padded vector (no scalar
@@ -94,6 +99,24 @@ void run(float* out, const float* in, int64_t n) {
   for (int64_t j = i; j < n; ++j) lanes[j - i] = in[j];
   Ops::store(lanes, F(Ops::load(lanes)));
   for (int64_t j = i; j < n; ++j) out[j] = lanes[j - i];
+}
+
+// out[i] = F(a[i], b[i]) for n floats, as run() does for one operand.
+template <class Ops, typename Ops::V (*F)(typename Ops::V, typename Ops::V)>
+void run2(float* out, const float* a, const float* b, int64_t n) {
+  int64_t i = 0;
+  for (; i + 2 * Ops::L <= n; i += 2 * Ops::L) {
+    const typename Ops::V p = F(Ops::load(a + i), Ops::load(b + i));
+    const typename Ops::V q = F(Ops::load(a + i + Ops::L), Ops::load(b + i + Ops::L));
+    Ops::store(out + i, p);
+    Ops::store(out + i + Ops::L, q);
+  }
+  for (; i + Ops::L <= n; i += Ops::L) Ops::store(out + i, F(Ops::load(a + i), Ops::load(b + i)));
+  if (i == n) return;
+  float la[Ops::L] = {}, lb[Ops::L] = {};
+  for (int64_t j = i; j < n; ++j) la[j - i] = a[j], lb[j - i] = b[j];
+  Ops::store(la, F(Ops::load(la), Ops::load(lb)));
+  for (int64_t j = i; j < n; ++j) out[j] = la[j - i];
 }
 
 // x[i] = exp(x[i] - shift) in place, returning their sum (a softmax row: attention's online softmax). The
@@ -131,6 +154,7 @@ struct Runs {
   void (*sigmoid)(float*, const float*, int64_t);
   void (*tanh)(float*, const float*, int64_t);
   void (*silu)(float*, const float*, int64_t);
+  void (*silu_grad)(float* out, const float* grad, const float* x, int64_t n);
   float (*exp_shifted_sum)(float*, float, int64_t);
 };
 
@@ -138,7 +162,7 @@ template <class Ops>
 constexpr Runs runs_of(const char* isa) {
   using M = VectorMath<Ops>;
   return {isa, &run<Ops, &M::exp>, &run<Ops, &M::sigmoid>, &run<Ops, &M::tanh>, &run<Ops, &M::silu>,
-          &exp_shifted_sum<Ops>};
+          &run2<Ops, &M::silu_grad>, &exp_shifted_sum<Ops>};
 }
 
 // Null when the library was built for a target without that ISA (vector_math_<isa>.cpp).

@@ -52,6 +52,15 @@ auto apply_binary(T a, T b) {
     using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
     const Bits keep = Bits{0} - static_cast<Bits>(b > T(0));
     return std::bit_cast<T>(static_cast<Bits>(std::bit_cast<Bits>(a) & keep));
+  } else if constexpr (Op == BinaryOp::SiluGrad) {
+    if constexpr (std::is_floating_point_v<T>) {
+      // g s (1 + x (1 - s)); exp(-x) = inf for very negative x gives s = 0, the limit.
+      const T s = T(1) / (T(1) + std::exp(-b));
+      return T(a * (s * (T(1) + b * (T(1) - s))));
+    } else {
+      TG_FAIL("tg::silu_grad: needs a floating dtype");
+      return T{};
+    }
   } else if constexpr (Op == BinaryOp::Add) return T(a + b);
   else if constexpr (Op == BinaryOp::Sub) return T(a - b);
   else if constexpr (Op == BinaryOp::Mul) return T(a * b);
@@ -108,7 +117,7 @@ void register_binary(KernelTables& t) {
       const auto op = static_cast<BinaryOp>(i);
       const bool bool_arith = op == BinaryOp::Sub || op == BinaryOp::Div || op == BinaryOp::Pow;
       if (d == DType::Bool && bool_arith) continue;
-      if (!is_floating(d) && op == BinaryOp::ReluGrad) continue;
+      if (!is_floating(d) && (op == BinaryOp::ReluGrad || op == BinaryOp::SiluGrad)) continue;
       t.binary.add(op, DeviceType::CPU, d, &binary);
     }
   }
