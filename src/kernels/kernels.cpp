@@ -150,6 +150,25 @@ void attention_backward(const AttentionProblem& p, const AttentionArgs& a) {
   tables().attention_backward.find(device, a.q.dtype)(p, a);
 }
 
+// The optional operands (null data) are left out of the device check.
+template <class... Args>
+DeviceType device_of_present(const char* op, const StridedArg& first, const Args&... rest) {
+  DeviceType device = device_of(op, first);
+  for (const StridedArg* a : {&rest...})
+    if (a->data != nullptr) device_of(op, first, *a);
+  return device;
+}
+
+void layer_norm_forward(const LayerNormProblem& p, const LayerNormArgs& a) {
+  const DeviceType device = device_of_present("layer_norm", a.x, a.y, a.mean, a.rstd, a.weight, a.bias);
+  tables().layer_norm_forward.find(SingleOp::Kernel, device, a.x.dtype, "layer_norm")(p, a);
+}
+void layer_norm_backward(const LayerNormProblem& p, const LayerNormArgs& a) {
+  const DeviceType device = device_of_present("layer_norm_backward", a.x, a.grad_out, a.mean, a.rstd, a.weight,
+                                              a.grad_x, a.grad_weight, a.grad_bias);
+  tables().layer_norm_backward.find(SingleOp::Kernel, device, a.x.dtype, "layer_norm_backward")(p, a);
+}
+
 void sort(const Shape& in_shape, int64_t dim, int64_t k, bool descending, const StridedArg& values,
           const StridedArg& indices, const StridedArg& in) {
   tables().sort.find(device_of("sort", values, indices, in), in.dtype)(in_shape, dim, k, descending, values, indices,

@@ -1,9 +1,14 @@
 // layer_norm and batch_norm. Both normalise over a set of dims with the biased variance and apply an
 // optional affine map; they share one node whose VJP is written with tensor ops (grad-of-grad works).
+// layer_norm in float32 / float64 runs the fused kernels (kernels::layer_norm_forward / _backward: one pass over
+// memory each way instead of ~9 and ~12 elementwise ops) wherever the device has them; a backward that is itself
+// recorded (create_graph) or carries tangents takes the composed VJP, which is the same function.
 #include <tensorgrad/ops/elementwise.h>
 #include <tensorgrad/ops/normalization.h>
 #include <tensorgrad/ops/reduce.h>
 #include <tensorgrad/ops/view.h>
+
+#include <tensorgrad/kernels/kernel_tables.h>
 
 #include "profiling.h"
 #include "record.h"
@@ -15,18 +20,85 @@ namespace {
 struct Normalized {
   Tensor out;
   Tensor mean;  // over `dims`, keepdim, no history
-  Tensor var;   // biased, same shape, no history
+  Tensor var;   // biased, same shape, no history (undefined from the fused kernel: batch_norm never fuses)
 };
+
+// The fused kernels take layer_norm's trailing dims in float32 or float64 on a device that has them, with the
+// weight and bias (if any) on x's device in its compute dtype; anything else composes.
+bool fused_layer_norm_applies(const Tensor& x, const Tensor& w, const Tensor& b) {
+  const DType dtype = compute_dtype(x.dtype());
+  const DeviceType device = x.device().type;
+  const kernels::KernelTables& tables = kernels::kernel_tables();
+  if (!tables.layer_norm_forward.supports(device, dtype) || !tables.layer_norm_backward.supports(device, dtype))
+    return false;
+  for (const Tensor* p : {&w, &b})
+    if (p->defined() && (p->dtype() != dtype || p->device() != x.device())) return false;
+  return true;
+}
+
+kernels::StridedArg arg_or_none(const Tensor& t) { return t.defined() ? ops::arg(t) : kernels::StridedArg{}; }
+
+// Rows of the trailing `cols` values: the problem the fused kernels see.
+kernels::LayerNormProblem layer_norm_problem(const Tensor& x, const Dims& dims, double eps) {
+  int64_t cols = 1;
+  for (int64_t d : dims) cols *= x.size(d);
+  return {cols == 0 ? 0 : x.numel() / cols, cols, eps};
+}
+
+// y, mean and rstd by the fused forward kernel (no history), all in x's compute dtype.
+Tensor fused_layer_norm_forward(const Tensor& x, const Dims& dims, const Tensor& w, const Tensor& b, double eps,
+                                Tensor& mean, Tensor& rstd) {
+  const DType dtype = compute_dtype(x.dtype());
+  const Tensor xc = contiguous(to(x, dtype));
+  Shape stats = x.shape();
+  for (int64_t d : dims) stats[static_cast<size_t>(d)] = 1;
+  Tensor y = Tensor::empty(x.shape(), dtype, x.device());
+  mean = Tensor::empty(stats, dtype, x.device());
+  rstd = Tensor::empty(stats, dtype, x.device());
+  const Tensor wc = w.defined() ? contiguous(w) : Tensor(), bc = b.defined() ? contiguous(b) : Tensor();
+  kernels::LayerNormArgs args;
+  args.x = ops::arg(xc), args.weight = arg_or_none(wc), args.bias = arg_or_none(bc);
+  args.y = ops::arg(y), args.mean = ops::arg(mean), args.rstd = ops::arg(rstd);
+  kernels::layer_norm_forward(layer_norm_problem(x, dims, eps), args);
+  return y;
+}
+
+// {dx, dw, db} (each only when wanted; dw and db in the weight's shape) by the fused backward kernel.
+TensorList fused_layer_norm_backward(const Tensor& g, const Tensor& x, const Tensor& w, const Tensor& mean,
+                                     const Tensor& rstd, const Dims& dims, bool want_x, bool want_w, bool want_b) {
+  const DType dtype = mean.dtype();
+  const Tensor xc = contiguous(to(x, dtype)), gc = contiguous(to(g, dtype));
+  const Tensor wc = w.defined() ? contiguous(w) : Tensor();
+  Shape params;
+  for (int64_t d : dims) params.push_back(x.size(d));
+  const Tensor dx = want_x ? Tensor::empty(x.shape(), dtype, x.device()) : Tensor();
+  const Tensor dw = want_w ? Tensor::empty(params, dtype, x.device()) : Tensor();
+  const Tensor db = want_b ? Tensor::empty(params, dtype, x.device()) : Tensor();
+  kernels::LayerNormArgs args;
+  args.x = ops::arg(xc), args.weight = arg_or_none(wc), args.mean = ops::arg(mean), args.rstd = ops::arg(rstd);
+  args.grad_out = ops::arg(gc), args.grad_x = arg_or_none(dx), args.grad_weight = arg_or_none(dw);
+  args.grad_bias = arg_or_none(db);
+  kernels::layer_norm_backward(layer_norm_problem(x, dims, 0.0), args);
+  return {dx, dw, db};
+}
 
 // y = (x - mean) * rsqrt(var + eps) * w + b over `dims` (w, b optional and already broadcastable to x).
 // VJP, with xhat = (x - mean) * rstd and gxhat = g * w:
 //   dx = rstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)),  dw = g * xhat,  db = g
 // (dw and db in x's shape; the engine sums them back to w's and b's shapes).
+// `fused`: layer_norm's trailing dims where fused_layer_norm_applies.
 Normalized normalize_affine(const char* name, const Tensor& x, const Dims& dims, const Tensor& w, const Tensor& b,
-                            double eps) {
+                            double eps, bool fused = false) {
   Normalized r;
   Tensor rstd;
-  {
+  if (fused) {
+    NoGradGuard no_grad;
+    NoTangentGuard no_tangent;
+    DType out_dtype = x.dtype();
+    for (const Tensor* p : {&w, &b})
+      if (p->defined()) out_dtype = promote_types(out_dtype, p->dtype());
+    r.out = to(fused_layer_norm_forward(x, dims, w, b, eps, r.mean, rstd), out_dtype);
+  } else {
     NoGradGuard no_grad;
     NoTangentGuard no_tangent;
     // A 16-bit input is normalised in float32 and the result rounded once (as torch's CPU kernels): rounding
@@ -72,16 +144,25 @@ Normalized normalize_affine(const char* name, const Tensor& x, const Dims& dims,
   save.push_back(rstd);
   ops::record(
       name, inputs, r.out,
-      [dims, eps, has_w, has_b, want_x, want_w, want_b](const Tensor& g, const TensorList& saved) -> TensorList {
+      [dims, eps, fused, has_w, has_b, want_x, want_w, want_b](const Tensor& g, const TensorList& saved) -> TensorList {
         const Tensor& in = saved[0];
         const Tensor& weight = has_w ? saved[1] : saved[0];
         Tensor mu = saved[has_w ? 2 : 1], rs = saved[has_w ? 3 : 2];
-        if (GradMode::enabled() || ops::has_tangent(in)) {
+        const bool differentiable_statistics = GradMode::enabled() || ops::has_tangent(in);
+        if (fused && !differentiable_statistics && !ops::has_tangent(g)) {
+          TensorList grads = fused_layer_norm_backward(g, in, has_w ? weight : Tensor(), mu, rs, dims, want_x,
+                                                       has_w && want_w, has_b && want_b);
+          if (!has_b) grads.pop_back();
+          if (!has_w) grads.erase(grads.begin() + 1);
+          return grads;
+        }
+        if (differentiable_statistics) {
           // Recording the backward pass (create_graph), or pushing tangents through it (forward-over-reverse):
           // the statistics must be functions of x, so recompute them with differentiable ops rather than using
-          // the constants saved by the forward pass.
-          mu = mean(in, dims, /*keepdim=*/true);
-          const Tensor c = in - mu;
+          // the constants saved by the forward pass; in float32 for a 16-bit input, as the forward computed them.
+          const Tensor wide = to(in, compute_dtype(in.dtype()));
+          mu = mean(wide, dims, /*keepdim=*/true);
+          const Tensor c = wide - mu;
           rs = rsqrt(mean(c * c, dims, /*keepdim=*/true) + eps);
         }
         const Tensor xhat = (in - mu) * rs;
@@ -131,7 +212,7 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   check_param(bias, normalized_shape, op, "bias", x);
   Dims dims;
   for (int64_t d = x.dim() - k; d < x.dim(); ++d) dims.push_back(d);
-  return normalize_affine("layer_norm", x, dims, weight, bias, eps).out;
+  return normalize_affine("layer_norm", x, dims, weight, bias, eps, fused_layer_norm_applies(x, weight, bias)).out;
 }
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,

@@ -711,6 +711,8 @@ TEST(KernelsCpuVsReference, EveryCpuSlotHasAReferenceKernel) {
     EXPECT_EQ(cpu.adam_update.supports(kCpu, dt), ref.adam_update.supports(kCpu, dt));
     EXPECT_EQ(cpu.max_pool.supports(kCpu, dt), ref.max_pool.supports(kCpu, dt));
     EXPECT_EQ(cpu.sgd_update.supports(kCpu, dt), ref.sgd_update.supports(kCpu, dt));
+    EXPECT_EQ(cpu.layer_norm_forward.supports(kCpu, dt), ref.layer_norm_forward.supports(kCpu, dt));
+    EXPECT_EQ(cpu.layer_norm_backward.supports(kCpu, dt), ref.layer_norm_backward.supports(kCpu, dt));
   }
 }
 

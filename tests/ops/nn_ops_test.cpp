@@ -254,6 +254,30 @@ TEST(NnLayerNorm, WeightAndBiasGradientsSumOverTheBatch) {
   expect_near_all(to_doubles(b.grad()), {3, 3}, 1e-12);
 }
 
+// The fused kernels (a plain backward) and the composed VJP (a recorded one, create_graph) give the same
+// gradients; a bfloat16 input with float32 parameters normalises in float32 either way.
+TEST(NnLayerNorm, FusedBackwardAgreesWithTheRecordedOne) {
+  tg::Generator gen(31);
+  for (DType dt : {DType::Float32, DType::BFloat16}) {
+    const Tensor x = leaf(tg::randn({6, 5, 40}, DType::Float32, gen).to(dt));
+    const Tensor w = leaf(tg::randn({5, 40}, DType::Float32, gen)), b = leaf(tg::randn({5, 40}, DType::Float32, gen));
+    const Tensor g = tg::randn({6, 5, 40}, DType::Float32, gen);
+    const Tensor y = tg::layer_norm(x, {5, 40}, w, b, 1e-5);
+    EXPECT_EQ(y.dtype(), DType::Float32);
+    const tg::TensorList plain = tg::grad({tg::sum(y * g)}, {x, w, b});
+    const tg::TensorList recorded = tg::grad({tg::sum(tg::layer_norm(x, {5, 40}, w, b, 1e-5) * g)}, {x, w, b}, {},
+                                             tg::GradOptions{.create_graph = true});
+    EXPECT_TRUE(recorded[0].requires_grad());
+    for (size_t i = 0; i < 3; ++i) {
+      const double scale = tg::max(tg::abs(recorded[i].to(DType::Float64))).item();
+      const double tol = (dt == DType::BFloat16 && i == 0 ? 1e-2 : 1e-5) * scale;
+      EXPECT_EQ(plain[i].dtype(), recorded[i].dtype()) << "input " << i;
+      EXPECT_LE(tg::max(tg::abs(plain[i].to(DType::Float64) - recorded[i].to(DType::Float64))).item(), tol)
+          << "input " << i << " " << tg::dtype_name(dt);
+    }
+  }
+}
+
 // ============================================================== batch_norm
 TEST(NnBatchNorm, TrainingUpdatesRunningStatsInPlace) {
   // Channel 0: {1, 3, 5}: mean 3, biased var 8/3, unbiased 4. Channel 1: {2, 6, 10}: mean 6, unbiased 16.

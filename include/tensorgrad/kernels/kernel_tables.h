@@ -38,6 +38,7 @@ using CtcFn = void (*)(const CtcProblem&, const StridedArg& log_probs, const Str
                        const StridedArg& grad);
 using DepthwiseFn = void (*)(const DepthwiseProblem&, const StridedArg& out, const StridedArg& x, const StridedArg& w);
 using AttentionFn = void (*)(const AttentionProblem&, const AttentionArgs&);
+using LayerNormFn = void (*)(const LayerNormProblem&, const LayerNormArgs&);
 using MaxPoolFn = void (*)(const WindowGeometry&, const StridedArg& values, const StridedArg& index,
                            const StridedArg& x);
 using SortFn = void (*)(const Shape& in_shape, int64_t dim, int64_t k, bool descending, const StridedArg& values,
@@ -67,6 +68,8 @@ struct KernelTables {
   KernelTable<SingleOp, 1, MaxPoolFn> max_pool{"max_pool"};
   KernelTable<SingleOp, 1, AttentionFn> attention_forward{"attention_forward"};
   KernelTable<SingleOp, 1, AttentionFn> attention_backward{"attention_backward"};
+  KernelTable<SingleOp, 1, LayerNormFn> layer_norm_forward{"layer_norm_forward"};
+  KernelTable<SingleOp, 1, LayerNormFn> layer_norm_backward{"layer_norm_backward"};
   KernelTable<SingleOp, 1, DepthwiseFn> depthwise{"depthwise_conv1d"};
   KernelTable<SingleOp, 1, SgdUpdateFn> sgd_update{"sgd_update"};
   KernelTable<SingleOp, 1, AdamUpdateFn> adam_update{"adam_update"};

@@ -219,6 +219,25 @@ struct AttentionArgs {
 void attention_forward(const AttentionProblem& p, const AttentionArgs& a);
 void attention_backward(const AttentionProblem& p, const AttentionArgs& a);
 
+// Layer normalisation of `rows` rows of `cols` values (the biased variance): y = (x - mean) rstd w + b with
+// rstd = 1 / sqrt(var + eps). x, y, grad_out and grad_x are contiguous [rows, cols]; weight, bias, grad_weight and
+// grad_bias contiguous [cols]; mean and rstd contiguous [rows]; an operand whose data is null is absent (no
+// weight: w = 1; no bias: b = 0; a gradient not wanted). Every operand has x's dtype.
+//   forward: writes y, mean and rstd.
+//   backward: from grad_out (g), x, mean, rstd and weight writes, with xhat = (x - mean) rstd and gw = g w,
+//   grad_x = rstd (gw - mean(gw) - xhat mean(gw xhat)) (row means), grad_weight = the sum over rows of g xhat
+//   and grad_bias = the sum over rows of g, both in an order fixed by the shape (not by the thread count).
+struct LayerNormProblem {
+  int64_t rows = 0, cols = 0;
+  double eps = 0;
+};
+struct LayerNormArgs {
+  StridedArg x = {}, weight = {}, bias = {}, y = {}, mean = {}, rstd = {};
+  StridedArg grad_out = {}, grad_x = {}, grad_weight = {}, grad_bias = {};  // backward only
+};
+void layer_norm_forward(const LayerNormProblem& p, const LayerNormArgs& a);
+void layer_norm_backward(const LayerNormProblem& p, const LayerNormArgs& a);
+
 // Sorting along `dim` of `in` (in_shape): the first k of each row in ascending (or descending) order into
 // values (in's dtype) and indices (int64), both strided over in_shape with k along dim. Stable (equal values
 // keep their order); NaN sorts above every number, as torch.sort.

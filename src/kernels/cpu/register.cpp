@@ -11,6 +11,7 @@
 #include "conv_gemm.h"
 #include "ctc.h"
 #include "depthwise.h"
+#include "layer_norm.h"
 #include "fused_update.h"
 #include "gemm.h"
 #include "half_convert.h"
@@ -157,6 +158,8 @@ void register_kernels(KernelTables& t) {
     t.depthwise.add(kCpu, d, &depthwise_conv1d);
     t.attention_forward.add(kCpu, d, &cpu::attention_forward);
     t.attention_backward.add(kCpu, d, &cpu::attention_backward);
+    t.layer_norm_forward.add(kCpu, d, &cpu::layer_norm_forward);
+    t.layer_norm_backward.add(kCpu, d, &cpu::layer_norm_backward);
     for (SoftmaxOp op : {SoftmaxOp::Softmax, SoftmaxOp::LogSoftmax}) t.softmax.add(op, kCpu, d, &softmax);
   }
   for (WindowOp op : {WindowOp::Im2col, WindowOp::Col2im}) t.window.add(op, kCpu, DType::Int64, &window);

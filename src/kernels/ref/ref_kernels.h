@@ -33,6 +33,7 @@ void register_ctc(KernelTables& t);
 void register_sort(KernelTables& t);
 void register_depthwise(KernelTables& t);
 void register_attention(KernelTables& t);  // attention_forward, attention_backward
+void register_layer_norm(KernelTables& t);  // layer_norm_forward, layer_norm_backward
 
 // The offset of flat batch entry `flat` (row-major over `batch`) through the leading batch.size() strides.
 inline int64_t batch_offset(const Shape& batch, int64_t flat, const Strides& strides) {
@@ -75,6 +76,8 @@ void ctc_sample(const CtcProblem& p, int64_t n, const StridedArg& log_probs, con
                 const StridedArg& grad);
 void sort(const Shape& in_shape, int64_t dim, int64_t k, bool descending, const StridedArg& values,
           const StridedArg& indices, const StridedArg& in);
+void layer_norm_forward(const LayerNormProblem& p, const LayerNormArgs& a);
+void layer_norm_backward(const LayerNormProblem& p, const LayerNormArgs& a);
 // index() without the index check: for callers that have checked them all already.
 void index_unchecked(IndexOp op, const Shape& shape, int64_t dim, int64_t dim_size, const StridedArg& out,
                      const StridedArg& in, const StridedArg& index);

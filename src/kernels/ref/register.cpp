@@ -22,6 +22,7 @@ void register_kernels(KernelTables& t) {
   register_sort(t);
   register_depthwise(t);
   register_attention(t);
+  register_layer_norm(t);
   // bfloat16 and float16: the float32 reference kernels on float32 copies, rounded back.
   register_half_staging(t, HalfStaging::Reference);
 }
