@@ -1,7 +1,7 @@
-// The vectorisable float32 exp / sigmoid / tanh (src/kernels/cpu/vector_math.h) against the correctly rounded
+// The vectorisable float32 exp / log / sigmoid / tanh (src/kernels/cpu/vector_math.h) against the correctly rounded
 // value (the double-precision libm result rounded to float), over a dense sweep of [-110, 100] and random bit
 // patterns (NaN, inf, subnormals included): the documented error bounds, counted in units in the last place.
-// The registered tg::exp / sigmoid / tanh kernels must give exactly the header's values, contiguous or not.
+// The registered tg::exp / log / sigmoid / tanh kernels must give exactly the header's values, contiguous or not.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -47,15 +47,17 @@ TEST(KernelsVectorMath, WithinTheDocumentedUlpsOfTheCorrectlyRoundedValue) {
   // Subnormal results must stay subnormal for this test (the flush-to-zero default would zero them).
   const bool flush = tg::flush_denormal();
   tg::set_flush_denormal(false);
-  Worst exp_worst, sigmoid_worst, tanh_worst;
+  Worst exp_worst, log_worst, sigmoid_worst, tanh_worst;
   auto check = [&](float x) {
     const double d = x;
     measure(exp_worst, x, cpu::exp_f32(x), std::exp(d));
+    measure(log_worst, x, cpu::log_f32(x), std::log(d));
     measure(sigmoid_worst, x, cpu::sigmoid_f32(x), 1.0 / (1.0 + std::exp(-d)));
     measure(tanh_worst, x, cpu::tanh_f32(x), std::tanh(d));
   };
   constexpr int kSweep = 400000;
   for (int i = 0; i <= kSweep; ++i) check(-110.0f + 210.0f * static_cast<float>(i) / kSweep);
+  for (int i = 0; i <= kSweep; ++i) check(0.25f + 3.75f * static_cast<float>(i) / kSweep);  // log near 1
   std::mt19937 rng(3);
   for (int i = 0; i < 400000; ++i) {
     const uint32_t bits = rng();
@@ -63,10 +65,12 @@ TEST(KernelsVectorMath, WithinTheDocumentedUlpsOfTheCorrectlyRoundedValue) {
     std::memcpy(&x, &bits, sizeof x);
     check(x);
   }
-  for (float x : {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 88.72283935546875f, 88.7228393554688f, -104.0f, 1e-30f})
+  for (float x : {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 88.72283935546875f, 88.7228393554688f, -104.0f, 1e-30f,
+                  1.0f, 0.70710677f, 0.70710683f, 1e-45f, 1.17549435e-38f, 1.1754942e-38f, 3.4028235e38f})
     check(x);
   tg::set_flush_denormal(flush);
   EXPECT_LE(exp_worst.ulps, 1) << "at x = " << exp_worst.at;
+  EXPECT_LE(log_worst.ulps, 1) << "at x = " << log_worst.at;
   EXPECT_LE(sigmoid_worst.ulps, 2) << "at x = " << sigmoid_worst.at;
   EXPECT_LE(tanh_worst.ulps, 2) << "at x = " << tanh_worst.at;
 }
@@ -80,7 +84,8 @@ TEST(KernelsVectorMath, RegisteredKernelsUseThemForEveryLayout) {
     tg::Tensor (*op)(const tg::Tensor&);
     float (*reference)(float);
   };
-  for (const Case& c : {Case{"exp", tg::exp, cpu::exp_f32}, Case{"sigmoid", tg::sigmoid, cpu::sigmoid_f32},
+  for (const Case& c : {Case{"exp", tg::exp, cpu::exp_f32}, Case{"log", tg::log, cpu::log_f32},
+                        Case{"sigmoid", tg::sigmoid, cpu::sigmoid_f32},
                         Case{"tanh", tg::tanh, cpu::tanh_f32},
                         Case{"silu", tg::silu, [](float v) { return v * cpu::sigmoid_f32(v); }}}) {
     const tg::Tensor y = c.op(x), yt = tg::transpose(c.op(strided), 0, 1).contiguous();
@@ -109,7 +114,7 @@ TEST(KernelsVectorMath, EveryIsaGivesTheScalarBits) {
     x.push_back(v);
   }
   for (float v : {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 88.72283935546875f, 88.7228393554688f, -104.0f, 1e-30f,
-                  -87.5f, 0.625f, -0.625f, 9.0f, -9.0f})
+                  -87.5f, 0.625f, -0.625f, 9.0f, -9.0f, 1e-45f, 1.1754942e-38f, 0.70710677f, 0.70710683f})
     x.push_back(v);
   struct Fn {
     const char* name;
@@ -117,6 +122,7 @@ TEST(KernelsVectorMath, EveryIsaGivesTheScalarBits) {
     float (*scalar)(float);
   };
   const Fn fns[] = {{"exp", &cpu::simd::Runs::exp, cpu::exp_f32},
+                    {"log", &cpu::simd::Runs::log, cpu::log_f32},
                     {"sigmoid", &cpu::simd::Runs::sigmoid, cpu::sigmoid_f32},
                     {"tanh", &cpu::simd::Runs::tanh, cpu::tanh_f32},
                     {"silu", &cpu::simd::Runs::silu, [](float v) { return v * cpu::sigmoid_f32(v); }}};

@@ -1,4 +1,4 @@
-// float32 exp, sigmoid, tanh, silu and silu's gradient through the branch-free forms in vector_math.h: contiguous runs in the
+// float32 exp, log, sigmoid, tanh, silu and silu's gradient through the branch-free forms in vector_math.h: contiguous runs in the
 // widest vectors the CPU has (vector_math_simd.h, one translation unit per ISA, the same bits as the scalar
 // code), strided runs element by element through the scalar functions, so a value never depends on the layout
 // or the CPU. (GCC 12 does not if-convert the scalar bodies in AVX2 / AVX-512 target clones, which ran 2-4x
@@ -79,6 +79,7 @@ void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedA
   if (in.dtype == DType::Float32) {
     switch (op) {
       case UnaryOp::Exp: return unary_f32<&simd::Runs::exp, exp_f32>(shape, out, in);
+      case UnaryOp::Log: return unary_f32<&simd::Runs::log, log_f32>(shape, out, in);
       case UnaryOp::Sigmoid: return unary_f32<&simd::Runs::sigmoid, sigmoid_f32>(shape, out, in);
       case UnaryOp::Tanh: return unary_f32<&simd::Runs::tanh, tanh_f32>(shape, out, in);
       case UnaryOp::Silu: return unary_f32<&simd::Runs::silu, silu_f32>(shape, out, in);

@@ -3,7 +3,7 @@
 
 namespace tg::kernels::cpu {
 
-// float32 exp, sigmoid, tanh, silu and float32 / float64 relu as vectorised loops; every other (op, dtype) runs the
+// float32 exp, log, sigmoid, tanh, silu and float32 / float64 relu as vectorised loops; every other (op, dtype) runs the
 // reference loop.
 // Single-threaded: register.cpp splits it.
 void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& in);

@@ -1,8 +1,8 @@
 #pragma once
-// float32 exp, sigmoid, tanh and silu's gradient as straight-line code (no branches, no libm calls), so a loop over them
+// float32 exp, log, sigmoid, tanh and silu's gradient as straight-line code (no branches, no libm calls), so a loop over them
 // vectorises: the compiler turns the selects into masks and every lane runs the same instructions.
 // Accuracy against the correctly rounded result (tests/kernels/vector_math_test.cpp sweeps 2 million inputs
-// and random bit patterns): exp within 1 ulp, sigmoid and tanh within 2 ulp, subnormal results within one
+// and random bit patterns): exp and log within 1 ulp, sigmoid and tanh within 2 ulp, subnormal results within one
 // subnormal step; NaN in, NaN out; exp(+large) = inf, exp(-large) = 0. The float64 ops stay on libm.
 #include <bit>
 #include <cstdint>
@@ -39,6 +39,42 @@ inline float exp_f32(float x) {
   y = x > kOverflow ? std::numeric_limits<float>::infinity() : y;
   y = x < kUnderflow ? 0.0f : y;
   return is_nan ? x : y;
+}
+
+// Cephes' logf: x = 2^e m with m in [sqrt(1/2), sqrt(2)), log(m) = f - f^2 / 2 + f^3 P(f) for f = m - 1 (a
+// degree-8 polynomial), and e ln2 added in two parts (ln2 split so e ln2's high part is exact). The exponent is
+// kept as a float (small integers, exact), so the vector code needs no integer arithmetic beyond the bit fields.
+// Subnormal x is scaled by 2^23 first; x < 0 and NaN give NaN, +-0 gives -inf, +inf gives +inf.
+inline float log_f32(float x) {
+  constexpr float kMinNormal = 1.17549435e-38f;
+  const bool subnormal = x < kMinNormal;  // (zero and negatives too: their result is replaced below)
+  const float xs = subnormal ? x * 8388608.0f : x;
+  const uint32_t bits = std::bit_cast<uint32_t>(xs);
+  float e = static_cast<float>(static_cast<int32_t>((bits >> 23) & 0xffu)) - 126.0f;
+  e = subnormal ? e - 23.0f : e;
+  float m = std::bit_cast<float>((bits & 0x007fffffu) | 0x3f000000u);  // [0.5, 1)
+  const bool low = m < 0.707106781186547524f;
+  e = low ? e - 1.0f : e;
+  m = low ? (m + m) - 1.0f : m - 1.0f;
+  const float z = m * m;
+  float p = 7.0376836292e-2f;
+  p = p * m - 1.1514610310e-1f;
+  p = p * m + 1.1676998740e-1f;
+  p = p * m - 1.2420140846e-1f;
+  p = p * m + 1.4249322787e-1f;
+  p = p * m - 1.6668057665e-1f;
+  p = p * m + 2.0000714765e-1f;
+  p = p * m - 2.4999993993e-1f;
+  p = p * m + 3.3333331174e-1f;
+  float y = p * m * z;
+  y = y + e * -2.12194440e-4f;
+  y = y - 0.5f * z;
+  float r = m + y;
+  r = r + e * 0.693359375f;
+  r = x < 0.0f ? std::numeric_limits<float>::quiet_NaN() : r;
+  r = x == 0.0f ? -std::numeric_limits<float>::infinity() : r;
+  r = x == std::numeric_limits<float>::infinity() ? x : r;
+  return x != x ? x : r;
 }
 
 // 1 / (1 + e^-x) from e = e^-|x| in (0, 1]: 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0, so neither

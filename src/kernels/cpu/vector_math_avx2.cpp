@@ -1,4 +1,4 @@
-// vector_math_simd.h's exp / sigmoid / tanh / silu on AVX2, compiled with -mavx2 -ffp-contract=off
+// vector_math_simd.h's exp / log / sigmoid / tanh / silu on AVX2, compiled with -mavx2 -ffp-contract=off
 // (src/kernels/CMakeLists.txt) and called only when the CPU has AVX2 (unary.cpp). Nothing else may live here:
 // any code in this file may use AVX2 instructions.
 #include "vector_math_simd.h"
@@ -34,6 +34,12 @@ struct Avx2 {
   static I int_sign(I a) { return _mm256_srai_epi32(a, 31); }
   static I int_shl23(I a) { return _mm256_slli_epi32(a, 23); }
   static V as_float(I a) { return _mm256_castsi256_ps(a); }
+  static M eq(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+  static V to_float(I a) { return _mm256_cvtepi32_ps(a); }
+  static I int_and(I a, I b) { return _mm256_and_si256(a, b); }
+  static I int_or(I a, I b) { return _mm256_or_si256(a, b); }
+  static I int_srl23(I a) { return _mm256_srli_epi32(a, 23); }
+  static I as_int(V a) { return _mm256_castps_si256(a); }
 };
 
 constexpr Runs kRuns = runs_of<Avx2>("avx2");

@@ -1,4 +1,4 @@
-// vector_math_simd.h's exp / sigmoid / tanh / silu on AVX-512F, compiled with -mavx512f -ffp-contract=off
+// vector_math_simd.h's exp / log / sigmoid / tanh / silu on AVX-512F, compiled with -mavx512f -ffp-contract=off
 // (src/kernels/CMakeLists.txt) and called only when the CPU has AVX-512F (unary.cpp). Nothing else may live
 // here: any code in this file may use AVX-512 instructions.
 #include "vector_math_simd.h"
@@ -38,6 +38,12 @@ struct Avx512 {
   static I int_sign(I a) { return _mm512_srai_epi32(a, 31); }
   static I int_shl23(I a) { return _mm512_slli_epi32(a, 23); }
   static V as_float(I a) { return _mm512_castsi512_ps(a); }
+  static M eq(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+  static V to_float(I a) { return _mm512_cvtepi32_ps(a); }
+  static I int_and(I a, I b) { return _mm512_and_si512(a, b); }
+  static I int_or(I a, I b) { return _mm512_or_si512(a, b); }
+  static I int_srl23(I a) { return _mm512_srli_epi32(a, 23); }
+  static I as_int(V a) { return _mm512_castps_si512(a); }
 };
 
 constexpr Runs kRuns = runs_of<Avx512>("avx512");

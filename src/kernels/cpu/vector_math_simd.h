@@ -1,13 +1,13 @@
 #pragma once
-// vector_math.h's float32 exp, sigmoid, tanh, silu and silu's gradient over whole vectors, for the per-ISA
+// vector_math.h's float32 exp, log, sigmoid, tanh, silu and silu's gradient over whole vectors, for the per-ISA
 // translation units (vector_math_avx2.cpp, vector_math_avx512.cpp): the same operations in the same order, each
 // a separate IEEE multiply, add, subtract or divide (those files are built with -ffp-contract=off), so every lane
 // gives exactly the bits of the scalar function. GCC does not if-convert the scalar bodies in AVX2 / AVX-512 target
 // clones, so the wide versions are written against a small vector interface `Ops`:
 //   V (float lanes), I (int32 lanes), M (a lane mask); L lanes; load, store, set1, add, sub, mul, div;
-//   lt, gt, unordered -> M; select(m, a, b) = m ? a : b; floor; to_int (exact for integral values);
-//   to_float; int_add, int_sub, int_sra1 (arithmetic shift right by 1), int_sign (x >> 31), int_shl23,
-//   as_float (bit cast); abs.
+//   lt, gt, eq, unordered -> M; select(m, a, b) = m ? a : b; floor; to_int (exact for integral values);
+//   to_float; int_add, int_sub, int_and, int_or, int_sra1 (arithmetic shift right by 1), int_sign (x >> 31),
+//   int_shl23, int_srl23 (logical shift right by 23), as_float and as_int (bit casts).
 #include <cstdint>
 #include <limits>
 
@@ -43,6 +43,39 @@ struct VectorMath {
     y = Ops::select(Ops::gt(x, overflow), Ops::set1(std::numeric_limits<float>::infinity()), y);
     y = Ops::select(Ops::lt(x, underflow), Ops::set1(0.0f), y);
     return Ops::select(is_nan, x, y);
+  }
+
+  static V log(V x) {
+    const V min_normal = Ops::set1(1.17549435e-38f), zero = Ops::set1(0.0f), one = Ops::set1(1.0f);
+    const auto subnormal = Ops::lt(x, min_normal);
+    const V xs = Ops::select(subnormal, Ops::mul(x, Ops::set1(8388608.0f)), x);
+    const auto bits = Ops::as_int(xs);
+    V e = Ops::sub(Ops::to_float(Ops::int_and(Ops::int_srl23(bits), Ops::int_set1(0xff))), Ops::set1(126.0f));
+    e = Ops::select(subnormal, Ops::sub(e, Ops::set1(23.0f)), e);
+    V m = Ops::as_float(Ops::int_or(Ops::int_and(bits, Ops::int_set1(0x007fffff)), Ops::int_set1(0x3f000000)));
+    const auto low = Ops::lt(m, Ops::set1(0.707106781186547524f));
+    e = Ops::select(low, Ops::sub(e, one), e);
+    m = Ops::select(low, Ops::sub(Ops::add(m, m), one), Ops::sub(m, one));
+    const V z = Ops::mul(m, m);
+    V p = Ops::set1(7.0376836292e-2f);
+    p = Ops::sub(Ops::mul(p, m), Ops::set1(1.1514610310e-1f));
+    p = Ops::add(Ops::mul(p, m), Ops::set1(1.1676998740e-1f));
+    p = Ops::sub(Ops::mul(p, m), Ops::set1(1.2420140846e-1f));
+    p = Ops::add(Ops::mul(p, m), Ops::set1(1.4249322787e-1f));
+    p = Ops::sub(Ops::mul(p, m), Ops::set1(1.6668057665e-1f));
+    p = Ops::add(Ops::mul(p, m), Ops::set1(2.0000714765e-1f));
+    p = Ops::sub(Ops::mul(p, m), Ops::set1(2.4999993993e-1f));
+    p = Ops::add(Ops::mul(p, m), Ops::set1(3.3333331174e-1f));
+    V y = Ops::mul(Ops::mul(p, m), z);
+    y = Ops::add(y, Ops::mul(e, Ops::set1(-2.12194440e-4f)));
+    y = Ops::sub(y, Ops::mul(Ops::set1(0.5f), z));
+    V r = Ops::add(m, y);
+    r = Ops::add(r, Ops::mul(e, Ops::set1(0.693359375f)));
+    const V inf = Ops::set1(std::numeric_limits<float>::infinity());
+    r = Ops::select(Ops::lt(x, zero), Ops::set1(std::numeric_limits<float>::quiet_NaN()), r);
+    r = Ops::select(Ops::eq(x, zero), Ops::sub(zero, inf), r);
+    r = Ops::select(Ops::eq(x, inf), x, r);
+    return Ops::select(Ops::unordered(x, x), x, r);
   }
 
   static V sigmoid(V x) {
@@ -151,6 +184,7 @@ float exp_shifted_sum(float* x, float shift, int64_t n) {
 struct Runs {
   const char* isa;
   void (*exp)(float*, const float*, int64_t);
+  void (*log)(float*, const float*, int64_t);
   void (*sigmoid)(float*, const float*, int64_t);
   void (*tanh)(float*, const float*, int64_t);
   void (*silu)(float*, const float*, int64_t);
@@ -161,7 +195,7 @@ struct Runs {
 template <class Ops>
 constexpr Runs runs_of(const char* isa) {
   using M = VectorMath<Ops>;
-  return {isa, &run<Ops, &M::exp>, &run<Ops, &M::sigmoid>, &run<Ops, &M::tanh>, &run<Ops, &M::silu>,
+  return {isa, &run<Ops, &M::exp>, &run<Ops, &M::log>, &run<Ops, &M::sigmoid>, &run<Ops, &M::tanh>, &run<Ops, &M::silu>,
           &run2<Ops, &M::silu_grad>, &exp_shifted_sum<Ops>};
 }
 
