@@ -175,3 +175,34 @@ TEST_F(KernelsGemmTuning, MissingFileAndKernelOverride) {
 }
 
 }  // namespace
+
+namespace {
+
+// The built-in blocking fitted to the caches a CPU reports: unchanged on the cores it was measured on, shrunk
+// for a smaller L1 or L2, left alone where the size is unknown.
+TEST(KernelsGemmBlocking, FitsTheReportedCaches) {
+  const cpu::GemmBlocking avx512{120, 256, 4096}, avx2{120, 256, 4080};
+  auto same = [](const cpu::GemmBlocking& a, const cpu::GemmBlocking& b) {
+    return a.mc == b.mc && a.kc == b.kc && a.nc == b.nc;
+  };
+  // 48 KB L1, 2 MB L2 (this project's Intel Xeon): 12 x 32 floats use 176 B a step of k, 256 steps 45 KB.
+  EXPECT_TRUE(same(cpu::blocking_for_caches(avx512, 12, 32, 4, 48 << 10, 2 << 20), avx512));
+  // 32 KB L1 (Zen 4, Skylake-X): 30 KB / 176 B = 174 -> 160 steps; L2 1 MB still holds 120 x 160.
+  const cpu::GemmBlocking zen4 = cpu::blocking_for_caches(avx512, 12, 32, 4, 32 << 10, 1 << 20);
+  EXPECT_EQ(zen4.kc, 160);
+  EXPECT_EQ(zen4.mc, 120);
+  EXPECT_EQ(zen4.nc, 4096);
+  // AVX2 6 x 16 on a 32 KB L1, 256 KB L2: KC stays 256 (88 B a step), a quarter of L2 holds 64 rows -> 60.
+  const cpu::GemmBlocking small_l2 = cpu::blocking_for_caches(avx2, 6, 16, 4, 32 << 10, 256 << 10);
+  EXPECT_EQ(small_l2.kc, 256);
+  EXPECT_EQ(small_l2.mc, 60);
+  // float64 12 x 16 on 48 KB: 224 B a step -> 192, the kernel's own constant.
+  EXPECT_EQ(cpu::blocking_for_caches({96, 192, 4096}, 12, 16, 8, 48 << 10, 2 << 20).kc, 192);
+  // Unknown sizes, and never below the floors.
+  EXPECT_TRUE(same(cpu::blocking_for_caches(avx2, 6, 16, 4, 0, 0), avx2));
+  const cpu::GemmBlocking tiny = cpu::blocking_for_caches(avx2, 6, 16, 4, 1024, 1024);
+  EXPECT_EQ(tiny.kc, 64);
+  EXPECT_EQ(tiny.mc, 6);
+}
+
+}  // namespace

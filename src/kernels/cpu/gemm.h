@@ -41,6 +41,14 @@ struct GemmBlocking {
   int64_t nc = 4096;
 };
 
+// A kernel's blocking fitted to the data caches a CPU reports (bytes; 0: unknown, that level is left alone). The
+// kernels' constants were measured best on cores with a 48 KB L1 and a 1-2 MB L2, where larger blocks gained
+// nothing; they are the upper bounds, and a smaller cache shrinks them: KC so that an MR x KC sliver of A and a
+// KC x NR sliver of B take at most 15/16 of L1 (a multiple of 16, at least 64), MC so that the MC x KC block of A
+// takes at most a quarter of L2 (a multiple of MR, at least MR). NC stays: the L3 share a VM reports is no guide.
+GemmBlocking blocking_for_caches(GemmBlocking defaults, int mr, int nr, int64_t element_bytes, int64_t l1_bytes,
+                                 int64_t l2_bytes);
+
 // c[i * ldc + j] (+)= sum_p a[p * MR + i] * b[p * NR + j] for i < MR, j < NR, over kc steps of packed panels.
 // With accumulate == false, C is only written (never read).
 template <class T>

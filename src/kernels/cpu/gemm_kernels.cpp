@@ -1,6 +1,9 @@
 // Which micro-kernel the GEMM driver (gemm.cpp) runs: the catalogue of kernels this CPU can execute (the
 // portable one here, the per-ISA ones in gemm_<isa>.cpp), the default chosen once from it, $TG_GEMM_KERNEL and
 // the tune file (gemm_tuning.h), and the companion tile shape a product's C fits better.
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -68,7 +71,31 @@ int64_t oriented_tiles_area(int64_t m, int64_t n, int64_t mr, int64_t nr, bool c
   return turned_round(m, n, mr, nr, column_major_c) ? padded_tiles_area(n, m, mr, nr) : padded_tiles_area(m, n, mr, nr);
 }
 
+// Each kernel's blocking fitted to the L1 and L2 this CPU reports (sysconf reads them from CPUID; 0 when not).
+template <class T>
+std::vector<MicroKernel<T>> fitted_to_caches(std::vector<MicroKernel<T>> kernels) {
+  static const int64_t l1 = std::max<long>(sysconf(_SC_LEVEL1_DCACHE_SIZE), 0);
+  static const int64_t l2 = std::max<long>(sysconf(_SC_LEVEL2_CACHE_SIZE), 0);
+  for (MicroKernel<T>& k : kernels)
+    k.blocking = blocking_for_caches(k.blocking, k.mr, k.nr, static_cast<int64_t>(sizeof(T)), l1, l2);
+  return kernels;
+}
+
 }  // namespace
+
+GemmBlocking blocking_for_caches(GemmBlocking defaults, int mr, int nr, int64_t element_bytes, int64_t l1_bytes,
+                                 int64_t l2_bytes) {
+  GemmBlocking b = defaults;
+  if (l1_bytes > 0) {
+    const int64_t kc = l1_bytes * 15 / 16 / ((mr + nr) * element_bytes) / 16 * 16;
+    b.kc = std::clamp<int64_t>(kc, 64, std::max<int64_t>(defaults.kc, 64));
+  }
+  if (l2_bytes > 0) {
+    const int64_t mc = l2_bytes / 4 / (b.kc * element_bytes) / mr * mr;
+    b.mc = std::clamp<int64_t>(mc, mr, std::max<int64_t>(defaults.mc, mr));
+  }
+  return b;
+}
 
 template <>
 std::vector<MicroKernel<float>> available_micro_kernels<float>() {
@@ -79,7 +106,7 @@ std::vector<MicroKernel<float>> available_micro_kernels<float>() {
   if (isa::avx512_f32 != nullptr && cpu_has_avx512_fma())
     out.push_back({"avx512", 12, 32, isa::avx512_f32, {120, 256, 4096}, {"avx512 8x48", 8, 48, isa::avx512_f32_8x48},
                    {16, 16, isa::avx512_f32_16x16_strided_a}, {12, 32, isa::avx512_f32_12x32_strided_a}});
-  return out;
+  return fitted_to_caches(std::move(out));
 }
 
 template <>
@@ -89,7 +116,7 @@ std::vector<MicroKernel<double>> available_micro_kernels<double>() {
     out.push_back({"avx2", 6, 8, isa::avx2_f64, {96, 256, 4080}, {}, {}, {}});
   if (isa::avx512_f64 != nullptr && cpu_has_avx512_fma())
     out.push_back({"avx512", 12, 16, isa::avx512_f64, {96, 192, 4096}, {}, {}, {}});
-  return out;
+  return fitted_to_caches(std::move(out));
 }
 
 template <class T>
