@@ -39,6 +39,10 @@ void where(const Shape& shape, const StridedArg& out, const StridedArg& cond, co
            const StridedArg& b) {
   tables().where.find(device_of("where", out, cond, a, b), a.dtype)(shape, out, cond, a, b);
 }
+void masked_divide(const Shape& shape, const StridedArg& out, const StridedArg& keep, const StridedArg& x,
+                   double divisor) {
+  tables().masked_divide.find(device_of("masked_divide", out, keep, x), x.dtype)(shape, out, keep, x, divisor);
+}
 void reduce(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
             const StridedArg& in) {
   tables().reduce.find(op, device_of(op_name(op), out, in), in.dtype, op_name(op))(op, in_shape, reduce_dims, out,

@@ -5,10 +5,26 @@
 #include <tensorgrad/ops/dropout.h>
 #include <tensorgrad/ops/elementwise.h>
 
+#include <tensorgrad/kernels/kernel_tables.h>
+
 #include "profiling.h"
 #include "record.h"
 
 namespace tg {
+
+namespace {
+
+// keep ? v / q : 0 (no history): one pass where the device has the fused kernel, else where(keep, v / q, 0),
+// the same values (a division, +0 for a dropped element).
+Tensor masked_divide(const Tensor& keep, const Tensor& v, double q) {
+  if (!kernels::kernel_tables().masked_divide.supports(v.device().type, v.dtype()) || keep.device() != v.device())
+    return where(keep, v / q, Scalar(0.0));
+  Tensor out = Tensor::empty(v.shape(), v.dtype(), v.device());
+  kernels::masked_divide(v.shape(), ops::arg(out), ops::arg(keep, v.shape()), ops::arg(v), q);
+  return out;
+}
+
+}  // namespace
 
 Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   TG_PROFILE_OP("dropout", x);
@@ -35,14 +51,18 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
     NoGradGuard no_grad;
     NoTangentGuard no_tangent;
     // Kept values are x / (1 - p) exactly (division, not multiplication by a rounded reciprocal).
-    out = where(keep, x / q, Scalar(0.0));
+    out = masked_divide(keep, x, q);
   }
   if (ops::needs_tangent({x}))
     ops::push_tangent({x}, out, [&](const TensorList& t) { return where(keep, t[0] / q, Scalar(0.0)); });
   if (ops::needs_grad({x})) {
     ops::record(
         "dropout", {x}, out,
-        [q](const Tensor& g, const TensorList& saved) -> TensorList { return {where(saved[0], g / q, Scalar(0.0))}; },
+        [q](const Tensor& g, const TensorList& saved) -> TensorList {
+          // A recorded backward (create_graph) or one carrying tangents needs the composed, differentiable form.
+          if (GradMode::enabled() || ops::has_tangent(g)) return {where(saved[0], g / q, Scalar(0.0))};
+          return {masked_divide(saved[0], g, q)};
+        },
         {{keep}});
   }
   return out;

@@ -135,6 +135,40 @@ TEST(FastBinary, OutputMayAliasAnInput) {
   }
 }
 
+// Dropout's fused keep ? x / q : +0 (cpu/where.cpp) against the reference bit for bit: special values, runs
+// around the vector widths, a strided x, a broadcast mask row, an output that is x itself, 1 and 2 threads.
+TEST(FastBinary, MaskedDivideMatchesReferenceBitForBit) {
+  ThreadsGuard guard;
+  tg::Generator gen(12);
+  const auto check = [](const Tensor& out, const Tensor& keep, const Tensor& x, double q, const std::string& what) {
+    const Shape shape = out.shape();
+    const Tensor x_copy = x.clone();  // the reference reads x before an in-place output overwrites it
+    const Tensor ref = Tensor::empty(shape, x.dtype());
+    tg::kernels::reference_tables().masked_divide.find(tg::DeviceType::CPU, x.dtype())(
+        shape, {ref.data_ptr(), ref.strides(), ref.dtype()}, arg_as(keep, shape), arg_as(x_copy, shape), q);
+    tg::kernels::masked_divide(shape, {out.data_ptr(), out.strides(), out.dtype()}, arg_as(keep, shape),
+                               arg_as(x, shape), q);
+    EXPECT_TRUE(same_bits(out, ref)) << "masked_divide " << what << " " << tg::dtype_name(x.dtype()) << " n "
+                                     << out.numel();
+  };
+  for (int threads : {1, 2}) {
+    tg::set_num_threads(threads);
+    for (DType dtype : {DType::Float32, DType::Float64})
+      for (int64_t n : std::vector<int64_t>{1, 7, 16, 17, 33, 257, 140001}) {
+        const Tensor x = special_values(n, dtype, 2);
+        const Tensor keep = tg::gt(tg::rand({n}, DType::Float32, gen), tg::full({}, 0.3));
+        check(Tensor::empty({n}, dtype), keep, x, 0.7, "contiguous");
+        check(Tensor::empty({n}, dtype), keep, tg::randn({n}, dtype, gen), 0.9, "random values");
+        const Tensor wide = special_values(2 * n, dtype, 1);
+        check(Tensor::empty({n}, dtype), keep, tg::slice(wide, 0, 0, 2 * n, 2), 0.7, "strided x");
+        const Tensor in_place = tg::randn({n}, dtype, gen);
+        check(in_place, keep, in_place, 0.5, "in place");
+        const Tensor m = tg::randn({3, n}, dtype, gen);
+        check(Tensor::empty({3, n}, dtype), keep, m, 0.8, "a mask row over a matrix");
+      }
+  }
+}
+
 long double oracle_sum(const Tensor& x) {
   const Tensor c = x.contiguous();
   const float* p = c.data<float>();

@@ -18,6 +18,8 @@ using UnaryFn = void (*)(UnaryOp, const Shape&, const StridedArg& out, const Str
 using BinaryFn = void (*)(BinaryOp, const Shape&, const StridedArg& out, const StridedArg& a, const StridedArg& b);
 using WhereFn = void (*)(const Shape&, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
                          const StridedArg& b);
+using MaskedDivideFn = void (*)(const Shape&, const StridedArg& out, const StridedArg& keep, const StridedArg& x,
+                                double divisor);
 using ReduceFn = void (*)(ReduceOp, const Shape& in_shape, const std::vector<bool>& reduce_dims,
                           const StridedArg& out, const StridedArg& in);
 using SoftmaxFn = void (*)(SoftmaxOp, const Shape&, int64_t dim, const StridedArg& out, const StridedArg& in);
@@ -55,6 +57,7 @@ struct KernelTables {
   KernelTable<UnaryOp, kUnaryOpCount, UnaryFn> unary{"unary"};
   KernelTable<BinaryOp, kBinaryOpCount, BinaryFn> binary{"binary"};
   KernelTable<SingleOp, 1, WhereFn> where{"where"};
+  KernelTable<SingleOp, 1, MaskedDivideFn> masked_divide{"masked_divide"};
   KernelTable<ReduceOp, kReduceOpCount, ReduceFn> reduce{"reduction"};
   KernelTable<SoftmaxOp, kSoftmaxOpCount, SoftmaxFn> softmax{"softmax"};
   KernelTable<SingleOp, 1, MatmulFn> matmul{"matmul"};

@@ -60,6 +60,10 @@ void binary(BinaryOp op, const Shape& shape, const StridedArg& out, const Stride
 // out = cond ? a : b; cond is bool, a/b/out share a dtype.
 void where(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
            const StridedArg& b);
+// out = keep ? x / divisor : +0 (keep bool; x and out one floating dtype, the divisor rounded to it; any strides):
+// inverted dropout's forward and its backward in one pass, a division as the composed x / (1 - p) divides.
+void masked_divide(const Shape& shape, const StridedArg& out, const StridedArg& keep, const StridedArg& x,
+                   double divisor);
 // Reduces `in` over the dims where reduce_dims[d] is true. out's strides are given over in_shape with 0 in
 // the reduced dims. Sum/Prod/Max/Min keep the dtype; ArgMax/ArgMin write int64 (row-major position within
 // the reduced dims).

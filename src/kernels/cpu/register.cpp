@@ -62,6 +62,11 @@ void where_threaded(const Shape& shape, const StridedArg& out, const StridedArg&
   parallel_elementwise<4>(shape, {&out, &cond, &a, &b}, true,
                           [&](const Shape& s, const auto& x) { cpu::where(s, *x[0], *x[1], *x[2], *x[3]); });
 }
+void masked_divide_threaded(const Shape& shape, const StridedArg& out, const StridedArg& keep, const StridedArg& x,
+                            double divisor) {
+  parallel_elementwise<3>(shape, {&out, &keep, &x}, true,
+                          [&](const Shape& s, const auto& a) { cpu::masked_divide(s, *a[0], *a[1], *a[2], divisor); });
+}
 // gather / scatter_add: every index is checked before any thread starts (a bad one throws with nothing
 // written), then blocks of the index tensor's other dimensions run in parallel: max pooling's gradient is
 // one scatter_add over the whole activation. `in` has dim_size along `dim`, not the index's size; that stride
@@ -133,6 +138,7 @@ void register_kernels(KernelTables& t) {
     t.fill.add(kCpu, d, &fill);
     t.where.add(kCpu, d, &where_threaded);
   }
+  for (DType d : {DType::Float32, DType::Float64}) t.masked_divide.add(kCpu, d, &masked_divide_threaded);
   for (DType d : kComputeTypes) {
     // Only the slots the reference fills: the rest stay errors.
     for (int op = 0; op < kUnaryOpCount; ++op)

@@ -2,6 +2,7 @@
 // clone gives the reference's bits.
 #include "where.h"
 
+#include <bit>
 #include <cstring>
 #include <type_traits>
 
@@ -87,7 +88,52 @@ void where_bits(const Shape& shape, const StridedArg& out, const StridedArg& con
                   });
 }
 
+// o[i] = k[i] ? x[i] / d : +0 over contiguous runs. The quotient is taken in every lane and masked by its bits
+// (as where's blend: a `?:` on a bool here vectorised poorly, 2.6x slower than where(keep, x / q, 0)).
+template <class T>
+inline __attribute__((always_inline)) void masked_divide_loop(int64_t n, T* __restrict o, const uint8_t* __restrict k,
+                                                              const T* __restrict x, T d) {
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  for (int64_t i = 0; i < n; ++i) {
+    const Bits take = Bits{0} - static_cast<Bits>(k[i] != 0);
+    o[i] = std::bit_cast<T>(static_cast<Bits>(std::bit_cast<Bits>(x[i] / d) & take));
+  }
+}
+TG_ISA_CLONES void masked_divide_run(int64_t n, float* o, const uint8_t* k, const float* x, float d) {
+  masked_divide_loop(n, o, k, x, d);
+}
+TG_ISA_CLONES void masked_divide_run(int64_t n, double* o, const uint8_t* k, const double* x, double d) {
+  masked_divide_loop(n, o, k, x, d);
+}
+
+template <class T>
+void masked_divide_typed(const Shape& shape, const StridedArg& out, const StridedArg& keep, const StridedArg& x,
+                         double divisor) {
+  T* po = static_cast<T*>(out.data);
+  const auto* pk = static_cast<const uint8_t*>(keep.data);
+  const T* px = static_cast<const T*>(x.data);
+  const T d = static_cast<T>(divisor);
+  for_each_run<3>(shape, {out.strides.data(), keep.strides.data(), x.strides.data()}, [&](int64_t n, auto off, auto s) {
+    T* o = po + off[0];
+    const uint8_t* k = pk + off[1];
+    const T* v = px + off[2];
+    const bool apart = o + n <= v || v + n <= o;
+    if ((n == 1 || (s[0] == 1 && s[1] == 1 && s[2] == 1)) && apart) return masked_divide_run(n, o, k, v, d);
+    for (int64_t i = 0; i < n; ++i) {  // strided, or in place: element by element, read before written
+      const T q = v[i * s[2]] / d;
+      o[i * s[0]] = k[i * s[1]] != 0 ? q : T(0);
+    }
+  });
+}
+
 }  // namespace
+
+void masked_divide(const Shape& shape, const StridedArg& out, const StridedArg& keep, const StridedArg& x,
+                   double divisor) {
+  if (x.dtype == DType::Float32) return masked_divide_typed<float>(shape, out, keep, x, divisor);
+  if (x.dtype == DType::Float64) return masked_divide_typed<double>(shape, out, keep, x, divisor);
+  ref::masked_divide(shape, out, keep, x, divisor);
+}
 
 void where(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
            const StridedArg& b) {

@@ -10,4 +10,9 @@ namespace tg::kernels::cpu {
 void where(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
            const StridedArg& b);
 
+// float32 / float64 keep ? x / divisor : +0 (kernels::masked_divide, dropout): contiguous runs in ISA-cloned
+// loops, the same bits as the reference (one IEEE division a kept element). Single-threaded: register.cpp splits it.
+void masked_divide(const Shape& shape, const StridedArg& out, const StridedArg& keep, const StridedArg& x,
+                   double divisor);
+
 }  // namespace tg::kernels::cpu

@@ -101,6 +101,13 @@ void where_typed(const Shape& shape, const StridedArg& out, const StridedArg& co
   });
 }
 
+template <class T>
+void masked_divide_typed(const Shape& shape, const StridedArg& out, const StridedArg& keep, const StridedArg& x,
+                         double divisor) {
+  const T d = static_cast<T>(divisor);
+  map2<T, bool, T>(shape, out, keep, x, [d](bool k, T v) { return k ? T(v / d) : T(0); });
+}
+
 }  // namespace
 
 void binary(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b) {
@@ -109,6 +116,12 @@ void binary(BinaryOp op, const Shape& shape, const StridedArg& out, const Stride
 void where(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
            const StridedArg& b) {
   visit_dtype(a.dtype, [&]<class T>(TypeTag<T>) { where_typed<T>(shape, out, cond, a, b); });
+}
+
+void masked_divide(const Shape& shape, const StridedArg& out, const StridedArg& keep, const StridedArg& x,
+                   double divisor) {
+  if (x.dtype == DType::Float32) return masked_divide_typed<float>(shape, out, keep, x, divisor);
+  masked_divide_typed<double>(shape, out, keep, x, divisor);
 }
 
 void register_binary(KernelTables& t) {
@@ -121,6 +134,7 @@ void register_binary(KernelTables& t) {
       t.binary.add(op, DeviceType::CPU, d, &binary);
     }
   }
+  for (DType d : {DType::Float32, DType::Float64}) t.masked_divide.add(DeviceType::CPU, d, &masked_divide);
   // Selection only: every dtype, the 16-bit ones included, by their bits.
   for (int d = 0; d < kNumDTypes; ++d) t.where.add(DeviceType::CPU, static_cast<DType>(d), &where);
 }

@@ -20,7 +20,7 @@ void visit_op(Enum op, F&& f) {
 namespace ref {
 void register_copy(KernelTables& t);      // copy, fill
 void register_unary(KernelTables& t);
-void register_binary(KernelTables& t);    // binary, where
+void register_binary(KernelTables& t);    // binary, where, masked_divide
 void register_reduce(KernelTables& t);
 void register_softmax(KernelTables& t);
 void register_matmul(KernelTables& t);
@@ -52,6 +52,8 @@ void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedA
 void binary(BinaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& a, const StridedArg& b);
 void where(const Shape& shape, const StridedArg& out, const StridedArg& cond, const StridedArg& a,
            const StridedArg& b);
+void masked_divide(const Shape& shape, const StridedArg& out, const StridedArg& keep, const StridedArg& x,
+                   double divisor);
 void softmax(SoftmaxOp op, const Shape& shape, int64_t dim, const StridedArg& out, const StridedArg& in);
 void reduce(ReduceOp op, const Shape& in_shape, const std::vector<bool>& reduce_dims, const StridedArg& out,
             const StridedArg& in);
