@@ -109,23 +109,34 @@ Tensor binary_jvp(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& o
   TG_FAIL("tg::", kernels::op_name(op), ": no JVP rule (not differentiable)");
 }
 
-Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b, ops::SaveList save, VjpFn vjp) {
+// A binary op's VJP: {grad of a, grad of b} from the output's gradient and the saved tensors. want_a / want_b
+// (fixed when the node is recorded) say which operands require grad; the other's gradient is left undefined,
+// never computed: a mask, a scalar or a frozen weight would otherwise cost a full pass (and a sum back to its
+// shape) for a gradient the engine then drops.
+using BinaryVjp = TensorList (*)(const Tensor& g, const TensorList& saved, bool want_a, bool want_b);
+
+Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b, ops::SaveList save, BinaryVjp vjp) {
   TG_PROFILE_OP(kernels::op_name(op), a, b);
   Tensor out = binary_forward(op, a, b);
   if (ops::needs_tangent(a, b))
     ops::push_tangent({a, b}, out, [&](const TensorList& t) { return binary_jvp(op, a, b, out, t[0], t[1]); });
-  if (ops::needs_grad(a, b)) ops::record(kernels::op_name(op), {a, b}, out, std::move(vjp), std::move(save));
+  if (ops::needs_grad(a, b)) {
+    const bool want_a = a.requires_grad(), want_b = b.requires_grad();
+    ops::record(
+        kernels::op_name(op), {a, b}, out,
+        [vjp, want_a, want_b](const Tensor& g, const TensorList& s) { return vjp(g, s, want_a, want_b); },
+        std::move(save));
+  }
   return out;
 }
 
 // max/min route the gradient to the winning operand and split it evenly on ties (as torch.maximum).
-TensorList extremum_vjp(const Tensor& g, const TensorList& s, bool is_max) {
+TensorList extremum_vjp(const Tensor& g, const TensorList& s, bool is_max, bool want_a, bool want_b) {
   const Tensor& a = s[0];
   const Tensor& b = s[1];
-  const Tensor a_wins = is_max ? gt(a, b) : lt(a, b);
-  const Tensor b_wins = is_max ? lt(a, b) : gt(a, b);
   const Tensor tie = eq(a, b) * 0.5;
-  return {g * (a_wins + tie), g * (b_wins + tie)};
+  return {want_a ? g * ((is_max ? gt(a, b) : lt(a, b)) + tie) : Tensor(),
+          want_b ? g * ((is_max ? lt(a, b) : gt(a, b)) + tie) : Tensor()};
 }
 
 Tensor comparison(BinaryOp op, const Tensor& a, const Tensor& b) {
@@ -136,31 +147,36 @@ Tensor comparison(BinaryOp op, const Tensor& a, const Tensor& b) {
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
-  return binary_op(BinaryOp::Add, a, b, {}, [](const Tensor& g, const TensorList&) { return TensorList{g, g}; });
+  return binary_op(BinaryOp::Add, a, b, {}, [](const Tensor& g, const TensorList&, bool want_a, bool want_b) {
+    return TensorList{want_a ? g : Tensor(), want_b ? g : Tensor()};
+  });
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
-  return binary_op(BinaryOp::Sub, a, b, {}, [](const Tensor& g, const TensorList&) { return TensorList{g, -g}; });
+  return binary_op(BinaryOp::Sub, a, b, {}, [](const Tensor& g, const TensorList&, bool want_a, bool want_b) {
+    return TensorList{want_a ? g : Tensor(), want_b ? -g : Tensor()};
+  });
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-  return binary_op(BinaryOp::Mul, a, b, {{a, b}},
-                   [](const Tensor& g, const TensorList& s) { return TensorList{g * s[1], g * s[0]}; });
+  return binary_op(BinaryOp::Mul, a, b, {{a, b}}, [](const Tensor& g, const TensorList& s, bool want_a, bool want_b) {
+    return TensorList{want_a ? g * s[1] : Tensor(), want_b ? g * s[0] : Tensor()};
+  });
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
-  return binary_op(BinaryOp::Div, a, b, {{a, b}}, [](const Tensor& g, const TensorList& s) {
+  return binary_op(BinaryOp::Div, a, b, {{a, b}}, [](const Tensor& g, const TensorList& s, bool want_a, bool want_b) {
     const Tensor ga = g / s[1];
-    return TensorList{ga, -ga * s[0] / s[1]};
+    return TensorList{want_a ? ga : Tensor(), want_b ? -ga * s[0] / s[1] : Tensor()};
   });
 }
 
 Tensor pow(const Tensor& a, const Tensor& b) {
-  const bool need_exponent_grad = b.requires_grad();
-  return binary_op(BinaryOp::Pow, a, b, {{a, b}, true}, [need_exponent_grad](const Tensor& g, const TensorList& s) {
+  return binary_op(BinaryOp::Pow, a, b, {{a, b}, true}, [](const Tensor& g, const TensorList& s, bool want_a,
+                                                          bool want_b) {
     const Tensor &base = s[0], &exponent = s[1], &out = s[2];
-    TensorList grads{g * exponent * pow(base, exponent - 1.0), Tensor()};
-    if (need_exponent_grad) {
+    TensorList grads{want_a ? g * exponent * pow(base, exponent - 1.0) : Tensor(), Tensor()};
+    if (want_b) {
       // d/db a^b = a^b log a, taken as 0 where a <= 0 (the limit at a = 0 for b > 0; undefined below).
       const Tensor positive = gt(base, scalar_like(0, base));
       const Tensor safe_base = where(positive, base, 1.0);
@@ -171,13 +187,15 @@ Tensor pow(const Tensor& a, const Tensor& b) {
 }
 
 Tensor maximum(const Tensor& a, const Tensor& b) {
-  return binary_op(BinaryOp::Maximum, a, b, {{a, b}},
-                   [](const Tensor& g, const TensorList& s) { return extremum_vjp(g, s, true); });
+  return binary_op(BinaryOp::Maximum, a, b, {{a, b}}, [](const Tensor& g, const TensorList& s, bool wa, bool wb) {
+    return extremum_vjp(g, s, true, wa, wb);
+  });
 }
 
 Tensor minimum(const Tensor& a, const Tensor& b) {
-  return binary_op(BinaryOp::Minimum, a, b, {{a, b}},
-                   [](const Tensor& g, const TensorList& s) { return extremum_vjp(g, s, false); });
+  return binary_op(BinaryOp::Minimum, a, b, {{a, b}}, [](const Tensor& g, const TensorList& s, bool wa, bool wb) {
+    return extremum_vjp(g, s, false, wa, wb);
+  });
 }
 
 Tensor eq(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Eq, a, b); }
@@ -194,7 +212,7 @@ Tensor relu_grad(const Tensor& grad, const Tensor& input) {
            "input of one dtype, got ", dtype_name(grad.dtype()), " and ", dtype_name(input.dtype()));
   // Linear in grad; the input only selects, so it gets no gradient (relu'' = 0 almost everywhere).
   const Tensor x = input.detach();
-  return binary_op(BinaryOp::ReluGrad, grad, x, {{x}}, [](const Tensor& g, const TensorList& s) {
+  return binary_op(BinaryOp::ReluGrad, grad, x, {{x}}, [](const Tensor& g, const TensorList& s, bool, bool) {
     return TensorList{relu_grad(g, s[0]), Tensor()};
   });
 }
@@ -206,9 +224,11 @@ Tensor silu_grad(const Tensor& grad, const Tensor& input) {
     const Tensor s = sigmoid(input);
     return grad * s * (input * (1.0 - s) + 1.0);
   }
-  return binary_op(BinaryOp::SiluGrad, grad, input, {{grad, input}}, [](const Tensor& g, const TensorList& s) {
-    return TensorList{silu_grad(g, s[1]), g * s[0] * silu_second_derivative(s[1])};
-  });
+  return binary_op(BinaryOp::SiluGrad, grad, input, {{grad, input}},
+                   [](const Tensor& g, const TensorList& s, bool want_grad, bool want_input) {
+                     return TensorList{want_grad ? silu_grad(g, s[1]) : Tensor(),
+                                       want_input ? g * s[0] * silu_second_derivative(s[1]) : Tensor()};
+                   });
 }
 
 }  // namespace ops
@@ -229,8 +249,11 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
     });
   }
   if (ops::needs_grad({a, b})) {
-    ops::record("where", {a, b}, out, [](const Tensor& g, const TensorList& s) {
-      return TensorList{where(s[0], g, 0.0), where(s[0], 0.0, g)};
+    // Only the operands that require grad get one: masked_fill's fill value is a constant scalar, whose
+    // gradient would be a where over the whole output and a sum of it.
+    const bool want_a = a.requires_grad(), want_b = b.requires_grad();
+    ops::record("where", {a, b}, out, [want_a, want_b](const Tensor& g, const TensorList& s) {
+      return TensorList{want_a ? where(s[0], g, 0.0) : Tensor(), want_b ? where(s[0], 0.0, g) : Tensor()};
     }, {{cond}});
   }
   return out;

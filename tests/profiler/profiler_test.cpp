@@ -102,6 +102,25 @@ TEST(Profiler, BackwardNodesAreNamedAfterTheirForwardOp) {
   }
 }
 
+// A backward computes gradients only for the operands that require one: masked_fill's constant fill value, a
+// constant factor and a mask get none (each would be a pass over the output, and a sum back to its shape).
+TEST(Profiler, ConstantOperandsGetNoGradientComputed) {
+  Generator gen(5);
+  const Tensor x = randn({6, 7}, DType::Float32, gen).requires_grad_(true);
+  const Tensor c = randn({6, 7}, DType::Float32, gen);
+  const Tensor mask = gt(randn({6, 1}, DType::Float32, gen), full({}, 0.0));
+  const Tensor loss = sum(masked_fill(x, mask, 0.0) * c - c / 2.0);
+  Profile prof;
+  loss.backward();
+  prof.stop();
+  const auto counts = counts_by_name(prof);
+  EXPECT_EQ(counts.at("where"), 1) << "masked_fill's backward: the input's gradient only";
+  EXPECT_EQ(counts.at("mul"), 1) << "x * c: x's gradient only";
+  EXPECT_EQ(counts.count("neg"), 0u) << "- c / 2: c requires no gradient";
+  EXPECT_EQ(counts.count("div"), 0u);
+  EXPECT_EQ(counts.count("sum_to"), 0u) << "no gradient summed back to the scalar fill value";
+}
+
 // A workload of several GEMMs wrapped in one user range.
 void run_workload() {
   Generator gen(4);
