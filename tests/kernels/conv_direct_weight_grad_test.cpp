@@ -1,6 +1,6 @@
 // The direct weight gradient of a convolution with few taps a filter (src/kernels/cpu/conv_direct_weight_grad.cpp),
-// which the CPU's conv_gemm runs for float32 stride-1 weight gradients of at most 16 taps: against the reference
-// kernel (the definition, summed in another order), over padding, dilation, groups, one to 16 taps, rows of one,
+// which the CPU's conv_gemm runs for float32 stride-1 and stride-2 weight gradients of at most 16 taps: against the
+// reference kernel (the definition, summed in another order), over padding, dilation, groups, one to 16 taps, rows of one,
 // two and three 16-column steps with partial last steps, and strided operands; the same bits on one and two
 // threads and from every ISA's row (AVX-512, AVX2 and the portable one, where this CPU has them).
 #include <gtest/gtest.h>
@@ -31,6 +31,7 @@ using tgtest::Threads;
 
 struct DirectCase {
   int64_t n, c, h, w, kh, kw, pad_h, pad_w, dilation, groups, cout;
+  int64_t stride = 1;
 };
 
 k::ConvGemmProblem problem(const DirectCase& c) {
@@ -44,8 +45,9 @@ k::ConvGemmProblem problem(const DirectCase& c) {
   g.pad_h = c.pad_h;
   g.pad_w = c.pad_w;
   g.dilation_h = g.dilation_w = c.dilation;
-  g.out_h = c.h + 2 * c.pad_h - c.dilation * (c.kh - 1);
-  g.out_w = c.w + 2 * c.pad_w - c.dilation * (c.kw - 1);
+  g.stride_h = g.stride_w = c.stride;
+  g.out_h = (c.h + 2 * c.pad_h - c.dilation * (c.kh - 1) - 1) / c.stride + 1;
+  g.out_w = (c.w + 2 * c.pad_w - c.dilation * (c.kw - 1) - 1) / c.stride + 1;
   return {g, c.groups, c.cout};
 }
 
@@ -59,6 +61,11 @@ const DirectCase kCases[] = {
     {2, 1, 4, 30, 3, 3, 0, 1, 1, 1, 3},     // one channel 3x3 (by the image's rows): 2 output rows, 30 columns
     {3, 1, 5, 28, 3, 3, 0, 0, 2, 1, 2},     // ... dilation 2: one output row, 24 columns
     {1, 2, 3, 14, 3, 3, 1, 1, 1, 2, 4},     // ... and 2 groups of 1 channel: 3 output rows, 14 columns
+    // Stride 2, from the image's four even / odd phases:
+    {2, 1, 40, 80, 3, 3, 1, 1, 1, 1, 6, 2},   // the ASR model's first layer: 20 x 40 out, rows of three steps
+    {2, 2, 17, 33, 3, 2, 1, 0, 1, 1, 3, 2},   // 2 channels 3x2 (12 taps), odd sizes: 9 x 16 out
+    {1, 2, 12, 60, 2, 2, 0, 1, 1, 2, 4, 2},   // 2 groups, 2x2, padding only across: 6 x 31 out
+    {3, 1, 9, 27, 3, 3, 2, 2, 1, 1, 2, 2},    // padding 2 (the first padded row is odd): 6 x 15 out
 };
 
 Tensor reference(const k::ConvGemmProblem& pr, const Tensor& a, const Tensor& x) {
@@ -109,7 +116,7 @@ TEST(KernelsConvDirectWeightGrad, MatchesTheDefinitionWithinFloat32Rounding) {
 
 TEST(KernelsConvDirectWeightGrad, SameBitsOnOneAndTwoThreads) {
   tg::Generator gen(92);
-  for (const DirectCase& c : {kCases[0], kCases[2]}) {
+  for (const DirectCase& c : {kCases[0], kCases[2], kCases[9]}) {
     const k::ConvGemmProblem pr = problem(c);
     const k::WindowGeometry& g = pr.window;
     const int64_t m = c.cout / c.groups, q = c.c / c.groups * c.kh * c.kw, l = g.out_h * g.out_w;
@@ -193,11 +200,16 @@ TEST(KernelsConvDirectWeightGrad, OnlyWhereItPays) {
   EXPECT_FALSE(cpu::conv_weight_grad_is_direct(wide, DType::Float32));
   k::ConvGemmProblem narrow = problem({2, 1, 9, 9, 3, 3, 1, 1, 1, 1, 8});  // 9 columns of a 16-column step
   EXPECT_FALSE(cpu::conv_weight_grad_is_direct(narrow, DType::Float32));
-  k::ConvGemmProblem strided = pr;
+  k::ConvGemmProblem strided = pr;  // stride 2 across only: not a phase split
   strided.window.stride_w = 2;
   strided.window.out_w = 14;
   EXPECT_FALSE(cpu::conv_weight_grad_is_direct(strided, DType::Float32));
   EXPECT_THROW(cpu::conv_direct_weight_grad(strided, {}, {}, {}), std::exception);
+  k::ConvGemmProblem dilated_two = problem({2, 1, 40, 80, 3, 3, 2, 2, 2, 1, 6, 2});  // stride 2 and dilation 2
+  EXPECT_FALSE(cpu::conv_weight_grad_is_direct(dilated_two, DType::Float32));
+  EXPECT_TRUE(cpu::conv_weight_grad_is_direct(problem({2, 1, 40, 80, 3, 3, 1, 1, 1, 1, 6, 2}), DType::Float32));
+  k::ConvGemmProblem three = problem({2, 1, 60, 96, 3, 3, 1, 1, 1, 1, 6, 3});  // stride 3
+  EXPECT_FALSE(cpu::conv_weight_grad_is_direct(three, DType::Float32));
 }
 
 }  // namespace

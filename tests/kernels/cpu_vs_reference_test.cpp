@@ -15,6 +15,7 @@
 #include "support/expect_error.h"
 #include "support/kernel_args.h"
 
+#include "../../src/kernels/cpu/conv_direct_weight_grad.h"
 #include "../../src/kernels/cpu/conv_gemm.h"
 #include "../../src/kernels/cpu/cpu_features.h"
 #include "../../src/kernels/cpu/pool_rows.h"
@@ -185,12 +186,15 @@ TEST(KernelsCpuVsReference, ConvGemmMatchesTheDefinitionAndTheMaterialisedGemm) 
               EXPECT_TRUE(same_bits(fast, materialised)) << k::op_name(op) << " differs from matmul over im2col";
               Tensor routed = Tensor::empty(out_shape, dt);
               k::conv_gemm(op, pr, forward ? by_image(routed, l) : arg(routed), a_arg, arg(x));
-              if (!k::conv_gemm_is_winograd(pr, dt)) {
+              // Winograd and the direct weight gradient sum in another order: within rounding of the GEMM
+              // (conv_winograd_test.cpp and conv_direct_weight_grad_test.cpp hold them to the definition).
+              const bool direct = !forward && k::cpu::conv_weight_grad_is_direct(pr, dt);
+              if (!k::conv_gemm_is_winograd(pr, dt) && !direct) {
                 EXPECT_TRUE(same_bits(routed, fast)) << k::op_name(op) << ": the kernel table's route";
-              } else {  // Winograd: within rounding of the GEMM (conv_winograd_test.cpp holds it to the definition)
+              } else {
                 const double scale = std::sqrt(static_cast<double>(a.size(2)));
                 EXPECT_LE(tg::max(tg::abs(routed - materialised)).item<double>(), tol * scale)
-                    << k::op_name(op) << " by Winograd";
+                    << k::op_name(op) << (direct ? " by the direct weight gradient" : " by Winograd");
               }
               if (groups * m * q * p > 2'000'000) continue;  // the scalar definition is slow; the GEMM check ran
               k::reference_tables().conv_gemm.find(op, kCpu, dt)(op, pr, forward ? by_image(ref, l) : arg(ref), a_arg,

@@ -1,5 +1,5 @@
-// The weight gradient of a stride-1 convolution with few taps a filter, summed straight from a padded copy of the
-// image and the output's gradient (conv_direct_weight_grad.h). The CNN's conv1 (1 -> 32 channels, 3x3, 28x28,
+// The weight gradient of a stride-1 or stride-2 convolution with few taps a filter, summed straight from a padded
+// copy of the image and the output's gradient (conv_direct_weight_grad.h). The CNN's conv1 (1 -> 32 channels, 3x3, 28x28,
 // batch 128) went through the GEMM as C^T (9 x 32) = cols (9 x 100352) g^T: each chunk of the gradient copied
 // out of NCHW, then transposed into the GEMM's panels, for 9 multiply-adds an element. Here each element of the
 // gradient is loaded once a result row and multiplied by the 9 shifted image rows.
@@ -56,6 +56,50 @@ void pad_into(const WindowGeometry& g, const StridedArg& x, float* padded, int t
   });
 }
 
+// Stride 2 (dilation 1): each plane of the padded image as its four phases, even or odd rows by even or odd
+// columns, so every tap reads unit-stride rows: tap (r, s) reads phase (r % 2, s % 2) from its row r / 2 and
+// column s / 2 on, for output row y and column x at phase row y + r / 2 and column x + s / 2. A phase holds the
+// out_h + (KH - 1) / 2 rows and out_w + (KW - 1) / 2 columns the taps read (columns rounded up to 16).
+bool stride_two(const WindowGeometry& g) { return g.stride_h == 2 && g.stride_w == 2; }
+int64_t phase_height(const WindowGeometry& g) { return g.out_h + (g.kernel_h - 1) / 2; }
+int64_t phase_width(const WindowGeometry& g) { return (g.out_w + (g.kernel_w - 1) / 2 + 15) / 16 * 16; }
+
+// The rows (or columns) of x in phase `phase` of the padded image: the first x index, how many, and where the
+// first lands in the phase (padded index 2 i + phase = x index + pad).
+struct PhaseSpan {
+  int64_t first, count, at;
+};
+PhaseSpan phase_span(int64_t phase, int64_t pad, int64_t size) {
+  const int64_t first = ((phase - pad) % 2 + 2) % 2;
+  return {first, first < size ? (size - first + 1) / 2 : 0, (first + pad - phase) / 2};
+}
+
+// x (NCHW strides) into [N, C, 4 phases, phase_height, phase_width], zeros around.
+void phases_into(const WindowGeometry& g, const StridedArg& x, float* phases, int threads) {
+  const int64_t hp = phase_height(g), wp = phase_width(g), planes = g.batch * g.channels;
+  const float* src = static_cast<const float*>(x.data);
+  parallel_for(planes, threads, [&](int64_t first, int64_t last, int) {
+    for (int64_t plane = first; plane < last; ++plane) {
+      const int64_t n = plane / g.channels, c = plane % g.channels;
+      const float* in = src + n * x.strides[0] + c * x.strides[1];
+      for (int64_t ph = 0; ph < 2; ++ph)
+        for (int64_t pw = 0; pw < 2; ++pw) {
+          const PhaseSpan rows = phase_span(ph, g.pad_h, g.in_h), cols = phase_span(pw, g.pad_w, g.in_w);
+          WindowGeometry sub = g;  // the phase as a padded plane of its own
+          sub.in_h = rows.count;
+          sub.in_w = cols.count;
+          sub.pad_h = rows.at;
+          sub.pad_w = cols.at;
+          const float* start = rows.count > 0 && cols.count > 0
+                                   ? in + rows.first * x.strides[2] + cols.first * x.strides[3]
+                                   : in;
+          pad_plane(sub, start, 2 * x.strides[2], 2 * x.strides[3], hp, wp,
+                    phases + ((plane * 2 + ph) * 2 + pw) * hp * wp);
+        }
+    }
+  });
+}
+
 }  // namespace
 
 void portable_direct_image_row(const DirectImageRowArgs& args, double* tot) {
@@ -64,13 +108,15 @@ void portable_direct_image_row(const DirectImageRowArgs& args, double* tot) {
 
 bool conv_weight_grad_is_direct(const ConvGemmProblem& p, DType dtype) {
   const WindowGeometry& g = p.window;
-  if (dtype != DType::Float32 || p.groups <= 0 || g.channels % p.groups != 0 || g.stride_h != 1 || g.stride_w != 1 ||
-      g.out_w <= 0)
+  const bool unit = g.stride_h == 1 && g.stride_w == 1;
+  const bool two = stride_two(g) && g.dilation_h == 1 && g.dilation_w == 1;
+  if (dtype != DType::Float32 || p.groups <= 0 || g.channels % p.groups != 0 || !(unit || two) || g.out_w <= 0)
     return false;
   const int64_t taps = g.channels / p.groups * g.kernel_h * g.kernel_w;
   const int64_t steps = (g.out_w + kDirectLanes - 1) / kDirectLanes;
+  const int64_t copy = unit ? padded_height(g) * padded_width(g) : 4 * phase_height(g) * phase_width(g);
   return taps >= 1 && taps <= kMaxDirectTaps && 4 * g.out_w >= 3 * kDirectLanes * steps &&
-         g.batch * g.channels * padded_height(g) * padded_width(g) * 4 <= (int64_t{1} << 28);
+         g.batch * g.channels * copy * 4 <= (int64_t{1} << 28);
 }
 
 void conv_direct_weight_grad(const ConvGemmProblem& pr, const StridedArg& out, const StridedArg& a,
@@ -78,8 +124,8 @@ void conv_direct_weight_grad(const ConvGemmProblem& pr, const StridedArg& out, c
   constexpr const char* kName = "conv_gemm_weight_grad (direct)";
   const WindowGeometry& g = pr.window;
   TG_CHECK(conv_weight_grad_is_direct(pr, x.dtype), kName,
-           ": not a float32 stride-1 convolution with at most 16 taps a filter, output rows of 12-16, 24-32, ... "
-           "columns and a padded copy within 256 MiB");
+           ": not a float32 stride-1 (or stride-2, undilated) convolution with at most 16 taps a filter, output rows "
+           "of 12-16, 24-32, ... columns and a padded copy within 256 MiB");
   TG_CHECK(out.dtype == DType::Float32 && a.dtype == DType::Float32, kName, ": operands of dtypes ",
            dtype_name(out.dtype), ", ", dtype_name(a.dtype), ", ", dtype_name(x.dtype), " (float32 only)");
   TG_CHECK(out.strides.size() == 3 && a.strides.size() == 4 && x.strides.size() == 4, kName, ": operands of ranks ",
@@ -88,18 +134,25 @@ void conv_direct_weight_grad(const ConvGemmProblem& pr, const StridedArg& out, c
            a.strides[3], ")");
   const int64_t cg = g.channels / pr.groups, m = pr.out_channels / pr.groups;
   const int taps = static_cast<int>(cg * g.kernel_h * g.kernel_w);
-  const int64_t rows = pr.groups * m, hp = padded_height(g), wp = padded_width(g), plane = hp * wp;
+  const bool two = stride_two(g);
+  // An input channel's share of the copy: one padded plane, or (stride 2) its four phases.
+  const int64_t hp = two ? phase_height(g) : padded_height(g), wp = two ? phase_width(g) : padded_width(g);
+  const int64_t rows = pr.groups * m, plane = hp * wp, channel = two ? 4 * plane : plane;
   if (rows == 0) return;
   std::vector<double> tot(static_cast<size_t>(rows * taps * kDirectLanes), 0.0);
   if (g.batch > 0 && g.out_h > 0) {
-    const CpuBuffer padded(static_cast<size_t>(g.batch * g.channels * plane) * sizeof(float));
-    pad_into(g, x, padded.as<float>(), threads_for(g.batch * g.channels * plane, int64_t{1} << 16));
-    // Tap (c, r, s) of a group's filter reads its image rows at c plane + r DH wp + s DW from output row 0.
+    const CpuBuffer padded(static_cast<size_t>(g.batch * g.channels * channel) * sizeof(float));
+    const int copy_threads = threads_for(g.batch * g.channels * channel, int64_t{1} << 16);
+    if (two) phases_into(g, x, padded.as<float>(), copy_threads);
+    else pad_into(g, x, padded.as<float>(), copy_threads);
+    // Tap (c, r, s) of a group's filter reads its image rows at c plane + r DH wp + s DW from output row 0; with
+    // stride 2 at its phase's plane, row r / 2 and column s / 2.
     std::vector<int64_t> offsets;
     for (int64_t c = 0; c < cg; ++c)
       for (int64_t r = 0; r < g.kernel_h; ++r)
         for (int64_t s = 0; s < g.kernel_w; ++s)
-          offsets.push_back(c * plane + r * g.dilation_h * wp + s * g.dilation_w);
+          offsets.push_back(two ? c * channel + ((r % 2) * 2 + s % 2) * plane + r / 2 * wp + s / 2
+                                : c * plane + r * g.dilation_h * wp + s * g.dilation_w);
     const DirectImageRow image_row = image_row_for_this_cpu();
     const float* grad = static_cast<const float*>(a.data);
     // Each thread owns whole result rows (the same sums in the same order on any thread count) and walks the
@@ -111,13 +164,14 @@ void conv_direct_weight_grad(const ConvGemmProblem& pr, const StridedArg& out, c
           const int64_t group = row / m, i = row % m;
           DirectImageRowArgs args;
           args.g = grad + group * a.strides[0] + i * a.strides[1] + n * a.strides[2];
-          args.x = padded.as<float>() + (n * g.channels + group * cg) * plane;
+          args.x = padded.as<float>() + (n * g.channels + group * cg) * channel;
           args.out_h = g.out_h;
           args.out_w = g.out_w;
           args.row_stride = wp;
           args.offsets = offsets.data();
           args.taps = taps;
-          args.channels = static_cast<int>(cg);
+          // The one-channel 3x3 row walks the image's rows by the taps' shifts; the phases' taps are any taps.
+          args.channels = static_cast<int>(two ? 4 * cg : cg);
           args.kernel_h = static_cast<int>(g.kernel_h);
           args.kernel_w = static_cast<int>(g.kernel_w);
           args.dilation_h = g.dilation_h;

@@ -1,8 +1,9 @@
 #pragma once
-// The weight gradient of a stride-1 convolution with few taps a filter (Cin / G x KH x KW <= 16: the CNN's first
-// layer, 1 x 3 x 3), summed straight from the image and the output's gradient (conv_direct_weight_grad.cpp):
-// each filter tap is a dot product of the gradient's rows with the image's rows shifted by the tap, taken 16
-// output columns at a time. As a GEMM its short side is those few taps, so the GEMM spends its time transposing
+// The weight gradient of a stride-1 or stride-2 convolution with few taps a filter (Cin / G x KH x KW <= 16: the
+// CNN's first layer, 1 x 3 x 3; the ASR model's stride-2 first layer), summed straight from the image and the
+// output's gradient (conv_direct_weight_grad.cpp): each filter tap is a dot product of the gradient's rows with
+// the image's rows shifted by the tap (with stride 2, the rows of one of the image's four even / odd phases),
+// taken 16 output columns at a time. As a GEMM its short side is those few taps, so the GEMM spends its time transposing
 // and copying the gradient (the whole of it, for a few multiply-adds an element) rather than multiplying.
 #include <cstdint>
 
@@ -16,9 +17,10 @@ constexpr int kMaxDirectTaps = 16;
 // halves of 8 with AVX2, 16 scalars without), so the result has the same bits on every CPU.
 constexpr int kDirectLanes = 16;
 
-// Whether conv_gemm computes this problem's float32 WeightGrad here: stride 1 (any dilation and padding), at most
-// kMaxDirectTaps taps, and output rows that fill at least 3/4 of their 16-column steps (out_w 12-16, 24-32,
-// ...; shorter rows would leave most lanes idle), the padded copy of the image within 256 MiB.
+// Whether conv_gemm computes this problem's float32 WeightGrad here: stride 1 (any dilation and padding) or stride 2
+// in both dims (no dilation, any padding), at most kMaxDirectTaps taps, and output rows that fill at least 3/4 of
+// their 16-column steps (out_w 12-16, 24-32, ...; shorter rows would leave most lanes idle), the padded copy of
+// the image within 256 MiB.
 bool conv_weight_grad_is_direct(const ConvGemmProblem& p, DType dtype);
 
 // conv_gemm's WeightGrad (out[g] (M x Cin/G KH KW) = a[g] (M x N OH OW) cols[g]^T, a the output's gradient with
