@@ -43,16 +43,21 @@ int64_t padded_height(const WindowGeometry& g) { return g.in_h + 2 * g.pad_h; }
 // one and a step's unshifted loads do not straddle two (DirectImageRowArgs::x).
 int64_t padded_width(const WindowGeometry& g) { return (g.in_w + 2 * g.pad_w + 15) / 16 * 16; }
 
+// copy(plane, first element) for each (image, channel) plane of x (NCHW strides), planes spread over threads.
+template <class Copy>
+void for_each_plane(const WindowGeometry& g, const StridedArg& x, int threads, Copy copy) {
+  const float* src = static_cast<const float*>(x.data);
+  parallel_for(g.batch * g.channels, threads, [&](int64_t first, int64_t last, int) {
+    for (int64_t plane = first; plane < last; ++plane)
+      copy(plane, src + plane / g.channels * x.strides[0] + plane % g.channels * x.strides[1]);
+  });
+}
+
 // x (NCHW strides) into [N, C, in_h + 2 pad_h, padded_width], zeros around: every tap's row then lies inside.
 void pad_into(const WindowGeometry& g, const StridedArg& x, float* padded, int threads) {
-  const int64_t hp = padded_height(g), wp = padded_width(g), planes = g.batch * g.channels;
-  const float* src = static_cast<const float*>(x.data);
-  parallel_for(planes, threads, [&](int64_t first, int64_t last, int) {
-    for (int64_t plane = first; plane < last; ++plane) {
-      const int64_t n = plane / g.channels, c = plane % g.channels;
-      const float* in = src + n * x.strides[0] + c * x.strides[1];
-      pad_plane(g, in, x.strides[2], x.strides[3], hp, wp, padded + plane * hp * wp);
-    }
+  const int64_t hp = padded_height(g), wp = padded_width(g);
+  for_each_plane(g, x, threads, [&](int64_t plane, const float* in) {
+    pad_plane(g, in, x.strides[2], x.strides[3], hp, wp, padded + plane * hp * wp);
   });
 }
 
@@ -76,27 +81,21 @@ PhaseSpan phase_span(int64_t phase, int64_t pad, int64_t size) {
 
 // x (NCHW strides) into [N, C, 4 phases, phase_height, phase_width], zeros around.
 void phases_into(const WindowGeometry& g, const StridedArg& x, float* phases, int threads) {
-  const int64_t hp = phase_height(g), wp = phase_width(g), planes = g.batch * g.channels;
-  const float* src = static_cast<const float*>(x.data);
-  parallel_for(planes, threads, [&](int64_t first, int64_t last, int) {
-    for (int64_t plane = first; plane < last; ++plane) {
-      const int64_t n = plane / g.channels, c = plane % g.channels;
-      const float* in = src + n * x.strides[0] + c * x.strides[1];
-      for (int64_t ph = 0; ph < 2; ++ph)
-        for (int64_t pw = 0; pw < 2; ++pw) {
-          const PhaseSpan rows = phase_span(ph, g.pad_h, g.in_h), cols = phase_span(pw, g.pad_w, g.in_w);
-          WindowGeometry sub = g;  // the phase as a padded plane of its own
-          sub.in_h = rows.count;
-          sub.in_w = cols.count;
-          sub.pad_h = rows.at;
-          sub.pad_w = cols.at;
-          const float* start = rows.count > 0 && cols.count > 0
-                                   ? in + rows.first * x.strides[2] + cols.first * x.strides[3]
-                                   : in;
-          pad_plane(sub, start, 2 * x.strides[2], 2 * x.strides[3], hp, wp,
-                    phases + ((plane * 2 + ph) * 2 + pw) * hp * wp);
-        }
-    }
+  const int64_t hp = phase_height(g), wp = phase_width(g);
+  for_each_plane(g, x, threads, [&](int64_t plane, const float* in) {
+    for (int64_t ph = 0; ph < 2; ++ph)
+      for (int64_t pw = 0; pw < 2; ++pw) {
+        const PhaseSpan rows = phase_span(ph, g.pad_h, g.in_h), cols = phase_span(pw, g.pad_w, g.in_w);
+        WindowGeometry sub = g;  // the phase as a padded plane of its own
+        sub.in_h = rows.count;
+        sub.in_w = cols.count;
+        sub.pad_h = rows.at;
+        sub.pad_w = cols.at;
+        const float* start =
+            rows.count > 0 && cols.count > 0 ? in + rows.first * x.strides[2] + cols.first * x.strides[3] : in;
+        pad_plane(sub, start, 2 * x.strides[2], 2 * x.strides[3], hp, wp,
+                  phases + ((plane * 2 + ph) * 2 + pw) * hp * wp);
+      }
   });
 }
 
