@@ -103,7 +103,8 @@ Tensor binary_jvp(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& o
     }
     case BinaryOp::ReluGrad: return has_a ? ops::relu_grad(ta, b) : Tensor();
     case BinaryOp::SiluGrad:
-      return ops::sum_defined({has_a ? ops::silu_grad(ta, b) : Tensor(), has_b ? a * silu_second_derivative(b) * tb : Tensor()});
+      return ops::sum_defined(
+          {has_a ? ops::silu_grad(ta, b) : Tensor(), has_b ? a * silu_second_derivative(b) * tb : Tensor()});
     default: break;
   }
   TG_FAIL("tg::", kernels::op_name(op), ": no JVP rule (not differentiable)");

@@ -220,9 +220,10 @@ TEST(KernelsVectorMath, SiluGradientIsTheScalarFormOnEveryIsaAndLayout) {
   };
   const tg::Tensor gcol = tg::transpose(tg::transpose(gt, 0, 1).contiguous(), 0, 1);  // same values, strided
   const tg::Tensor xcol = tg::transpose(tg::transpose(xt, 0, 1).contiguous(), 0, 1);
-  const tg::Tensor g_scalar = tg::full({1}, -0.75, tg::DType::Float32), x_scalar = tg::full({1}, 1.5, tg::DType::Float32);
-  for (const Layout& l : {Layout{"contiguous", gt, xt}, Layout{"strided", gcol, xcol}, Layout{"scalar grad", g_scalar, xt},
-                          Layout{"scalar input", gt, x_scalar}}) {
+  const tg::Tensor g_scalar = tg::full({1}, -0.75, tg::DType::Float32);
+  const tg::Tensor x_scalar = tg::full({1}, 1.5, tg::DType::Float32);
+  for (const Layout& l : {Layout{"contiguous", gt, xt}, Layout{"strided", gcol, xcol},
+                          Layout{"scalar grad", g_scalar, xt}, Layout{"scalar input", gt, x_scalar}}) {
     const tg::Shape shape{40, 100};
     const tg::Tensor out = tg::Tensor::empty(shape), ref = tg::Tensor::empty(shape);
     k::binary(k::BinaryOp::SiluGrad, shape, arg(out, shape), arg(l.grad, shape), arg(l.input, shape));

@@ -1,6 +1,6 @@
 // The weight gradient of a stride-1 or stride-2 convolution with few taps a filter, summed straight from a padded
-// copy of the image and the output's gradient (conv_direct_weight_grad.h). The CNN's conv1 (1 -> 32 channels, 3x3, 28x28,
-// batch 128) went through the GEMM as C^T (9 x 32) = cols (9 x 100352) g^T: each chunk of the gradient copied
+// copy of the image and the output's gradient (conv_direct_weight_grad.h). The CNN's conv1 (1 -> 32 channels, 3x3,
+// 28x28, batch 128) went through the GEMM as C^T (9 x 32) = cols (9 x 100352) g^T: each chunk of the gradient copied
 // out of NCHW, then transposed into the GEMM's panels, for 9 multiply-adds an element. Here each element of the
 // gradient is loaded once a result row and multiplied by the 9 shifted image rows.
 #include "conv_direct_weight_grad.h"

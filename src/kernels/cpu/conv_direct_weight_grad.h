@@ -1,10 +1,10 @@
 #pragma once
 // The weight gradient of a stride-1 or stride-2 convolution with few taps a filter (Cin / G x KH x KW <= 16: the
 // CNN's first layer, 1 x 3 x 3; the ASR model's stride-2 first layer), summed straight from the image and the
-// output's gradient (conv_direct_weight_grad.cpp): each filter tap is a dot product of the gradient's rows with
-// the image's rows shifted by the tap (with stride 2, the rows of one of the image's four even / odd phases),
-// taken 16 output columns at a time. As a GEMM its short side is those few taps, so the GEMM spends its time transposing
-// and copying the gradient (the whole of it, for a few multiply-adds an element) rather than multiplying.
+// output's gradient (conv_direct_weight_grad.cpp): each filter tap is a dot product of the gradient's rows with the
+// image's rows shifted by the tap (with stride 2, the rows of one of the image's four even / odd phases), taken 16
+// output columns at a time. As a GEMM its short side is those few taps, so the GEMM spends its time transposing and
+// copying the gradient (the whole of it, for a few multiply-adds an element) rather than multiplying.
 #include <cstdint>
 
 #include <tensorgrad/kernels/kernels.h>

@@ -1,7 +1,7 @@
-// float32 exp, log, sigmoid, tanh, silu and silu's gradient through the branch-free forms in vector_math.h: contiguous runs in the
-// widest vectors the CPU has (vector_math_simd.h, one translation unit per ISA, the same bits as the scalar
-// code), strided runs element by element through the scalar functions, so a value never depends on the layout
-// or the CPU. (GCC 12 does not if-convert the scalar bodies in AVX2 / AVX-512 target clones, which ran 2-4x
+// float32 exp, log, sigmoid, tanh, silu and silu's gradient through the branch-free forms in vector_math.h:
+// contiguous runs in the widest vectors the CPU has (vector_math_simd.h, one translation unit per ISA, the same bits
+// as the scalar code), strided runs element by element through the scalar functions, so a value never depends on the
+// layout or the CPU. (GCC 12 does not if-convert the scalar bodies in AVX2 / AVX-512 target clones, which ran 2-4x
 // slower than the baseline SSE loop; hence the hand-vectorised per-ISA files.) float32 / float64 relu, a single
 // select, is one loop compiled per ISA with target_clones.
 #include "unary.h"
@@ -94,7 +94,8 @@ void silu_grad_f32(const Shape& shape, const StridedArg& out, const StridedArg& 
   const float* g = static_cast<const float*>(grad.data);
   const float* v = static_cast<const float*>(x.data);
   const simd::Runs* wide = wide_runs();
-  for_each_run<3>(shape, {out.strides.data(), grad.strides.data(), x.strides.data()}, [&](int64_t n, auto off, auto st) {
+  const Strides& so = out.strides;
+  for_each_run<3>(shape, {so.data(), grad.strides.data(), x.strides.data()}, [&](int64_t n, auto off, auto st) {
     float* po = o + off[0];
     const float *pg = g + off[1], *pv = v + off[2];
     // Elementwise, so an output that is exactly one of the inputs is fine; a partial overlap is not.

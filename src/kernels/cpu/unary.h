@@ -3,9 +3,8 @@
 
 namespace tg::kernels::cpu {
 
-// float32 exp, log, sigmoid, tanh, silu and float32 / float64 relu as vectorised loops; every other (op, dtype) runs the
-// reference loop.
-// Single-threaded: register.cpp splits it.
+// float32 exp, log, sigmoid, tanh, silu and float32 / float64 relu as vectorised loops; every other (op, dtype) runs
+// the reference loop. Single-threaded: register.cpp splits it.
 void unary(UnaryOp op, const Shape& shape, const StridedArg& out, const StridedArg& in);
 
 // float32 silu_grad(g, x) = g * silu'(x) (kernels::BinaryOp::SiluGrad): contiguous runs of both operands in the

@@ -1,8 +1,8 @@
 #pragma once
-// float32 exp, log, sigmoid, tanh and silu's gradient as straight-line code (no branches, no libm calls), so a loop over them
-// vectorises: the compiler turns the selects into masks and every lane runs the same instructions.
-// Accuracy against the correctly rounded result (tests/kernels/vector_math_test.cpp sweeps 2 million inputs
-// and random bit patterns): exp and log within 1 ulp, sigmoid and tanh within 2 ulp, subnormal results within one
+// float32 exp, log, sigmoid, tanh and silu's gradient as straight-line code (no branches, no libm calls), so a loop
+// over them vectorises: the compiler turns the selects into masks and every lane runs the same instructions.
+// Accuracy against the correctly rounded result (tests/kernels/vector_math_test.cpp sweeps 2 million inputs and
+// random bit patterns): exp and log within 1 ulp, sigmoid and tanh within 2 ulp, subnormal results within one
 // subnormal step; NaN in, NaN out; exp(+large) = inf, exp(-large) = 0. The float64 ops stay on libm.
 #include <bit>
 #include <cstdint>
