@@ -21,6 +21,13 @@ DeviceType device_of(const char* op, const StridedArg& out, const Args&... in) {
           device_type_name(other), "); move them to one device with .to(device) first");
 }
 
+// device_of for optional operands (a null data pointer: absent): each present one must be on `ref`'s device.
+template <class... Args>
+void check_present_on(const char* op, const StridedArg& ref, const Args&... optional) {
+  for (const StridedArg* a : {&optional...})
+    if (a->data != nullptr) device_of(op, ref, *a);
+}
+
 }  // namespace
 
 void copy(const Shape& shape, const StridedArg& out, const StridedArg& src, bool accumulate) {
@@ -132,9 +139,8 @@ void sequence(const Shape& shape, const StridedArg& out, double start, double st
 void ctc_loss(const CtcProblem& problem, const StridedArg& log_probs, const StridedArg& targets,
               const StridedArg& input_lengths, const StridedArg& target_lengths, const StridedArg& nll,
               const StridedArg& grad) {
-  const DeviceType device = grad.data != nullptr
-                                ? device_of("ctc_loss", nll, log_probs, targets, input_lengths, target_lengths, grad)
-                                : device_of("ctc_loss", nll, log_probs, targets, input_lengths, target_lengths);
+  const DeviceType device = device_of("ctc_loss", nll, log_probs, targets, input_lengths, target_lengths);
+  check_present_on("ctc_loss", nll, grad);
   tables().ctc.find(device, log_probs.dtype)(problem, log_probs, targets, input_lengths, target_lengths, nll, grad);
 }
 
@@ -143,33 +149,25 @@ void depthwise_conv1d(const DepthwiseProblem& p, const StridedArg& out, const St
 }
 
 void attention_forward(const AttentionProblem& p, const AttentionArgs& a) {
-  const DeviceType device = a.mask.data != nullptr ? device_of("attention_forward", a.out, a.lse, a.q, a.k, a.v, a.mask)
-                                                   : device_of("attention_forward", a.out, a.lse, a.q, a.k, a.v);
+  const DeviceType device = device_of("attention_forward", a.out, a.lse, a.q, a.k, a.v);
+  check_present_on("attention_forward", a.out, a.mask);
   tables().attention_forward.find(device, a.q.dtype)(p, a);
 }
 void attention_backward(const AttentionProblem& p, const AttentionArgs& a) {
   const DeviceType device = device_of("attention_backward", a.grad_q, a.grad_k, a.grad_v, a.grad_out, a.out, a.lse,
                                       a.q, a.k, a.v);
-  if (a.mask.data != nullptr) device_of("attention_backward", a.grad_q, a.mask);
+  check_present_on("attention_backward", a.grad_q, a.mask);
   tables().attention_backward.find(device, a.q.dtype)(p, a);
 }
 
-// The optional operands (null data) are left out of the device check.
-template <class... Args>
-DeviceType device_of_present(const char* op, const StridedArg& first, const Args&... rest) {
-  DeviceType device = device_of(op, first);
-  for (const StridedArg* a : {&rest...})
-    if (a->data != nullptr) device_of(op, first, *a);
-  return device;
-}
-
 void layer_norm_forward(const LayerNormProblem& p, const LayerNormArgs& a) {
-  const DeviceType device = device_of_present("layer_norm", a.x, a.y, a.mean, a.rstd, a.weight, a.bias);
+  const DeviceType device = device_of("layer_norm", a.y, a.x, a.mean, a.rstd);
+  check_present_on("layer_norm", a.y, a.weight, a.bias);
   tables().layer_norm_forward.find(SingleOp::Kernel, device, a.x.dtype, "layer_norm")(p, a);
 }
 void layer_norm_backward(const LayerNormProblem& p, const LayerNormArgs& a) {
-  const DeviceType device = device_of_present("layer_norm_backward", a.x, a.grad_out, a.mean, a.rstd, a.weight,
-                                              a.grad_x, a.grad_weight, a.grad_bias);
+  const DeviceType device = device_of("layer_norm_backward", a.x, a.grad_out, a.mean, a.rstd);
+  check_present_on("layer_norm_backward", a.x, a.weight, a.grad_x, a.grad_weight, a.grad_bias);
   tables().layer_norm_backward.find(SingleOp::Kernel, device, a.x.dtype, "layer_norm_backward")(p, a);
 }
 

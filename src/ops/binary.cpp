@@ -208,9 +208,15 @@ Tensor ge(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Ge, a,
 
 namespace ops {
 
+namespace {
+void check_activation_grad(const char* op, const Tensor& grad, const Tensor& input) {
+  TG_CHECK(is_floating(grad.dtype()) && grad.dtype() == input.dtype(), op, ": expected floating grad and input of one "
+           "dtype, got ", dtype_name(grad.dtype()), " and ", dtype_name(input.dtype()));
+}
+}  // namespace
+
 Tensor relu_grad(const Tensor& grad, const Tensor& input) {
-  TG_CHECK(is_floating(grad.dtype()) && grad.dtype() == input.dtype(), "tg::relu_grad: expected floating grad and "
-           "input of one dtype, got ", dtype_name(grad.dtype()), " and ", dtype_name(input.dtype()));
+  check_activation_grad("tg::relu_grad", grad, input);
   // Linear in grad; the input only selects, so it gets no gradient (relu'' = 0 almost everywhere).
   const Tensor x = input.detach();
   return binary_op(BinaryOp::ReluGrad, grad, x, {{x}}, [](const Tensor& g, const TensorList& s, bool, bool) {
@@ -219,8 +225,7 @@ Tensor relu_grad(const Tensor& grad, const Tensor& input) {
 }
 
 Tensor silu_grad(const Tensor& grad, const Tensor& input) {
-  TG_CHECK(is_floating(grad.dtype()) && grad.dtype() == input.dtype(), "tg::silu_grad: expected floating grad and "
-           "input of one dtype, got ", dtype_name(grad.dtype()), " and ", dtype_name(input.dtype()));
+  check_activation_grad("tg::silu_grad", grad, input);
   if (!kernels::kernel_tables().binary.supports(BinaryOp::SiluGrad, input.device().type, input.dtype())) {
     const Tensor s = sigmoid(input);
     return grad * s * (input * (1.0 - s) + 1.0);

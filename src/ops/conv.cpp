@@ -203,7 +203,7 @@ Tensor conv_gemm_recorded(kernels::ConvGemmOp op, const Tensor& a, const Tensor&
     const kernels::ConvGemmProblem problem = conv_problem(w, x, groups, m);
     if (forward)
       kernels::conv_gemm(op, problem, output_arg(positions_view(out), groups), ops::arg(a), image_arg(x),
-                         bias.defined() ? ops::arg(bias) : kernels::StridedArg{});
+                         ops::arg_or_none(bias));
     else
       kernels::conv_gemm(op, problem, ops::arg(out), output_arg(positions_view(a), groups), image_arg(x));
   }

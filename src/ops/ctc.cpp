@@ -55,7 +55,7 @@ Tensor ctc_loss(const Tensor& log_probs, const Tensor& targets, const Tensor& in
   Tensor grad;  // d nll[n] / d log_probs, [T, N, C]
   if (wants_grad || wants_tangent) grad = Tensor::empty({T, N, C}, log_probs.dtype(), log_probs.device());
   kernels::ctc_loss(problem, ops::arg(log_probs), ops::arg(targets), ops::arg(input_lengths), ops::arg(target_lengths),
-                    ops::arg(nll), grad.defined() ? ops::arg(grad) : kernels::StridedArg{});
+                    ops::arg(nll), ops::arg_or_none(grad));
 
   Tensor per_sample;
   {

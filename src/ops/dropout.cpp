@@ -14,11 +14,15 @@ namespace tg {
 
 namespace {
 
-// keep ? v / q : 0 (no history): one pass where the device has the fused kernel, else where(keep, v / q, 0),
-// the same values (a division, +0 for a dropped element).
+// keep ? v / q : 0 composed of differentiable ops: what a recorded backward, a tangent and a device without the
+// fused kernel use.
+Tensor composed_masked_divide(const Tensor& keep, const Tensor& v, double q) { return where(keep, v / q, Scalar(0.0)); }
+
+// The same values (a division, +0 for a dropped element), no history: one pass where the device has the fused
+// kernel.
 Tensor masked_divide(const Tensor& keep, const Tensor& v, double q) {
   if (!kernels::kernel_tables().masked_divide.supports(v.device().type, v.dtype()) || keep.device() != v.device())
-    return where(keep, v / q, Scalar(0.0));
+    return composed_masked_divide(keep, v, q);
   Tensor out = Tensor::empty(v.shape(), v.dtype(), v.device());
   kernels::masked_divide(v.shape(), ops::arg(out), ops::arg(keep, v.shape()), ops::arg(v), q);
   return out;
@@ -54,13 +58,13 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
     out = masked_divide(keep, x, q);
   }
   if (ops::needs_tangent({x}))
-    ops::push_tangent({x}, out, [&](const TensorList& t) { return where(keep, t[0] / q, Scalar(0.0)); });
+    ops::push_tangent({x}, out, [&](const TensorList& t) { return composed_masked_divide(keep, t[0], q); });
   if (ops::needs_grad({x})) {
     ops::record(
         "dropout", {x}, out,
         [q](const Tensor& g, const TensorList& saved) -> TensorList {
           // A recorded backward (create_graph) or one carrying tangents needs the composed, differentiable form.
-          if (GradMode::enabled() || ops::has_tangent(g)) return {where(saved[0], g / q, Scalar(0.0))};
+          if (GradMode::enabled() || ops::has_tangent(g)) return {composed_masked_divide(saved[0], g, q)};
           return {masked_divide(saved[0], g, q)};
         },
         {{keep}});

@@ -36,8 +36,6 @@ bool fused_layer_norm_applies(const Tensor& x, const Tensor& w, const Tensor& b)
   return true;
 }
 
-kernels::StridedArg arg_or_none(const Tensor& t) { return t.defined() ? ops::arg(t) : kernels::StridedArg{}; }
-
 // Rows of the trailing `cols` values: the problem the fused kernels see.
 kernels::LayerNormProblem layer_norm_problem(const Tensor& x, const Dims& dims, double eps) {
   int64_t cols = 1;
@@ -57,7 +55,7 @@ Tensor fused_layer_norm_forward(const Tensor& x, const Dims& dims, const Tensor&
   rstd = Tensor::empty(stats, dtype, x.device());
   const Tensor wc = w.defined() ? contiguous(w) : Tensor(), bc = b.defined() ? contiguous(b) : Tensor();
   kernels::LayerNormArgs args;
-  args.x = ops::arg(xc), args.weight = arg_or_none(wc), args.bias = arg_or_none(bc);
+  args.x = ops::arg(xc), args.weight = ops::arg_or_none(wc), args.bias = ops::arg_or_none(bc);
   args.y = ops::arg(y), args.mean = ops::arg(mean), args.rstd = ops::arg(rstd);
   kernels::layer_norm_forward(layer_norm_problem(x, dims, eps), args);
   return y;
@@ -75,9 +73,9 @@ TensorList fused_layer_norm_backward(const Tensor& g, const Tensor& x, const Ten
   const Tensor dw = want_w ? Tensor::empty(params, dtype, x.device()) : Tensor();
   const Tensor db = want_b ? Tensor::empty(params, dtype, x.device()) : Tensor();
   kernels::LayerNormArgs args;
-  args.x = ops::arg(xc), args.weight = arg_or_none(wc), args.mean = ops::arg(mean), args.rstd = ops::arg(rstd);
-  args.grad_out = ops::arg(gc), args.grad_x = arg_or_none(dx), args.grad_weight = arg_or_none(dw);
-  args.grad_bias = arg_or_none(db);
+  args.x = ops::arg(xc), args.weight = ops::arg_or_none(wc), args.mean = ops::arg(mean), args.rstd = ops::arg(rstd);
+  args.grad_out = ops::arg(gc), args.grad_x = ops::arg_or_none(dx), args.grad_weight = ops::arg_or_none(dw);
+  args.grad_bias = ops::arg_or_none(db);
   kernels::layer_norm_backward(layer_norm_problem(x, dims, 0.0), args);
   return {dx, dw, db};
 }

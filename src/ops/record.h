@@ -9,6 +9,8 @@
 namespace tg::ops {
 
 inline kernels::StridedArg arg(const Tensor& t) { return {t.data_ptr(), t.strides(), t.dtype(), t.device().type}; }
+// arg(t), or an absent operand (null data) for an undefined t: a kernel's optional operand.
+inline kernels::StridedArg arg_or_none(const Tensor& t) { return t.defined() ? arg(t) : kernels::StridedArg{}; }
 // `t` read as if broadcast to `shape`.
 inline kernels::StridedArg arg(const Tensor& t, const Shape& shape) {
   return {t.data_ptr(), broadcast_strides(t.shape(), t.strides(), shape), t.dtype(), t.device().type};

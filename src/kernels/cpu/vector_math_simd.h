@@ -195,8 +195,14 @@ struct Runs {
 template <class Ops>
 constexpr Runs runs_of(const char* isa) {
   using M = VectorMath<Ops>;
-  return {isa, &run<Ops, &M::exp>, &run<Ops, &M::log>, &run<Ops, &M::sigmoid>, &run<Ops, &M::tanh>, &run<Ops, &M::silu>,
-          &run2<Ops, &M::silu_grad>, &exp_shifted_sum<Ops>};
+  return {isa,
+          &run<Ops, &M::exp>,
+          &run<Ops, &M::log>,
+          &run<Ops, &M::sigmoid>,
+          &run<Ops, &M::tanh>,
+          &run<Ops, &M::silu>,
+          &run2<Ops, &M::silu_grad>,
+          &exp_shifted_sum<Ops>};
 }
 
 // Null when the library was built for a target without that ISA (vector_math_<isa>.cpp).
